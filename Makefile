@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Both are idempotent: each step re-runs only when its inputs changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FQ := DEBUG=1 $(BIN)/fengqiao
+PORT ?= 8000
+
+.PHONY: run test setup lint format messages bench clean
+
+setup: $(VENV)/.installed var/vendor/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# Front-end packages from npm (pinned in package.json / package-lock.json); only dist files are served.
+var/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p var/static var/vendor/htmx var/vendor/echarts var/vendor/leaflet/images
+	cp node_modules/htmx.org/dist/htmx.min.js var/vendor/htmx/
+	cp node_modules/echarts/dist/echarts.min.js var/vendor/echarts/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css var/vendor/leaflet/
+	cp node_modules/leaflet/dist/images/* var/vendor/leaflet/images/
+	touch $@
+
+run: setup
+	$(FQ) migrate --no-input -v0
+	$(FQ) demo
+	$(FQ) runserver 127.0.0.1:$(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate the Chinese message catalogues of every app (needs GNU gettext).
+messages: setup
+	cd fengqiao && DEBUG=1 ../$(BIN)/fengqiao makemessages -l zh_Hans --no-obsolete
+	cd fengqiao && DEBUG=1 ../$(BIN)/fengqiao compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) node_modules var/vendor

@@ -1,0 +1,88 @@
+"""Roles and what each may do. A role is always held over a scope (see RoleAssignment)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("grid worker")
+    STATION_STAFF = "station_staff", _("station staff")
+    CENTER_STAFF = "center_staff", _("center staff")
+    MEDIATOR = "mediator", _("mediator")
+    UNIT_LIAISON = "unit_liaison", _("member-unit liaison")
+    LEADER = "leader", _("leader")
+    ADMIN = "admin", _("administrator")
+
+
+class Perm:
+    """Capability codes. Views and services ask `access.scope(Perm.X)` or `access.can(Perm.X, obj)`."""
+
+    TERRITORY_VIEW = "territory.view"
+    TERRITORY_EDIT = "territory.edit"
+    ORG_VIEW = "org.view"
+    ORG_EDIT = "org.edit"
+    STAFF_VIEW = "staff.view"
+    STAFF_EDIT = "staff.edit"
+    REFERENCE_EDIT = "reference.edit"
+    AUDIT_VIEW = "audit.view"
+    SENSITIVE_VIEW = "sensitive.view"
+    # Cases (issue 3) and later domains add their codes here.
+    CASE_VIEW = "case.view"
+    CASE_REPORT = "case.report"
+    CASE_REGISTER = "case.register"
+    CASE_TRIAGE = "case.triage"
+    CASE_HANDLE = "case.handle"
+    CASE_SUPERVISE = "case.supervise"
+    CASE_VISIT = "case.visit"
+    MEDIATION_HANDLE = "mediation.handle"
+    STATS_VIEW = "stats.view"
+
+
+_VIEW = {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.CASE_VIEW}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.GRID_WORKER: frozenset(_VIEW | {Perm.CASE_REPORT, Perm.CASE_HANDLE, Perm.CASE_VISIT}),
+    Role.STATION_STAFF: frozenset(
+        _VIEW
+        | {
+            Perm.STAFF_VIEW,
+            Perm.CASE_REPORT,
+            Perm.CASE_REGISTER,
+            Perm.CASE_HANDLE,
+            Perm.CASE_VISIT,
+            Perm.STATS_VIEW,
+            Perm.SENSITIVE_VIEW,
+        }
+    ),
+    Role.CENTER_STAFF: frozenset(
+        _VIEW
+        | {
+            Perm.STAFF_VIEW,
+            Perm.CASE_REPORT,
+            Perm.CASE_REGISTER,
+            Perm.CASE_TRIAGE,
+            Perm.CASE_HANDLE,
+            Perm.CASE_SUPERVISE,
+            Perm.CASE_VISIT,
+            Perm.STATS_VIEW,
+            Perm.SENSITIVE_VIEW,
+        }
+    ),
+    Role.MEDIATOR: frozenset(
+        _VIEW | {Perm.CASE_HANDLE, Perm.MEDIATION_HANDLE, Perm.SENSITIVE_VIEW}
+    ),
+    Role.UNIT_LIAISON: frozenset(_VIEW | {Perm.CASE_HANDLE, Perm.CASE_REGISTER}),
+    Role.LEADER: frozenset(_VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW}),
+    Role.ADMIN: frozenset(
+        _VIEW
+        | {
+            Perm.TERRITORY_EDIT,
+            Perm.ORG_EDIT,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_EDIT,
+            Perm.REFERENCE_EDIT,
+            Perm.AUDIT_VIEW,
+            Perm.STATS_VIEW,
+        }
+    ),
+}

@@ -1,0 +1,7 @@
+"""REST API v1: every app registers its endpoints here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("territory/", include("fengqiao.territory.api_urls")),
+]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from fengqiao.territory import api
+
+urlpatterns = [
+    path("regions/", api.RegionList.as_view(), name="api-regions"),
+    path("grids/", api.GridList.as_view(), name="api-grids"),
+]

@@ -1,0 +1,36 @@
+import pytest
+from django.test import Client
+
+from fengqiao.territory import locate
+from tests.factories import Personas, World, make_personas, make_world
+
+
+@pytest.fixture(autouse=True)
+def _fresh_grid_index(settings):
+    # Each test gets its own database state: never reuse another test's spatial index.
+    settings.GRID_INDEX_CHECK_SECONDS = 0
+    locate.invalidate()
+    yield
+    locate.invalidate()
+
+
+@pytest.fixture
+def world(db) -> World:
+    return make_world()
+
+
+@pytest.fixture
+def personas(world) -> Personas:
+    return make_personas(world)
+
+
+@pytest.fixture
+def client_for():
+    """A logged-in test client for a persona."""
+
+    def make(user) -> Client:
+        c = Client()
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return c
+
+    return make
