@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "fengqiao.territory",
     "fengqiao.org",
     "fengqiao.accounts",
+    "fengqiao.workcalendar",
+    "fengqiao.cases",
     "fengqiao.web",
     "fengqiao.demo",
 ]

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     path("", include("fengqiao.web.urls")),
     path("territory/", include("fengqiao.territory.urls")),
+    path("cases/", include("fengqiao.cases.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("fengqiao.api_urls")),

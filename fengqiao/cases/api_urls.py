@@ -1,0 +1,3 @@
+"""Case API endpoints (filled by the cases work)."""
+
+urlpatterns: list = []

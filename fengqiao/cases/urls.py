@@ -1,0 +1,4 @@
+"""Case pages (filled by the cases work)."""
+
+app_name = "cases"
+urlpatterns: list = []
