@@ -235,3 +235,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Cases (issue 3): attachment size limit, and how many working days after the deadline a
+# yellow supervision card turns red.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+CASE_RED_CARD_AFTER_WORKING_DAYS = env_int("CASE_RED_CARD_AFTER_WORKING_DAYS", 3)
