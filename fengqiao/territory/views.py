@@ -1,22 +1,163 @@
-"""Territory pages: the browser (tree + map) and the GeoJSON of the grids a user may see."""
+"""Territory pages: the browser (region tree + grid map), region and grid details, and the
+GeoJSON of the grids a user may see. Everything is scoped by Perm.TERRITORY_VIEW."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from fengqiao.accounts.access import access_for
+from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.core.masking import log_sensitive_read, mask_phone
+from fengqiao.org.models import GridWorker
+from fengqiao.territory.models import Grid, Region
+
+
+def _territory_access(request: HttpRequest) -> Access:
+    access = access_for(request.user)
+    if not access.has_perm(Perm.TERRITORY_VIEW):
+        raise PermissionDenied
+    return access
+
+
+def _active_workers() -> Prefetch:
+    return Prefetch(
+        "workers",
+        queryset=GridWorker.objects.filter(active=True).select_related("user").order_by("pk"),
+        to_attr="active_workers",
+    )
+
+
+def _children(access: Access, region: Region) -> dict:
+    """The visible child regions and grids of `region`, for one level of the tree."""
+    regions = access.regions(Perm.TERRITORY_VIEW).current()
+    return {
+        "regions": list(regions.filter(parent=region).order_by("code")),
+        "grids": list(
+            access.grids(Perm.TERRITORY_VIEW).filter(community=region, active=True).order_by("code")
+        ),
+    }
+
+
+@login_required
+def browser(request: HttpRequest) -> HttpResponse:
+    access = _territory_access(request)
+    from fengqiao.web.summary import root_regions
+
+    roots = root_regions(list(access.regions(Perm.TERRITORY_VIEW).current()))
+    tree = [{"region": r, **_children(access, r)} for r in roots]
+    return render(request, "territory/browser.html", {"tree": tree})
+
+
+@login_required
+def tree_children(request: HttpRequest, region_id: int) -> HttpResponse:
+    access = _territory_access(request)
+    region = get_object_or_404(access.regions(Perm.TERRITORY_VIEW), pk=region_id)
+    return render(
+        request, "territory/_children.html", {"parent": region, **_children(access, region)}
+    )
+
+
+@login_required
+def region_detail(request: HttpRequest, region_id: int) -> HttpResponse:
+    access = _territory_access(request)
+    visible = access.regions(Perm.TERRITORY_VIEW)
+    region = get_object_or_404(visible, pk=region_id)
+    ancestors = list(visible.filter(pk__in=region.ancestor_ids[:-1]).order_by("level"))
+    grids = access.grids(Perm.TERRITORY_VIEW).filter(
+        community__path__startswith=region.path, active=True
+    )
+    context = {
+        "region": region,
+        "ancestors": ancestors,
+        "grid_count": grids.count(),
+        "worker_count": GridWorker.objects.filter(
+            active=True, pk__in=GridWorker.objects.filter(grids__in=grids).values("pk")
+        ).count(),
+        "units": access.units(Perm.ORG_VIEW).filter(region=region, active=True),
+        "map_query": f"region={region.pk}",
+        **_children(access, region),
+    }
+    return render(request, "territory/region.html", context)
+
+
+@login_required
+def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
+    access = _territory_access(request)
+    grid = get_object_or_404(
+        access.grids(Perm.TERRITORY_VIEW).select_related("community", "site_type"), pk=grid_id
+    )
+    community_visible = access.can_see_region(Perm.TERRITORY_VIEW, grid.community)
+    # Phone numbers in full only for roles holding Perm.SENSITIVE_VIEW over this grid; every full
+    # read is logged (PIPL art. 28).
+    unmasked = access.can_see_grid(Perm.SENSITIVE_VIEW, grid)
+    workers = []
+    for w in GridWorker.objects.filter(grids=grid, active=True).select_related("user", "station"):
+        phone = w.phone or w.user.phone
+        if phone and unmasked:
+            log_sensitive_read(request.user, w, "phone", purpose="grid detail")
+        workers.append({"worker": w, "phone": phone if unmasked else mask_phone(phone)})
+    context = {
+        "grid": grid,
+        "community_visible": community_visible,
+        "workers": workers,
+        "phones_unmasked": unmasked,
+        "map_query": f"grid={grid.pk}",
+    }
+    return render(request, "territory/grid.html", context)
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(name) from None
 
 
 @login_required
 def grids_geojson(request: HttpRequest) -> JsonResponse:
-    grids = access_for(request.user).grids(Perm.TERRITORY_VIEW).select_related("community")
+    """The visible grids as GeoJSON; ?region=<id> (subtree), ?grid=<id>, ?mine=1 narrow it."""
+    access = access_for(request.user)
+    grids: QuerySet[Grid] = access.grids(Perm.TERRITORY_VIEW)
+    try:
+        region_id = _int_param(request, "region")
+        grid_id = _int_param(request, "grid")
+    except ValueError as exc:
+        message = _("%(field)s must be a whole number (an id).") % {"field": exc.args[0]}
+        return JsonResponse({"errors": {exc.args[0]: [message]}}, status=400)
+    if region_id is not None:
+        region = access.regions(Perm.TERRITORY_VIEW).filter(pk=region_id).first()
+        if region is None:
+            raise Http404
+        grids = grids.filter(community__path__startswith=region.path)
+    if grid_id is not None:
+        grids = grids.filter(pk=grid_id)
+    if request.GET.get("mine") == "1":
+        from fengqiao.web.summary import my_grids
+
+        grids = grids.filter(pk__in=my_grids(access).values("pk"))
+    grids = (
+        grids.filter(active=True).select_related("community").prefetch_related(_active_workers())
+    )
     features = [
         {
             "type": "Feature",
             "id": g.pk,
             "geometry": g.boundary,
-            "properties": {"code": g.code, "name": g.name, "community": g.community.name},
+            "properties": {
+                "code": g.code,
+                "name": g.name,
+                "community": g.community.name,
+                "workers": [str(w) for w in g.active_workers],
+                "url": reverse("territory:grid", args=[g.pk]),
+            },
         }
-        for g in grids
+        for g in grids.order_by("code")
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})

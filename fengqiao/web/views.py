@@ -1,15 +1,97 @@
-"""Staff UI shell: the home page of each role."""
+"""Staff UI shell: the home page of each role and the audit trail."""
 
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from fengqiao.accounts.access import access_for
-from fengqiao.accounts.roles import Perm
+from fengqiao.accounts.roles import Perm, Role
+from fengqiao.core.models import AuditEntry
+from fengqiao.web import summary
+from fengqiao.web.forms import AuditFilterForm, object_type_label
+
+STAFF_ROLES = (Role.STATION_STAFF, Role.CENTER_STAFF, Role.MEDIATOR, Role.UNIT_LIAISON)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     access = access_for(request.user)
-    regions = access.regions(Perm.TERRITORY_VIEW).filter(level__lte=4)[:20]
-    return render(request, "web/home.html", {"regions": regions})
+    if not access.assignments:
+        # Logged in but given no role yet: say so and show nothing.
+        return render(request, "web/no_role.html")
+    context: dict = {}
+    if access.has_role(Role.GRID_WORKER):
+        context["my_grids"] = list(summary.my_grids(access))
+    if access.has_role(Role.LEADER):
+        context["district"] = summary.area_figures(access, by_street=True)
+    elif access.has_role(*STAFF_ROLES):
+        context["area"] = summary.area_figures(access)
+    if access.has_role(Role.ADMIN):
+        context["admin_apps"] = admin.site.get_app_list(request)
+    return render(request, "web/home.html", context)
+
+
+def _field_label(object_type: str, name: str) -> str:
+    try:
+        from django.apps import apps
+
+        return str(apps.get_model(object_type)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+
+
+@login_required
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    access = access_for(request.user)
+    if not access.has_perm(Perm.AUDIT_VIEW):
+        raise PermissionDenied
+    object_types = list(
+        AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
+    )
+    form = AuditFilterForm(request.GET or None, object_types=object_types)
+    entries = AuditEntry.objects.select_related("actor")
+    if form.is_bound and not form.is_valid():
+        entries = entries.none()
+    elif form.is_bound:
+        data = form.cleaned_data
+        if data["object_type"]:
+            entries = entries.filter(object_type=data["object_type"])
+        if data["actor"]:
+            who = data["actor"].strip()
+            entries = entries.filter(
+                Q(actor__username__icontains=who) | Q(actor__name__icontains=who)
+            )
+        tz = timezone.get_current_timezone()
+        if data["date_from"]:
+            entries = entries.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
+        if data["date_to"]:
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
+            entries = entries.filter(at__lt=end)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "entry": e,
+            "type_label": object_type_label(e.object_type),
+            "changes": [
+                {"field": _field_label(e.object_type, k), "old": v[0], "new": v[1]}
+                if isinstance(v, list | tuple) and len(v) == 2
+                else {"field": _field_label(e.object_type, k), "old": None, "new": v}
+                for k, v in (e.changes or {}).items()
+            ],
+        }
+        for e in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/audit.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )

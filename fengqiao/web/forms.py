@@ -1,0 +1,36 @@
+"""Forms of the staff UI shell."""
+
+from django import forms
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
+
+
+def object_type_label(label: str) -> str:
+    """The verbose name of a model given as "app_label.model_name", or the label itself."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
+class AuditFilterForm(forms.Form):
+    object_type = forms.ChoiceField(label=_("Object type"), required=False)
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+    def __init__(self, *args, object_types: tuple[str, ...] | list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        types = sorted(((t, object_type_label(t)) for t in object_types), key=lambda c: c[1])
+        self.fields["object_type"].choices = [("", _("All")), *types]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date must not be before the start date."))
+        return data

@@ -1,0 +1,105 @@
+/* Grid maps: every element with [data-map] gets a Leaflet map of the GeoJSON at data-geojson.
+   No tile server unless the page passes data-tile-url (settings.MAP_TILE_URL). */
+(function () {
+  "use strict";
+
+  var STYLE = { color: "#b3261e", weight: 2, fillColor: "#e46b5f", fillOpacity: 0.22 };
+  var HOVER = { weight: 3, fillOpacity: 0.4 };
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function popupContent(props, labels) {
+    var box = el("div", null, "map-popup");
+    box.appendChild(el("div", props.name, "title"));
+    var dl = el("dl");
+    var workers = (props.workers || []).join("、") || labels.none;
+    [[labels.code, props.code], [labels.community, props.community], [labels.workers, workers]]
+      .forEach(function (pair) {
+        dl.appendChild(el("dt", pair[0]));
+        dl.appendChild(el("dd", pair[1]));
+      });
+    box.appendChild(dl);
+    if (props.url) {
+      var link = el("a", labels.details);
+      link.href = props.url;
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  function initMap(node) {
+    var labels = {
+      code: node.dataset.lCode, community: node.dataset.lCommunity, workers: node.dataset.lWorkers,
+      none: node.dataset.lNone, details: node.dataset.lDetails, empty: node.dataset.lEmpty,
+      error: node.dataset.lError,
+    };
+    var map = L.map(node, { zoomSnap: 0.25, attributionControl: !!node.dataset.tileUrl });
+    map.setView([45.78, 131.0], 12);  // replaced by the grids' bounds once they arrive
+    if (node.dataset.tileUrl) {
+      L.tileLayer(node.dataset.tileUrl, {
+        attribution: node.dataset.tileAttribution || "", maxZoom: 19,
+      }).addTo(map);
+    }
+    var notice = L.control({ position: "topright" });
+    notice.onAdd = function () { return el("div", "", "map-notice"); };
+    var layer = L.geoJSON(null, {
+      style: function () { return STYLE; },
+      onEachFeature: function (feature, lyr) {
+        lyr.bindPopup(function () { return popupContent(feature.properties || {}, labels); });
+        lyr.bindTooltip(feature.properties ? feature.properties.name : "", { sticky: true });
+        lyr.on("mouseover", function () { lyr.setStyle(HOVER); });
+        lyr.on("mouseout", function () { layer.resetStyle(lyr); });
+      },
+    }).addTo(map);
+
+    function say(text) {
+      notice.remove();
+      if (text) { notice.addTo(map); notice.getContainer().textContent = text; }
+    }
+
+    function load(url) {
+      node.dataset.state = "loading";
+      return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) {
+          layer.clearLayers();
+          layer.addData(data);
+          var count = layer.getLayers().length;
+          if (count) { map.fitBounds(layer.getBounds(), { padding: [18, 18] }); say(""); }
+          else { say(labels.empty); }
+          node.dataset.count = String(count);
+          node.dataset.state = "ready";
+        })
+        .catch(function () { say(labels.error); node.dataset.state = "error"; });
+    }
+
+    var base = node.dataset.geojson;
+    node.fqShowRegion = function (regionId) {
+      var url = base.split("?")[0] + (regionId ? "?region=" + encodeURIComponent(regionId) : "");
+      return load(url);
+    };
+    load(base);
+    // Maps inside hidden or resized containers need to recompute their size.
+    window.addEventListener("resize", function () { map.invalidateSize(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-map]").forEach(initMap);
+  });
+
+  // Tree buttons "show on map": reload the page's main map with one region's grids.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-map-region]");
+    if (!button) return;
+    var target = document.getElementById(button.dataset.mapTarget || "map");
+    if (target && target.fqShowRegion) {
+      event.preventDefault();
+      target.fqShowRegion(button.dataset.mapRegion);
+    }
+  });
+})();
