@@ -223,6 +223,8 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 GRID_INDEX_CHECK_SECONDS = env_float("GRID_INDEX_CHECK_SECONDS", 2.0)
 # The region code of the district this installation serves (used for tracking numbers and Open311).
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
+# Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
+WORKING_PERIODS = env_str("WORKING_PERIODS", "08:30-12:00,13:30-17:30")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

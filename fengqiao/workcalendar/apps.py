@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkcalendarConfig(AppConfig):
     name = "fengqiao.workcalendar"
     label = "workcalendar"
+    verbose_name = _("work calendar")
