@@ -455,6 +455,29 @@ def region_errors(
     return errors
 
 
+VERSION_MESSAGES = {
+    "region_version_date": _(
+        "Code %(code)s already exists: a new version needs a “valid from” date."
+    ),
+    "region_version_order": _("Code %(code)s already has a version from this date or later."),
+}
+
+
+def plan_version(versions: list[Any], valid_from: date | None) -> tuple[str | None, Any]:
+    """Where a new version starting `valid_from` fits after `versions` (objects with valid_from
+    and valid_to): (error code or None, the version whose “valid to” it closes or None)."""
+    if not versions:
+        return None, None
+    if valid_from is None:
+        return "region_version_date", None
+    if any(v.valid_from is not None and v.valid_from >= valid_from for v in versions):
+        return "region_version_order", None
+    previous = max(versions, key=lambda v: v.valid_from or date.min)
+    if previous.valid_to is not None and previous.valid_to < valid_from:
+        return None, None  # a gap between versions: nothing to close
+    return None, previous
+
+
 def version_errors(
     code: str,
     valid_from: date | None,
@@ -466,31 +489,9 @@ def version_errors(
     versions = Region.objects.filter(code=code)
     if exclude_pk is not None:
         versions = versions.exclude(pk=exclude_pk)
-    versions = list(versions)
-    if not versions:
-        return errors, None
-    if valid_from is None:
-        _add(
-            errors,
-            "valid_from",
-            _("Code %(code)s already exists: a new version needs a “valid from” date."),
-            "region_version_date",
-            code=code,
-        )
-        return errors, None
-    earlier = [v for v in versions if v.valid_from is None or v.valid_from < valid_from]
-    if len(earlier) != len(versions):
-        _add(
-            errors,
-            "valid_from",
-            _("Code %(code)s already has a version from this date or later."),
-            "region_version_order",
-            code=code,
-        )
-        return errors, None
-    previous = max(earlier, key=lambda v: v.valid_from or date.min)
-    if previous.valid_to is not None and previous.valid_to < valid_from:
-        return errors, None  # a gap between versions: nothing to close
+    problem, previous = plan_version(list(versions), valid_from)
+    if problem:
+        _add(errors, "valid_from", VERSION_MESSAGES[problem], problem, code=code)
     return errors, previous
 
 
