@@ -1,0 +1,335 @@
+"""`fengqiao demo`: the 桃山区 demo district, its tiling, staff, accounts and idempotency.
+
+The demo is loaded once for the module inside a transaction that is rolled back at the end;
+each test runs in a savepoint inside it, so tests that load again see their changes undone.
+"""
+
+import itertools
+import re
+from io import StringIO
+
+import pytest
+import shapely
+from django.contrib.auth.hashers import check_password
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from shapely.geometry import box
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.models import RoleAssignment, ScopeType, User
+from fengqiao.accounts.roles import Perm, Role
+from fengqiao.core.models import AuditEntry
+from fengqiao.core.validators import is_valid_phone
+from fengqiao.demo.geometry import TilingError, check_tiling, split_polygon
+from fengqiao.demo.loader import plan_territory
+from fengqiao.org.models import GridWorker, Sector, Unit, UnitKind
+from fengqiao.territory import locate
+from fengqiao.territory.models import Grid, GridIndexState, GridKind, Region, SiteType
+
+STREETS = {
+    "230903011000": ("桃东街道", "subdistrict"),
+    "230903012000": ("桃南街道", "subdistrict"),
+    "230903013000": ("桃西街道", "subdistrict"),
+    "230903014000": ("桃北街道", "subdistrict"),
+    "230903015000": ("桃源街道", "subdistrict"),
+    "230903016000": ("桃山街道", "subdistrict"),
+    "230903100000": ("万宝河镇", "town"),
+}
+DEMO_USERS = {
+    "demo_station": (Role.STATION_STAFF, ScopeType.REGION, "花园社区"),
+    "demo_center": (Role.CENTER_STAFF, ScopeType.REGION, "桃西街道"),
+    "demo_district": (Role.CENTER_STAFF, ScopeType.REGION, "桃山区"),
+    "demo_mediator": (Role.MEDIATOR, ScopeType.UNIT, "桃西街道人民调解委员会"),
+    "demo_police": (Role.UNIT_LIAISON, ScopeType.UNIT, "桃西派出所"),
+    "demo_leader": (Role.LEADER, ScopeType.REGION, "桃山区"),
+    "demo_admin": (Role.ADMIN, ScopeType.REGION, "桃山区"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            out = StringIO()
+            call_command("demo", stdout=out)
+            yield out.getvalue()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(demo_output, db) -> str:
+    return demo_output
+
+
+def snapshot() -> dict:
+    """Everything the demo writes, in comparable form."""
+    return {
+        "regions": sorted(Region.objects.values_list("code", "name", "kind", "parent_id", "path")),
+        "grids": sorted(
+            Grid.objects.values_list("code", "name", "community_id", "kind", "site_type_id")
+        ),
+        "boundaries": {g.code: g.boundary for g in Grid.objects.all()},
+        "units": sorted(Unit.objects.values_list("id", "name", "kind", "region_id", "parent_id")),
+        "users": sorted(User.objects.values_list("username", "name", "phone", "password")),
+        "workers": sorted(
+            (w.user.username, w.station_id, tuple(sorted(w.grids.values_list("code", flat=True))))
+            for w in GridWorker.objects.select_related("user")
+        ),
+        "roles": sorted(
+            RoleAssignment.objects.values_list("id", "user_id", "role", "region_id", "unit_id")
+        ),
+        "role_grids": sorted(RoleAssignment.grids.through.objects.values_list("pk", "grid_id")),
+        "reference": sorted(SiteType.objects.values_list("code", "name"))
+        + sorted(Sector.objects.values_list("code", "name")),
+        "index_version": GridIndexState.objects.values_list("version", flat=True).first(),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+def test_streets_and_town_have_their_real_codes(demo):
+    district = Region.objects.get(code="230903000000")
+    assert district.name == "桃山区"
+    assert district.parent.code == "230900000000" and district.parent.name == "七台河市"
+    assert district.parent.parent.code == "230000000000"
+    streets = Region.objects.filter(level=Region.Level.STREET)
+    assert {s.code: (s.name, s.kind) for s in streets} == STREETS
+    assert all(s.parent_id == district.pk for s in streets)
+
+
+def test_communities_and_villages_are_coded_under_their_street(demo):
+    communities = list(Region.objects.filter(level=Region.Level.COMMUNITY).select_related("parent"))
+    assert 28 <= len(communities) <= 32
+    assert len({c.code for c in communities}) == len(communities)
+    for c in communities:
+        assert c.code[:9] == c.parent.code[:9]
+        seq = int(c.code[9:])
+        if c.parent.kind == Region.Kind.TOWN:
+            assert c.kind == Region.Kind.VILLAGE and 200 <= seq <= 399
+        else:
+            assert c.kind == Region.Kind.COMMUNITY and 1 <= seq <= 199
+        assert c.path == f"{c.parent.path}{c.pk}/"
+    huayuan = Region.objects.get(name="花园社区")
+    assert huayuan.code == "230903013001" and huayuan.parent.name == "桃西街道"
+    assert Region.objects.filter(kind=Region.Kind.VILLAGE).count() >= 5
+
+
+def test_grids_codes_names_and_dedicated_sites(demo):
+    grids = list(Grid.objects.select_related("community", "site_type"))
+    assert 190 <= len(grids) <= 210
+    for _community_id, group in itertools.groupby(
+        sorted(grids, key=lambda g: g.code), key=lambda g: g.community_id
+    ):
+        group = list(group)
+        community = group[0].community
+        assert [g.code for g in group] == [
+            f"{community.code}{i:03d}" for i in range(1, len(group) + 1)
+        ]
+        assert 5 <= len(group) <= 9
+    songlin = Grid.objects.get(code="230903013001001")
+    assert songlin.name == "花园社区松林小区网格" and songlin.community.name == "花园社区"
+    assert Grid.objects.get(code="230903013001002").name == "花园社区第2网格"
+    dedicated = [g for g in grids if g.kind == GridKind.DEDICATED]
+    assert len(dedicated) >= 4
+    assert all(g.site_type is not None for g in dedicated)
+    assert all(g.site_type is None for g in grids if g.kind == GridKind.BASIC)
+    assert {"school", "hospital", "market", "industrial_park"} <= {
+        g.site_type.code for g in dedicated
+    }
+    assert {
+        "school": "学校",
+        "hospital": "医院",
+        "market": "市场",
+        "industrial_park": "工业园区",
+    }.items() <= dict(SiteType.objects.values_list("code", "name")).items()
+
+
+def test_grids_tile_each_community_without_gaps_or_overlaps(demo):
+    plans = {c.code: c for c in plan_territory()}
+    all_shapes = []
+    for community in Region.objects.filter(level=Region.Level.COMMUNITY):
+        shapes = [g.shape() for g in Grid.objects.filter(community=community)]
+        whole = plans[community.code].polygon
+        assert all(s.is_valid and s.geom_type == "Polygon" for s in shapes)
+        union = shapely.union_all(shapes)
+        assert abs(union.area - whole.area) <= 1e-9 * whole.area
+        assert union.symmetric_difference(whole).area <= 1e-9 * whole.area
+        for a, b in itertools.combinations(shapes, 2):
+            assert a.intersection(b).area <= 1e-12 * whole.area
+        all_shapes += shapes
+    # Communities meet edge to edge too: the grids of the whole district never overlap.
+    total = sum(s.area for s in all_shapes)
+    assert abs(shapely.union_all(all_shapes).area - total) <= 1e-9 * total
+    lon0, lat0, lon1, lat1 = shapely.union_all(all_shapes).bounds
+    assert 130.8 < lon0 < lon1 < 131.15 and 45.65 < lat0 < lat1 < 45.87
+
+
+def test_every_grid_is_found_by_its_own_point(demo):
+    grids = list(Grid.objects.all())
+    for grid in grids:
+        assert locate.locate(grid.center_lon, grid.center_lat) == grid
+    ids = locate.get_locator().locate_many(
+        [g.center_lon for g in grids], [g.center_lat for g in grids]
+    )
+    assert ids.tolist() == [g.pk for g in grids]
+    assert locate.locate(126.6, 45.75) is None  # Harbin: outside the district
+
+
+def test_tiling_check_rejects_gaps_and_overlaps():
+    whole = box(0, 0, 2, 1)
+    check_tiling(whole, [box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    with pytest.raises(TilingError, match="union area"):
+        check_tiling(whole, [box(0, 0, 1, 1), box(1.01, 0, 2, 1)])
+    with pytest.raises(TilingError, match="do not cover the same ground"):
+        # Right area, wrong place: half of the second piece sticks out.
+        check_tiling(whole, [box(0, 0, 1, 1), box(1, 0.5, 2, 1.5)])
+    with pytest.raises(TilingError, match="overlap"):
+        # The union is exactly the whole, but the pieces overlap.
+        check_tiling(whole, [box(0, 0, 1.5, 1), box(1, 0, 2, 1)])
+    with pytest.raises(TilingError, match="not a valid polygon"):
+        bowtie = shapely.Polygon([(0, 0), (2, 1), (2, 0), (0, 1)])
+        check_tiling(whole, [bowtie])
+
+
+def test_split_polygon_is_deterministic_and_tiles():
+    import random
+
+    whole = box(131.0, 45.7, 131.04, 45.73)
+    first = split_polygon(whole, 7, random.Random(1))
+    again = split_polygon(whole, 7, random.Random(1))
+    assert [p.wkb for p in first] == [p.wkb for p in again]
+    assert len(first) == 7
+    check_tiling(whole, first)
+
+
+def test_170_grid_workers_cover_every_grid_of_their_community(demo):
+    workers = list(GridWorker.objects.select_related("user", "station__region"))
+    assert len(workers) == 170
+    assert sorted(w.user.username for w in workers) == [f"gw{i:03d}" for i in range(1, 171)]
+    assert {w.employment_type for w in workers} == {"full_time"}
+    assert {w.background for w in workers} == {"graduate", "social_worker", "volunteer"}
+    names = [w.user.name for w in workers]
+    assert len(set(names)) == 170 and all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", n) for n in names)
+    phones = [w.user.phone for w in workers]
+    assert len(set(phones)) == 170
+    assert all(re.fullmatch(r"1[3-9]\d{9}", p) and is_valid_phone(p) for p in phones)
+    covered = set()
+    for w in workers:
+        grids = list(w.grids.all())
+        assert 1 <= len(grids) <= 2
+        assert w.station.kind == UnitKind.SERVICE_STATION
+        assert all(g.community_id == w.station.region_id for g in grids)
+        assert w.user.unit_id == w.station_id
+        role = RoleAssignment.objects.get(user=w.user)
+        assert role.role == Role.GRID_WORKER and role.scope_type == ScopeType.GRIDS
+        assert set(role.grids.all()) == set(grids)
+        covered |= {g.pk for g in grids}
+    assert covered == set(Grid.objects.values_list("pk", flat=True))
+
+
+def test_units_and_their_tree(demo):
+    district = Region.objects.get(code="230903000000")
+    center = Unit.objects.get(name="桃山区综治中心", kind=UnitKind.GOVERNANCE_CENTER)
+    assert center.region == district
+    assert Unit.objects.get(name="桃山区平安建设领导小组").kind == UnitKind.LEADING_GROUP
+    police = Unit.objects.get(name="桃西派出所")
+    assert police.kind == UnitKind.MEMBER_UNIT and police.sector.code == "police"
+    assert police.region.code == "230903013000" and police.parent.short_name == "桃山公安分局"
+    for street in Region.objects.filter(level=Region.Level.STREET):
+        units = Unit.objects.filter(region=street)
+        street_center = units.get(kind=UnitKind.GOVERNANCE_CENTER)
+        assert street_center.parent == center
+        assert units.filter(kind=UnitKind.MEMBER_UNIT, sector__code="police").count() == 1
+        assert units.filter(kind=UnitKind.MEMBER_UNIT, name__endswith="司法所").count() == 1
+        assert units.filter(kind=UnitKind.LEGAL_SERVICE).count() == 1
+        committee = units.get(kind=UnitKind.MEDIATION_COMMITTEE)
+        assert committee.name == f"{street.name}人民调解委员会"
+        assert 1 <= committee.children.filter(kind=UnitKind.MEDIATION_GROUP).count() <= 2
+        for community in street.children.all():
+            station = Unit.objects.get(region=community, kind=UnitKind.SERVICE_STATION)
+            assert station.parent == street_center
+    community_committees = Unit.objects.filter(
+        kind=UnitKind.MEDIATION_COMMITTEE, region__level=Region.Level.COMMUNITY
+    )
+    assert community_committees.count() >= 3
+    assert all(1 <= c.children.count() <= 2 for c in community_committees)
+    sectors = set(Sector.objects.values_list("code", flat=True))
+    assert {"police", "justice", "civil_affairs", "petitions", "court", "health", "education",
+            "emergency", "charity", "human_resources", "housing", "urban_management",
+            "market_regulation"} <= sectors  # fmt: skip
+    for name in (
+        "桃山区司法局",
+        "桃山区民政局",
+        "桃山区信访局",
+        "桃山区人民法院",
+        "桃山区慈善总会",
+    ):
+        assert Unit.objects.get(name=name).region == district
+    for unit in Unit.objects.select_related("region", "parent"):
+        unit.clean()  # every unit obeys the placement rules of its kind
+
+
+def test_demo_accounts_hold_their_roles(demo):
+    for username, (role, scope_type, target) in DEMO_USERS.items():
+        user = User.objects.get(username=username)
+        a = RoleAssignment.objects.get(user=user)
+        assert (a.role, a.scope_type) == (role, scope_type)
+        assert (a.region or a.unit).name == target
+        assert username in demo and user.name in demo
+    admin = User.objects.get(username="demo_admin")
+    assert admin.is_staff and not admin.is_superuser
+    assert admin.has_perm("territory.change_grid") and admin.has_perm("org.view_unit")
+    assert not User.objects.get(username="demo_leader").is_staff
+    # Every demo account and grid worker shares the one hash of the demo password.
+    hashes = set(User.objects.values_list("password", flat=True))
+    assert len(hashes) == 1 and check_password("fengqiao2026", hashes.pop())
+    assert "fengqiao2026" in demo and "gw001" in demo
+
+
+def test_demo_grid_worker_sees_exactly_their_own_grid(demo):
+    gw = User.objects.get(username="gw001")
+    own = set(gw.grid_worker.grids.all())
+    assert {g.code for g in own} == {"230903013001001"}
+    assert set(access_for(gw).grids(Perm.TERRITORY_VIEW)) == own
+    station_staff = User.objects.get(username="demo_station")
+    seen = access_for(station_staff).grids(Perm.TERRITORY_VIEW)
+    assert set(seen) == set(Grid.objects.filter(community__name="花园社区"))
+    police = access_for(User.objects.get(username="demo_police"))
+    assert {
+        u.name for u in police.units(Perm.ORG_VIEW, Unit.objects.filter(kind="member_unit"))
+    } >= {"桃西派出所"}
+
+
+def test_running_twice_changes_nothing(demo):
+    before = snapshot()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert snapshot() == before
+    assert "nothing changed" in out.getvalue() or "没有变化" in out.getvalue()
+    # The same credentials table is printed again.
+    table = demo[demo.index("gw001") :]
+    assert table in out.getvalue()
+
+
+def test_password_option_and_environment(demo, monkeypatch):
+    call_command("demo", password="another-secret-2026", stdout=StringIO())
+    hashes = set(User.objects.values_list("password", flat=True))
+    assert len(hashes) == 1
+    assert check_password("another-secret-2026", hashes.pop())
+    monkeypatch.setenv("DEMO_PASSWORD", "from-the-env-2026")
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "from-the-env-2026" in out.getvalue()
+    hashes = set(User.objects.values_list("password", flat=True))
+    assert len(hashes) == 1 and check_password("from-the-env-2026", hashes.pop())
+
+
+def test_unacceptable_password_is_refused_and_changes_nothing(demo):
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"password|密码"):
+        call_command("demo", password="123", stdout=StringIO())
+    assert snapshot() == before
