@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "fengqiao.org",
     "fengqiao.accounts",
     "fengqiao.workcalendar",
+    "fengqiao.search",
     "fengqiao.cases",
     "fengqiao.web",
     "fengqiao.demo",

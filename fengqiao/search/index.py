@@ -1,0 +1,185 @@
+"""Full-text search over Chinese text: one API, PostgreSQL (tsvector + GIN) or SQLite (FTS5).
+
+Usage::
+
+    from fengqiao.search import index
+
+    # Keep the index in step with your model, inside the transaction that saves it:
+    index.index_document("case", case.pk, f"{case.title}\\n{case.description}")
+    index.remove_document("case", case.pk)
+    index.index_many("case", ((c.pk, c.text) for c in cases))   # bulk (re)indexing
+
+    # Search composes with the caller's permission-scoped queryset, inside the database:
+    qs = access_for(user).scope(perm).q(Case.objects.all(), ...)
+    qs = qs.filter(pk__in=index.matching_ids("case", "松林 噪音"))   # every word must occur
+    qs = index.search(qs, "case", "松林 噪音")                        # the same, shorter
+
+`kind` names the indexed model ("case", "region" …); one object has at most one document per
+kind. Text and queries are segmented by fengqiao.search.text. matching_ids() returns a subquery
+(RawSQL), never a list of ids, so a million documents stay in the database; a query with no
+searchable word (only punctuation or stop words) matches nothing. User input reaches the
+database only as a query parameter. Ranking is not provided: ordering is the caller's business.
+
+Tables (created by this app's migration for the database in use):
+PostgreSQL: search_document(kind, object_id, tsv) with a GIN index on tsv,
+  tsv = to_tsvector('simple', <space-joined tokens>), matched with plainto_tsquery('simple', …),
+  which ANDs the words and is safe for any input.
+SQLite: FTS5 table search_document(kind UNINDEXED, object_id UNINDEXED, body) plus search_key
+  mapping (kind, object_id) to the FTS rowid; matched with "tok1" AND "tok2" (quoted strings).
+"""
+
+from collections.abc import Iterable
+from itertools import islice
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from fengqiao.search.text import document_tokens, query_terms
+
+BATCH_SIZE = 2000
+MAX_KIND_CHARS = 40
+
+
+def _vendor(using: str) -> str:
+    vendor = connections[using].vendor
+    if vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"fengqiao.search supports PostgreSQL and SQLite, not {vendor}")
+    return vendor
+
+
+def _check_kind(kind: str) -> str:
+    if not isinstance(kind, str) or not kind or len(kind) > MAX_KIND_CHARS:
+        raise ValueError(f"kind must be a non-empty string of at most {MAX_KIND_CHARS} characters")
+    return kind
+
+
+def body(text: str) -> str:
+    """What is stored for `text`: its tokens joined by spaces."""
+    return " ".join(document_tokens(text or ""))
+
+
+def index_document(kind: str, object_id: int, text: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Index (or re-index) one object's text."""
+    index_many(kind, [(object_id, text)], using=using)
+
+
+def index_many(
+    kind: str,
+    items: Iterable[tuple[int, str]],
+    using: str = DEFAULT_DB_ALIAS,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Index many (object_id, text) pairs in batches; returns how many were written."""
+    _check_kind(kind)
+    vendor = _vendor(using)
+    written = 0
+    iterator = iter(items)
+    while chunk := list(islice(iterator, batch_size)):
+        # Last text wins when an id repeats within a batch (an upsert may touch a row once).
+        rows = {int(object_id): body(text) for object_id, text in chunk}
+        write_bodies(kind, rows, using=using, vendor=vendor)
+        written += len(rows)
+    return written
+
+
+def write_bodies(
+    kind: str, rows: dict[int, str], using: str = DEFAULT_DB_ALIAS, vendor: str | None = None
+) -> None:
+    """Store already-segmented bodies (object_id → space-joined tokens): for bulk loaders."""
+    vendor = vendor or _vendor(using)
+    ids, bodies = list(rows), list(rows.values())
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute(
+                "INSERT INTO search_document (kind, object_id, tsv) "
+                "SELECT %s, u.object_id, to_tsvector('simple', u.body) "
+                "FROM unnest(%s::bigint[], %s::text[]) AS u(object_id, body) "
+                "ON CONFLICT (kind, object_id) DO UPDATE SET tsv = EXCLUDED.tsv",
+                [kind, ids, bodies],
+            )
+            return
+        cursor.executemany(
+            "INSERT INTO search_key (kind, object_id) VALUES (%s, %s) "
+            "ON CONFLICT (kind, object_id) DO NOTHING",
+            [(kind, object_id) for object_id in ids],
+        )
+        placeholders = ", ".join(["%s"] * len(ids))
+        cursor.execute(
+            f"SELECT object_id, id FROM search_key WHERE kind = %s AND object_id IN ({placeholders})",
+            [kind, *ids],
+        )
+        rowids = dict(cursor.fetchall())
+        cursor.executemany(
+            "DELETE FROM search_document WHERE rowid = %s", [(rowids[i],) for i in ids]
+        )
+        cursor.executemany(
+            "INSERT INTO search_document (rowid, kind, object_id, body) VALUES (%s, %s, %s, %s)",
+            [(rowids[i], kind, i, rows[i]) for i in ids],
+        )
+
+
+def remove_document(kind: str, object_id: int, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Remove one object's document (no error if there is none)."""
+    _check_kind(kind)
+    vendor = _vendor(using)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute(
+                "DELETE FROM search_document WHERE kind = %s AND object_id = %s",
+                [kind, int(object_id)],
+            )
+            return
+        cursor.execute(
+            "DELETE FROM search_document WHERE rowid IN "
+            "(SELECT id FROM search_key WHERE kind = %s AND object_id = %s)",
+            [kind, int(object_id)],
+        )
+        cursor.execute(
+            "DELETE FROM search_key WHERE kind = %s AND object_id = %s", [kind, int(object_id)]
+        )
+
+
+def match_expression(terms: list[str], vendor: str) -> str:
+    """The full-text query parameter for `terms` (all required)."""
+    if vendor == "postgresql":
+        return " ".join(terms)  # plainto_tsquery ANDs the words and ignores any operators
+    # FTS5: each term a quoted string ("" escapes a quote), so no input is read as syntax.
+    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def matching_ids(kind: str, query: str, using: str = DEFAULT_DB_ALIAS) -> RawSQL | list[int]:
+    """The ids of `kind` objects whose text contains every word of `query`.
+
+    Use as ``Model.objects.filter(pk__in=matching_ids(kind, query))``: the search runs as a
+    subquery of the caller's query. An empty list when the query has no searchable word.
+    """
+    _check_kind(kind)
+    vendor = _vendor(using)
+    terms = query_terms(query)
+    if not terms:
+        return []
+    expression = match_expression(terms, vendor)
+    if vendor == "postgresql":
+        return RawSQL(
+            "SELECT object_id FROM search_document "
+            "WHERE kind = %s AND tsv @@ plainto_tsquery('simple', %s)",
+            (kind, expression),
+        )
+    return RawSQL(
+        "SELECT object_id FROM search_document WHERE search_document MATCH %s AND kind = %s",
+        (expression, kind),
+    )
+
+
+def search(queryset: QuerySet, kind: str, query: str) -> QuerySet:
+    """`queryset` narrowed to objects whose `kind` document matches `query`."""
+    return queryset.filter(pk__in=matching_ids(kind, query, using=queryset.db))
+
+
+def document_count(kind: str, using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many documents of `kind` are indexed (for checks and benchmarks)."""
+    _check_kind(kind)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_document WHERE kind = %s", [kind])
+        return cursor.fetchone()[0]
