@@ -253,3 +253,112 @@ def test_thousands_of_grids_import(world):
     assert report.ok, report.issues[:3]
     assert Grid.objects.count() == 3008
     assert locate.locate(130.0005, 45.0005).code == "230903013001010"
+
+
+# The admin upload pages -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(personas, client_for):
+    # The Django admin site lets in staff accounts; the territory pages need the admin role too.
+    personas.admin.is_staff = True
+    personas.admin.save()
+    return client_for(personas.admin)
+
+
+def upload(client, url, name, data, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(url, {"file": SimpleUploadedFile(name, data), **extra})
+
+
+def test_admin_upload_grids(admin_client):
+    url = "/admin/territory/grid/import/"
+    page = admin_client.get("/admin/territory/grid/")
+    assert page.status_code == 200
+    assert url in page.content.decode()
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get("/admin/territory/grid/add/").status_code == 200
+    regions = admin_client.get("/admin/territory/region/")
+    assert (
+        regions.status_code == 200 and "/admin/territory/region/import/" in regions.content.decode()
+    )
+    resp = upload(admin_client, url, "g.geojson", good_grids())
+    assert resp.status_code == 302 and resp["Location"] == "/admin/territory/grid/"
+    assert Grid.objects.count() == 11
+    assert AuditEntry.objects.get(action="import").actor.username == "admin_district"
+
+
+def test_admin_upload_bad_file_shows_report(admin_client):
+    data = collection(feature("230903013001003", south(0)), feature("230903013001004", BOWTIE))
+    resp = upload(admin_client, "/admin/territory/grid/import/", "g.geojson", data)
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert 'id="import-report"' in html
+    assert "230903013001004" in html and "Self-intersection" in html
+    assert Grid.objects.count() == 8
+
+
+def test_admin_upload_regions_dry_run(admin_client):
+    resp = upload(
+        admin_client,
+        "/admin/territory/region/import/",
+        "r.csv",
+        REGIONS_CSV.encode(),
+        dry_run="on",
+    )
+    assert resp.status_code == 200
+    assert 'id="import-summary"' in resp.content.decode()
+    assert not Region.objects.filter(code="230903014000").exists()
+    resp = upload(admin_client, "/admin/territory/region/import/", "r.csv", REGIONS_CSV.encode())
+    assert resp.status_code == 302
+    assert Region.objects.filter(code__startswith="230903014").count() == 3
+
+
+def test_non_admins_cannot_upload(personas, client_for):
+    # One test over the personas (setting the world up is the slow part).
+    for persona in ["outsider", "street_clerk", "grid_worker"]:
+        user = getattr(personas, persona)
+        for staff in (False, True):
+            user.is_staff = staff
+            user.save()
+            client = client_for(user)
+            for url, name, data in [
+                ("/admin/territory/grid/import/", "g.geojson", good_grids()),
+                ("/admin/territory/region/import/", "r.csv", REGIONS_CSV.encode()),
+            ]:
+                assert client.get(url).status_code in (302, 403), (persona, staff)
+                assert upload(client, url, name, data).status_code in (302, 403), (persona, staff)
+            assert client.get("/admin/territory/grid/").status_code in (302, 403)
+    assert Grid.objects.count() == 8
+    assert not Region.objects.filter(code__startswith="230903014").exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_admin_grid_form_validates_and_audits(admin_client, django_capture_on_commit_callbacks):
+    g = Grid.objects.get(code="230903013001002")
+    url = f"/admin/territory/grid/{g.pk}/change/"
+    form = {
+        "code": g.code,
+        "name": "改名",
+        "community": g.community_id,
+        "kind": "basic",
+        "site_type": "",
+        "boundary": json.dumps(mapping(BOWTIE)),
+        "active": "on",
+    }
+    resp = admin_client.post(url, form)
+    assert resp.status_code == 200 and "Self-intersection" in resp.content.decode()
+    form["boundary"] = json.dumps(mapping(box(131.004, 45.77, 131.01, 45.78)))  # into grid 001
+    resp = admin_client.post(url, form)
+    assert resp.status_code == 200 and "230903013001001" in resp.content.decode()
+    g.refresh_from_db()
+    assert g.name != "改名"
+    form["boundary"] = json.dumps(mapping(box(131.005, 45.77, 131.01, 45.775)))  # shrink it
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = admin_client.post(url, form)
+    assert resp.status_code == 302
+    g.refresh_from_db()
+    assert g.name == "改名" and g.max_lat == pytest.approx(45.775)
+    assert AuditEntry.objects.get(action="update", object_id=str(g.pk)).changes["name"][1] == "改名"
+    assert locate.locate(131.0075, 45.778) is None
