@@ -7,10 +7,25 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.demo import data
 from fengqiao.demo.geometry import TilingError
 from fengqiao.demo.loader import DEFAULT_PASSWORD, LoadResult, load_demo
+
+# What the loader counts (its `created` keys), as shown to the operator.
+CREATED_LABELS = {
+    "sitetype": gettext_lazy("site types"),
+    "sector": gettext_lazy("sectors"),
+    "region": gettext_lazy("regions"),
+    "grid": gettext_lazy("grids"),
+    "unit": gettext_lazy("units"),
+    "user": gettext_lazy("accounts"),
+    "grid worker": gettext_lazy("grid workers"),
+    "role assignment": gettext_lazy("role assignments"),
+    "permission": gettext_lazy("admin permissions"),
+    "password reset": gettext_lazy("passwords reset"),
+}
 
 
 def _width(text: str) -> int:
@@ -26,7 +41,10 @@ def format_credentials(result: LoadResult) -> str:
     header = [_("Role"), _("Username"), _("Name"), _("Scope")]
     rows = [header] + [[c.role, c.username, c.name, c.scope] for c in result.credentials]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines = [
+        "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     lines.append(
@@ -61,7 +79,9 @@ class Command(BaseCommand):
         except TilingError as e:
             raise CommandError(_("The demo grids do not tile their communities: %s") % e) from e
         if result.created:
-            summary = ", ".join(f"{k} {v}" for k, v in sorted(result.created.items()))
+            summary = _(", ").join(
+                f"{CREATED_LABELS.get(k, k)} {v}" for k, v in sorted(result.created.items())
+            )
             self.stdout.write(_("Demo district loaded: %(summary)s.") % {"summary": summary})
         else:
             self.stdout.write(_("The demo district is already loaded; nothing changed."))
