@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("territory/", include("fengqiao.territory.api_urls")),
     path("cases/", include("fengqiao.cases.api_urls")),
+    path("", include("fengqiao.api.urls")),
 ]

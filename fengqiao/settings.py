@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "fengqiao.territory",
     "fengqiao.org",
     "fengqiao.accounts",
+    "fengqiao.api",
     "fengqiao.workcalendar",
     "fengqiao.search",
     "fengqiao.cases",
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "fengqiao.api.idempotency.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "fengqiao.urls"
@@ -199,10 +201,16 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fengqiao@localhost")
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate challenge makes missing credentials a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fengqiao.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "fengqiao.api.authentication.TokenScopePermission",
+    ],
+    "EXCEPTION_HANDLER": "fengqiao.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -214,6 +222,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fengqiao.api.schema.postprocess_schema",
+    ],
 }
 
 # Map: grid polygons are drawn on a blank background unless a tile server is configured,

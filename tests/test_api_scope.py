@@ -21,5 +21,9 @@ def test_grid_geojson_scoped(personas, client_for):
 
 
 def test_anonymous_is_refused(client, db):
-    assert client.get("/api/v1/territory/grids/").status_code == 403
+    # No credentials: 401 with a challenge, in the API's error shape.
+    resp = client.get("/api/v1/territory/grids/")
+    assert resp.status_code == 401
+    assert resp["WWW-Authenticate"] == 'Token realm="api"'
+    assert resp.json()["errors"][0]["code"] == "not_authenticated"
     assert client.get("/territory/grids.geojson").status_code == 302

@@ -1,0 +1,71 @@
+"""Token authentication for the API and the permission that keeps read-only tokens reading.
+
+Send `Authorization: Token <secret>` (or `Bearer <secret>`). An unknown or revoked token, or the
+token of an inactive account, is refused with 401. The request then runs as the token's user, so a
+token sees exactly what its user sees.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from fengqiao.api.models import ApiToken
+from fengqiao.api.tokens import find_token
+
+SCHEMES = ("token", "bearer")
+# Writing last_used_at on every request would turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_from_header(header: str) -> str | None:
+    """The secret in an Authorization header value, or None when it names another scheme."""
+    parts = header.split()
+    if not parts or parts[0].lower() not in SCHEMES:
+        return None
+    if len(parts) != 2:
+        raise exceptions.AuthenticationFailed(
+            _("Invalid token header: send 'Token <secret>' with no spaces in the secret.")
+        )
+    return parts[1]
+
+
+def active_token(secret: str) -> ApiToken | None:
+    token = find_token(secret)
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    return token
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        secret = token_from_header(header)
+        if secret is None:
+            return None
+        token = active_token(secret)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        # Makes DRF answer 401 (not 403) to requests without credentials.
+        return 'Token realm="api"'
+
+
+class TokenScopePermission(permissions.BasePermission):
+    """A read-only token may only use safe methods (GET, HEAD, OPTIONS). Applied by default."""
+
+    message = _("This API token is read-only.")
+    code = "read_only_token"
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and token.read_only:
+            return request.method in permissions.SAFE_METHODS
+        return True
