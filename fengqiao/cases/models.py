@@ -269,6 +269,8 @@ class Case(models.Model):
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When the handling clock started: intake, or the latest reopening.
+    clock_start = models.DateTimeField(_("clock started"), null=True, blank=True)
     # Limits copied from the matching DeadlinePolicy at intake, so a later policy edit does not
     # move the deadlines of running cases; deadlines are recomputed from them after a pause.
     limit_unit = models.CharField(
@@ -448,6 +450,9 @@ class Task(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.DISPATCHED
     )
+    # False once the task belongs to an earlier round (the case was returned, escalated or
+    # reopened since): only active tasks count when the case is resolved.
+    active = models.BooleanField(_("current"), default=True)
     instructions = models.TextField(_("instructions"), blank=True)
     due = models.DateTimeField(_("due"), null=True, blank=True)
     dispatched_by = models.ForeignKey(

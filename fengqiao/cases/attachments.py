@@ -1,0 +1,55 @@
+"""Attachment checks: the type comes from the first bytes of the content, never from the name."""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from fengqiao.cases.errors import InvalidInput
+
+# (content type, extension, test on the first 16 bytes)
+SIGNATURES = [
+    ("image/jpeg", ".jpg", lambda h: h.startswith(b"\xff\xd8\xff")),
+    ("image/png", ".png", lambda h: h.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("image/gif", ".gif", lambda h: h[:6] in (b"GIF87a", b"GIF89a")),
+    ("image/webp", ".webp", lambda h: h[:4] == b"RIFF" and h[8:12] == b"WEBP"),
+    ("application/pdf", ".pdf", lambda h: h.startswith(b"%PDF-")),
+]
+
+
+def detect(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a JPEG, PNG, GIF, WebP or PDF; None for anything else."""
+    for content_type, ext, test in SIGNATURES:
+        if test(head):
+            return content_type, ext
+    return None
+
+
+def check_upload(upload: UploadedFile, field: str = "attachments") -> tuple[str, str]:
+    """Refuse oversized or non-image/PDF content; return (content type, storage name)."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    size = upload.size if upload.size is not None else len(upload.read())
+    if size > limit:
+        raise InvalidInput(
+            field,
+            "too_large",
+            _("%(name)s is %(size).1f MB; the limit is %(limit).1f MB.")
+            % {"name": upload.name, "size": size / 1048576, "limit": limit / 1048576},
+        )
+    if size == 0:
+        raise InvalidInput(field, "empty", _("%(name)s is empty.") % {"name": upload.name})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    found = detect(head)
+    if found is None:
+        raise InvalidInput(
+            field,
+            "file_type",
+            _("%(name)s is not a JPEG, PNG, GIF or WebP image or a PDF document.")
+            % {"name": upload.name},
+        )
+    content_type, ext = found
+    # Stored under a random name with the extension of the detected type.
+    return content_type, f"{uuid.uuid4().hex}{ext}"

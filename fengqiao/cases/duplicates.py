@@ -1,0 +1,130 @@
+"""Possible duplicates of a new report: same category, same grid or within ~300 m, recent,
+similar text (overlap of jieba tokens). One indexed query, then scoring in Python."""
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from fengqiao.cases.models import Case, CaseState
+
+RADIUS_M = 300
+DAYS = 30
+MAX_SCANNED = 100
+MIN_SIMILARITY = 0.2
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")
+_STOP = {"的", "了", "在", "是", "和", "与", "及", "有", "我", "我们", "他们", "一个", "这个"}
+
+
+def tokens(text: str) -> set[str]:
+    """Search-mode jieba tokens without punctuation, stop words and single Latin letters."""
+    import jieba
+
+    words = set()
+    for w in jieba.lcut_for_search(text or ""):
+        w = w.strip().lower()
+        if not w or w in _STOP or not _WORD.search(w):
+            continue
+        if len(w) == 1 and w.isascii():
+            continue
+        words.add(w)
+    return words
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(h))
+
+
+@dataclass
+class Candidate:
+    case: Case
+    score: float
+    similarity: float
+    nearby: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case.pk,
+            "tracking_number": self.case.tracking_number,
+            "score": self.score,
+        }
+
+
+def suggest_duplicates(
+    source: Case | Mapping[str, Any], *, limit: int = 5, now=None, qs=None
+) -> list[Candidate]:
+    """Candidates, best first. `source` is a case or intake data with category (object or id),
+    grid (object or id), lon, lat, title and description. `qs` narrows the search (pass the
+    viewer's visible cases to show only what they may see)."""
+    if isinstance(source, Case):
+        data: Mapping[str, Any] = {
+            "category": source.category_id,
+            "grid": source.grid_id,
+            "lon": source.lon,
+            "lat": source.lat,
+            "title": source.title,
+            "description": source.description,
+        }
+        exclude_pk = source.pk
+    else:
+        data, exclude_pk = source, None
+    category = data.get("category")
+    category_id = getattr(category, "pk", category)
+    grid = data.get("grid")
+    grid_id = getattr(grid, "pk", grid)
+    lon, lat = data.get("lon"), data.get("lat")
+    if category_id is None or (grid_id is None and (lon is None or lat is None)):
+        return []
+    now = now or timezone.now()
+    place = Q()
+    if grid_id is not None:
+        place |= Q(grid_id=grid_id)
+    if lon is not None and lat is not None:
+        dlat = RADIUS_M / 111_320
+        dlon = RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+        place |= Q(lat__range=(lat - dlat, lat + dlat), lon__range=(lon - dlon, lon + dlon))
+    qs = Case.objects.all() if qs is None else qs
+    rows = (
+        qs.filter(place, category_id=category_id, created_at__gte=now - timedelta(days=DAYS))
+        .exclude(state=CaseState.CANCELLED)
+        .exclude(pk=exclude_pk)
+        .only("id", "tracking_number", "title", "description", "lon", "lat", "grid_id", "state")
+        .order_by("-created_at")[:MAX_SCANNED]
+    )
+    mine = tokens(f"{data.get('title') or ''} {data.get('description') or ''}")
+    found = []
+    for other in rows:
+        sim = similarity(mine, tokens(f"{other.title} {other.description}"))
+        if sim < MIN_SIMILARITY:
+            continue
+        reasons = ["same_category"]
+        nearby = grid_id is not None and other.grid_id == grid_id
+        if nearby:
+            reasons.append("same_grid")
+        located = None not in (lon, lat, other.lon, other.lat)
+        if located and distance_m(lon, lat, other.lon, other.lat) <= RADIUS_M:
+            nearby = True
+            reasons.append("nearby")
+        if not nearby:
+            continue
+        reasons.append("similar_text")
+        found.append(Candidate(other, round(0.4 + 0.6 * sim, 3), round(sim, 3), nearby, reasons))
+    found.sort(key=lambda c: (-c.score, -c.case.pk))
+    return found[:limit]

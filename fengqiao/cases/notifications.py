@@ -1,0 +1,91 @@
+"""Outbound notifications through one interface: `send(recipient, subject, body)`.
+
+Channels: e-mail (Django's mail backend) is built in; SMS is an interface a provider plugs
+into by naming a subclass of `SmsChannel` in settings.SMS_CHANNEL (dotted path). Services
+never send inside a transaction: they call `queue()`, which enqueues the django-tasks task
+`deliver_notification` once the transaction commits.
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Recipient":
+        return cls(**{k: data.get(k, "") for k in ("name", "email", "phone")})
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.phone)
+
+
+class Channel(Protocol):
+    name: str
+
+    def can_reach(self, recipient: Recipient) -> bool: ...
+
+    def send(self, recipient: Recipient, subject: str, body: str) -> None: ...
+
+
+class EmailChannel:
+    name = "email"
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return bool(recipient.email)
+
+    def send(self, recipient: Recipient, subject: str, body: str) -> None:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
+
+
+class SmsChannel:
+    """Base class for an SMS provider: implement `send_sms(phone, text)`."""
+
+    name = "sms"
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return bool(recipient.phone)
+
+    def send(self, recipient: Recipient, subject: str, body: str) -> None:
+        self.send_sms(recipient.phone, f"{subject}: {body}" if subject else body)
+
+    def send_sms(self, phone: str, text: str) -> None:
+        raise NotImplementedError
+
+
+def channels() -> list[Channel]:
+    found: list[Channel] = [EmailChannel()]
+    sms = getattr(settings, "SMS_CHANNEL", "")
+    if sms:
+        found.append(import_string(sms)())
+    return found
+
+
+def send(recipient: Recipient, subject: str, body: str) -> list[str]:
+    """Deliver now through every channel that can reach the recipient; the channels used."""
+    used = []
+    for channel in channels():
+        if channel.can_reach(recipient):
+            channel.send(recipient, subject, body)
+            used.append(channel.name)
+    return used
+
+
+def queue(recipient: Recipient, subject: str, body: str) -> None:
+    """Send in the background after the current transaction commits (nothing if it rolls back)."""
+    if not recipient.reachable:
+        return
+    from fengqiao.cases.tasks import deliver_notification
+
+    payload = asdict(recipient)
+    transaction.on_commit(lambda: deliver_notification.enqueue(payload, str(subject), str(body)))

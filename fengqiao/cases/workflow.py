@@ -1,0 +1,181 @@
+"""The one table of case transitions: from which states, to which state, who may, what is needed.
+
+Every service in `fengqiao.cases.services` starts with `check_transition(case, name, access)`;
+the UI shows `allowed_actions(case, access)` and nothing else. `target=None` means the action
+leaves the case's state alone, or that the service decides it as its docstring says (a lead
+task's acknowledgement moves a dispatched case to acknowledged; resume goes back to the state
+the case was suspended in).
+
+"reopened" behaves like "accepted": every action open to an accepted case is open to it.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.accounts.access import Access, Scope
+from fengqiao.accounts.roles import Perm
+from fengqiao.cases.errors import CaseNotFound, NotPermitted, TransitionNotAllowed
+from fengqiao.cases.models import Case, CaseState, Task
+
+S = CaseState
+
+# States in which a unit works on the case.
+WORKING = frozenset({S.ACCEPTED, S.REOPENED})
+HANDLING = WORKING | {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}
+# Waiting at a center or station for someone to take it on.
+WAITING = frozenset({S.REGISTERED, S.RETURNED, S.ESCALATED})
+OPEN = HANDLING | WAITING | {S.SUSPENDED}
+FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.DIVERTED, S.CANCELLED})
+
+REGISTER = (Perm.CASE_REGISTER, Perm.CASE_TRIAGE)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Promise
+    sources: frozenset[str]
+    target: str | None
+    perms: tuple[str, ...]  # any one of them, held over the case
+    required: tuple[str, ...] = ()
+    public: bool = False  # is the history entry shown on the public tracking page
+
+
+def _t(name, label, sources, target, perms, required=(), public=False) -> Transition:
+    if isinstance(perms, str):
+        perms = (perms,)
+    return Transition(name, label, frozenset(sources), target, tuple(perms), required, public)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        _t("accept", _("Accept"), WAITING, S.ACCEPTED, REGISTER, public=True),
+        _t("dispatch", _("Dispatch"), WORKING | {S.RETURNED}, S.DISPATCHED, Perm.CASE_TRIAGE, ("lead_unit",)),
+        _t("acknowledge_task", _("Acknowledge"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE),
+        _t("start_task", _("Start work"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE),
+        _t("complete_task", _("Complete task"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE, ("result",)),
+        _t("waive_task", _("Waive task"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_TRIAGE, ("reason",)),
+        _t("start", _("Start handling"), WORKING | {S.ACKNOWLEDGED}, S.IN_PROGRESS, Perm.CASE_HANDLE, public=True),
+        _t("add_progress", _("Add progress note"), OPEN, None, Perm.CASE_HANDLE, ("text",)),
+        _t("suspend", _("Suspend"), HANDLING, S.SUSPENDED, Perm.CASE_HANDLE, ("reason",), public=True),
+        _t("resume", _("Resume"), {S.SUSPENDED}, None, Perm.CASE_HANDLE, public=True),
+        _t("request_extension", _("Request extension"), HANDLING, None, Perm.CASE_HANDLE, ("days", "reason")),
+        _t("decide_extension", _("Decide extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE),
+        _t("resolve", _("Resolve"), WORKING | {S.ACKNOWLEDGED, S.IN_PROGRESS}, S.RESOLVED, Perm.CASE_HANDLE, ("outcome",), public=True),
+        _t("close", _("Close"), {S.RESOLVED, S.DIVERTED}, S.CLOSED, REGISTER, ("outcome",), public=True),
+        _t("return_case", _("Return"), {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, Perm.CASE_HANDLE, ("reason",)),
+        _t("escalate", _("Escalate"), WAITING | HANDLING - {S.DISPATCHED}, S.ESCALATED, REGISTER, ("reason",), public=True),
+        _t("divert", _("Divert"), WAITING | WORKING | {S.IN_PROGRESS}, S.DIVERTED, REGISTER, ("target",), public=True),
+        _t("update_diversion", _("Record diversion progress"), {S.DIVERTED}, None, REGISTER, ("status",)),
+        _t("cancel", _("Cancel"), {S.REGISTERED, S.ACCEPTED, S.RETURNED}, S.CANCELLED, REGISTER, ("reason",), public=True),
+        _t("merge", _("Merge into another case"), {S.REGISTERED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.CANCELLED, REGISTER, ("into",), public=True),
+        _t("split", _("Split into child cases"), {S.REGISTERED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, REGISTER, ("children",)),
+        _t("reopen", _("Reopen"), {S.RESOLVED, S.CLOSED, S.DIVERTED}, S.REOPENED, (Perm.CASE_VISIT, Perm.CASE_SUPERVISE), ("reason",), public=True),
+        _t("record_visit", _("Record follow-up visit"), {S.RESOLVED, S.CLOSED}, None, Perm.CASE_VISIT, ("satisfaction",)),
+        _t("raise_supervision", _("Raise supervision card"), OPEN, None, Perm.CASE_SUPERVISE, ("level", "reason")),
+        _t("update_details", _("Edit details"), OPEN, None, REGISTER),
+        _t("add_attachment", _("Add attachment"), OPEN | {S.RESOLVED, S.CLOSED}, None, (Perm.CASE_REPORT, Perm.CASE_REGISTER, Perm.CASE_HANDLE)),
+    ]
+}  # fmt: skip
+
+
+# -- scope ---------------------------------------------------------------------------------
+
+
+def case_scope_q(scope: Scope) -> Q:
+    """Cases inside `scope`: by place (region subtree, grids) or by unit (handling unit, or a
+    task of the unit: a member-unit liaison sees the cases their unit works on)."""
+    q = scope.q(path="region_path", grid="grid_id")
+    if scope.unit_ids:
+        units = sorted(scope.unit_ids)
+        q |= Q(handling_unit_id__in=units) | Q(
+            pk__in=Task.objects.filter(unit_id__in=units).values("case_id")
+        )
+    return q
+
+
+def visible_cases(
+    access: Access, perm: str = Perm.CASE_VIEW, qs: QuerySet | None = None
+) -> QuerySet:
+    """The cases `access` may see (or act on) for `perm`, without duplicate rows."""
+    qs = Case.objects.all() if qs is None else qs
+    if not access.has_perm(perm):
+        return qs.none()
+    return qs.filter(case_scope_q(access.scope(perm)))
+
+
+def in_scope(case: Case, access: Access, perm: str) -> bool:
+    if not access.has_perm(perm):
+        return False
+    return Case.objects.filter(pk=case.pk).filter(case_scope_q(access.scope(perm))).exists()
+
+
+def acts_for_unit(access: Access, unit, perm: str = Perm.CASE_HANDLE) -> bool:
+    """May `access` act for `unit` (its tasks): a unit scope naming it, or a region scope over it."""
+    if not access.has_perm(perm):
+        return False
+    scope = access.scope(perm)
+    return unit.pk in scope.unit_ids or scope.covers_path(unit.region.path)
+
+
+# -- the check -----------------------------------------------------------------------------
+
+
+def check_access(case: Case, name: str, access: Access) -> Transition:
+    """Raise CaseNotFound if `access` cannot see the case at all (it learns nothing about it),
+    NotPermitted if it can see it but lacks every capability the transition needs."""
+    transition = TRANSITIONS[name]
+    allowed = any(in_scope(case, access, p) for p in transition.perms)
+    if not allowed:
+        if not in_scope(case, access, Perm.CASE_VIEW):
+            raise CaseNotFound()
+        raise NotPermitted(
+            "",
+            "permission",
+            gettext("You may not do “%(action)s” on this case.") % {"action": transition.label},
+        )
+    return transition
+
+
+def check_state(case: Case, name: str) -> Transition:
+    """Raise TransitionNotAllowed unless the case's state is a source of the transition."""
+    transition = TRANSITIONS[name]
+    if case.state not in transition.sources:
+        raise TransitionNotAllowed(
+            "state",
+            "transition",
+            gettext("A case that is %(state)s cannot be given the action “%(action)s”.")
+            % {"state": case.get_state_display(), "action": transition.label},
+        )
+    return transition
+
+
+def check_transition(case: Case, name: str, access: Access) -> Transition:
+    """The transition `name` if `access` may make it on `case` now; else a CaseError.
+
+    Scope and capability first (CaseNotFound / NotPermitted), then the state
+    (TransitionNotAllowed). Services check the expected version in between, so a stale form
+    gets a ConflictError rather than a puzzling "not allowed".
+    """
+    check_access(case, name, access)
+    return check_state(case, name)
+
+
+def allowed_actions(case: Case, access: Access) -> list[Transition]:
+    """The transitions the UI may offer on `case` to `access` (state and permission both)."""
+    result = []
+    held = {}
+    for t in TRANSITIONS.values():
+        if case.state not in t.sources:
+            continue
+        for p in t.perms:
+            if p not in held:
+                held[p] = in_scope(case, access, p)
+        if any(held[p] for p in t.perms):
+            result.append(t)
+    return result
