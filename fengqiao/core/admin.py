@@ -1,14 +1,154 @@
-"""Admin plumbing shared by every app: changes made in the admin are written to the audit trail."""
+"""Admin plumbing shared by every app.
+
+* The admin site is open to active accounts holding the administrator role only (not to
+  `is_staff`, and there is no superuser bypass): see `admin_site_allowed`.
+* `PlatformAdminMixin` makes a ModelAdmin's permissions follow a platform capability
+  (`admin_perm`, e.g. Perm.ORG_EDIT) instead of Django's per-model permissions, scopes its
+  queryset (`scope_queryset`) and the choices of its region / unit / grid fields to the
+  administrator's scope.
+* `AuditedAdmin` (which includes the mixin) writes every save and delete, inlines included, to
+  the audit trail: who, when, what changed from what.
+"""
+
+from typing import Any
 
 from django.contrib import admin
-from django.db import transaction
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from fengqiao.accounts.access import Access, access_for
+from fengqiao.accounts.roles import Perm, Role
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry, SensitiveAccess
 
+HIDDEN = "***"
 
-class AuditedAdmin(admin.ModelAdmin):
+
+def admin_site_allowed(request: HttpRequest) -> bool:
+    """The admin site is for active accounts that hold the administrator role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return access_for(user).has_role(Role.ADMIN)
+
+
+def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin has no login form of its own: anonymous users go to the platform's login page,
+    logged-in users without the administrator role are refused."""
+    if admin_site_allowed(request):
+        return HttpResponseRedirect(request.GET.get("next") or reverse("admin:index"))
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("login"))
+
+
+admin.site.has_permission = admin_site_allowed
+admin.site.login = _admin_login
+admin.site.site_header = _("Fengqiao safety construction and governance platform administration")
+admin.site.site_title = _("Fengqiao administration")
+admin.site.index_title = _("Reference data")
+admin.site.site_url = "/"
+
+
+class PlatformAdminMixin:
+    """Permissions from a platform capability, querysets and choices within the admin's scope."""
+
+    # The capability that opens this admin; reference data by default.
+    admin_perm: str = Perm.REFERENCE_EDIT
+    # Fields whose values never go into the audit trail (only that they changed).
+    audit_hidden_fields: tuple[str, ...] = ()
+
+    def platform_access(self, request: HttpRequest) -> Access:
+        return access_for(request.user)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return admin_site_allowed(request) and self.platform_access(request).has_perm(
+            self.admin_perm
+        )
+
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+        """Rows this administrator may see and edit. Unscoped reference data by default."""
+        return qs
+
+    def in_scope(self, request: HttpRequest, obj: models.Model) -> bool:
+        qs = type(obj)._default_manager.filter(pk=obj.pk)
+        return self.scope_queryset(request, qs).exists()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request) and (
+            obj is None or obj.pk is None or self.in_scope(request, obj)
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def scoped_choices(self, request: HttpRequest, model: type[models.Model]) -> QuerySet | None:
+        """The choices of a region / unit / grid field: only those in the admin's scope."""
+        from fengqiao.org.models import Unit
+        from fengqiao.territory.models import Grid, Region
+
+        access = self.platform_access(request)
+        if issubclass(model, Region):
+            return access.regions(self.admin_perm)
+        if issubclass(model, Unit):
+            return access.units(self.admin_perm)
+        if issubclass(model, Grid):
+            return access.grids(self.admin_perm)
+        return None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scoped = self.scoped_choices(request, db_field.related_model)
+        if scoped is not None:
+            base = kwargs.get("queryset")
+            kwargs["queryset"] = scoped if base is None else base.filter(pk__in=scoped.values("pk"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        scoped = self.scoped_choices(request, db_field.related_model)
+        if scoped is not None:
+            kwargs["queryset"] = scoped
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _full_snapshot(obj: models.Model) -> dict[str, Any]:
+    """Concrete fields plus many-to-many ids (sorted), for objects already saved."""
+    data = audit.snapshot(obj)
+    if obj.pk is not None:
+        for f in obj._meta.many_to_many:
+            data[f.name] = sorted(getattr(obj, f.name).values_list("pk", flat=True))
+    return data
+
+
+def _hide(changes: dict[str, list[Any]], hidden: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Keep the fact that a hidden field (a password hash) changed, never its value."""
+    return {
+        k: ([None if v[0] is None else HIDDEN, HIDDEN] if k in hidden else v)
+        for k, v in changes.items()
+    }
+
+
+class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
     """Every save and delete through this admin appends an AuditEntry (who, when, old → new)."""
+
+    def _record(self, request, action: str, obj, changes: dict) -> None:
+        audit.record(request.user, action, obj, _hide(changes, self.audit_hidden_fields))
 
     def save_model(self, request, obj, form, change):
         before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
@@ -16,7 +156,7 @@ class AuditedAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             after = audit.snapshot(obj)
             action = AuditEntry.Action.UPDATE if change else AuditEntry.Action.CREATE
-            audit.record(request.user, action, obj, audit.diff(before, after))
+            self._record(request, action, obj, audit.diff(before, after))
 
     def save_related(self, request, form, formsets, change):
         # Many-to-many changes (a worker's grids, a role's grids) are part of the record too.
@@ -37,12 +177,39 @@ class AuditedAdmin(admin.ModelAdmin):
             if m2m_before.get(k, []) != v
         }
         if changed:
-            audit.record(request.user, AuditEntry.Action.UPDATE, obj, changed)
+            self._record(request, AuditEntry.Action.UPDATE, obj, changed)
+
+    def save_formset(self, request, form, formset, change):
+        # Inline rows (a user's role assignments) are recorded one by one.
+        model = formset.model
+        before: dict[Any, dict[str, Any]] = {}
+        for f in formset.initial_forms:
+            if f.instance.pk is not None and f.has_changed():
+                stored = model._default_manager.filter(pk=f.instance.pk).first()
+                if stored is not None:
+                    before[stored.pk] = _full_snapshot(stored)
+        for f in getattr(formset, "deleted_forms", []):
+            if f.instance.pk is not None:
+                snap = _full_snapshot(f.instance)
+                self._record(
+                    request,
+                    AuditEntry.Action.DELETE,
+                    f.instance,
+                    {k: [v, None] for k, v in snap.items()},
+                )
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            snap = _full_snapshot(obj)
+            self._record(request, AuditEntry.Action.CREATE, obj, audit.diff({}, snap))
+        for obj, _fields in formset.changed_objects:
+            changes = audit.diff(before.get(obj.pk, {}), _full_snapshot(obj))
+            if changes:
+                self._record(request, AuditEntry.Action.UPDATE, obj, changes)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit.record(
-                request.user,
+            self._record(
+                request,
                 AuditEntry.Action.DELETE,
                 obj,
                 {k: [v, None] for k, v in audit.snapshot(obj).items()},
@@ -52,8 +219,8 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                audit.record(
-                    request.user,
+                self._record(
+                    request,
                     AuditEntry.Action.DELETE,
                     obj,
                     {k: [v, None] for k, v in audit.snapshot(obj).items()},
@@ -61,8 +228,21 @@ class AuditedAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+class ScopedInline(PlatformAdminMixin):
+    """Mix into a TabularInline/StackedInline: the capability decides, rows are scoped.
+
+    Django passes the parent object to an inline's permission checks; the parent admin has
+    already checked that one, so it is not checked again here.
+    """
+
+    def in_scope(self, request: HttpRequest, obj: models.Model) -> bool:
+        return True
+
+
+class ReadOnlyAdmin(PlatformAdminMixin, admin.ModelAdmin):
+    admin_perm = Perm.AUDIT_VIEW
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
