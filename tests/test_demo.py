@@ -71,7 +71,9 @@ def snapshot() -> dict:
     return {
         "regions": sorted(Region.objects.values_list("code", "name", "kind", "parent_id", "path")),
         "grids": sorted(
-            Grid.objects.values_list("code", "name", "community_id", "kind", "site_type_id")
+            Grid.objects.values_list(
+                "code", "name", "community_id", "kind", "site_type_id", "updated_at"
+            )
         ),
         "boundaries": {g.code: g.boundary for g in Grid.objects.all()},
         "units": sorted(Unit.objects.values_list("id", "name", "kind", "region_id", "parent_id")),
