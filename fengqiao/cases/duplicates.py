@@ -1,5 +1,5 @@
 """Possible duplicates of a new report: same category, same grid or within ~300 m, recent,
-similar text (overlap of jieba tokens). One indexed query, then scoring in Python."""
+similar text (Dice overlap of jieba tokens). One indexed query, then scoring in Python."""
 
 import math
 import re
@@ -22,7 +22,7 @@ _STOP = {"的", "了", "在", "是", "和", "与", "及", "有", "我", "我们"
 
 
 def tokens(text: str) -> set[str]:
-    """Search-mode jieba tokens without punctuation, stop words and single Latin letters."""
+    """Search-mode jieba tokens of two or more characters, without punctuation and stop words."""
     import jieba
 
     words = set()
@@ -30,16 +30,17 @@ def tokens(text: str) -> set[str]:
         w = w.strip().lower()
         if not w or w in _STOP or not _WORD.search(w):
             continue
-        if len(w) == 1 and w.isascii():
-            continue
+        if len(w) == 1:
+            continue  # single characters (被, 大, a) say nothing about the matter
         words.add(w)
     return words
 
 
 def similarity(a: set[str], b: set[str]) -> float:
+    """Dice coefficient: kinder than Jaccard to a short report against a long one."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    return 2 * len(a & b) / (len(a) + len(b))
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
