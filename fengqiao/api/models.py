@@ -58,10 +58,10 @@ class IdempotencyRecord(models.Model):
 
     class State(models.TextChoices):
         RUNNING = "running", _("running")
-        DONE = "done", _("done")
+        DONE = "done", _("answered")
 
     # "token:<id>" or "user:<id>": whose key space this key belongs to.
-    owner = models.CharField(_("owner"), max_length=40)
+    owner = models.CharField(_("caller"), max_length=40)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account"),
@@ -69,14 +69,14 @@ class IdempotencyRecord(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    key = models.CharField(_("key"), max_length=255)
-    method = models.CharField(_("method"), max_length=10)
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("HTTP method"), max_length=10)
     path = models.CharField(_("path"), max_length=2000)
     body_hash = models.CharField(_("request body hash"), max_length=64)
     state = models.CharField(_("state"), max_length=8, choices=State.choices)
-    status_code = models.PositiveSmallIntegerField(_("status"), null=True)
-    content_type = models.CharField(_("content type"), max_length=200, blank=True)
-    location = models.CharField(_("location"), max_length=2000, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("response status"), null=True)
+    content_type = models.CharField(_("response content type"), max_length=200, blank=True)
+    location = models.CharField(_("Location header"), max_length=2000, blank=True)
     body = models.BinaryField(_("response body"), default=b"")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
