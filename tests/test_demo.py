@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.urls import reverse
 from shapely.geometry import box
 
 from fengqiao.accounts.access import access_for
@@ -284,12 +285,20 @@ def test_demo_accounts_hold_their_roles(demo):
         assert username in demo and user.name in demo
     admin = User.objects.get(username="demo_admin")
     assert admin.is_staff and not admin.is_superuser
-    assert admin.has_perm("territory.change_grid") and admin.has_perm("org.view_unit")
     assert not User.objects.get(username="demo_leader").is_staff
     # Every demo account and grid worker shares the one hash of the demo password.
     hashes = set(User.objects.values_list("password", flat=True))
     assert len(hashes) == 1 and check_password("fengqiao2026", hashes.pop())
     assert "fengqiao2026" in demo and "gw001" in demo
+
+
+def test_only_the_demo_admin_opens_the_admin_site(demo, client_for):
+    url = reverse("admin:index")
+    assert client_for(User.objects.get(username="demo_admin")).get(url).status_code == 200
+    assert (
+        client_for(User.objects.get(username="demo_leader")).get(url, follow=True).status_code
+        == 403
+    )
 
 
 def test_demo_grid_worker_sees_exactly_their_own_grid(demo):

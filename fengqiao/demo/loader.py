@@ -12,7 +12,6 @@ from datetime import date, timedelta
 
 import shapely
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from shapely.geometry import Polygon
 
@@ -29,7 +28,6 @@ from fengqiao.territory.models import Grid, GridKind, Region, SiteType
 
 DEFAULT_PASSWORD = "fengqiao2026"
 HUAYUAN = "花园社区"
-ADMIN_APPS = ("territory", "org", "accounts")
 
 
 # Planning: pure, deterministic, no database.
@@ -612,22 +610,4 @@ def _demo_accounts(
             )
             created["role assignment"] += 1
         credentials.append(Credential(str(role.label), username, user.name, (region or unit).name))
-    _admin_permissions(users["demo_admin"], created)
     return credentials
-
-
-def _admin_permissions(user: User, created: Counter) -> None:
-    """Django-admin rights over territory, organisation and accounts (not a superuser)."""
-    wanted = set(
-        Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).values_list(
-            "pk", flat=True
-        )
-    ) | set(
-        Permission.objects.filter(
-            content_type__app_label="core", codename__startswith="view_"
-        ).values_list("pk", flat=True)
-    )
-    have = set(user.user_permissions.values_list("pk", flat=True))
-    if wanted - have:
-        user.user_permissions.add(*(wanted - have))
-        created["permission"] += len(wanted - have)
