@@ -54,6 +54,7 @@
         lyr.bindTooltip(feature.properties ? feature.properties.name : "", { sticky: true });
         lyr.on("mouseover", function () { lyr.setStyle(HOVER); });
         lyr.on("mouseout", function () { layer.resetStyle(lyr); });
+        lyr.on("popupopen", function () { lyr.closeTooltip(); });
       },
     }).addTo(map);
 
@@ -70,7 +71,11 @@
           layer.clearLayers();
           layer.addData(data);
           var count = layer.getLayers().length;
-          if (count) { map.fitBounds(layer.getBounds(), { padding: [18, 18] }); say(""); }
+          if (count) {
+            // No animation: the view is final (and the paths drawn) once the state says ready.
+            map.fitBounds(layer.getBounds(), { padding: [18, 18], animate: false });
+            say("");
+          }
           else { say(labels.empty); }
           node.dataset.count = String(count);
           node.dataset.state = "ready";
