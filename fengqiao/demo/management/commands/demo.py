@@ -23,7 +23,6 @@ CREATED_LABELS = {
     "user": gettext_lazy("accounts"),
     "grid worker": gettext_lazy("grid workers"),
     "role assignment": gettext_lazy("role assignments"),
-    "permission": gettext_lazy("admin permissions"),
     "password reset": gettext_lazy("passwords reset"),
 }
 
