@@ -1,0 +1,153 @@
+"""Scoped case queries shared by the staff UI and the API: the case list with its filters and
+keyset pagination, the map, and the staff inbox.
+
+Every query starts from `workflow.visible_cases(access)`, which adds the unit tasks as an
+``id IN (SELECT case_id …)`` subquery, so no row is repeated and no DISTINCT is needed.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.cases.errors import InvalidInput
+from fengqiao.cases.models import Case, Category, Channel, InboxItem
+from fengqiao.cases.workflow import visible_cases
+from fengqiao.territory.models import Region
+
+DEFAULT_PAGE = 25
+MAX_PAGE = 100
+
+
+@dataclass
+class CaseFilters:
+    """Validated list filters (see forms.CaseFilterForm, which builds them from a query)."""
+
+    state: str = ""
+    kind: str = ""
+    category: Category | None = None
+    region: Region | None = None
+    channel: Channel | None = None
+    risk: str = ""
+    overdue: bool | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str = ""
+
+
+@dataclass
+class Page:
+    items: list[Case]
+    next_cursor: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.created_at.isoformat()}|{case.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(created_at, id) of the last row of the previous page; InvalidInput when forged."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, _sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        when = parse_datetime(stamp)
+        if when is None or timezone.is_naive(when):
+            raise ValueError
+        return when, int(pk)
+    except (ValueError, binascii.Error, UnicodeError):
+        raise InvalidInput("cursor", "invalid", _("This page link is not valid.")) from None
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) -> QuerySet:
+    """The cases `user` may see that match `filters` (unordered, unpaginated)."""
+    qs = visible_cases(access_for(user), Perm.CASE_VIEW, qs)
+    f = filters
+    if f.state:
+        qs = qs.filter(state=f.state)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.category is not None:
+        # The category and everything below it: one prefix filter on the category path.
+        qs = qs.filter(category__path__startswith=f.category.path)
+    if f.region is not None:
+        qs = qs.filter(region_path__startswith=f.region.path)
+    if f.channel is not None:
+        qs = qs.filter(channel=f.channel)
+    if f.risk:
+        qs = qs.filter(risk_level=f.risk)
+    if f.overdue is not None:
+        qs = qs.filter(is_overdue=f.overdue)
+    if f.created_from:
+        qs = qs.filter(created_at__gte=_day_start(f.created_from))
+    if f.created_to:
+        qs = qs.filter(created_at__lt=_day_start(f.created_to + timedelta(days=1)))
+    if f.q.strip():
+        from fengqiao.search.index import matching_ids
+
+        qs = qs.filter(pk__in=matching_ids("case", f.q))
+    return qs
+
+
+def case_page(
+    user: Any, filters: CaseFilters, *, cursor: str | None = None, limit: int = DEFAULT_PAGE
+) -> Page:
+    """One page of the case list, newest first, keyset-paginated on (created_at, id)."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    qs = filtered_cases(user, filters).select_related(
+        "category", "channel", "handling_unit", "community", "grid"
+    )
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
+    rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def map_cases(user: Any, filters: CaseFilters, limit: int = 2000) -> list[Case]:
+    """Located cases for the map, newest first (at most `limit`)."""
+    qs = filtered_cases(user, filters).filter(lon__isnull=False, lat__isnull=False)
+    return list(
+        qs.select_related("category")
+        .only(
+            "id",
+            "tracking_number",
+            "title",
+            "state",
+            "lon",
+            "lat",
+            "is_overdue",
+            "supervision_level",
+            "risk_level",
+            "category__name",
+            "created_at",
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def inbox(user: Any, *, unread_only: bool = False, limit: int = 100) -> list[InboxItem]:
+    """Inbox items for the user or their units, on cases the user may still see."""
+    from fengqiao.cases.services import inbox_for
+
+    access = access_for(user)
+    visible = visible_cases(access).values("id")
+    qs = inbox_for(user, unread_only=unread_only).filter(case_id__in=visible)
+    return list(
+        qs.select_related("case", "case__category", "unit").order_by("-created_at", "-id")[:limit]
+    )

@@ -1,0 +1,402 @@
+"""Staff pages for cases: inbox, list, case page with its allowed actions, intake on someone's
+behalf, the grid worker's patrol report, the map, and duplicate suggestions while typing.
+
+Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.cases.services
+(through views_actions.perform); both scope everything to the user.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.cases import queries, services
+from fengqiao.cases.errors import CaseError, ConflictError
+from fengqiao.cases.forms import (
+    ACTION_FORMS,
+    CaseFilterForm,
+    PartyFormSet,
+    PatrolForm,
+    StaffIntakeForm,
+    add_case_error,
+)
+from fengqiao.cases.masking import party_view, reporter_view
+from fengqiao.cases.models import Case, CaseHistory
+from fengqiao.cases.views_actions import perform
+from fengqiao.cases.workflow import TRANSITIONS, allowed_actions, in_scope, visible_cases
+
+# Who sees the whole timeline (internal notes too); others see what the reporter sees.
+WORKING_PERMS = (
+    Perm.CASE_HANDLE,
+    Perm.CASE_REGISTER,
+    Perm.CASE_TRIAGE,
+    Perm.CASE_SUPERVISE,
+    Perm.CASE_VISIT,
+)
+NEAR = timedelta(days=2)
+
+
+def _access(request: HttpRequest, perm: str = Perm.CASE_VIEW):
+    access = access_for(request.user)
+    if not access.has_perm(perm):
+        raise PermissionDenied
+    return access
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _get_case(access, pk: int) -> Case:
+    case = (
+        visible_cases(access)
+        .select_related(
+            "category",
+            "channel",
+            "handling_unit",
+            "grid",
+            "community",
+            "street",
+            "district",
+            "current_history__actor",
+            "merged_into",
+            "parent",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404(_("No such case, or it is outside your area."))
+    return case
+
+
+# -- inbox and list --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    _access(request)
+    unread = request.GET.get("unread") == "1"
+    items = queries.inbox(request.user, unread_only=unread)
+    return render(request, "cases/inbox.html", {"items": items, "unread": unread})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    _access(request)
+    ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+    services.mark_read(request.user, ids)
+    return redirect("cases:inbox")
+
+
+def _filter_form(request: HttpRequest, access) -> CaseFilterForm:
+    return CaseFilterForm(request.GET or None, regions=access.regions(Perm.CASE_VIEW))
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    form = _filter_form(request, access)
+    page, error = None, ""
+    if not form.is_bound or form.is_valid():
+        filters = form.filters() if form.is_bound else queries.CaseFilters()
+        try:
+            page = queries.case_page(request.user, filters, cursor=request.GET.get("cursor"))
+        except CaseError as e:
+            error = e.message
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {"form": form, "page": page, "error": error, "query": query.urlencode()}
+    if _is_htmx(request) and request.GET.get("cursor"):
+        # "More": only the next rows and the next button.
+        return render(request, "cases/_rows.html", context)
+    return render(request, "cases/list.html", context)
+
+
+# -- case page and actions -------------------------------------------------------------------
+
+
+def _due_marker(due, now, overdue: bool) -> str:
+    if due is None:
+        return ""
+    if overdue or due < now:
+        return "overdue"
+    return "near" if due - now < NEAR else ""
+
+
+def _action_forms(case: Case, access, request_user, actions) -> dict[str, Any]:
+    units = access.units(Perm.ORG_VIEW)
+    forms = {}
+    for t in actions:
+        form_class = ACTION_FORMS.get(t.name)
+        if form_class is not None:
+            forms[t.name] = form_class(case=case, units=units, auto_id=f"id_{t.name}_%s")
+    return forms
+
+
+def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -> dict[str, Any]:
+    now = timezone.now()
+    full = any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+    history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
+    if not full:
+        history = history.filter(public=True)
+    attachments = case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
+    if not full:
+        attachments = attachments.filter(public=True)
+    actions = allowed_actions(case, access)
+    forms = _action_forms(case, access, request.user, actions)
+    open_action, page_errors = "", []
+    if bound is not None:
+        if bound[0] in forms:
+            forms[bound[0]] = bound[1]
+            open_action = bound[0]
+        else:
+            # The action is not open (any more): say why at the top of the page.
+            page_errors = [str(e) for errs in bound[1].errors.values() for e in errs]
+    tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
+    for t in tasks:
+        t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
+    return {
+        "case": case,
+        "reporter": reporter_view(case, access, purpose="case page"),
+        "parties": [party_view(p, access, "case page", case=case) for p in case.parties.all()],
+        "full_timeline": full,
+        "history": list(history),
+        "attachments": list(attachments),
+        "tasks": tasks,
+        "cards": list(case.supervision_cards.select_related("to_unit", "raised_by")),
+        "extensions": list(case.extensions.select_related("requested_by")),
+        "diversions": list(case.diversions.all()),
+        "visits": list(case.visits.select_related("by")),
+        "deadlines": [
+            (
+                _("Acknowledge by"),
+                case.acknowledge_due,
+                _due_marker(case.acknowledge_due, now, False) if case.state == "registered" else "",
+            ),
+            (
+                _("Handle by"),
+                case.handle_due,
+                _due_marker(case.handle_due, now, case.is_overdue)
+                if case.state not in ("resolved", "closed", "cancelled", "diverted")
+                else "",
+            ),
+            (_("Verify by"), case.verify_due, ""),
+        ],
+        "actions": [(t, forms[t.name]) for t in actions if t.name in forms],
+        "open_action": open_action,
+        "page_errors": page_errors,
+    }
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _access(request)
+    case = _get_case(access, pk)
+    return render(request, "cases/detail.html", _case_context(request, access, case))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Every action form posts here; the service decides. On an error the form comes back with
+    the user's input and the reason (a stale version: the conflict message)."""
+    access = _access(request)
+    case = _get_case(access, pk)
+    form_class = ACTION_FORMS.get(name)
+    if form_class is None or name not in TRANSITIONS:
+        raise Http404
+    form = form_class(
+        request.POST,
+        request.FILES,
+        case=case,
+        units=access.units(Perm.ORG_VIEW),
+        auto_id=f"id_{name}_%s",
+    )
+    status = 400
+    if form.is_valid():
+        try:
+            perform(request.user, case, name, form.service_kwargs())
+        except ConflictError as e:
+            status = 409
+            form.add_error(None, e.message)
+        except CaseError as e:
+            status = e.status
+            add_case_error(form, e)
+        else:
+            url = reverse("cases:detail", args=[pk])
+            if _is_htmx(request):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+    if _is_htmx(request):
+        # htmx swaps 200 answers only: the form with its errors replaces itself.
+        return render(
+            request,
+            "cases/_action_form.html",
+            {"case": case, "t": TRANSITIONS[name], "form": form, "open": True},
+        )
+    context = _case_context(request, access, case, bound=(name, form))
+    return render(request, "cases/detail.html", context, status=status)
+
+
+# -- intake ----------------------------------------------------------------------------------
+
+
+def _parties(formset) -> list[dict]:
+    return [
+        {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
+        for f in formset.forms
+        if f.has_content()
+    ]
+
+
+def _intake_errors(form, formset, error: CaseError) -> None:
+    for e in error.errors:
+        if e.field.startswith("parties["):
+            idx, _sep, field = e.field[len("parties[") :].partition("].")
+            real = [f for f in formset.forms if f.has_content()]
+            if idx.isdigit() and int(idx) < len(real) and field in real[int(idx)].fields:
+                real[int(idx)].add_error(field, e.message)
+                continue
+        if e.field in form.fields:
+            form.add_error(e.field, e.message)
+        else:
+            form.add_error(None, e.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    access = access_for(request.user)
+    if not (access.has_perm(Perm.CASE_REGISTER) or access.has_perm(Perm.CASE_REPORT)):
+        raise PermissionDenied
+    form = StaffIntakeForm(request.POST or None, request.FILES or None)
+    formset = PartyFormSet(request.POST or None, prefix="party")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and formset.is_valid():
+            data = dict(form.cleaned_data)
+            channel = data.pop("channel")
+            data["parties"] = _parties(formset)
+            try:
+                result = services.intake(request.user, data, channel)
+            except CaseError as e:
+                _intake_errors(form, formset, e)
+                status = e.status
+            else:
+                return redirect("cases:detail", pk=result.case.pk)
+    return render(request, "cases/intake.html", {"form": form, "formset": formset}, status=status)
+
+
+@login_required
+@require_GET
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Possible duplicates of what is being typed in the intake form (htmx fragment)."""
+    access = _access(request)
+    candidates: list = []
+    g = request.GET
+    try:
+        lon = float(g["lon"]) if g.get("lon") else None
+        lat = float(g["lat"]) if g.get("lat") else None
+        category = int(g["category"]) if g.get("category") else None
+    except ValueError:
+        lon = lat = category = None
+    if category and (lon is not None and lat is not None):
+        from fengqiao.territory.locate import locate
+
+        grid = locate(lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+        candidates = services.suggest_duplicates(
+            {
+                "category": category,
+                "grid": grid,
+                "lon": lon,
+                "lat": lat,
+                "title": g.get("title", ""),
+                "description": g.get("description", ""),
+            },
+            qs=visible_cases(access),
+        )
+    return render(request, "cases/_duplicates.html", {"candidates": candidates})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patrol(request: HttpRequest) -> HttpResponse:
+    """A grid worker's report from a phone: big buttons, the phone's location, photos."""
+    access = access_for(request.user)
+    if not access.has_perm(Perm.CASE_REPORT):
+        raise PermissionDenied
+    form = PatrolForm(request.POST or None, request.FILES or None)
+    status = 200
+    created = None
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["title"] = data["description"].strip()[:30]
+            data["reporter_name"] = request.user.get_full_name()
+            try:
+                result = services.intake(request.user, data, "grid_patrol")
+            except CaseError as e:
+                add_case_error(form, e)
+                status = e.status
+            else:
+                created = result.case
+                form = PatrolForm()
+                status = 200
+    return render(request, "cases/patrol.html", {"form": form, "created": created}, status=status)
+
+
+# -- map -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case_map(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    form = _filter_form(request, access)
+    return render(request, "cases/map.html", {"form": form, "query": request.GET.urlencode()})
+
+
+@login_required
+@require_GET
+def cases_geojson(request: HttpRequest) -> JsonResponse:
+    access = _access(request)
+    form = _filter_form(request, access)
+    if form.is_bound and not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    filters = form.filters() if form.is_bound else queries.CaseFilters()
+    features = [
+        {
+            "type": "Feature",
+            "id": c.pk,
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {
+                "tracking_number": c.tracking_number,
+                "title": c.title,
+                "state": c.get_state_display(),
+                "category": c.category.name,
+                "overdue": c.is_overdue,
+                "supervision": c.supervision_level,
+                "url": reverse("cases:detail", args=[c.pk]),
+            },
+        }
+        for c in queries.map_cases(request.user, filters)
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})

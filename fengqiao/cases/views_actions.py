@@ -1,0 +1,64 @@
+"""One entry point from the UI and the API to the transition services: `perform`.
+
+It only adapts arguments (a task, an extension or a diversion named by id, a case named by its
+tracking number); the service checks permission, state, version and input.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from fengqiao.accounts.access import access_for
+from fengqiao.cases import services
+from fengqiao.cases.errors import CaseNotFound, InvalidInput
+from fengqiao.cases.models import Case, Diversion, Extension, Task
+from fengqiao.cases.workflow import TRANSITIONS, visible_cases
+
+TASK_ACTIONS = ("acknowledge_task", "start_task", "complete_task", "waive_task")
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+def _own(model, value: Any, case: Case, field: str):
+    """A task/extension/diversion of this case (never of another case)."""
+    obj = model.objects.filter(pk=_pk(value), case_id=case.pk).first() if value else None
+    if obj is None:
+        raise InvalidInput(field, "invalid", _("Choose one of this case's entries."))
+    return obj
+
+
+def perform(actor: Any, case: Case, name: str, data: Mapping[str, Any]) -> Any:
+    """Run transition `name` on `case` with `data` (already parsed by a form or serializer)."""
+    if name not in TRANSITIONS:
+        raise CaseNotFound()
+    kw = dict(data)
+    if name in TASK_ACTIONS:
+        task = _own(Task, kw.pop("task", None), case, "task")
+        return getattr(services, name)(actor, task, **kw)
+    if name == "decide_extension":
+        ext = _own(Extension, kw.pop("extension", None), case, "extension")
+        return services.decide_extension(actor, ext, **kw)
+    if name == "update_diversion":
+        div = _own(Diversion, kw.pop("diversion", None), case, "diversion")
+        return services.update_diversion(actor, div, **kw)
+    if name == "merge":
+        number = (kw.pop("into", "") or "").strip()
+        target = (
+            visible_cases(access_for(actor)).filter(tracking_number=number).first()
+            if number
+            else None
+        )
+        if target is None:
+            raise InvalidInput("into", "not_found", _("No such case, or it is outside your area."))
+        return services.merge(actor, case, into=target, **kw)
+    if name == "add_attachment":
+        upload = kw.pop("file")
+        return services.add_attachment(actor, case, upload, **kw)
+    if name == "dispatch":
+        kw["co_units"] = list(kw.get("co_units") or [])
+    if name == "add_progress" and kw.get("task") is not None:
+        kw["task"] = _own(Task, kw["task"], case, "task")
+    return getattr(services, name)(actor, case, **kw)
