@@ -223,3 +223,13 @@ def test_region_delete_protected_and_admin_scope(world, personas):
     services.update_region(personas.admin, world.huayuan, name="花园新社区")
     world.huayuan.refresh_from_db()
     assert world.huayuan.name == "花园新社区"
+
+
+def test_messages_are_translated_to_chinese(world):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
+        new_grid(world, code="230903013001001")
+    with translation.override("zh-hans"):
+        messages = dict(services.error_messages(exc.value.error_dict))
+    assert messages["code"] == "网格代码 230903013001001 已被使用。"
