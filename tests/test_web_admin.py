@@ -71,7 +71,15 @@ def test_admin_persona_gets_in_and_sees_chinese_admin(personas, client_for):
     assert response.status_code == 200
     html = response.content.decode()
     assert "枫桥 平安建设综治平台 管理" in html
-    for name in ["单位", "网格员", "行业领域", "工作人员账号", "审计记录"]:
+    for name in [
+        "单位",
+        "网格员",
+        "行业领域",
+        "工作人员账号",
+        "审计记录",
+        "组织机构",
+        "人员与角色",
+    ]:
         assert name in html, name
 
 
