@@ -258,3 +258,7 @@ CASE_RED_CARD_AFTER_WORKING_DAYS = env_int("CASE_RED_CARD_AFTER_WORKING_DAYS", 3
 # Public report and tracking pages: at most "count/seconds" per client IP.
 PUBLIC_REPORT_RATE = env_str("PUBLIC_REPORT_RATE", "5/600")
 PUBLIC_TRACK_RATE = env_str("PUBLIC_TRACK_RATE", "20/600")
+# The case kind enum of the API schema gets its own name (territory has a "kind" too).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["CaseKindEnum"] = (
+    "fengqiao.cases.models.CaseKind"
+)

@@ -1,0 +1,341 @@
+"""REST API v1 for cases (/api/v1/cases/): the same scoped queries and services as the UI.
+
+Service errors (fengqiao.cases.errors) become the API's error shape with their own status:
+400 bad input, 403 not permitted, 404 outside scope, 409 stale version or a transition the
+case's state does not allow.
+"""
+
+from typing import Any
+
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.api.errors import error, error_body
+from fengqiao.cases import queries, services
+from fengqiao.cases.errors import CaseError
+from fengqiao.cases.forms import CaseFilterForm
+from fengqiao.cases.masking import party_view, reporter_view
+from fengqiao.cases.models import Case, CaseHistory, Category, Channel, Note, Task
+from fengqiao.cases.serializers import (
+    TASK_ACTIONS,
+    TASK_SERIALIZERS,
+    TRANSITION_SERIALIZERS,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    CaseCoreSerializer,
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CasePageSerializer,
+    CategorySerializer,
+    ChannelSerializer,
+    InboxItemSerializer,
+    NoteCreateSerializer,
+    NoteSerializer,
+    TaskSerializer,
+)
+from fengqiao.cases.views import WORKING_PERMS
+from fengqiao.cases.views_actions import perform
+from fengqiao.cases.workflow import allowed_actions, in_scope, visible_cases
+
+
+def case_error_response(e: CaseError) -> Response:
+    return Response(
+        error_body([error(x.code, x.message, x.field or None) for x in e.errors]), status=e.status
+    )
+
+
+def _access(request: Request):
+    access = access_for(request.user)
+    if not access.has_perm(Perm.CASE_VIEW):
+        raise PermissionDenied()
+    return access
+
+
+def _case(access, pk: int) -> Case:
+    case = (
+        visible_cases(access)
+        .select_related("category", "channel", "handling_unit", "community", "grid")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _full(case: Case, access) -> bool:
+    return any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+
+
+def _detail(case: Case, access) -> dict[str, Any]:
+    history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
+    if not _full(case, access):
+        history = history.filter(public=True)
+    out = dict(CaseCoreSerializer(case).data)
+    out["reporter"] = reporter_view(case, access, purpose="api")
+    out["parties"] = [party_view(p, access, "api", case=case) for p in case.parties.all()]
+    tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
+    out["tasks"] = TaskSerializer(tasks, many=True).data
+    out["history"] = _history_out(history)
+    out["allowed_transitions"] = [t.name for t in allowed_actions(case, access)]
+    return out
+
+
+def _history_out(rows) -> list[dict]:
+    return [
+        {
+            "at": serializers.DateTimeField().to_representation(h.at),
+            "actor": h.actor.get_full_name() if h.actor else None,
+            "action": h.action,
+            "from_state": h.from_state,
+            "to_state": h.to_state,
+            "note": h.note,
+            "public": h.public,
+        }
+        for h in rows
+    ]
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("q", str, description="Full-text search (Chinese, segmented)."),
+    OpenApiParameter("state", str, enum=[c for c, _l in Case._meta.get_field("state").choices]),
+    OpenApiParameter("kind", str, enum=[c for c, _l in Case._meta.get_field("kind").choices]),
+    OpenApiParameter("category", int, description="Category id: it and its subtree."),
+    OpenApiParameter("region", int, description="Region id: its whole subtree."),
+    OpenApiParameter("channel", int, description="Channel id."),
+    OpenApiParameter("risk", str, enum=[c for c, _l in Case._meta.get_field("risk_level").choices]),
+    OpenApiParameter("overdue", bool),
+    OpenApiParameter("created_from", OpenApiTypes.DATE),
+    OpenApiParameter("created_to", OpenApiTypes.DATE),
+    OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
+    OpenApiParameter("limit", int, description="Page size, 1–100 (default 25)."),
+]
+
+
+class CaseListCreate(APIView):
+    """Cases you may see, newest first (keyset pagination); register a case (intake)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        parameters=LIST_PARAMETERS, responses=CasePageSerializer, operation_id="cases_list"
+    )
+    def get(self, request: Request) -> Response:
+        access = _access(request)
+        params = QueryDict(mutable=True)
+        for key, value in request.query_params.items():
+            params[key] = {"true": "true", "false": "false"}.get(value, value)
+        form = CaseFilterForm(params, regions=access.regions(Perm.CASE_VIEW))
+        if not form.is_valid():
+            raise ValidationError(form.errors.get_json_data() and {
+                k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()
+            })  # fmt: skip
+        try:
+            limit = int(request.query_params.get("limit") or queries.DEFAULT_PAGE)
+            if not 1 <= limit <= queries.MAX_PAGE:
+                raise ValueError
+        except ValueError:
+            raise ValidationError({"limit": ["1–100"]}) from None
+        try:
+            page = queries.case_page(
+                request.user, form.filters(), cursor=request.query_params.get("cursor"), limit=limit
+            )
+        except CaseError as e:
+            return case_error_response(e)
+        return Response(
+            CasePageSerializer({"results": page.items, "next_cursor": page.next_cursor}).data
+        )
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
+    def post(self, request: Request) -> Response:
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        channel = data.pop("channel")
+        data["parties"] = [dict(p) for p in data.get("parties", [])]
+        try:
+            result = services.intake(request.user, data, channel)
+        except CaseError as e:
+            return case_error_response(e)
+        access = access_for(request.user)
+        case = visible_cases(access).filter(pk=result.case.pk).first() or result.case
+        return Response(_detail(case, access), status=status.HTTP_201_CREATED)
+
+
+class CaseDetail(APIView):
+    """One case: sensitive fields masked unless you may see them (unmasked reads are logged)."""
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        access = _access(request)
+        return Response(_detail(_case(access, pk), access))
+
+
+def transition_view(name: str):
+    body_serializer = TRANSITION_SERIALIZERS[name]
+
+    class TransitionView(APIView):
+        parser_classes = [JSONParser]
+
+        @extend_schema(
+            request=body_serializer,
+            responses={200: CaseDetailSerializer},
+            operation_id=f"cases_transition_{name}",
+            summary=f"Transition “{name}”",
+            description=(
+                "Make this transition with the version of the case you loaded "
+                "(409 if someone changed it since, or if the case's state does not allow it)."
+            ),
+        )
+        def post(self, request: Request, pk: int) -> Response:
+            access = _access(request)
+            case = _case(access, pk)
+            body = body_serializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            try:
+                perform(request.user, case, name, body.validated_data)
+            except CaseError as e:
+                return case_error_response(e)
+            return Response(_detail(_case(access, pk), access))
+
+    TransitionView.__name__ = f"Transition_{name}"
+    TransitionView.__doc__ = f"Transition “{name}” of a case."
+    return TransitionView.as_view()
+
+
+class TaskList(APIView):
+    """The tasks of the lead and co-handling units on a case."""
+
+    @extend_schema(responses=TaskSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        case = _case(_access(request), pk)
+        tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
+        return Response(TaskSerializer(tasks, many=True).data)
+
+
+def task_view(action: str):
+    service_name, _fields = TASK_ACTIONS[action]
+    body_serializer = TASK_SERIALIZERS[action]
+
+    class TaskActionView(APIView):
+        parser_classes = [JSONParser]
+
+        @extend_schema(
+            request=body_serializer,
+            responses={200: TaskSerializer},
+            operation_id=f"cases_task_{action}",
+        )
+        def post(self, request: Request, pk: int, task_id: int) -> Response:
+            case = _case(_access(request), pk)
+            task = Task.objects.filter(pk=task_id, case=case).first()
+            if task is None:
+                raise NotFound()
+            body = body_serializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            try:
+                perform(request.user, case, service_name, {"task": task, **body.validated_data})
+            except CaseError as e:
+                return case_error_response(e)
+            task.refresh_from_db()
+            return Response(
+                TaskSerializer(Task.objects.select_related("unit").get(pk=task.pk)).data
+            )
+
+    TaskActionView.__name__ = f"Task_{action}"
+    TaskActionView.__doc__ = f"{action.capitalize()} a task (your unit's own task)."
+    return TaskActionView.as_view()
+
+
+class NoteListCreate(APIView):
+    """Notes on a case (internal notes only for those who work on it); add a progress note."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=NoteSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        access = _access(request)
+        case = _case(access, pk)
+        notes = Note.objects.filter(case=case).select_related("author").order_by("created_at", "id")
+        if not _full(case, access):
+            notes = notes.filter(public=True)
+        return Response(NoteSerializer(notes, many=True).data)
+
+    @extend_schema(request=NoteCreateSerializer, responses={201: NoteSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case(_access(request), pk)
+        body = NoteCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        try:
+            note = perform(request.user, case, "add_progress", data)
+        except CaseError as e:
+            return case_error_response(e)
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentListCreate(APIView):
+    """Attachments of a case; upload an image or PDF (checked by content and size)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=AttachmentSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        access = _access(request)
+        case = _case(access, pk)
+        rows = case.attachments.order_by("uploaded_at", "id")
+        if not _full(case, access):
+            rows = rows.filter(public=True)
+        return Response(AttachmentSerializer(rows, many=True).data)
+
+    @extend_schema(request=AttachmentUploadSerializer, responses={201: AttachmentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case(_access(request), pk)
+        body = AttachmentUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            attachment = perform(request.user, case, "add_attachment", body.validated_data)
+        except CaseError as e:
+            return case_error_response(e)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class InboxList(APIView):
+    """Your inbox: items for you or your units, on cases you may see."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="Only unread items.")],
+        responses=InboxItemSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        _access(request)
+        unread = request.query_params.get("unread") in ("1", "true")
+        items = queries.inbox(request.user, unread_only=unread)
+        return Response(InboxItemSerializer(items, many=True).data)
+
+
+class CategoryList(APIView):
+    """The case taxonomy (active categories)."""
+
+    @extend_schema(responses=CategorySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _access(request)
+        rows = Category.objects.filter(active=True).order_by("family", "path")
+        return Response(CategorySerializer(rows, many=True).data)
+
+
+class ChannelList(APIView):
+    """Intake channels (active)."""
+
+    @extend_schema(responses=ChannelSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _access(request)
+        return Response(ChannelSerializer(Channel.objects.filter(active=True), many=True).data)
