@@ -93,15 +93,19 @@ def test_grid_worker_sees_own_grid_case(personas, cw, client_for, huayuan_case):
 
 
 def test_case_page_offers_only_allowed_actions(cw, personas, client_for, huayuan_case):
-    body = client_for(cw.huayuan_clerk).get(
-        reverse("cases:detail", args=[huayuan_case.pk])
-    ).content.decode()
+    body = (
+        client_for(cw.huayuan_clerk)
+        .get(reverse("cases:detail", args=[huayuan_case.pk]))
+        .content.decode()
+    )
     assert 'id="action-accept"' in body
     assert 'id="action-resolve"' not in body and 'id="action-close"' not in body
     # The leader supervises but cannot accept.
-    body = client_for(personas.leader).get(
-        reverse("cases:detail", args=[huayuan_case.pk])
-    ).content.decode()
+    body = (
+        client_for(personas.leader)
+        .get(reverse("cases:detail", args=[huayuan_case.pk]))
+        .content.decode()
+    )
     assert 'id="action-accept"' not in body and 'id="action-raise_supervision"' in body
 
 
@@ -399,9 +403,7 @@ def test_list_filters_and_keyset_more(cw, client_for, django_capture_on_commit_c
     assert resp.status_code == 200
 
 
-def test_list_and_case_page_query_counts_do_not_grow(
-    cw, client_for, django_assert_max_num_queries
-):
+def test_list_and_case_page_query_counts_do_not_grow(cw, client_for, django_assert_max_num_queries):
     c = client_for(cw.huayuan_clerk)
     case = report(None).case
     services.add_progress(cw.huayuan_clerk, case, text="一")
