@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fengqiao.cases import services
-from fengqiao.cases.models import Case, Category, CaseState, FollowUpVisit
+from fengqiao.cases.models import Case, CaseState, Category, FollowUpVisit
 from tests.case_factories import HUAYUAN_POINT, fast_passwords, make_case_world, report
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
