@@ -22,8 +22,9 @@ database only as a query parameter. Ranking is not provided: ordering is the cal
 
 Tables (created by this app's migration for the database in use):
 PostgreSQL: search_document(kind, object_id, tsv) with a GIN index on tsv,
-  tsv = to_tsvector('simple', <space-joined tokens>), matched with plainto_tsquery('simple', …),
-  which ANDs the words and is safe for any input.
+  tsv = strip(to_tsvector('simple', <space-joined tokens>)) (no positions: smaller rows, as
+  nothing here ranks), matched with plainto_tsquery('simple', …), which ANDs the words and is
+  safe for any input.
 SQLite: FTS5 table search_document(kind UNINDEXED, object_id UNINDEXED, body) plus search_key
   mapping (kind, object_id) to the FTS rowid; matched with "tok1" AND "tok2" (quoted strings).
 """
@@ -93,7 +94,7 @@ def write_bodies(
         if vendor == "postgresql":
             cursor.execute(
                 "INSERT INTO search_document (kind, object_id, tsv) "
-                "SELECT %s, u.object_id, to_tsvector('simple', u.body) "
+                "SELECT %s, u.object_id, strip(to_tsvector('simple', u.body)) "
                 "FROM unnest(%s::bigint[], %s::text[]) AS u(object_id, body) "
                 "ON CONFLICT (kind, object_id) DO UPDATE SET tsv = EXCLUDED.tsv",
                 [kind, ids, bodies],
