@@ -1,15 +1,16 @@
 """OpenAPI additions: token authentication, the error shape on every operation, Idempotency-Key.
 
 `postprocess_schema` is listed in SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]; it adds the
-components `Error` and `ErrorResponse` and documents, on every operation, the 4xx answers it can
-give in that shape (keeping any the view documented itself), and the Idempotency-Key header on
-every write.
+components `Error` and `ErrorResponse` and documents, on every operation under /api/, the 4xx
+answers it can give, all in that shape (a 4xx a view declared as a free-form object is replaced;
+one declared with a named component is kept), and the Idempotency-Key header on every write.
 """
 
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+API_PREFIX = "/api/"
 ERROR_COMPONENT = "Error"
 ERROR_RESPONSE_COMPONENT = "ErrorResponse"
 
@@ -98,7 +99,9 @@ def postprocess_schema(result: dict, generator, request, public) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas[ERROR_COMPONENT] = ERROR_SCHEMA
     schemas[ERROR_RESPONSE_COMPONENT] = ERROR_RESPONSE_SCHEMA
-    for path_item in result.get("paths", {}).values():
+    for path, path_item in result.get("paths", {}).items():
+        if not path.startswith(API_PREFIX):
+            continue  # e.g. Open311, which has errors of its own
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
@@ -113,4 +116,15 @@ def postprocess_schema(result: dict, generator, request, public) -> dict:
             responses = operation.setdefault("responses", {})
             for status_code, description in errors.items():
                 responses.setdefault(status_code, _error_response(description))
+            for status_code, response in responses.items():
+                if status_code.startswith("4") and not _documents_own_component(response):
+                    # Every 4xx answer is in the error shape, whatever the view declared.
+                    description = response.get("description") or errors.get(status_code, "")
+                    responses[status_code] = _error_response(description)
     return result
+
+
+def _documents_own_component(response: dict) -> bool:
+    """Whether a view documented this answer with a named schema (kept as is)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return "$ref" in schema

@@ -1,0 +1,141 @@
+"""The one OpenAPI schema: valid, documents tokens and the error shape, matches real answers;
+the docs pages work offline."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from fengqiao.api.schema_check import assert_matches_schema, openapi_schema, schema_errors
+from fengqiao.api.tokens import issue_token
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def test_schema_generates_without_warnings_or_errors(tmp_path):
+    # The same as `fengqiao spectacular --validate --fail-on-warn`: fails on any warning.
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "/api/v1/me/" in out.read_text()
+
+
+def test_schema_is_served(db):
+    resp = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert resp.status_code == 200
+    assert resp.json()["openapi"].startswith("3.")
+
+
+def operations():
+    for path, item in openapi_schema()["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, op
+
+
+def test_token_auth_is_documented():
+    schemes = openapi_schema()["components"]["securitySchemes"]
+    assert schemes["tokenAuth"]["type"] == "http" and schemes["tokenAuth"]["scheme"] == "bearer"
+    ops = list(operations())
+    assert ops
+    for path, method, op in ops:
+        assert {"tokenAuth": []} in op["security"], f"{method} {path}"
+
+
+def test_every_operation_documents_the_error_shape():
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, method, op in operations():
+        codes = {"400", "401", "403", "404", "429"}
+        if method != "get":
+            codes |= {"409", "422"}
+        for code in codes:
+            content = op["responses"][code]["content"]["application/json"]
+            assert content["schema"] == ref or code == "400", f"{method} {path} {code}"
+        if method != "get":
+            names = [p["name"] for p in op.get("parameters", [])]
+            assert "Idempotency-Key" in names, f"{method} {path}"
+
+
+@pytest.fixture
+def token_client(personas):
+    def make(user, **extra):
+        secret = issue_token(user, actor=None, **extra).secret
+        return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    return make
+
+
+def test_me_matches_schema(personas, token_client):
+    resp = token_client(personas.station_clerk, read_only=True).get("/api/v1/me/")
+    assert resp.status_code == 200
+    assert_matches_schema(resp, "/api/v1/me/", "get")
+    body = resp.json()
+    assert body["username"] == "clerk_songshan"
+    assert body["unit"]["name"] == "松山社区综治服务站"
+    (role,) = body["roles"]
+    assert role["role"] == "station_staff" and role["scope_type"] == "region"
+    assert role["region"]["code"] == "230903013002" and role["grids"] == []
+    assert "case.register" in body["permissions"] and "staff.edit" not in body["permissions"]
+    assert body["token"]["read_only"] is True
+    assert body["language"] == "zh-hans"
+
+
+def test_me_for_session_and_roleless_accounts(personas, client_for):
+    body = client_for(personas.grid_worker).get("/api/v1/me/").json()
+    assert body["token"] is None
+    assert [g["code"] for g in body["roles"][0]["grids"]] == ["230903013001001"]
+    resp = client_for(personas.outsider).get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
+    assert_matches_schema(resp, "/api/v1/me/", "get")
+    assert resp.json()["roles"] == [] and resp.json()["permissions"] == []
+    assert resp.json()["language"] == "en"
+
+
+@pytest.mark.parametrize("persona", ["station_clerk", "outsider", "leader"])
+def test_grids_match_schema(personas, token_client, persona):
+    resp = token_client(getattr(personas, persona)).get("/api/v1/territory/grids/")
+    assert_matches_schema(resp, "/api/v1/territory/grids/", "get")
+
+
+def test_tokens_and_errors_match_schema(personas, token_client):
+    client = token_client(personas.admin)
+    created = client.post("/api/v1/tokens/", {"name": "x"}, content_type="application/json")
+    assert_matches_schema(created, "/api/v1/tokens/", "post")
+    assert_matches_schema(client.get("/api/v1/tokens/"), "/api/v1/tokens/", "get")
+    revoked = client.delete(f"/api/v1/tokens/{created.json()['id']}/")
+    assert_matches_schema(revoked, "/api/v1/tokens/{id}/", "delete")
+    bad = client.post("/api/v1/tokens/", {"name": "x" * 200}, content_type="application/json")
+    assert_matches_schema(bad, "/api/v1/tokens/", "post")
+    missing = client.delete("/api/v1/tokens/999999/")
+    assert_matches_schema(missing, "/api/v1/tokens/{id}/", "delete")
+    assert_matches_schema(Client().get("/api/v1/me/"), "/api/v1/me/", "get")
+
+
+def test_the_checker_catches_mismatches():
+    # An undocumented field, a wrong type, a missing required field: each is reported.
+    good = {"errors": [{"field": None, "code": "x", "message": "y"}]}
+    assert schema_errors(good, "/api/v1/me/", "get", 401) == []
+    extra = {"errors": [{"field": None, "code": "x", "message": "y", "hint": 1}]}
+    assert schema_errors(extra, "/api/v1/me/", "get", 401)
+    assert schema_errors(
+        {"errors": [{"field": 3, "code": "x", "message": "y"}]}, "/api/v1/me/", "get", 401
+    )
+    assert schema_errors({"errors": []}, "/api/v1/me/", "get", 401)
+    with pytest.raises(AssertionError):
+        schema_errors(good, "/api/v1/me/", "get", 418)
+
+
+DOC_PAGES = ["/api/docs/", "/api/redoc/"]
+
+
+@pytest.mark.parametrize("url", DOC_PAGES)
+def test_docs_pages_use_local_static_files_only(db, url):
+    resp = Client().get(url)
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", html, re.I), html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        served = Client().get(asset)
+        assert served.status_code == 200, asset
