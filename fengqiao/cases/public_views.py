@@ -27,6 +27,9 @@ def _action_label(action: str) -> str:
         "note": _("Progress"),
         "merge": _("Handled together with another report"),
         "rating": _("Your rating"),
+        "visit": _("Follow-up visits"),
+        "attachment": _("Attachments"),
+        "return": _("Return"),
     }
     if action in labels:
         return labels[action]

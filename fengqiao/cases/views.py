@@ -30,7 +30,8 @@ from fengqiao.cases.forms import (
     add_case_error,
 )
 from fengqiao.cases.masking import party_view, reporter_view
-from fengqiao.cases.models import Case, CaseHistory
+from fengqiao.cases.models import Case, CaseHistory, CaseState
+from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
 from fengqiao.cases.workflow import TRANSITIONS, allowed_actions, in_scope, visible_cases
 
@@ -152,6 +153,7 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
     if not full:
         history = history.filter(public=True)
+    history_rows = list(history)
     attachments = case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
     if not full:
         attachments = attachments.filter(public=True)
@@ -165,6 +167,11 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
         else:
             # The action is not open (any more): say why at the top of the page.
             page_errors = [str(e) for errs in bound[1].errors.values() for e in errs]
+    states = dict(CaseState.choices)
+    for h in history_rows:
+        h.action_label = _action_label(h.action)
+        h.from_label = states.get(h.from_state, "")
+        h.to_label = states.get(h.to_state, "")
     tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
     for t in tasks:
         t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
@@ -173,7 +180,7 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
         "reporter": reporter_view(case, access, purpose="case page"),
         "parties": [party_view(p, access, "case page", case=case) for p in case.parties.all()],
         "full_timeline": full,
-        "history": list(history),
+        "history": history_rows,
         "attachments": list(attachments),
         "tasks": tasks,
         "cards": list(case.supervision_cards.select_related("to_unit", "raised_by")),

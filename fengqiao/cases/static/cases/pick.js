@@ -59,6 +59,10 @@
     }
 
     [lon, lat].forEach(function (input) {
+      input.addEventListener("input", function () {
+        var lt = parseFloat(lat.value), ln = parseFloat(lon.value);
+        if (isFinite(lt) && isFinite(ln)) place(lt, ln, true);
+      });
       input.addEventListener("change", function () {
         var lt = parseFloat(lat.value), ln = parseFloat(lon.value);
         if (isFinite(lt) && isFinite(ln)) { place(lt, ln, true); changed(); }
