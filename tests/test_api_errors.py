@@ -172,3 +172,23 @@ def test_throttled_is_429_with_retry_after():
     assert resp["Retry-After"] == "7"
     (err,) = resp.data["errors"]
     assert err["code"] == "throttled" and err["field"] is None
+
+
+def test_unexpected_server_error_is_json_too(personas, monkeypatch, settings):
+    settings.DEBUG = False
+    from fengqiao.api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(views, "issue_token", broken)
+    secret = issue_token(personas.admin, actor=None).secret
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}", raise_request_exception=False)
+    resp = client.post(TOKENS, {"name": "x"}, content_type="application/json")
+    assert only_error(resp, 500)["code"] == "server_error"
+
+
+def test_pages_outside_the_api_keep_their_own_errors(client_for, personas):
+    resp = client_for(personas.admin).get("/no-such-page/")
+    assert resp.status_code == 404
+    assert resp["Content-Type"].startswith("text/html")

@@ -212,3 +212,22 @@ def test_multipart_bodies_hash_the_same_whatever_the_boundary():
     assert request_hash(FakeRequest("application/json"), b"{}") != request_hash(
         FakeRequest("text/plain"), b"{}"
     )
+
+
+def test_retried_locate_gets_the_first_answer(personas):
+    client = Client(HTTP_AUTHORIZATION=f"Token {issue_token(personas.leader, actor=None).secret}")
+    body = {"points": [[131.0025, 45.775], [120.0, 30.0]]}
+
+    def locate():
+        return client.post(
+            "/api/v1/territory/locate/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="locate-1",
+        )
+
+    first, again = locate(), locate()
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() == {"grids": ["230903013001001", None]}
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert IdempotencyRecord.objects.get().path == "/api/v1/territory/locate/"

@@ -253,3 +253,17 @@ def test_every_api_view_keeps_read_only_tokens_reading():
         classes = getattr(cls, "permission_classes", None)
         assert classes is not None, f"{route} is not a DRF view"
         assert TokenScopePermission in classes, f"{route} lets read-only tokens write"
+
+
+def test_token_admin_is_scoped(world, personas, client_for):
+    issued = issue_token(personas.station_clerk, actor=personas.admin)
+    taonan_admin = make_user("admin_taonan")
+    assign(taonan_admin, Role.ADMIN, region=world.taonan)
+    listing = client_for(taonan_admin).get("/admin/api/apitoken/")
+    assert listing.status_code == 200
+    assert issued.token.prefix not in listing.content.decode()
+    assert (
+        issued.token.prefix
+        in client_for(personas.admin).get("/admin/api/apitoken/").content.decode()
+    )
+    assert client_for(personas.station_clerk).get("/admin/api/apitoken/").status_code in (302, 403)

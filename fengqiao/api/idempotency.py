@@ -175,7 +175,7 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        if request.method in METHODS and HEADER.lower() in {h.lower() for h in request.headers}:
+        if request.method in METHODS and "HTTP_IDEMPOTENCY_KEY" in request.META:
             response = self._idempotent(request)
         else:
             response = self.get_response(request)
