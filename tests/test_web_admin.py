@@ -257,3 +257,10 @@ def test_admin_role_change_in_inline_records_old_and_new(personas, world, client
     )
     assert entry.changes == {"region": [world.songshan.pk, world.huayuan.pk]}
     assert entry.actor == personas.admin
+
+
+def test_admin_login_never_redirects_off_site(personas, client_for):
+    response = client_for(personas.admin).get("/admin/login/?next=https://evil.example.org/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    response = client_for(personas.admin).get("/admin/login/?next=/admin/org/unit/")
+    assert response["Location"] == "/admin/org/unit/"

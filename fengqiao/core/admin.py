@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access, access_for
@@ -40,11 +41,16 @@ def admin_site_allowed(request: HttpRequest) -> bool:
 def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
     """The admin has no login form of its own: anonymous users go to the platform's login page,
     logged-in users without the administrator role are refused."""
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("admin:index")
     if admin_site_allowed(request):
-        return HttpResponseRedirect(request.GET.get("next") or reverse("admin:index"))
+        return HttpResponseRedirect(target)
     if request.user.is_authenticated:
         raise PermissionDenied
-    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("login"))
+    return redirect_to_login(target, reverse("login"))
 
 
 admin.site.has_permission = admin_site_allowed
