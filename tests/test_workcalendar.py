@@ -233,27 +233,25 @@ def test_year_beyond_the_library_falls_back_to_weekdays_and_warns_once(caplog, m
     assert len(warnings) == 1
 
 
-@pytest.mark.django_db
-def test_admin_edits_overrides_with_an_audit_entry(client):
-    from fengqiao.accounts.models import User
+def test_admin_edits_overrides_with_an_audit_entry(personas, client_for):
+    url = "/admin/workcalendar/calendaroverride/add/"
+    data = {"date": "2025-06-10", "name": "台风停工", "note": "", "is_workday": ""}
+    for persona in (personas.outsider, personas.station_clerk):
+        refused = client_for(persona).post(url, data)
+        assert refused.status_code in (302, 403)
+    assert not CalendarOverride.objects.exists()
 
-    root = User.objects.create_superuser("root", "root@example.org", "x-long-password-1")
-    client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
-    response = client.post(
-        "/admin/workcalendar/calendaroverride/add/",
-        {"date": "2025-06-10", "name": "台风停工", "note": "", "is_workday": ""},
-    )
+    admin = client_for(personas.admin)
+    response = admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == "/admin/workcalendar/calendaroverride/"
     override = CalendarOverride.objects.get(date=date(2025, 6, 10))
     assert not override.is_workday
     entry = AuditEntry.objects.get(object_type="workcalendar.calendaroverride")
-    assert entry.actor == root
+    assert entry.actor == personas.admin
     assert not wc.is_workday(date(2025, 6, 10))
     # A second override for the same date is refused with a field error, nothing changed.
-    again = client.post(
-        "/admin/workcalendar/calendaroverride/add/",
-        {"date": "2025-06-10", "name": "dup", "note": "", "is_workday": "on"},
-    )
+    again = admin.post(url, {**data, "name": "dup", "is_workday": "on"})
     assert again.status_code == 200
     assert CalendarOverride.objects.count() == 1
 
