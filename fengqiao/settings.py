@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "fengqiao.workcalendar",
     "fengqiao.search",
     "fengqiao.cases",
+    "fengqiao.mediation",
     "fengqiao.web",
     "fengqiao.demo",
 ]
