@@ -13,7 +13,12 @@ from tests.factories import PASSWORD, make_personas, make_world
 # one unless told it is safe (the test does no concurrent database work).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after each test would otherwise wipe the data that migrations
+# preload (case categories, channels …) for every test that runs later.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM_ARGS = [
     "--headless",
