@@ -6,6 +6,12 @@ from tests.factories import Personas, World, make_personas, make_world
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests create many accounts and need no such protection.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_grid_index(settings):
     # Each test gets its own database state: never reuse another test's spatial index.
     settings.GRID_INDEX_CHECK_SECONDS = 0

@@ -192,7 +192,7 @@ def test_a_failed_intake_leaves_no_gap(cw, monkeypatch):
     assert int(second[-6:]) == int(first[-6:]) + 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tracking_numbers_unique_and_gapless_under_concurrency(settings):
     fast_passwords(settings)
     world = make_world()
