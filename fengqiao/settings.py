@@ -270,3 +270,9 @@ PUBLIC_TRACK_RATE = env_str("PUBLIC_TRACK_RATE", "20/600")
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["CaseKindEnum"] = (
     "fengqiao.cases.models.CaseKind"
 )
+
+# Periodic tasks enqueued by `fengqiao scheduler`: task path -> interval in seconds.
+PERIODIC_TASKS = {
+    "fengqiao.cases.tasks.sweep_deadlines_task": env_int("DEADLINE_SWEEP_SECONDS", 300),
+}
+PERIODIC_TICK_SECONDS = env_float("PERIODIC_TICK_SECONDS", 10.0)

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from fengqiao.core import periodic
+
+
+class Command(BaseCommand):
+    help = "Enqueue the periodic tasks of settings.PERIODIC_TASKS at their intervals (run one)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="enqueue what is due now and exit")
+
+    def handle(self, *args, **options):
+        if options["once"]:
+            for path in periodic.tick({}, 0.0):
+                self.stdout.write(_("enqueued %(task)s") % {"task": path})
+            return
+        periodic.run_forever()
