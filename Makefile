@@ -29,6 +29,10 @@ var/vendor/.installed: package.json package-lock.json
 run: setup
 	$(FQ) migrate --no-input -v0
 	$(FQ) demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (background task worker and scheduler alongside)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FQ) db_worker & \
+	$(FQ) scheduler & \
 	$(FQ) runserver 127.0.0.1:$(PORT)
 
 test: setup
