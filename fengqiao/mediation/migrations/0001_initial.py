@@ -6,344 +6,882 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0003_clock_and_task_rounds'),
-        ('org', '0001_initial'),
+        ("cases", "0003_clock_and_task_rounds"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agreement',
+            name="Agreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('form', models.CharField(choices=[('written', 'written'), ('oral', 'oral')], max_length=8, verbose_name='form')),
-                ('parties_facts', models.TextField(blank=True, verbose_name="parties' basic facts")),
-                ('main_facts', models.TextField(blank=True, verbose_name='main facts')),
-                ('disputed_points', models.TextField(blank=True, verbose_name='points in dispute')),
-                ('responsibilities', models.TextField(blank=True, verbose_name="each side's responsibility")),
-                ('agreed_items', models.TextField(verbose_name='what is agreed')),
-                ('performance_method', models.TextField(blank=True, verbose_name='how and by when it is performed')),
-                ('copies', models.PositiveSmallIntegerField(default=3, verbose_name='copies')),
-                ('mediator_signed_at', models.DateTimeField(blank=True, null=True, verbose_name='mediator signed')),
-                ('seal_at', models.DateTimeField(blank=True, null=True, verbose_name='committee seal added')),
-                ('recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='recorded')),
-                ('created_at', models.DateTimeField(verbose_name='drawn up')),
-                ('effective_at', models.DateTimeField(blank=True, null=True, verbose_name='in effect since')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "form",
+                    models.CharField(
+                        choices=[("written", "written"), ("oral", "oral")],
+                        max_length=8,
+                        verbose_name="form",
+                    ),
+                ),
+                (
+                    "parties_facts",
+                    models.TextField(blank=True, verbose_name="parties' basic facts"),
+                ),
+                ("main_facts", models.TextField(blank=True, verbose_name="main facts")),
+                ("disputed_points", models.TextField(blank=True, verbose_name="points in dispute")),
+                (
+                    "responsibilities",
+                    models.TextField(blank=True, verbose_name="each side's responsibility"),
+                ),
+                ("agreed_items", models.TextField(verbose_name="what is agreed")),
+                (
+                    "performance_method",
+                    models.TextField(blank=True, verbose_name="how and by when it is performed"),
+                ),
+                ("copies", models.PositiveSmallIntegerField(default=3, verbose_name="copies")),
+                (
+                    "mediator_signed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="mediator signed"),
+                ),
+                (
+                    "seal_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="committee seal added"
+                    ),
+                ),
+                (
+                    "recorded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="recorded"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="drawn up")),
+                (
+                    "effective_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="in effect since"),
+                ),
             ],
             options={
-                'verbose_name': 'mediation agreement',
-                'verbose_name_plural': 'mediation agreements',
+                "verbose_name": "mediation agreement",
+                "verbose_name_plural": "mediation agreements",
             },
         ),
         migrations.CreateModel(
-            name='Specialty',
+            name="Specialty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=30, verbose_name='name')),
-                ('category_codes', models.JSONField(blank=True, default=list, verbose_name='case category codes')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort', models.PositiveIntegerField(default=0, verbose_name='sort order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=30, verbose_name="name")),
+                (
+                    "category_codes",
+                    models.JSONField(blank=True, default=list, verbose_name="case category codes"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("sort", models.PositiveIntegerField(default=0, verbose_name="sort order")),
             ],
             options={
-                'verbose_name': 'mediation specialty',
-                'verbose_name_plural': 'mediation specialties',
-                'ordering': ['sort', 'code'],
+                "verbose_name": "mediation specialty",
+                "verbose_name_plural": "mediation specialties",
+                "ordering": ["sort", "code"],
             },
         ),
         migrations.CreateModel(
-            name='CommitteeSetting',
+            name="CommitteeSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_prefix', models.CharField(blank=True, help_text='For example 桃西 gives 桃西调字〔2026〕第0001号.', max_length=10, verbose_name='document number prefix')),
-                ('time_limit_working_days', models.PositiveIntegerField(default=22, verbose_name='time limit (working days)')),
-                ('committee', models.OneToOneField(limit_choices_to={'kind': 'mediation_committee'}, on_delete=django.db.models.deletion.CASCADE, related_name='mediation_setting', to='org.unit', verbose_name='mediation committee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "doc_prefix",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example 桃西 gives 桃西调字〔2026〕第0001号.",
+                        max_length=10,
+                        verbose_name="document number prefix",
+                    ),
+                ),
+                (
+                    "time_limit_working_days",
+                    models.PositiveIntegerField(
+                        default=22, verbose_name="time limit (working days)"
+                    ),
+                ),
+                (
+                    "committee",
+                    models.OneToOneField(
+                        limit_choices_to={"kind": "mediation_committee"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mediation_setting",
+                        to="org.unit",
+                        verbose_name="mediation committee",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'committee setting',
-                'verbose_name_plural': 'committee settings',
+                "verbose_name": "committee setting",
+                "verbose_name_plural": "committee settings",
             },
         ),
         migrations.CreateModel(
-            name='JudicialConfirmation',
+            name="JudicialConfirmation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('applied_at', models.DateField(verbose_name='applied on')),
-                ('court', models.CharField(max_length=100, verbose_name='court')),
-                ('result', models.CharField(choices=[('pending', 'pending'), ('confirmed', 'confirmed valid'), ('rejected', 'not confirmed')], default='pending', max_length=12, verbose_name='result')),
-                ('result_at', models.DateField(blank=True, null=True, verbose_name='decided on')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('agreement', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='confirmation', to='mediation.agreement', verbose_name='agreement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("applied_at", models.DateField(verbose_name="applied on")),
+                ("court", models.CharField(max_length=100, verbose_name="court")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("confirmed", "confirmed valid"),
+                            ("rejected", "not confirmed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="result",
+                    ),
+                ),
+                ("result_at", models.DateField(blank=True, null=True, verbose_name="decided on")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "agreement",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confirmation",
+                        to="mediation.agreement",
+                        verbose_name="agreement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'judicial confirmation',
-                'verbose_name_plural': 'judicial confirmations',
+                "verbose_name": "judicial confirmation",
+                "verbose_name_plural": "judicial confirmations",
             },
         ),
         migrations.CreateModel(
-            name='Mediation',
+            name="Mediation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='document number')),
-                ('start_mode', models.CharField(choices=[('application', 'application by a party'), ('initiative', "committee's own initiative"), ('referral', 'handed over')], max_length=16, verbose_name='started by')),
-                ('referral_source', models.CharField(blank=True, choices=[('', 'none'), ('police', 'police (警调对接)'), ('court', 'court (诉调对接)'), ('department', 'government department (访调对接)')], max_length=16, verbose_name='handed over by')),
-                ('referral_reference', models.CharField(blank=True, max_length=100, verbose_name='their reference')),
-                ('application_text', models.TextField(blank=True, verbose_name='application / request')),
-                ('summary', models.TextField(blank=True, verbose_name='short description')),
-                ('state', models.CharField(choices=[('registered', 'registered'), ('accepted', 'accepted'), ('in_session', 'in session'), ('agreed', 'agreed'), ('failed', 'failed'), ('refused', 'refused'), ('withdrawn', 'withdrawn')], default='registered', max_length=16, verbose_name='state')),
-                ('registered_at', models.DateTimeField(verbose_name='registered')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted')),
-                ('due', models.DateTimeField(blank=True, null=True, verbose_name='to be settled by')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('failure_reason', models.TextField(blank=True, verbose_name='why mediation failed')),
-                ('routes_told', models.JSONField(blank=True, default=list, verbose_name='routes the parties were told of')),
-                ('violence_warning', models.BooleanField(default=False, verbose_name='may turn violent')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='mediation', to='cases.case', verbose_name='case')),
-                ('committee', models.ForeignKey(limit_choices_to={'kind': 'mediation_committee'}, on_delete=django.db.models.deletion.PROTECT, related_name='mediations', to='org.unit', verbose_name='mediation committee')),
-                ('registered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='registered by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="document number"),
+                ),
+                (
+                    "start_mode",
+                    models.CharField(
+                        choices=[
+                            ("application", "application by a party"),
+                            ("initiative", "committee's own initiative"),
+                            ("referral", "handed over"),
+                        ],
+                        max_length=16,
+                        verbose_name="started by",
+                    ),
+                ),
+                (
+                    "referral_source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "none"),
+                            ("police", "police (警调对接)"),
+                            ("court", "court (诉调对接)"),
+                            ("department", "government department (访调对接)"),
+                        ],
+                        max_length=16,
+                        verbose_name="handed over by",
+                    ),
+                ),
+                (
+                    "referral_reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="their reference"),
+                ),
+                (
+                    "application_text",
+                    models.TextField(blank=True, verbose_name="application / request"),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="short description")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("registered", "registered"),
+                            ("accepted", "accepted"),
+                            ("in_session", "in session"),
+                            ("agreed", "agreed"),
+                            ("failed", "failed"),
+                            ("refused", "refused"),
+                            ("withdrawn", "withdrawn"),
+                        ],
+                        default="registered",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("registered_at", models.DateTimeField(verbose_name="registered")),
+                (
+                    "accepted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted"),
+                ),
+                (
+                    "due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="to be settled by"),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "failure_reason",
+                    models.TextField(blank=True, verbose_name="why mediation failed"),
+                ),
+                (
+                    "routes_told",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="routes the parties were told of"
+                    ),
+                ),
+                (
+                    "violence_warning",
+                    models.BooleanField(default=False, verbose_name="may turn violent"),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mediation",
+                        to="cases.case",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "mediation_committee"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mediations",
+                        to="org.unit",
+                        verbose_name="mediation committee",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="registered by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mediation',
-                'verbose_name_plural': 'mediations',
-                'ordering': ['-registered_at', '-id'],
+                "verbose_name": "mediation",
+                "verbose_name_plural": "mediations",
+                "ordering": ["-registered_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Investigation',
+            name="Investigation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('place', models.CharField(max_length=200, verbose_name='place')),
-                ('persons', models.CharField(blank=True, max_length=200, verbose_name='persons questioned')),
-                ('findings', models.TextField(verbose_name='findings')),
-                ('investigator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='investigator')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='investigations', to='mediation.mediation', verbose_name='mediation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("place", models.CharField(max_length=200, verbose_name="place")),
+                (
+                    "persons",
+                    models.CharField(blank=True, max_length=200, verbose_name="persons questioned"),
+                ),
+                ("findings", models.TextField(verbose_name="findings")),
+                (
+                    "investigator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="investigator",
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="investigations",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'investigation record',
-                'verbose_name_plural': 'investigation records',
-                'ordering': ['mediation', 'at', 'id'],
+                "verbose_name": "investigation record",
+                "verbose_name_plural": "investigation records",
+                "ordering": ["mediation", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FollowUp',
+            name="FollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('note', models.TextField(verbose_name='note')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followups', to='mediation.mediation', verbose_name='mediation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("note", models.TextField(verbose_name="note")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="followups",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up record',
-                'verbose_name_plural': 'follow-up records',
-                'ordering': ['mediation', 'at', 'id'],
+                "verbose_name": "follow-up record",
+                "verbose_name_plural": "follow-up records",
+                "ordering": ["mediation", "at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='mediation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='agreement', to='mediation.mediation', verbose_name='mediation'),
+            model_name="agreement",
+            name="mediation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="agreement",
+                to="mediation.mediation",
+                verbose_name="mediation",
+            ),
         ),
         migrations.CreateModel(
-            name='MediationEvent',
+            name="MediationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('action', models.CharField(max_length=32, verbose_name='action')),
-                ('from_state', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_state', models.CharField(blank=True, max_length=16, verbose_name='to')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='data')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='mediation.mediation', verbose_name='mediation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="time")),
+                ("action", models.CharField(max_length=32, verbose_name="action")),
+                ("from_state", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_state", models.CharField(blank=True, max_length=16, verbose_name="to")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="data")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mediation event',
-                'verbose_name_plural': 'mediation events',
-                'ordering': ['mediation', 'at', 'id'],
+                "verbose_name": "mediation event",
+                "verbose_name_plural": "mediation events",
+                "ordering": ["mediation", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Mediator',
+            name="Mediator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('employment_type', models.CharField(choices=[('full_time', 'full-time'), ('part_time', 'part-time')], max_length=16, verbose_name='employment type')),
-                ('id_number', models.CharField(blank=True, max_length=40, verbose_name='ID number')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined on')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('committee', models.ForeignKey(limit_choices_to={'kind': 'mediation_committee'}, on_delete=django.db.models.deletion.PROTECT, related_name='mediators', to='org.unit', verbose_name='mediation committee')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mediator_posts', to=settings.AUTH_USER_MODEL, verbose_name='account')),
-                ('specialties', models.ManyToManyField(blank=True, related_name='mediators', to='mediation.specialty', verbose_name='specialties')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "employment_type",
+                    models.CharField(
+                        choices=[("full_time", "full-time"), ("part_time", "part-time")],
+                        max_length=16,
+                        verbose_name="employment type",
+                    ),
+                ),
+                (
+                    "id_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="ID number"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined on")),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "mediation_committee"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mediators",
+                        to="org.unit",
+                        verbose_name="mediation committee",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mediator_posts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "specialties",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="mediators",
+                        to="mediation.specialty",
+                        verbose_name="specialties",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mediator',
-                'verbose_name_plural': 'mediators',
-                'ordering': ['committee', 'id'],
+                "verbose_name": "mediator",
+                "verbose_name_plural": "mediators",
+                "ordering": ["committee", "id"],
             },
         ),
         migrations.AddField(
-            model_name='mediation',
-            name='lead_mediator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='led_mediations', to='mediation.mediator', verbose_name='lead mediator'),
+            model_name="mediation",
+            name="lead_mediator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="led_mediations",
+                to="mediation.mediator",
+                verbose_name="lead mediator",
+            ),
         ),
         migrations.AddField(
-            model_name='mediation',
-            name='mediators',
-            field=models.ManyToManyField(blank=True, related_name='mediations', to='mediation.mediator', verbose_name='mediators'),
+            model_name="mediation",
+            name="mediators",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="mediations",
+                to="mediation.mediator",
+                verbose_name="mediators",
+            ),
         ),
         migrations.CreateModel(
-            name='ConflictDeclaration',
+            name="ConflictDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('id_number', models.CharField(blank=True, max_length=40, verbose_name='ID number')),
-                ('relation', models.CharField(blank=True, max_length=50, verbose_name='relation')),
-                ('mediator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conflicts', to='mediation.mediator', verbose_name='mediator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "id_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="ID number"),
+                ),
+                ("relation", models.CharField(blank=True, max_length=50, verbose_name="relation")),
+                (
+                    "mediator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conflicts",
+                        to="mediation.mediator",
+                        verbose_name="mediator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conflict declaration',
-                'verbose_name_plural': 'conflict declarations',
+                "verbose_name": "conflict declaration",
+                "verbose_name_plural": "conflict declarations",
             },
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='mediator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='mediation.mediator', verbose_name='signing mediator'),
+            model_name="agreement",
+            name="mediator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="mediation.mediator",
+                verbose_name="signing mediator",
+            ),
         ),
         migrations.CreateModel(
-            name='PerformanceItem',
+            name="PerformanceItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('what', models.TextField(verbose_name='what')),
-                ('due_date', models.DateField(verbose_name='due')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
-                ('proof_note', models.TextField(blank=True, verbose_name='proof')),
-                ('reminders_sent', models.PositiveIntegerField(default=0, verbose_name='reminders sent')),
-                ('last_reminded_on', models.DateField(blank=True, null=True, verbose_name='last reminded')),
-                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='mediation.agreement', verbose_name='agreement')),
-                ('obligor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='cases.party', verbose_name='obliged party')),
-                ('proof_attachment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.attachment', verbose_name='proof attachment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("what", models.TextField(verbose_name="what")),
+                ("due_date", models.DateField(verbose_name="due")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done")),
+                ("proof_note", models.TextField(blank=True, verbose_name="proof")),
+                (
+                    "reminders_sent",
+                    models.PositiveIntegerField(default=0, verbose_name="reminders sent"),
+                ),
+                (
+                    "last_reminded_on",
+                    models.DateField(blank=True, null=True, verbose_name="last reminded"),
+                ),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="mediation.agreement",
+                        verbose_name="agreement",
+                    ),
+                ),
+                (
+                    "obligor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="cases.party",
+                        verbose_name="obliged party",
+                    ),
+                ),
+                (
+                    "proof_attachment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.attachment",
+                        verbose_name="proof attachment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'performance item',
-                'verbose_name_plural': 'performance items',
-                'ordering': ['agreement', 'due_date', 'id'],
+                "verbose_name": "performance item",
+                "verbose_name_plural": "performance items",
+                "ordering": ["agreement", "due_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Refusal',
+            name="Refusal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refusals', to='mediation.mediation', verbose_name='mediation')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='cases.party', verbose_name='party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("at", models.DateTimeField(verbose_name="time")),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refusals",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="cases.party",
+                        verbose_name="party",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'refusal',
-                'verbose_name_plural': 'refusals',
+                "verbose_name": "refusal",
+                "verbose_name_plural": "refusals",
             },
         ),
         migrations.CreateModel(
-            name='RightsNotice',
+            name="RightsNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivered_at', models.DateTimeField(verbose_name='delivered')),
-                ('method', models.CharField(choices=[('in_person', 'handed over in person'), ('read_out', 'read out'), ('post', 'by post'), ('electronic', 'electronically')], max_length=12, verbose_name='method')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='mediation.mediation', verbose_name='mediation')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='cases.party', verbose_name='party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("delivered_at", models.DateTimeField(verbose_name="delivered")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("in_person", "handed over in person"),
+                            ("read_out", "read out"),
+                            ("post", "by post"),
+                            ("electronic", "electronically"),
+                        ],
+                        max_length=12,
+                        verbose_name="method",
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="cases.party",
+                        verbose_name="party",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice of rights and duties',
-                'verbose_name_plural': 'notices of rights and duties',
+                "verbose_name": "notice of rights and duties",
+                "verbose_name_plural": "notices of rights and duties",
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('place', models.CharField(max_length=200, verbose_name='place')),
-                ('participants', models.TextField(verbose_name='participants')),
-                ('minutes', models.TextField(blank=True, verbose_name='minutes')),
-                ('evidence_note', models.TextField(blank=True, verbose_name='evidence presented')),
-                ('evidence', models.ManyToManyField(blank=True, related_name='+', to='cases.attachment', verbose_name='evidence')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='mediation.mediation', verbose_name='mediation')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("place", models.CharField(max_length=200, verbose_name="place")),
+                ("participants", models.TextField(verbose_name="participants")),
+                ("minutes", models.TextField(blank=True, verbose_name="minutes")),
+                ("evidence_note", models.TextField(blank=True, verbose_name="evidence presented")),
+                (
+                    "evidence",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="cases.attachment", verbose_name="evidence"
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mediation session',
-                'verbose_name_plural': 'mediation sessions',
-                'ordering': ['mediation', 'at', 'id'],
+                "verbose_name": "mediation session",
+                "verbose_name_plural": "mediation sessions",
+                "ordering": ["mediation", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('signed', 'signed'), ('sealed', 'sealed'), ('thumbprint', 'thumbprinted')], max_length=12, verbose_name='method')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signatures', to='mediation.agreement', verbose_name='agreement')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='cases.party', verbose_name='party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("signed", "signed"),
+                            ("sealed", "sealed"),
+                            ("thumbprint", "thumbprinted"),
+                        ],
+                        max_length=12,
+                        verbose_name="method",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signatures",
+                        to="mediation.agreement",
+                        verbose_name="agreement",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="cases.party",
+                        verbose_name="party",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'party signature',
-                'verbose_name_plural': 'party signatures',
+                "verbose_name": "party signature",
+                "verbose_name_plural": "party signatures",
             },
         ),
         migrations.CreateModel(
-            name='ViolenceReport',
+            name="ViolenceReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('note', models.TextField(verbose_name='note')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('mediation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='violence_reports', to='mediation.mediation', verbose_name='mediation')),
-                ('police_unit', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='police unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("note", models.TextField(verbose_name="note")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "mediation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violence_reports",
+                        to="mediation.mediation",
+                        verbose_name="mediation",
+                    ),
+                ),
+                (
+                    "police_unit",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="police unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'violence risk report',
-                'verbose_name_plural': 'violence risk reports',
+                "verbose_name": "violence risk report",
+                "verbose_name_plural": "violence risk reports",
             },
         ),
         migrations.CreateModel(
-            name='DocumentCounter',
+            name="DocumentCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
-                ('committee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="org.unit"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('committee', 'year'), name='mediation_counter_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("committee", "year"), name="mediation_counter_once"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='mediation',
-            index=models.Index(fields=['committee', 'registered_at'], name='mediation_committee_reg'),
+            model_name="mediation",
+            index=models.Index(
+                fields=["committee", "registered_at"], name="mediation_committee_reg"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mediation',
-            index=models.Index(fields=['state'], name='mediation_state'),
+            model_name="mediation",
+            index=models.Index(fields=["state"], name="mediation_state"),
         ),
         migrations.AddConstraint(
-            model_name='rightsnotice',
-            constraint=models.UniqueConstraint(fields=('mediation', 'party'), name='one_notice_per_party'),
+            model_name="rightsnotice",
+            constraint=models.UniqueConstraint(
+                fields=("mediation", "party"), name="one_notice_per_party"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(fields=('agreement', 'party'), name='one_signature_per_party'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                fields=("agreement", "party"), name="one_signature_per_party"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mediator',
-            constraint=models.UniqueConstraint(condition=models.Q(('active', True)), fields=('user', 'committee'), name='mediator_once_per_committee'),
+            model_name="mediator",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("active", True)),
+                fields=("user", "committee"),
+                name="mediator_once_per_committee",
+            ),
         ),
     ]

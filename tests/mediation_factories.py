@@ -1,0 +1,117 @@
+"""Helpers for mediation tests, on top of tests/factories.py and tests/case_factories.py.
+
+Adds the 花园社区 mediation committee with three mediators (the story S1 committee), the 松山社区
+committee with its own mediator (another committee), and an S1 dispute case with two parties,
+dispatched by the 花园社区 station to the committee.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from fengqiao.accounts.models import User
+from fengqiao.accounts.roles import Role
+from fengqiao.cases import services as case_services
+from fengqiao.cases.models import Case
+from fengqiao.mediation import services
+from fengqiao.mediation.models import Mediation, Mediator
+from fengqiao.org.models import EmploymentType, Sector, Unit, UnitKind
+from tests.case_factories import CaseWorld, case_data, make_case_world
+from tests.factories import World, assign, make_user
+
+RESIDENT_ID = "360426199101010071"
+
+
+@dataclass
+class MediationWorld:
+    cw: CaseWorld
+    committee: Unit
+    other_committee: Unit
+    lead: User  # 花园社区 committee, lead mediator
+    second: User
+    third: User
+    other_mediator: User  # 松山社区 committee
+    mediators: list[Mediator]
+    dispatcher: User  # 桃西街道 center clerk: dispatches cases to the committee
+
+
+def make_mediation_world(world: World, admin: User, dispatcher: User) -> MediationWorld:
+    cw = make_case_world(world)
+    justice = Sector.objects.get_or_create(code="justice", defaults={"name": "司法"})[0]
+    committee = Unit.objects.create(
+        name="花园社区人民调解委员会",
+        kind=UnitKind.MEDIATION_COMMITTEE,
+        region=world.huayuan,
+        sector=justice,
+    )
+    other = Unit.objects.create(
+        name="松山社区人民调解委员会",
+        kind=UnitKind.MEDIATION_COMMITTEE,
+        region=world.songshan,
+        sector=justice,
+    )
+    users = []
+    for username, name in [("med_lead", "调解员赵"), ("med_2", "调解员钱"), ("med_3", "调解员孙")]:
+        u = make_user(username, name, unit=committee)
+        assign(u, Role.MEDIATOR, unit=committee)
+        users.append(u)
+    mediators = [
+        services.add_mediator(
+            admin,
+            committee,
+            user=u,
+            employment_type=EmploymentType.PART_TIME,
+            specialties=["construction"] if i == 0 else ["family"],
+        )
+        for i, u in enumerate(users)
+    ]
+    other_user = make_user("med_other", "调解员李", unit=other)
+    assign(other_user, Role.MEDIATOR, unit=other)
+    for i, u in enumerate([other_user, *[make_user(f"med_o{i}", f"松山{i}") for i in range(2)]]):
+        services.add_mediator(admin, other, user=u)
+    return MediationWorld(cw, committee, other, *users, other_user, mediators, dispatcher)
+
+
+def dispute_case(world: World, mw: MediationWorld, **overrides) -> Case:
+    """An S1 dispute registered at the 花园社区 station and dispatched to the committee."""
+    data = case_data(
+        parties=[
+            {
+                "role": "applicant",
+                "name": "王秀英",
+                "id_type": "citizen_id",
+                "id_number": RESIDENT_ID,
+                "phone": "13904641234",
+            },
+            {
+                "role": "respondent",
+                "party_type": "organisation",
+                "name": "七台河市宏达建筑公司",
+                "phone": "13904649999",
+            },
+        ],  # fmt: skip
+        **overrides,
+    )
+    clerk = mw.cw.huayuan_clerk
+    case = case_services.intake(clerk, data, "walk_in").case
+    case = case_services.accept(clerk, case, expected_version=case.version)
+    case = case_services.dispatch(
+        mw.dispatcher,
+        case,
+        lead_unit=mw.committee,
+        instructions="请人民调解委员会调解",
+        lead_due=timezone.now() + timedelta(days=30),
+        expected_version=case.version,
+    )
+    return case
+
+
+def started(world: World, mw: MediationWorld, case: Case | None = None) -> Mediation:
+    """A mediation of the S1 case, accepted, with the lead and second mediators assigned."""
+    case = case or dispute_case(world, mw)
+    m = services.start(
+        mw.lead, case, committee=mw.committee, mode="application", application_text="请求调解"
+    )
+    m = services.accept(mw.lead, m)
+    return services.assign(mw.lead, m, mediators=mw.mediators[:2], lead=mw.mediators[0])
