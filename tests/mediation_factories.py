@@ -68,7 +68,7 @@ def make_mediation_world(world: World, admin: User, dispatcher: User) -> Mediati
     ]
     other_user = make_user("med_other", "调解员李", unit=other)
     assign(other_user, Role.MEDIATOR, unit=other)
-    for i, u in enumerate([other_user, *[make_user(f"med_o{i}", f"松山{i}") for i in range(2)]]):
+    for u in [other_user, *[make_user(f"med_o{i}", f"松山{i}") for i in range(2)]]:
         services.add_mediator(admin, other, user=u)
     return MediationWorld(cw, committee, other, *users, other_user, mediators, dispatcher)
 
@@ -90,7 +90,7 @@ def dispute_case(world: World, mw: MediationWorld, **overrides) -> Case:
                 "name": "七台河市宏达建筑公司",
                 "phone": "13904649999",
             },
-        ],  # fmt: skip
+        ],
         **overrides,
     )
     clerk = mw.cw.huayuan_clerk

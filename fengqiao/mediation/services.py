@@ -1048,7 +1048,7 @@ def send_performance_reminders(today: date | None = None) -> int:
     for pk in qs.values_list("pk", flat=True):
         with transaction.atomic():
             item = (
-                PerformanceItem.objects.select_for_update()
+                PerformanceItem.objects.select_for_update(of=("self",))
                 .select_related("agreement__mediation__lead_mediator__user", "obligor")
                 .get(pk=pk)
             )
