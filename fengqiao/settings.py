@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "fengqiao.workcalendar",
     "fengqiao.search",
     "fengqiao.cases",
+    "fengqiao.analytics",
     "fengqiao.mediation",
     "fengqiao.web",
     "fengqiao.demo",
@@ -276,3 +277,10 @@ PERIODIC_TASKS = {
     "fengqiao.cases.tasks.sweep_deadlines_task": env_int("DEADLINE_SWEEP_SECONDS", 300),
 }
 PERIODIC_TICK_SECONDS = env_float("PERIODIC_TICK_SECONDS", 10.0)
+
+# The TrueType font embedded in generated PDFs (mediation documents); .ttc collections work.
+PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+# Mediation: remind of agreed items falling due (once a day per item; hourly check is cheap).
+PERIODIC_TASKS["fengqiao.mediation.tasks.performance_reminders_task"] = env_int(
+    "MEDIATION_REMINDER_SECONDS", 3600
+)

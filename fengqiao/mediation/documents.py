@@ -1,0 +1,527 @@
+"""The standard documents of a mediation, as DOCX (for editing and printing) and PDF (with an
+embedded CJK TrueType font), and the dossier (卷宗) with every item in the legal order.
+
+Each document is first built as a neutral `Doc` (title, number, blocks of headings, paragraphs
+and two-column or full tables); the DOCX and PDF renderers draw the same structure, so both
+always say the same thing.
+"""
+
+import io
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from fengqiao.cases.models import Party
+from fengqiao.core.masking import log_sensitive_read
+
+from .models import Agreement, Mediation, RightsNotice, StartMode
+
+FONT_NAME = "FengqiaoCJK"
+_font_lock = threading.Lock()
+_font_registered = False
+
+
+# -- the neutral structure -----------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    rows: list[list[str]]
+    header: bool = False
+    widths: list[float] | None = None  # fractions of the line width
+
+
+@dataclass
+class Doc:
+    key: str
+    title: str
+    number: str
+    blocks: list[tuple[str, object]] = field(default_factory=list)
+
+    def h(self, text: str) -> None:
+        self.blocks.append(("heading", text))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("para", text))
+
+    def table(self, rows: list[list[str]], header: bool = False, widths=None) -> None:
+        self.blocks.append(("table", Table(rows, header, widths)))
+
+    def break_page(self) -> None:
+        self.blocks.append(("pagebreak", None))
+
+
+def _d(value: datetime | date | None, with_time: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+        if with_time:
+            return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+        value = value.date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+SEX = {"male": "男", "female": "女", "": ""}
+MODES = {
+    StartMode.APPLICATION: "当事人申请",
+    StartMode.INITIATIVE: "调委会主动调解",
+    StartMode.REFERRAL: "移交",
+}
+SOURCES = {"police": "公安机关移交（警调对接）", "court": "人民法院委托（诉调对接）",
+           "department": "政府部门移交（访调对接）", "": ""}  # fmt: skip
+ROLES = {"applicant": "申请人", "respondent": "被申请人", "other": "其他当事人"}
+SIGN = {"signed": "签名", "sealed": "盖章", "thumbprint": "按指印"}
+NOTICE_METHOD = {m.value: str(m.label) for m in RightsNotice.Method}
+NOTICE_METHOD |= {"in_person": "当面送达", "read_out": "当场宣读", "post": "邮寄送达",
+                  "electronic": "电子送达"}  # fmt: skip
+RESULT = {"registered": "已登记", "accepted": "已受理", "in_session": "调解中", "agreed": "调解成功",
+          "failed": "调解不成", "refused": "当事人拒绝调解", "withdrawn": "撤回"}  # fmt: skip
+
+RIGHTS = (
+    "一、当事人享有下列权利：（一）选择或者接受人民调解员；（二）接受调解、拒绝调解或者要求终止调解；"
+    "（三）要求调解公开进行或者不公开进行；（四）自主表达意愿、自愿达成调解协议。",
+    "二、当事人应当履行下列义务：（一）如实陈述纠纷事实；（二）遵守调解现场秩序，尊重人民调解员；"
+    "（三）尊重对方当事人行使权利。",
+    "三、依法达成的调解协议具有法律约束力，当事人应当按照约定履行。经调解达成协议后，双方当事人"
+    "认为有必要的，可以自调解协议生效之日起三十日内共同向人民法院申请司法确认。",
+)
+
+
+def _party_rows(parties: list[Party]) -> list[list[str]]:
+    rows = [["身份", "姓名/名称", "性别", "证件号码", "联系电话", "住址"]]
+    for p in parties:
+        rows.append([ROLES.get(p.role, p.role), p.name, SEX.get(p.sex, ""), p.id_number,
+                     p.phone, p.address])  # fmt: skip
+    return rows
+
+
+def _parties(m: Mediation) -> list[Party]:
+    return list(m.case.parties.order_by("id"))
+
+
+def _mediators(m: Mediation) -> str:
+    names = [x.name for x in m.mediators.select_related("user").order_by("id")]
+    return "、".join(names)
+
+
+# -- the documents -------------------------------------------------------------------------
+
+
+def application(m: Mediation) -> Doc:
+    doc = Doc("application", "人民调解申请书", m.number)
+    doc.table(_party_rows(_parties(m)), header=True)
+    doc.table([
+        ["纠纷类型", m.case.category.name],
+        ["纠纷简要情况", m.summary],
+        ["申请事项", m.application_text or "（调委会主动调解，无书面申请）"],
+        ["申请日期", _d(m.registered_at)],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    doc.p("申请人（签名）：＿＿＿＿＿＿　　　年　　月　　日")
+    return doc
+
+
+def acceptance_register(m: Mediation) -> Doc:
+    doc = Doc("acceptance_register", "人民调解受理登记表", m.number)
+    source = MODES.get(m.start_mode, "")
+    if m.referral_source:
+        source += "：" + SOURCES[m.referral_source]
+    doc.table([
+        ["编号", m.number],
+        ["受理日期", _d(m.accepted_at or m.registered_at)],
+        ["纠纷类型", m.case.category.name],
+        ["纠纷来源", source],
+        ["当事人", "、".join(f"{ROLES.get(p.role, '')}{p.name}" for p in _parties(m))],
+        ["纠纷简要情况", m.summary],
+        ["调解委员会", m.committee.name],
+        ["调解员", _mediators(m)],
+        ["调解期限", _d(m.due)],
+        ["登记人", (m.registered_by.get_full_name() if m.registered_by else "")],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def rights_notice(m: Mediation) -> Doc:
+    doc = Doc("rights_notice", "人民调解权利义务告知书", m.number)
+    doc.p(
+        "根据《中华人民共和国人民调解法》的规定，现将当事人在人民调解活动中的权利和义务告知如下："
+    )
+    for text in RIGHTS:
+        doc.p(text)
+    rows = [["当事人", "送达时间", "送达方式", "当事人签收"]]
+    for n in m.notices.select_related("party").order_by("delivered_at", "id"):
+        rows.append([n.party.name, _d(n.delivered_at, True), NOTICE_METHOD.get(n.method, ""), ""])
+    doc.table(rows, header=True)
+    return doc
+
+
+def investigation(m: Mediation) -> Doc:
+    doc = Doc("investigation", "人民调解调查记录", m.number)
+    for i, inv in enumerate(m.investigations.select_related("investigator"), start=1):
+        doc.h(f"第{i}次调查")
+        doc.table([
+            ["时间", _d(inv.at, True)],
+            ["地点", inv.place],
+            ["调查人", inv.investigator.get_full_name()],
+            ["被调查人", inv.persons],
+            ["调查情况", inv.findings],
+        ], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def mediation_record(m: Mediation) -> Doc:
+    doc = Doc("mediation_record", "人民调解记录", m.number)
+    for i, s in enumerate(m.sessions.prefetch_related("evidence"), start=1):
+        evidence = [e.original_name for e in s.evidence.all()]
+        doc.h(f"第{i}次调解")
+        doc.table([
+            ["时间", _d(s.at, True)],
+            ["地点", s.place],
+            ["参加人", s.participants],
+            ["调解员", _mediators(m)],
+            ["调解记录", s.minutes],
+            ["证据材料", "；".join([*evidence, s.evidence_note] if s.evidence_note else evidence)],
+        ], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def agreement(m: Mediation) -> Doc:
+    doc = Doc("agreement", "人民调解协议书", m.number)
+    a: Agreement | None = getattr(m, "agreement", None)
+    if a is None:
+        doc.p("（尚未达成调解协议）")
+        return doc
+    doc.table(_party_rows(_parties(m)), header=True)
+    if a.form == Agreement.Form.ORAL:
+        doc.p("口头调解协议（《人民调解法》第三十条），记录如下：")
+        doc.table([["协议内容", a.agreed_items], ["记录时间", _d(a.recorded_at, True)],
+                   ["调解员", _mediators(m)]], widths=[0.22, 0.78])  # fmt: skip
+        return doc
+    doc.table([
+        ["当事人基本情况", a.parties_facts],
+        ["纠纷主要事实", a.main_facts],
+        ["争议事项", a.disputed_points],
+        ["各方责任", a.responsibilities],
+        ["协议内容", a.agreed_items],
+        ["履行方式、时限", a.performance_method],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    items = [["履行义务人", "履行事项", "履行期限"]]
+    items += [[i.obligor.name, i.what, _d(i.due_date)] for i in a.items.select_related("obligor")]
+    if len(items) > 1:
+        doc.table(items, header=True)
+    doc.p(f"本协议一式{a.copies}份，双方当事人各执一份，人民调解委员会留存一份。"
+          "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。")  # fmt: skip
+    signs = [["签署人", "方式", "时间"]]
+    signed = {s.party_id: s for s in a.signatures.all()}
+    for p in _parties(m):
+        s = signed.get(p.pk)
+        signs.append([p.name, SIGN.get(s.method, "") if s else "", _d(s.at, True) if s else ""])
+    signs.append([f"人民调解员 {a.mediator.name if a.mediator else ''}", "签名" if
+                  a.mediator_signed_at else "", _d(a.mediator_signed_at, True)])  # fmt: skip
+    signs.append([m.committee.name, "盖章" if a.seal_at else "", _d(a.seal_at, True)])
+    doc.table(signs, header=True)
+    if a.effective_at:
+        doc.p(
+            f"生效时间：{_d(a.effective_at, True)}；司法确认申请期限：{_d(a.confirmation_due)}前。"
+        )
+    return doc
+
+
+def followup(m: Mediation) -> Doc:
+    doc = Doc("followup", "人民调解回访记录", m.number)
+    a = getattr(m, "agreement", None)
+    if a is not None:
+        rows = [["履行事项", "义务人", "期限", "履行情况", "证明"]]
+        for i in a.items.select_related("obligor"):
+            done = f"已履行（{_d(i.done_at)}）" if i.done_at else "未履行"
+            rows.append([i.what, i.obligor.name, _d(i.due_date), done, i.proof_note])
+        doc.table(rows, header=True)
+    for f in m.followups.select_related("by"):
+        doc.table([["回访时间", _d(f.at, True)], ["回访人", f.by.get_full_name()],
+                   ["回访情况", f.note]], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def identity(m: Mediation) -> Doc:
+    doc = Doc("identity", "当事人身份证明材料", m.number)
+    rows = [["当事人", "证件类型", "证件号码"]]
+    for p in _parties(m):
+        rows.append([p.name, str(Party.IdType(p.id_type).label) if p.id_type else "", p.id_number])
+    doc.table(rows, header=True)
+    return doc
+
+
+def confirmation(m: Mediation) -> Doc:
+    doc = Doc("confirmation", "司法确认材料", m.number)
+    jc = getattr(getattr(m, "agreement", None), "confirmation", None)
+    if jc is not None:
+        result = {"pending": "审查中", "confirmed": "确认有效", "rejected": "不予确认"}[jc.result]
+        doc.table([["申请日期", _d(jc.applied_at)], ["受理法院", jc.court],
+                   ["确认结果", result], ["结果日期", _d(jc.result_at)], ["备注", jc.note]],
+                  widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def cover(m: Mediation) -> Doc:
+    doc = Doc("cover", "人民调解卷宗", m.number)
+    doc.table([
+        ["卷宗编号", m.number],
+        ["纠纷名称", m.case.title],
+        ["当事人", "、".join(p.name for p in _parties(m))],
+        ["调解结果", RESULT.get(m.state, m.state)],
+        ["受理日期", _d(m.accepted_at or m.registered_at)],
+        ["结案日期", _d(m.ended_at)],
+        ["调解委员会", m.committee.name],
+        ["调解员", _mediators(m)],
+        ["保管期限", "长期"],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+def back_cover(m: Mediation, pages: int | None = None) -> Doc:
+    doc = Doc("back_cover", "卷宗封底（备考表）", m.number)
+    doc.table([
+        ["本卷情况说明", f"本卷共{pages}页。" if pages else "本卷材料齐全。"],
+        ["立卷人", _mediators(m)],
+        ["检查人", ""],
+        ["立卷日期", _d(timezone.now())],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    return doc
+
+
+BUILDERS: dict[str, tuple[str, Callable[[Mediation], Doc]]] = {
+    "application": ("人民调解申请书", application),
+    "acceptance_register": ("人民调解受理登记表", acceptance_register),
+    "rights_notice": ("人民调解权利义务告知书", rights_notice),
+    "investigation": ("人民调解调查记录", investigation),
+    "mediation_record": ("人民调解记录", mediation_record),
+    "agreement": ("人民调解协议书", agreement),
+    "followup": ("人民调解回访记录", followup),
+    "cover": ("卷宗封面", cover),
+    "back_cover": ("卷宗封底", back_cover),
+}
+
+
+def build(m: Mediation, key: str, actor=None) -> Doc:
+    if key not in BUILDERS:
+        raise KeyError(key)
+    if actor is not None and key in ("application", "agreement"):
+        # Full ID numbers and phones are printed: the read is logged (PIPL art. 28).
+        log_sensitive_read(actor, m.case, "parties", f"mediation document {key}")
+    return BUILDERS[key][1](m)
+
+
+# -- the dossier ---------------------------------------------------------------------------
+
+
+@dataclass
+class DossierItem:
+    label: str
+    required: bool
+    present: bool
+    doc: Doc | None = None
+
+
+def dossier_items(m: Mediation) -> list[DossierItem]:
+    """The items of the dossier in the legal order (STANDARDS.md), present or missing."""
+    parties = _parties(m)
+    noticed = set(m.notices.values_list("party_id", flat=True))
+    a = getattr(m, "agreement", None)
+    persons = [p for p in parties if p.party_type == Party.PartyType.PERSON]
+    evidence = [e for s in m.sessions.prefetch_related("evidence") for e in s.evidence.all()]
+    agreement_required = m.state not in ("failed", "refused", "withdrawn")
+    proofs = a is not None and a.items.exclude(done_at__isnull=True).exists()
+    first = application(m) if m.start_mode == StartMode.APPLICATION else acceptance_register(m)
+    items = [
+        DossierItem("调解申请书或受理登记表", True, True, first),
+        DossierItem("权利义务告知书", True, bool(parties) and all(p.pk in noticed for p in parties),
+                    rights_notice(m)),
+        DossierItem("当事人身份证明", True, bool(parties) and all(p.id_number for p in persons),
+                    identity(m)),
+        DossierItem("授权委托书", False, False),
+        DossierItem("调查记录", False, m.investigations.exists(), investigation(m)),
+        DossierItem("证据材料", False, bool(evidence)),
+        DossierItem("调解记录", True, m.sessions.exists(), mediation_record(m)),
+        DossierItem("调解协议书", agreement_required, a is not None, agreement(m)),
+        DossierItem("履行凭证", False, proofs),
+        DossierItem("回访记录", False, m.followups.exists(), followup(m)),
+        DossierItem("司法确认材料", False, a is not None and hasattr(a, "confirmation"),
+                    confirmation(m)),
+        DossierItem("备注", False, False),
+        DossierItem("卷宗封底", True, True, back_cover(m)),
+    ]  # fmt: skip
+    return items
+
+
+def missing_items(m: Mediation) -> list[str]:
+    return [i.label for i in dossier_items(m) if i.required and not i.present]
+
+
+def dossier_pdf(m: Mediation, actor=None) -> bytes:
+    """Cover, contents with what is missing, then every present item in the legal order."""
+    if actor is not None:
+        log_sensitive_read(actor, m.case, "parties", "mediation dossier")
+    items = dossier_items(m)
+    contents = Doc("contents", "卷内目录", m.number)
+    rows = [["序号", "材料名称", "是否必备", "情况"]]
+    for i, item in enumerate(items, start=1):
+        state = "有" if item.present else ("缺" if item.required else "无")
+        rows.append([str(i), item.label, "必备" if item.required else "", state])
+    contents.table(rows, header=True)
+    missing = [i.label for i in items if i.required and not i.present]
+    contents.p("缺少的必备材料：" + ("、".join(missing) if missing else "无"))
+    docs = [cover(m), contents] + [i.doc for i in items if i.present and i.doc is not None]
+    return render_pdf(docs)
+
+
+# -- DOCX ----------------------------------------------------------------------------------
+
+
+def render_docx(doc: Doc) -> bytes:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    d = Document()
+    style = d.styles["Normal"]
+    style.font.name = "SimSun"
+    style.font.size = Pt(11)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    title = d.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run(doc.title)
+    run.bold, run.font.size = True, Pt(18)
+    number = d.add_paragraph(doc.number)
+    number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for kind, value in doc.blocks:
+        if kind == "heading":
+            p = d.add_paragraph()
+            p.add_run(str(value)).bold = True
+        elif kind == "para":
+            d.add_paragraph(str(value))
+        elif kind == "pagebreak":
+            d.add_page_break()
+        elif kind == "table":
+            t: Table = value  # type: ignore[assignment]
+            cols = max(len(r) for r in t.rows)
+            table = d.add_table(rows=len(t.rows), cols=cols)
+            table.style = "Table Grid"
+            for r, row in enumerate(t.rows):
+                for c, text in enumerate(row):
+                    cell = table.cell(r, c)
+                    cell.text = text or ""
+                    if (t.header and r == 0) or (t.widths and c == 0):
+                        for run in cell.paragraphs[0].runs:
+                            run.bold = True
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+# -- PDF -----------------------------------------------------------------------------------
+
+
+def register_font() -> str:
+    """Register the CJK TrueType font (embedded, subset) once per process."""
+    global _font_registered
+    if _font_registered:
+        return FONT_NAME
+    with _font_lock:
+        if _font_registered:
+            return FONT_NAME
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        path = getattr(settings, "PDF_CJK_FONT", "")
+        if not path or not os.path.isfile(path):
+            raise ImproperlyConfigured(
+                f"PDF_CJK_FONT={path!r} is not a readable font file: set PDF_CJK_FONT to a "
+                "TrueType (.ttf/.ttc) font with Chinese glyphs, e.g. "
+                "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc (Debian: fonts-wqy-zenhei)."
+            )
+        kwargs = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
+        pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
+        _font_registered = True
+    return FONT_NAME
+
+
+def render_pdf(docs: list[Doc]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        TableStyle,
+    )
+    from reportlab.platypus import (
+        Table as RLTable,
+    )
+
+    font = register_font()
+    base = ParagraphStyle("base", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
+    title_style = ParagraphStyle("title", parent=base, fontSize=18, leading=26, alignment=1)
+    number_style = ParagraphStyle("number", parent=base, alignment=2)
+    heading = ParagraphStyle("heading", parent=base, fontSize=12, leading=18, spaceBefore=6)
+    cell_style = ParagraphStyle("cell", parent=base, fontSize=10, leading=14)
+
+    def para(text: str, style=base) -> Paragraph:
+        safe = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return Paragraph(safe.replace("\n", "<br/>"), style)
+
+    out = io.BytesIO()
+    page = SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=25 * mm, rightMargin=20 * mm, topMargin=20 * mm,
+        bottomMargin=20 * mm, title=docs[0].title if docs else "", author="枫桥",
+    )  # fmt: skip
+    width = page.width
+    story = []
+    for i, doc in enumerate(docs):
+        if i:
+            story.append(PageBreak())
+        story += [para(doc.title, title_style), para(doc.number, number_style), Spacer(1, 4)]
+        for kind, value in doc.blocks:
+            if kind == "heading":
+                story.append(para(str(value), heading))
+            elif kind == "para":
+                story.append(para(str(value)))
+            elif kind == "pagebreak":
+                story.append(PageBreak())
+            elif kind == "table":
+                t: Table = value  # type: ignore[assignment]
+                cols = max(len(r) for r in t.rows)
+                fractions = t.widths or [1 / cols] * cols
+                data = [[para(c, cell_style) for c in row] for row in t.rows]
+                table = RLTable(
+                    data, colWidths=[f * width for f in fractions], repeatRows=1 if t.header else 0
+                )
+                style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                         ("VALIGN", (0, 0), (-1, -1), "TOP")]  # fmt: skip
+                if t.header:
+                    style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
+                table.setStyle(TableStyle(style))
+                story += [table, Spacer(1, 6)]
+    page.build(story)
+    return out.getvalue()
+
+
+def document_bytes(m: Mediation, key: str, fmt: str, actor=None) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of one document."""
+    doc = build(m, key, actor)
+    name = f"{m.number}-{BUILDERS[key][0]}"
+    if fmt == "docx":
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return render_docx(doc), ctype, f"{name}.docx"
+    if fmt == "pdf":
+        return render_pdf([doc]), "application/pdf", f"{name}.pdf"
+    raise KeyError(fmt)

@@ -1,0 +1,135 @@
+"""Generated documents: Chinese text extracts back from every PDF (embedded TrueType font),
+DOCX files reopen with their tables intact, and the dossier lists what is missing."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from docx import Document
+from pypdf import PdfReader
+
+from fengqiao.mediation import documents, services
+from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.mediation_factories import make_mediation_world, started
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def full(world, personas, settings):
+    """An S1 mediation with every record: notices, investigation, two sessions, a signed
+    written agreement in effect, a performed item, a follow-up and judicial confirmation."""
+    fast_passwords(settings)
+    use_immediate_tasks(settings)
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    applicant, builder = list(m.case.parties.order_by("id"))
+    for p in (applicant, builder):
+        services.deliver_notice(mw.lead, m, party=p, method="in_person")
+    services.record_investigation(mw.lead, m, place="松林小区工地", findings="夜间施工噪音超标")
+    services.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+                            minutes="第一次调解：双方陈述各自意见")  # fmt: skip
+    services.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+                            minutes="第二次调解：达成一致意见")  # fmt: skip
+    a = services.record_agreement(
+        mw.lead, m, form="written", parties_facts="申请人王秀英；被申请人宏达建筑公司",
+        main_facts="工地昼夜施工扰民", disputed_points="施工时间、道路修复",
+        responsibilities="被申请人负主要责任", agreed_items="夜间停止施工并修复道路",
+        performance_method="七日内履行，调委会监督",
+        items=[{"obligor": builder, "what": "修复松林小区道路",
+                "due_date": timezone.localdate() + timedelta(days=7)}],
+    )  # fmt: skip
+    services.sign(mw.lead, a, who="party", party=applicant, method="thumbprint")
+    services.sign(mw.lead, a, who="party", party=builder, method="sealed")
+    services.sign(mw.lead, a, who="mediator")
+    services.sign(mw.lead, a, who="seal")
+    services.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
+    services.record_followup(mw.lead, m, note="回访：噪音问题已解决，居民满意")
+    services.record_judicial_confirmation(
+        mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
+    )
+    m.refresh_from_db()
+    return m
+
+
+# A phrase each document must carry, besides its title and the document number.
+EXPECTED = {
+    "application": "请求调解",
+    "acceptance_register": "当事人申请",
+    "rights_notice": "司法确认",
+    "investigation": "夜间施工噪音超标",
+    "mediation_record": "第二次调解：达成一致意见",
+    "agreement": "夜间停止施工并修复道路",
+    "followup": "噪音问题已解决，居民满意",
+    "cover": "松林小区旁棚改工地24小时施工噪音扰民",
+    "back_cover": "立卷日期",
+}
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "".join(p.extract_text() for p in reader.pages).replace(" ", "").replace("\n", "")
+
+
+@pytest.mark.parametrize("key", sorted(documents.BUILDERS))
+def test_pdf_text_extracts_back_as_written(full, key):
+    assert set(EXPECTED) == set(documents.BUILDERS)
+    content, ctype, name = documents.document_bytes(full, key, "pdf")
+    assert ctype == "application/pdf" and name.endswith(".pdf")
+    text = _text(content)
+    assert documents.BUILDERS[key][0].replace("卷宗封面", "人民调解卷宗")[:4] in text
+    assert full.number in text
+    assert EXPECTED[key] in text
+    # The font is a TrueType subset embedded in the file, not a non-embedded CID font.
+    assert b"/FontFile2" in content and b"STSong" not in content
+
+
+@pytest.mark.parametrize("key", sorted(documents.BUILDERS))
+def test_docx_reopens_with_tables_intact(full, key):
+    content, _ctype, name = documents.document_bytes(full, key, "docx")
+    assert name.endswith(".docx")
+    reopened = Document(io.BytesIO(content))
+    doc = documents.build(full, key)
+    expected = [b[1].rows for b in doc.blocks if b[0] == "table"]
+    got = [[[c.text for c in row.cells] for row in t.rows] for t in reopened.tables]
+    assert got == expected and expected
+    paragraphs = [p.text for p in reopened.paragraphs]
+    assert paragraphs[0] == doc.title and paragraphs[1] == full.number
+
+
+def test_agreement_document_holds_every_signature(full):
+    rows = next(b[1].rows for b in reversed(documents.agreement(full).blocks) if b[0] == "table")
+    assert [r[1] for r in rows[1:]] == ["按指印", "盖章", "签名", "盖章"]
+
+
+def test_dossier_in_legal_order_with_missing_items(full, world, personas):
+    text = _text(documents.dossier_pdf(full))
+    order = ["人民调解卷宗", "卷内目录", "人民调解申请书", "人民调解权利义务告知书",
+             "当事人身份证明材料", "人民调解调查记录", "人民调解记录", "人民调解协议书",
+             "人民调解回访记录", "司法确认材料", "卷宗封底"]  # fmt: skip
+    # Search past the contents page, which names the items too.
+    after = text.index("缺少的必备材料")
+    positions = [text.index(t, 0 if i < 2 else after) for i, t in enumerate(order)]
+    assert positions == sorted(positions)
+    # The builder is an organisation; the applicant has an ID number: nothing required missing.
+    assert documents.missing_items(full) == []
+    assert "缺少的必备材料：无" in text
+
+
+def test_dossier_lists_missing_required_items(world, personas, settings):
+    fast_passwords(settings)
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    assert documents.missing_items(m) == ["权利义务告知书", "调解记录", "调解协议书"]
+    text = _text(documents.dossier_pdf(m))
+    assert "缺少的必备材料：权利义务告知书、调解记录、调解协议书" in text
+
+
+def test_missing_font_is_a_clear_error(settings, monkeypatch):
+    monkeypatch.setattr(documents, "_font_registered", False)
+    settings.PDF_CJK_FONT = "/nonexistent/font.ttc"
+    with pytest.raises(ImproperlyConfigured) as e:
+        documents.register_font()
+    assert "PDF_CJK_FONT" in str(e.value) and "fonts-wqy-zenhei" in str(e.value)
