@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalyticsConfig(AppConfig):
+    name = "fengqiao.analytics"
+    label = "analytics"
+    verbose_name = _("monitoring and analysis")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,213 @@
+"""Keeping the indicator aggregates (CaseFact rows) in step with the cases.
+
+What a case contributes is a pure function of the case row, its follow-up visits, its
+supervision cards and its reopen history (`case_facts`). `refresh_case_facts(ids)` replaces
+the rows of those cases, so refreshing is idempotent and the aggregates always equal a full
+recount (`rebuild_all_facts`, and the hypothesis test in tests/test_analytics_facts.py).
+
+How changes reach us, explicitly and without signals: every service in fengqiao.cases writes a
+CaseHistory row in the same transaction as the change. `refresh_from_history()` reads the
+history rows after a cursor (FactCursor) and refreshes the cases they name. It runs as the
+django-tasks task `refresh_facts_task` (every minute, like the deadline sweep) and can be
+called directly, e.g. at the end of a bulk import. History ids can commit out of order on
+PostgreSQL, so each run also re-reads the last REFRESH_GRACE of history; refreshing a case
+twice is harmless.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from fengqiao.analytics.models import CaseFact, FactCursor
+from fengqiao.cases.models import (
+    Case,
+    CaseHistory,
+    CaseState,
+    FollowUpVisit,
+    Satisfaction,
+    SupervisionCard,
+    SupervisionLevel,
+)
+from fengqiao.cases.workflow import OPEN
+
+REFRESH_GRACE = timedelta(minutes=10)
+CURSOR_NAME = "case_history"
+CONCLUDED = (CaseState.RESOLVED, CaseState.CLOSED)
+BATCH = 2000
+
+
+# What each measure counts, and on which day. Indicators (indicators.py) combine these.
+MEASURES: dict[str, str] = {
+    "registered": "every case except repeat reports merged into another; day = registered",
+    "resolved": "registered cases now resolved or closed, not marked unsuccessful; "
+    "day = registered (cohort of the period's cases)",
+    "accepted": "cases accepted; day = accepted",
+    "concluded": "cases now resolved or closed; day = resolved (closed if never resolved)",
+    "concluded_on_time": "concluded cases never overdue and finished by the handle deadline; "
+    "day = concluded",
+    "handling_minutes": "minutes from registration to conclusion; day = concluded",
+    "with_outcome": "concluded cases with a recorded success or failure; day = concluded",
+    "success": "concluded cases recorded as successful; day = concluded",
+    "open_overdue": "cases still open and overdue; day = the handle deadline",
+    "visit": "follow-up visits and online ratings; day = visit",
+    "visit_satisfied": "visits rated satisfied or basically satisfied; day = visit",
+    "reopen": "reopenings; day = reopened",
+    "merged": "repeat reports merged into another case; day = registered",
+    "card_yellow": "yellow supervision cards; day = raised",
+    "card_red": "red supervision cards; day = raised",
+}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    measure: str
+    day: date
+    value: int = 1
+
+
+def _day(dt: datetime) -> date:
+    return timezone.localdate(dt)
+
+
+def case_facts(
+    case: Case,
+    visits: Iterable[FollowUpVisit] = (),
+    cards: Iterable[SupervisionCard] = (),
+    reopens: Iterable[datetime] = (),
+) -> list[Contribution]:
+    """Everything one case contributes, from its current rows."""
+    out: list[Contribution] = []
+    created = _day(case.created_at)
+    if case.merged_into_id:
+        out.append(Contribution("merged", created))
+    else:
+        out.append(Contribution("registered", created))
+        if case.state in CONCLUDED and case.outcome_success is not False:
+            out.append(Contribution("resolved", created))
+    if case.accepted_at:
+        out.append(Contribution("accepted", _day(case.accepted_at)))
+    finish = case.resolved_at or case.closed_at
+    if case.state in CONCLUDED and finish is not None:
+        day = _day(finish)
+        out.append(Contribution("concluded", day))
+        minutes = max(0, int((finish - case.created_at).total_seconds() // 60))
+        out.append(Contribution("handling_minutes", day, minutes))
+        if not case.is_overdue and (case.handle_due is None or finish <= case.handle_due):
+            out.append(Contribution("concluded_on_time", day))
+        if case.outcome_success is not None:
+            out.append(Contribution("with_outcome", day))
+            if case.outcome_success:
+                out.append(Contribution("success", day))
+    if case.state in OPEN and case.is_overdue and case.handle_due is not None:
+        out.append(Contribution("open_overdue", _day(case.handle_due)))
+    for v in visits:
+        out.append(Contribution("visit", _day(v.visited_at)))
+        if v.satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASICALLY):
+            out.append(Contribution("visit_satisfied", _day(v.visited_at)))
+    for card in cards:
+        measure = "card_red" if card.level == SupervisionLevel.RED else "card_yellow"
+        out.append(Contribution(measure, _day(card.raised_at)))
+    for at in reopens:
+        out.append(Contribution("reopen", _day(at)))
+    return out
+
+
+def _rows(cases: list[Case]) -> Iterator[CaseFact]:
+    ids = [c.pk for c in cases]
+    visits: dict[int, list] = {}
+    for v in FollowUpVisit.objects.filter(case_id__in=ids).only(
+        "case_id", "visited_at", "satisfaction"
+    ):
+        visits.setdefault(v.case_id, []).append(v)
+    cards: dict[int, list] = {}
+    for c in SupervisionCard.objects.filter(case_id__in=ids).only("case_id", "level", "raised_at"):
+        cards.setdefault(c.case_id, []).append(c)
+    reopens: dict[int, list] = {}
+    for case_id, at in CaseHistory.objects.filter(case_id__in=ids, action="reopen").values_list(
+        "case_id", "at"
+    ):
+        reopens.setdefault(case_id, []).append(at)
+    for case in cases:
+        dims = {
+            "case_id": case.pk,
+            "district_id": case.district_id,
+            "street_id": case.street_id,
+            "community_id": case.community_id,
+            "grid_id": case.grid_id,
+            "region_path": case.region_path or "",
+            "handling_unit_id": case.handling_unit_id,
+            "category_id": case.category_id,
+            "category_path": case.category.path,
+            "channel_id": case.channel_id,
+            "kind": case.kind,
+        }
+        for f in case_facts(
+            case, visits.get(case.pk, ()), cards.get(case.pk, ()), reopens.get(case.pk, ())
+        ):
+            yield CaseFact(measure=f.measure, day=f.day, value=f.value, **dims)
+
+
+def refresh_case_facts(case_ids: Iterable[int]) -> int:
+    """Replace the facts of these cases by a fresh computation; returns the rows written.
+
+    The case rows are locked first, so a refresh waits for a running service transaction on
+    the same case and two refreshes of one case cannot interleave.
+    """
+    ids = sorted(set(case_ids))
+    written = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        with transaction.atomic():
+            locked = list(
+                Case.objects.select_for_update().filter(pk__in=chunk).values_list("id", flat=True)
+            )
+            CaseFact.objects.filter(case_id__in=chunk).delete()
+            cases = list(Case.objects.filter(pk__in=locked).select_related("category"))
+            rows = list(_rows(cases))
+            CaseFact.objects.bulk_create(rows, batch_size=BATCH)
+            written += len(rows)
+    return written
+
+
+def rebuild_all_facts() -> int:
+    """Recompute every case's facts (after a bulk load, or to repair). Returns rows written."""
+    written = 0
+    last = 0
+    while True:
+        ids = list(
+            Case.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            break
+        written += refresh_case_facts(ids)
+        last = ids[-1]
+    # Facts of cases that no longer exist go with their case (CASCADE); the cursor moves on.
+    with transaction.atomic():
+        cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+        last_id = CaseHistory.objects.order_by("-id").values_list("id", flat=True).first()
+        cursor.last_history_id = last_id or 0
+        cursor.updated_at = timezone.now()
+        cursor.save()
+    return written
+
+
+def refresh_from_history() -> int:
+    """Refresh the cases named by case history written since the last run. Returns the number
+    of cases refreshed."""
+    now = timezone.now()
+    with transaction.atomic():
+        cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+        recent = CaseHistory.objects.filter(id__gt=cursor.last_history_id)
+        if cursor.updated_at is not None:
+            recent = recent | CaseHistory.objects.filter(at__gte=cursor.updated_at - REFRESH_GRACE)
+        rows = list(recent.values_list("id", "case_id"))
+        case_ids = {case_id for _id, case_id in rows}
+        refresh_case_facts(case_ids)
+        if rows:
+            cursor.last_history_id = max(cursor.last_history_id, max(i for i, _c in rows))
+        cursor.updated_at = now
+        cursor.save()
+    return len(case_ids)

@@ -1,0 +1,94 @@
+"""Reading indicator filters from a request (pages, API, exports and reports share this)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.accounts.access import Access, access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.analytics.errors import BadFilter
+from fengqiao.analytics.indicators import Filters
+from fengqiao.analytics.periods import parse_period
+from fengqiao.cases.models import Category, Channel
+from fengqiao.territory.models import Region
+
+PARAMS = ("region", "grid", "unit", "category", "channel", "period")
+
+
+def stats_access(user: Any) -> Access:
+    access = access_for(user)
+    if not access.has_perm(Perm.STATS_VIEW):
+        raise PermissionDenied
+    return access
+
+
+def _int(params: Mapping[str, str], name: str) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadFilter(name, _("Give a number.")) from None
+
+
+def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
+    """Filters from query parameters, inside the user's STATS_VIEW scope.
+
+    region/grid/unit: ids of places the user may see; category: id or code (with its subtree);
+    channel: id or code; period: see periods.parse_period. Unknown or unseen → BadFilter.
+    """
+    access = stats_access(user)
+    scope = access.scope(Perm.STATS_VIEW)
+    period = parse_period(params.get("period"), timezone.localdate())
+    region = grid = unit = category = channel = None
+    if (rid := _int(params, "region")) is not None:
+        region = access.regions(Perm.STATS_VIEW).filter(pk=rid).first()
+        if region is None:
+            raise BadFilter("region", _("No such region, or it is outside your area."))
+    if (gid := _int(params, "grid")) is not None:
+        grid = access.grids(Perm.STATS_VIEW).filter(pk=gid).select_related("community").first()
+        if grid is None:
+            raise BadFilter("grid", _("No such grid, or it is outside your area."))
+    if (uid := _int(params, "unit")) is not None:
+        unit = access.units(Perm.STATS_VIEW).filter(pk=uid).first()
+        if unit is None:
+            raise BadFilter("unit", _("No such unit, or it is outside your area."))
+    if raw := (params.get("category") or "").strip():
+        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        category = Category.objects.filter(**lookup).first()
+        if category is None:
+            raise BadFilter("category", _("No such category."))
+    if raw := (params.get("channel") or "").strip():
+        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        channel = Channel.objects.filter(**lookup).first()
+        if channel is None:
+            raise BadFilter("channel", _("No such channel."))
+    return Filters(scope, period, region, grid, unit, category, channel)
+
+
+def home_region(user: Any) -> Region | None:
+    """The widest region the user's statistics scope covers (their dashboard's default)."""
+    access = stats_access(user)
+    regions = access.regions(Perm.STATS_VIEW).order_by("level", "code")
+    return regions.first()
+
+
+def query_string(filters: Filters, **extra: Any) -> str:
+    """The query string that reproduces `filters` (for drill-down links)."""
+    from urllib.parse import urlencode
+
+    f = filters
+    params = {
+        "period": f.period.code,
+        "region": f.region.pk if f.region else "",
+        "grid": f.grid.pk if f.grid else "",
+        "unit": f.unit.pk if f.unit else "",
+        "category": f.category.pk if f.category else "",
+        "channel": f.channel.pk if f.channel else "",
+    }
+    params.update(extra)
+    return urlencode({k: v for k, v in params.items() if v not in ("", None)})

@@ -1,0 +1,459 @@
+"""The indicator registry: every figure of the monitoring room is defined here, once.
+
+An indicator names the measures it sums (see facts.MEASURES), its formula as shown beside the
+figure, what counts, which day places a case in a period, and its rounding. Pages, the API,
+the ledgers' headers and the reports all call `evaluate` / `breakdown` / `trend` below, so a
+figure cannot differ between them.
+
+Rounding (stated beside every figure):
+- rates: numerator × 100 ÷ denominator as a percentage with 2 decimals, ROUND_HALF_UP
+  (3872 / 3940 = 98.2741… → 98.27 %; the published "98.2 %" is that value truncated to one
+  decimal, which this platform never does); no denominator → no rate ("—").
+- average handling time: calendar days (minutes ÷ 1440), 1 decimal, ROUND_HALF_UP.
+- counts: exact integers.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.accounts.access import Scope
+from fengqiao.analytics.models import CaseFact
+from fengqiao.analytics.periods import Period
+from fengqiao.cases.models import CaseKind, Category, Channel
+from fengqiao.org.models import Unit
+from fengqiao.territory.models import Grid, Region
+
+PERCENT = "percent"
+DAYS = "days"
+COUNT = "count"
+
+ROUNDING = {
+    PERCENT: _("percentage with 2 decimals, rounded half up (ROUND_HALF_UP); never truncated"),
+    DAYS: _("calendar days with 1 decimal, rounded half up (ROUND_HALF_UP)"),
+    COUNT: _("exact count"),
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: Promise
+    formula: Promise
+    counts: Promise
+    period_field: Promise
+    style: str
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    kind: str = ""  # the case kind the indicator is about ("" = every kind)
+    org: bool = False  # a count of organisation data (a snapshot, not per period)
+
+    @property
+    def rounding(self) -> Promise:
+        return ROUNDING[self.style]
+
+    @property
+    def drill_measures(self) -> dict[str, tuple[str, ...]]:
+        parts = {"numerator": self.numerator}
+        if self.denominator:
+            parts["denominator"] = self.denominator
+        return parts if not self.org else {}
+
+
+def _i(code, name, formula, counts, period_field, style, num=(), den=(), kind="", org=False):
+    return Indicator(code, name, formula, counts, period_field, style, num, den, kind, org)
+
+
+REGISTERED_DAY = _("the day the case was registered")
+CONCLUDED_DAY = _("the day the case was resolved (closed, if never resolved)")
+
+INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in [
+        _i("screened", _("disputes screened"), _("disputes registered in the period"),
+           _("every case of kind dispute, from every channel (screening, reports, hotlines …), "
+             "except repeat reports merged into another case"),
+           REGISTERED_DAY, COUNT, ("registered",), kind=CaseKind.DISPUTE),
+        _i("resolved", _("disputes resolved"),
+           _("disputes registered in the period that are now resolved or closed"),
+           _("screened disputes in state resolved or closed whose outcome is not recorded as "
+             "unsuccessful"),
+           REGISTERED_DAY, COUNT, ("resolved",), kind=CaseKind.DISPUTE),
+        _i("resolution_rate", _("dispute resolution rate"),
+           _("disputes resolved ÷ disputes screened × 100%"),
+           _("the disputes registered in the period: how many of them are resolved"),
+           REGISTERED_DAY, PERCENT, ("resolved",), ("registered",), kind=CaseKind.DISPUTE),
+        _i("mediation_success_rate", _("mediation success rate"),
+           _("disputes concluded successfully ÷ disputes concluded with a recorded result × 100%"),
+           _("disputes resolved or closed in the period whose result (success or failure) is "
+             "recorded"),
+           CONCLUDED_DAY, PERCENT, ("success",), ("with_outcome",), kind=CaseKind.DISPUTE),
+        _i("registered", _("cases registered"), _("cases registered in the period"),
+           _("every case of every kind except repeat reports merged into another case"),
+           REGISTERED_DAY, COUNT, ("registered",)),
+        _i("accepted", _("cases accepted"), _("cases accepted in the period"),
+           _("cases whose acceptance falls in the period"),
+           _("the day the case was accepted"), COUNT, ("accepted",)),
+        _i("concluded", _("cases concluded"), _("cases resolved or closed in the period"),
+           _("cases now in state resolved or closed"), CONCLUDED_DAY, COUNT, ("concluded",)),
+        _i("on_time_rate", _("on-time rate"),
+           _("concluded on time ÷ (concluded + still open and overdue) × 100%"),
+           _("on time: never marked overdue and finished by the handle deadline; open overdue "
+             "cases count against the rate in the period their deadline fell in"),
+           _("conclusion day; for open overdue cases the deadline day"), PERCENT,
+           ("concluded_on_time",), ("concluded", "open_overdue")),
+        _i("open_overdue", _("open overdue cases"),
+           _("cases still open whose handle deadline passed in the period"),
+           _("open cases marked overdue by the deadline sweep"),
+           _("the day of the handle deadline"), COUNT, ("open_overdue",)),
+        _i("avg_handling_days", _("average handling time"),
+           _("total time from registration to conclusion ÷ cases concluded (calendar days)"),
+           _("cases resolved or closed in the period"), CONCLUDED_DAY, DAYS,
+           ("handling_minutes",), ("concluded",)),
+        _i("satisfaction_rate", _("satisfaction rate"),
+           _("visits rated satisfied or basically satisfied ÷ all visits × 100%"),
+           _("every follow-up visit (phone, in person) and every online rating by the reporter"),
+           _("the day of the visit"), PERCENT, ("visit_satisfied",), ("visit",)),
+        _i("reopen_rate", _("reopen rate"),
+           _("reopenings ÷ cases concluded × 100%"),
+           _("every reopening of a resolved or closed case (unsatisfied reporter, review)"),
+           _("the day of the reopening; concluded: the conclusion day"), PERCENT,
+           ("reopen",), ("concluded",)),
+        _i("repeat_reports", _("repeat reports"), _("reports merged into another case"),
+           _("cases merged into another case as repeat reports"),
+           REGISTERED_DAY, COUNT, ("merged",)),
+        _i("yellow_cards", _("yellow cards"), _("yellow supervision cards raised in the period"),
+           _("every yellow card, by the deadline sweep or by hand"),
+           _("the day the card was raised"), COUNT, ("card_yellow",)),
+        _i("red_cards", _("red cards"), _("red supervision cards raised in the period"),
+           _("every red card, by the deadline sweep or by hand"),
+           _("the day the card was raised"), COUNT, ("card_red",)),
+        _i("grids", _("grids"), _("active grids"), _("active grids in the area"),
+           _("now (not per period)"), COUNT, org=True),
+        _i("grid_workers", _("grid workers"), _("active grid workers"),
+           _("active grid workers serving at least one grid in the area"),
+           _("now (not per period)"), COUNT, org=True),
+        _i("stations", _("service stations"), _("active service stations"),
+           _("active community / village governance service stations in the area"),
+           _("now (not per period)"), COUNT, org=True),
+        _i("mediators", _("mediators"), _("active mediators"),
+           _("people holding an active mediator role in the area"),
+           _("now (not per period)"), COUNT, org=True),
+    ]
+}  # fmt: skip
+
+# The figures on a dashboard, in order.
+DASHBOARD = (
+    "screened",
+    "resolved",
+    "resolution_rate",
+    "mediation_success_rate",
+    "accepted",
+    "on_time_rate",
+    "open_overdue",
+    "avg_handling_days",
+    "satisfaction_rate",
+    "reopen_rate",
+    "repeat_reports",
+    "yellow_cards",
+    "red_cards",
+    "grids",
+    "grid_workers",
+    "stations",
+    "mediators",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to count: always inside `scope` (the user's STATS_VIEW scope), then narrowed."""
+
+    scope: Scope
+    period: Period
+    region: Region | None = None
+    grid: Grid | None = None
+    unit: Unit | None = None
+    category: Category | None = None
+    channel: Channel | None = None
+
+    def with_period(self, period: Period) -> "Filters":
+        return Filters(
+            self.scope, period, self.region, self.grid, self.unit, self.category, self.channel
+        )
+
+    def with_place(self, *, region: Region | None = None, grid: Grid | None = None) -> "Filters":
+        return Filters(
+            self.scope,
+            self.period,
+            region if region is not None else self.region,
+            grid if grid is not None else self.grid,
+            self.unit,
+            self.category,
+            self.channel,
+        )
+
+    def with_category(self, category: Category) -> "Filters":
+        return Filters(
+            self.scope, self.period, self.region, self.grid, self.unit, category, self.channel
+        )
+
+
+@dataclass
+class Value:
+    value: Decimal | int | None
+    numerator: int | None = None
+    denominator: int | None = None
+
+    def display(self, style: str) -> str:
+        if self.value is None:
+            return "—"
+        if style == PERCENT:
+            return f"{self.value}%"
+        return str(self.value)
+
+
+@dataclass
+class Figure:
+    indicator: Indicator
+    current: Value
+    previous: Value | None = None
+    last_year: Value | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def display(self) -> str:
+        return self.current.display(self.indicator.style)
+
+    def change(self, other: Value | None) -> Decimal | int | None:
+        if other is None or other.value is None or self.current.value is None:
+            return None
+        return self.current.value - other.value
+
+
+def compute(ind: Indicator, num: int, den: int | None) -> Value:
+    """The value of an indicator from its summed numerator and denominator (rounding here)."""
+    if ind.style == COUNT:
+        return Value(num, num, None)
+    if not den:
+        return Value(None, num, den or 0)
+    if ind.style == PERCENT:
+        v = (Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    else:
+        v = (Decimal(num) / Decimal(den) / 1440).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Value(v, num, den)
+
+
+# -- queries over the facts ----------------------------------------------------------------
+
+
+def facts(filters: Filters, measures: Iterable[str], kind: str = "") -> QuerySet:
+    """The fact rows behind `measures` for `filters` (scope first, then the narrowing)."""
+    f = filters
+    qs = CaseFact.objects.filter(
+        measure__in=sorted(set(measures)), day__gte=f.period.start, day__lte=f.period.end
+    )
+    qs = qs.filter(f.scope.q(path="region_path", grid="grid_id", unit="handling_unit_id"))
+    if f.region is not None:
+        qs = qs.filter(region_path__startswith=f.region.path)
+    if f.grid is not None:
+        qs = qs.filter(grid_id=f.grid.pk)
+    if f.unit is not None:
+        qs = qs.filter(handling_unit_id=f.unit.pk)
+    if f.category is not None:
+        qs = qs.filter(category_path__startswith=f.category.path)
+    if f.channel is not None:
+        qs = qs.filter(channel_id=f.channel.pk)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def _by_kind(indicators: Sequence[Indicator]) -> dict[str, list[Indicator]]:
+    groups: dict[str, list[Indicator]] = defaultdict(list)
+    for ind in indicators:
+        if not ind.org:
+            groups[ind.kind].append(ind)
+    return groups
+
+
+def _measures(inds: Iterable[Indicator]) -> set[str]:
+    return {m for i in inds for m in (*i.numerator, *i.denominator)}
+
+
+def _sums(filters: Filters, inds: Sequence[Indicator], group: str | None) -> dict:
+    """{(group value, kind, measure): total} for the indicators' measures."""
+    out: dict = defaultdict(int)
+    for kind, members in _by_kind(inds).items():
+        qs = facts(filters, _measures(members), kind)
+        fields = ([group] if group else []) + ["measure"]
+        for row in qs.values(*fields).annotate(total=Sum("value")).order_by():
+            out[(row[group] if group else None, kind, row["measure"])] += row["total"] or 0
+    return out
+
+
+def _value(ind: Indicator, sums: dict, key: Any) -> Value:
+    num = sum(sums.get((key, ind.kind, m), 0) for m in ind.numerator)
+    den = sum(sums.get((key, ind.kind, m), 0) for m in ind.denominator)
+    return compute(ind, num, den if ind.denominator else None)
+
+
+def _org_value(ind: Indicator, filters: Filters) -> Value:
+    n = org_count(ind.code, filters)
+    return Value(n, n, None)
+
+
+def org_count(code: str, filters: Filters) -> int:
+    """Counts of organisation data inside the scope and the chosen place."""
+    from fengqiao.accounts.models import RoleAssignment, ScopeType
+    from fengqiao.accounts.roles import Role
+    from fengqiao.org.models import GridWorker, UnitKind
+
+    scope, region, grid = filters.scope, filters.region, filters.grid
+    grids = Grid.objects.filter(active=True).filter(
+        scope.q(path="community__path", grid="id", unit_regions=True)
+    )
+    if region is not None:
+        grids = grids.filter(community__path__startswith=region.path)
+    if grid is not None:
+        grids = grids.filter(pk=grid.pk)
+    if code == "grids":
+        return grids.count()
+    if code == "grid_workers":
+        return GridWorker.objects.filter(active=True, grids__in=grids.values("id")).aggregate(
+            n=Count("id", distinct=True)
+        )["n"]
+    units = Unit.objects.filter(active=True).filter(scope.q(path="region__path", unit="id"))
+    if region is not None:
+        units = units.filter(region__path__startswith=region.path)
+    if grid is not None:
+        units = units.filter(region_id=grid.community_id)
+    if code == "stations":
+        return units.filter(kind=UnitKind.SERVICE_STATION).count()
+    if code == "mediators":
+        q_region = scope.q(path="region__path")
+        q_unit = scope.q(path="unit__region__path", unit="unit_id")
+        rows = RoleAssignment.objects.filter(role=Role.MEDIATOR, active=True).filter(
+            Q(scope_type=ScopeType.REGION) & q_region | Q(scope_type=ScopeType.UNIT) & q_unit
+        )
+        if region is not None:
+            rows = rows.filter(
+                Q(region__path__startswith=region.path)
+                | Q(unit__region__path__startswith=region.path)
+            )
+        if grid is not None:
+            rows = rows.filter(
+                Q(region_id=grid.community_id) | Q(unit__region_id=grid.community_id)
+            )
+        return rows.aggregate(n=Count("user_id", distinct=True))["n"]
+    raise KeyError(code)
+
+
+def evaluate(codes: Sequence[str], filters: Filters, *, compare: bool = True) -> dict[str, Figure]:
+    """The figures of `codes` for `filters`, with the previous period and a year before."""
+    inds = [INDICATORS[c] for c in codes]
+    periods = {"current": filters.period}
+    if compare:
+        periods["previous"] = filters.period.previous()
+        periods["last_year"] = filters.period.last_year()
+    values: dict[str, dict[str, Value]] = {}
+    for label, period in periods.items():
+        f = filters.with_period(period)
+        sums = _sums(f, inds, None)
+        values[label] = {i.code: _value(i, sums, None) for i in inds if not i.org}
+    figures = {}
+    for ind in inds:
+        if ind.org:
+            figures[ind.code] = Figure(ind, _org_value(ind, filters))
+        else:
+            figures[ind.code] = Figure(
+                ind,
+                values["current"][ind.code],
+                values.get("previous", {}).get(ind.code),
+                values.get("last_year", {}).get(ind.code),
+            )
+    return figures
+
+
+# Territory breakdown: what the children of a region are, by its level.
+CHILD_FIELD = {
+    Region.Level.PROVINCE: "region_path",  # handled through the path (city level)
+    Region.Level.CITY: "district_id",
+    Region.Level.DISTRICT: "street_id",
+    Region.Level.STREET: "community_id",
+    Region.Level.COMMUNITY: "grid_id",
+}
+
+
+def breakdown_by_place(
+    codes: Sequence[str], filters: Filters, region: Region
+) -> list[tuple[Any, dict[str, Value]]]:
+    """Figures for each child of `region` (streets of a district, grids of a community …)."""
+    inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
+    f = filters.with_place(region=region)
+    if region.level >= Region.Level.COMMUNITY:
+        children: list = list(Grid.objects.filter(community=region).order_by("code"))
+        group = "grid_id"
+    else:
+        children = list(Region.objects.filter(parent=region).order_by("code"))
+        group = CHILD_FIELD.get(region.level, "street_id")
+    if group == "region_path":
+        # Cities under a province: no city column on the facts, one query per city.
+        return [(c, evaluate_plain(inds, f.with_place(region=c))) for c in children]
+    sums = _sums(f, inds, group)
+    return [(c, {i.code: _value(i, sums, c.pk) for i in inds}) for c in children]
+
+
+def evaluate_plain(inds: Sequence[Indicator], filters: Filters) -> dict[str, Value]:
+    sums = _sums(filters, inds, None)
+    return {i.code: _value(i, sums, None) for i in inds}
+
+
+def breakdown_by_category(
+    codes: Sequence[str], filters: Filters
+) -> list[tuple[Category, dict[str, Value]]]:
+    """Figures per category one level below the chosen one (or per top-level category)."""
+    inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
+    parent = filters.category
+    nodes = list(
+        Category.objects.filter(parent=parent).order_by("family", "sort", "code")
+        if parent is not None
+        else Category.objects.filter(parent__isnull=True).order_by("family", "sort", "code")
+    )
+    sums = _sums(filters, inds, "category_path")
+    rolled: dict = defaultdict(int)
+    for (path, kind, measure), total in sums.items():
+        for node in nodes:
+            if path.startswith(node.path):
+                rolled[(node.pk, kind, measure)] += total
+                break
+    rows = [(n, {i.code: _value(i, rolled, n.pk) for i in inds}) for n in nodes]
+    return [r for r in rows if any(v.numerator or v.denominator for v in r[1].values())]
+
+
+def trend(codes: Sequence[str], filters: Filters) -> list[tuple[Period, dict[str, Value]]]:
+    """Month by month across the filter's period (one grouped query per kind)."""
+    inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
+    sums: dict = defaultdict(int)
+    for kind, members in _by_kind(inds).items():
+        qs = facts(filters, _measures(members), kind).annotate(m=TruncMonth("day"))
+        for row in qs.values("m", "measure").annotate(total=Sum("value")).order_by():
+            m = row["m"]
+            key = date(m.year, m.month, 1)
+            sums[(key, kind, row["measure"])] += row["total"] or 0
+    return [(p, {i.code: _value(i, sums, p.start) for i in inds}) for p in filters.period.months()]
+
+
+def drill_case_ids(ind: Indicator, filters: Filters, part: str = "numerator") -> QuerySet:
+    """The ids of the cases behind a figure (its numerator or denominator)."""
+    measures = ind.drill_measures.get(part, ())
+    return (
+        facts(filters, measures, ind.kind).values_list("case_id", flat=True).distinct().order_by()
+    )
