@@ -284,3 +284,5 @@ PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei
 PERIODIC_TASKS["fengqiao.mediation.tasks.performance_reminders_task"] = env_int(
     "MEDIATION_REMINDER_SECONDS", 3600
 )
+# API: drop Idempotency-Key records older than 24 h.
+PERIODIC_TASKS["fengqiao.api.tasks.purge_idempotency_records"] = 3600

@@ -231,3 +231,11 @@ def test_retried_locate_gets_the_first_answer(personas):
     assert again.json() == first.json() == {"grids": ["230903013001001", None]}
     assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
     assert IdempotencyRecord.objects.get().path == "/api/v1/territory/locate/"
+
+
+def test_the_purge_is_scheduled(settings):
+    from django.utils.module_loading import import_string
+
+    path = "fengqiao.api.tasks.purge_idempotency_records"
+    assert settings.PERIODIC_TASKS[path] <= 24 * 3600
+    assert import_string(path) is purge_idempotency_records

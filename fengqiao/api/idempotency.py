@@ -9,7 +9,8 @@
   request gets 422; the same key while the first request is still running gets 409.
 - Stored are answers 2xx and 4xx, except those that depend on the moment or on credentials rather
   than on the request (401, 403, 408, 409, 425, 429): after such an answer, or a 5xx, the record
-  is dropped so that a retry runs again. Records expire after IDEMPOTENCY_TTL (24 h).
+  is dropped so that a retry runs again. Records expire after IDEMPOTENCY_TTL (24 h); an expired
+  key is free at once, and `fengqiao scheduler` runs the purge task hourly (PERIODIC_TASKS).
 - A 4xx/5xx answer that is not JSON (an unknown URL, a body that is too large, …) is put in the
   error shape of fengqiao.api.errors.
 
@@ -24,7 +25,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +47,6 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 RUNNING_TIMEOUT = timedelta(minutes=10)
 NOT_STORED = frozenset({401, 403, 408, 409, 425, 429})
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
-_PURGE_FLAG = "fengqiao.api:idempotency-purge-queued"
 
 
 def valid_key(key: str) -> bool:
@@ -91,14 +90,6 @@ def purge_expired() -> int:
     return deleted
 
 
-def _queue_purge() -> None:
-    # No scheduler: the first new record of each hour queues a purge (cache.add is the latch).
-    if cache.add(_PURGE_FLAG, True, timeout=3600):
-        from fengqiao.api.tasks import purge_idempotency_records
-
-        transaction.on_commit(purge_idempotency_records.enqueue, robust=True)
-
-
 def _claim(
     owner: str, user: Any, key: str, method: str, path: str, body_hash: str
 ) -> tuple[IdempotencyRecord | None, bool]:
@@ -119,7 +110,6 @@ def _claim(
                     created_at=now,
                     expires_at=now + IDEMPOTENCY_TTL,
                 )
-            _queue_purge()
             return record, True
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
