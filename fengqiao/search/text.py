@@ -26,8 +26,9 @@ USERDICT = Path(__file__).resolve().parent / "data" / "userdict.txt"
 MAX_TOKEN_CHARS = 64  # longer runs (serial numbers, pasted garbage) are cut: same on both sides
 MAX_QUERY_TERMS = 32
 
-STOP_TOKENS = frozenset(
-    ["的", "地", "得", "了", "着", "过", "和", "与", "及", "或", "在", "是", "被", "把", "也", "都", "就", "而", "之", "其", "吗", "呢", "吧", "啊", "呀", "嘛", "a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "is", "are", "be"]
+# Single-character function words, then a few English ones.
+STOP_TOKENS = frozenset("的地得了着过和与及或在是被把也都就而之其吗呢吧啊呀嘛") | frozenset(
+    ("a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "is", "are", "be")
 )
 
 _NOT_WORD = re.compile(r"[\W_]+")
