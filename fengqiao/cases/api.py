@@ -23,7 +23,7 @@ from fengqiao.api.errors import error, error_body
 from fengqiao.cases import queries, services
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
-from fengqiao.cases.masking import party_view, reporter_view
+from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, Category, Channel, Note, Task
 from fengqiao.cases.serializers import (
     TASK_ACTIONS,
@@ -81,8 +81,11 @@ def _detail(case: Case, access) -> dict[str, Any]:
     if not _full(case, access):
         history = history.filter(public=True)
     out = dict(CaseCoreSerializer(case).data)
+    sensitive = may_see_sensitive(case, access)
     out["reporter"] = reporter_view(case, access, purpose="api")
-    out["parties"] = [party_view(p, access, "api", case=case) for p in case.parties.all()]
+    out["parties"] = [
+        party_view(p, access, "api", case=case, sensitive=sensitive) for p in case.parties.all()
+    ]
     tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
     out["tasks"] = TaskSerializer(tasks, many=True).data
     out["history"] = _history_out(history)

@@ -29,6 +29,11 @@ class CaseError(Exception):
         self.field, self.code, self.message = first.field, first.code, first.message
         super().__init__(self.message)
 
+    @property
+    def status_code(self) -> int:
+        # The API's error handler reads `status_code` (see fengqiao.api.errors).
+        return self.status
+
     def as_dict(self) -> dict[str, list[str]]:
         """{field: [messages]}: the shape of Django form and DRF validation errors."""
         out: dict[str, list[str]] = {}

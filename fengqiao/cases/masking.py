@@ -42,11 +42,21 @@ PARTY_SENSITIVE = ("id_number", "phone", "notes")
 
 
 def party_view(
-    party: Party, access: Access, purpose: str = "", *, case: Case | None = None
+    party: Party,
+    access: Access,
+    purpose: str = "",
+    *,
+    case: Case | None = None,
+    sensitive: bool | None = None,
 ) -> dict[str, Any]:
     """A party as `access` may see it. Names of persons are masked too when sensitive data is
-    hidden; organisations keep their names. Health and similar notes are withheld entirely."""
+    hidden; organisations keep their names. Health and similar notes are withheld entirely.
+
+    Pass `sensitive=may_see_sensitive(case, access)` when rendering several parties of one case,
+    so the permission is decided once rather than once per party."""
     case = case or party.case
+    if sensitive is None:
+        sensitive = may_see_sensitive(case, access)
     base = {
         "id": party.pk,
         "party_type": party.party_type,
@@ -57,7 +67,7 @@ def party_view(
         "is_vulnerable": party.is_vulnerable,
         "id_type": party.id_type,
     }
-    if may_see_sensitive(case, access):
+    if sensitive:
         for f in PARTY_SENSITIVE:
             if getattr(party, f):
                 log_sensitive_read(access.user, party, f, purpose)

@@ -29,7 +29,7 @@ from fengqiao.cases.forms import (
     StaffIntakeForm,
     add_case_error,
 )
-from fengqiao.cases.masking import party_view, reporter_view
+from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
@@ -175,10 +175,14 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
     for t in tasks:
         t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
+    sensitive = may_see_sensitive(case, access)
     return {
         "case": case,
         "reporter": reporter_view(case, access, purpose="case page"),
-        "parties": [party_view(p, access, "case page", case=case) for p in case.parties.all()],
+        "parties": [
+            party_view(p, access, "case page", case=case, sensitive=sensitive)
+            for p in case.parties.all()
+        ],
         "full_timeline": full,
         "history": history_rows,
         "attachments": list(attachments),
