@@ -286,3 +286,7 @@ PERIODIC_TASKS["fengqiao.mediation.tasks.performance_reminders_task"] = env_int(
 )
 # API: drop Idempotency-Key records older than 24 h.
 PERIODIC_TASKS["fengqiao.api.tasks.purge_idempotency_records"] = 3600
+# Monitoring room (issue 5): keep the indicator aggregates in step with the case history.
+PERIODIC_TASKS["fengqiao.analytics.tasks.refresh_facts_task"] = env_int(
+    "ANALYTICS_REFRESH_SECONDS", 60
+)

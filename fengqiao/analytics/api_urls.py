@@ -1,0 +1,10 @@
+"""API v1 endpoints of the monitoring room, under /api/v1/analytics/."""
+
+from django.urls import path
+
+from fengqiao.analytics import api
+
+urlpatterns = [
+    path("indicators/", api.IndicatorListView.as_view(), name="analytics-indicators"),
+    path("values/", api.IndicatorValueView.as_view(), name="analytics-values"),
+]

@@ -1,0 +1,332 @@
+"""Monitoring room pages under /monitor/: dashboard per level, drill-down case lists, the big
+screen, ledgers and reports. Views are thin: figures come from indicators.py, always inside the
+user's STATS_VIEW scope (filters.parse_filters)."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.analytics import indicators as ind
+from fengqiao.analytics.errors import BadFilter
+from fengqiao.analytics.filters import home_region, parse_filters, query_string, stats_access
+from fengqiao.analytics.indicators import INDICATORS, Filters
+from fengqiao.analytics.periods import Period
+from fengqiao.cases.models import Case, RiskLevel, SupervisionLevel
+from fengqiao.cases.workflow import OPEN, case_scope_q, visible_cases
+from fengqiao.territory.models import Grid, Region
+
+DRILL_PAGE = 50
+TREND_CODES = ("screened", "resolved", "accepted", "concluded")
+PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue")
+MAP_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue", "red_cards")
+
+
+def drill_url(code: str, filters: Filters, part: str = "numerator", **extra: Any) -> str:
+    return (
+        reverse("analytics:cases") + "?" + query_string(filters, indicator=code, part=part, **extra)
+    )
+
+
+def _filters(request: HttpRequest) -> tuple[Filters, list[str]]:
+    """Filters from the query; a bad parameter falls back to the default, with the message."""
+    params = request.GET.copy()
+    errors: list[str] = []
+    stats_access(request.user)
+    if not any(params.get(k) for k in ("region", "grid", "unit")):
+        region = home_region(request.user)
+        if region is not None:
+            params["region"] = str(region.pk)
+    try:
+        return parse_filters(request.user, params), errors
+    except BadFilter as e:
+        errors.append(f"{e.field}: {e.message}")
+        fallback = {k: params[k] for k in ("region",) if k in params and e.field != k}
+        try:
+            return parse_filters(request.user, fallback), errors
+        except BadFilter:
+            return parse_filters(request.user, {}), errors
+
+
+def _trend_filters(filters: Filters) -> Filters:
+    """A month shows the 12 months up to it; longer periods show their own months."""
+    if filters.period.kind == "month":
+        start = filters.period
+        for _i in range(11):
+            start = start.previous()
+        return filters.with_period(Period("custom", start.start, filters.period.end))
+    return filters
+
+
+def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
+    figures = ind.evaluate(codes, filters)
+    rows = []
+    for code in codes:
+        fig = figures[code]
+        i = fig.indicator
+        rows.append(
+            {
+                "code": code,
+                "figure": fig,
+                "name": i.name,
+                "formula": i.formula,
+                "rounding": i.rounding,
+                "counts": i.counts,
+                "period_field": i.period_field,
+                "display": fig.display,
+                "previous": fig.previous.display(i.style) if fig.previous else "",
+                "last_year": fig.last_year.display(i.style) if fig.last_year else "",
+                "change_previous": fig.change(fig.previous),
+                "change_last_year": fig.change(fig.last_year),
+                "url": "" if i.org else drill_url(code, filters),
+                "den_url": drill_url(code, filters, "denominator") if i.denominator else "",
+            }
+        )
+    return rows
+
+
+def _place_level(filters: Filters) -> Region | None:
+    if filters.grid is not None:
+        return None
+    return filters.region
+
+
+def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
+    """Overdue, red-card and high-risk open cases in the scope (short lists, newest first)."""
+    access = access_for(request.user)
+    qs = visible_cases(access, Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
+    if filters.region is not None:
+        qs = qs.filter(region_path__startswith=filters.region.path)
+    if filters.grid is not None:
+        qs = qs.filter(grid=filters.grid)
+    if filters.category is not None:
+        qs = qs.filter(category__path__startswith=filters.category.path)
+    if filters.channel is not None:
+        qs = qs.filter(channel=filters.channel)
+    qs = qs.filter(state__in=OPEN).select_related("category", "community", "handling_unit")
+    return {
+        "overdue": list(qs.filter(is_overdue=True).order_by("handle_due", "id")[:10]),
+        "red": list(
+            qs.filter(supervision_level=SupervisionLevel.RED).order_by("handle_due", "id")[:10]
+        ),
+        "high_risk": list(
+            qs.filter(risk_level__in=[RiskLevel.HIGH, RiskLevel.CRITICAL]).order_by(
+                "-created_at", "-id"
+            )[:10]
+        ),
+    }
+
+
+def dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    filters, errors = _filters(request)
+    region = _place_level(filters)
+    trend_f = _trend_filters(filters)
+    trend = [
+        {
+            "label": p.code,
+            "values": {c: v.value for c, v in vals.items()},
+            "urls": {c: drill_url(c, filters.with_period(p)) for c in TREND_CODES},
+        }
+        for p, vals in ind.trend(TREND_CODES, trend_f)
+    ]
+    places = []
+    if region is not None:
+        for child, vals in ind.breakdown_by_place(PLACE_CODES, filters, region):
+            is_grid = isinstance(child, Grid)
+            f = filters.with_place(grid=child) if is_grid else filters.with_place(region=child)
+            places.append(
+                {
+                    "name": child.name,
+                    "values": vals,
+                    "display": {c: v.display(INDICATORS[c].style) for c, v in vals.items()},
+                    "urls": {c: drill_url(c, f) for c in PLACE_CODES},
+                    "cells": [
+                        (vals[c].display(INDICATORS[c].style), drill_url(c, f)) for c in PLACE_CODES
+                    ],
+                    "page": reverse("analytics:dashboard")
+                    + "?"
+                    + query_string(f, region="" if is_grid else child.pk),
+                }
+            )
+    categories = [
+        {
+            "name": cat.name,
+            "value": vals["screened"].value,
+            "url": drill_url("screened", filters.with_category(cat)),
+        }
+        for cat, vals in ind.breakdown_by_category(("screened",), filters)
+    ]
+    chart = {
+        "trend": trend,
+        "trendNames": {c: str(INDICATORS[c].name) for c in TREND_CODES},
+        "places": [
+            {
+                "name": p["name"],
+                "value": p["values"]["screened"].value,
+                "url": p["urls"]["screened"],
+            }
+            for p in places
+        ],
+        "categories": categories,
+    }
+    return {
+        "filters": filters,
+        "errors": errors,
+        "rows": figure_rows(filters),
+        "places": places,
+        "place_codes": [(c, INDICATORS[c].name) for c in PLACE_CODES],
+        "chart": chart,
+        "lists": _lists(request, filters),
+        "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
+        "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
+        "regions": access_for(request.user)
+        .regions(Perm.STATS_VIEW)
+        .filter(level__lte=Region.Level.COMMUNITY)
+        .order_by("path")[:200],
+        "period": filters.period,
+        "qs": query_string(filters),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "analytics/dashboard.html", dashboard_context(request))
+
+
+@login_required
+@require_GET
+def grid_values(request: HttpRequest) -> HttpResponse:
+    """GeoJSON of the visible grids in the chosen place with one indicator's value each."""
+    from django.http import JsonResponse
+
+    filters, _errors = _filters(request)
+    code = request.GET.get("indicator") or "screened"
+    if code not in MAP_CODES:
+        code = "screened"
+    i = INDICATORS[code]
+    access = access_for(request.user)
+    grids = access.grids(Perm.STATS_VIEW).filter(active=True)
+    if filters.region is not None:
+        grids = grids.filter(community__path__startswith=filters.region.path)
+    if filters.grid is not None:
+        grids = grids.filter(pk=filters.grid.pk)
+    sums = ind._sums(filters, [i], "grid_id")
+    features = []
+    for g in grids.only("id", "name", "code", "boundary")[:5000]:
+        v = ind._value(i, sums, g.pk)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": g.boundary,
+                "properties": {
+                    "name": g.name,
+                    "code": g.code,
+                    "value": float(v.value) if v.value is not None else None,
+                    "display": v.display(i.style),
+                    "url": drill_url(code, filters.with_place(grid=g)),
+                },
+            }
+        )
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "indicator": code,
+            "name": str(i.name),
+            "formula": str(i.formula),
+            "features": features,
+        }
+    )
+
+
+@login_required
+@require_GET
+def drill_cases(request: HttpRequest) -> HttpResponse:
+    """The cases behind one figure: same indicator, same filters, same definitions."""
+    code = request.GET.get("indicator", "")
+    indicator = INDICATORS.get(code)
+    if indicator is None or indicator.org:
+        raise Http404(_("No such indicator."))
+    part = request.GET.get("part", "numerator")
+    if part not in indicator.drill_measures:
+        part = "numerator"
+    stats_access(request.user)
+    try:
+        filters = parse_filters(request.user, request.GET)
+    except BadFilter as e:
+        return render(
+            request,
+            "analytics/drill.html",
+            {"error": f"{e.field}: {e.message}", "indicator": indicator},
+            status=400,
+        )
+    ids = ind.drill_case_ids(indicator, filters, part)
+    access = access_for(request.user)
+    cases = visible_cases(access, Perm.CASE_VIEW).filter(pk__in=ids)
+    total = cases.count()
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list(
+        cases.select_related("category", "channel", "community", "handling_unit").order_by(
+            "-created_at", "-id"
+        )[(page - 1) * DRILL_PAGE : page * DRILL_PAGE]
+    )
+    figure = ind.evaluate([code], filters, compare=False)[code]
+    return render(
+        request,
+        "analytics/drill.html",
+        {
+            "indicator": indicator,
+            "figure": figure,
+            "part": part,
+            "filters": filters,
+            "cases": rows,
+            "total": total,
+            "page": page,
+            "next_page": page + 1 if page * DRILL_PAGE < total else None,
+            "qs": query_string(filters, indicator=code, part=part),
+            "dashboard_url": reverse("analytics:dashboard") + "?" + query_string(filters),
+        },
+    )
+
+
+SCREEN_CODES = (
+    "screened",
+    "resolved",
+    "resolution_rate",
+    "on_time_rate",
+    "open_overdue",
+    "satisfaction_rate",
+    "red_cards",
+    "grids",
+)
+
+
+@login_required
+@require_GET
+def screen(request: HttpRequest) -> HttpResponse:
+    """The big screen of the monitoring room: dark, full screen, refreshes itself (htmx)."""
+    ctx = dashboard_context(request)
+    ctx["screen_rows"] = figure_rows(ctx["filters"], SCREEN_CODES)
+    ctx["now"] = timezone.localtime()
+    return render(request, "analytics/screen.html", ctx)
+
+
+@login_required
+@require_GET
+def screen_figures(request: HttpRequest) -> HttpResponse:
+    filters, _errors = _filters(request)
+    return render(
+        request,
+        "analytics/_screen_figures.html",
+        {"screen_rows": figure_rows(filters, SCREEN_CODES), "now": timezone.localtime()},
+    )
