@@ -173,3 +173,12 @@ def test_bad_filters_are_named_not_500(world, personas, client_for, settings):
         assert r.status_code == 400 and field in r.content.decode(), (params, r.content)
     assert c.get("/monitor/", {"period": "garbage"}).status_code == 200
     assert c.get("/monitor/cases/", {"indicator": "screened", "period": "x"}).status_code == 400
+
+
+def test_dashboard_speaks_chinese_with_formulas(world, personas, client_for, settings):
+    fast_passwords(settings)
+    page = client_for(personas.leader).get("/monitor/", {"period": "2026-03"}).content.decode()
+    assert "矛盾纠纷化解率" in page and "化解矛盾纠纷数 ÷ 排查矛盾纠纷数 × 100%" in page
+    assert "四舍五入（ROUND_HALF_UP）" in page and "数据监控分析室" in page
+    screen = client_for(personas.leader).get("/monitor/screen/").content.decode()
+    assert 'hx-trigger="every 60s"' in screen and "screen" in screen
