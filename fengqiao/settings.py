@@ -290,3 +290,13 @@ PERIODIC_TASKS["fengqiao.api.tasks.purge_idempotency_records"] = 3600
 PERIODIC_TASKS["fengqiao.analytics.tasks.refresh_facts_task"] = env_int(
     "ANALYTICS_REFRESH_SECONDS", 60
 )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MediationStateEnum": "fengqiao.mediation.models.MediationState",
+        "MediationStartModeEnum": "fengqiao.mediation.models.StartMode",
+        "NoticeMethodEnum": "fengqiao.mediation.models.NoticeMethod",
+        "SignatureMethodEnum": "fengqiao.mediation.models.SignatureMethod",
+        # Named, so the case state does not collide with the mediation state.
+        "CaseStateEnum": "fengqiao.cases.models.CaseState",
+    }
+)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("fengqiao.web.urls")),
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
+    path("mediation/", include("fengqiao.mediation.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("admin/", admin.site.urls),

@@ -434,6 +434,11 @@ class Signature(models.Model):
         return f"{self.party} {self.method}"
 
 
+# Module-level names of the nested choices, for the API schema's enum names.
+NoticeMethod = RightsNotice.Method
+SignatureMethod = Signature.Method
+
+
 class PerformanceItem(models.Model):
     """One thing a party must do under the agreement, by a date (art. 31: supervised)."""
 
@@ -573,3 +578,31 @@ class MediationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mediation_id} {self.action}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
+
+
+EVENT_LABELS = {
+    "register": _("registered"),
+    "accept": _("accepted"),
+    "assign": _("mediators assigned"),
+    "refuse": _("a party refused mediation"),
+    "withdraw": _("withdrawn"),
+    "notice": _("notice of rights and duties delivered"),
+    "investigation": _("investigation recorded"),
+    "session": _("session recorded"),
+    "violence_risk": _("violence risk reported to the police"),
+    "agreement": _("agreement recorded"),
+    "sign_party": _("a party signed"),
+    "sign_mediator": _("the mediator signed"),
+    "sign_seal": _("the committee's seal added"),
+    "effective": _("agreement in effect"),
+    "performed": _("item performed"),
+    "followup": _("follow-up recorded"),
+    "reminder": _("performance reminder sent"),
+    "fail": _("mediation failed"),
+    "judicial_confirmation": _("judicial confirmation recorded"),
+    "case_not_updated": _("the case could not be updated"),
+}

@@ -1,0 +1,17 @@
+"""Mediation pages under /mediation/."""
+
+from django.urls import path
+
+from fengqiao.mediation import views
+
+app_name = "mediation"
+
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("case/<int:case_id>/", views.case_page, name="case"),
+    path("case/<int:case_id>/start/", views.start, name="start"),
+    path("<int:pk>/action/<slug:name>/", views.action, name="action"),
+    path("<int:pk>/documents/<slug:key>.<str:fmt>", views.document, name="document"),
+    path("<int:pk>/dossier.pdf", views.dossier, name="dossier"),
+    path("ledger.xlsx", views.ledger_download, name="ledger"),
+]
