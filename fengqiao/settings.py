@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "fengqiao.org",
     "fengqiao.accounts",
     "fengqiao.api",
+    "fengqiao.open311",
     "fengqiao.workcalendar",
     "fengqiao.search",
     "fengqiao.cases",

@@ -1,0 +1,157 @@
+"""GeoReport v2 endpoints under /open311/v2/ (see fengqiao.open311.services for the rules).
+
+Plain Django views, each answering in the format of its URL suffix (.json or .xml) and every
+error in the spec's format: 400 bad input, 403 missing/invalid api_key, 404 unknown service,
+request, token or jurisdiction, 405 wrong method. POST takes form data
+(application/x-www-form-urlencoded or multipart); api_key may be in the body or the query.
+
+No Idempotency-Key handling: fengqiao.api's middleware covers /api/ only. The views are not in
+the OpenAPI schema (whose operations all carry the /api/ error shape and token auth); the spec
+at http://wiki.open311.org/GeoReport_v2 documents them, and discovery.json lists them.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from fengqiao.open311 import services
+from fengqiao.open311.clients import active_client
+from fengqiao.open311.formats import render, render_errors
+from fengqiao.open311.services import Open311Error, named
+
+
+def open311_view(*methods: str) -> Callable:
+    """Method check, jurisdiction check, and Open311Error → the spec's error answer."""
+
+    def decorator(view: Callable) -> Callable:
+        @csrf_exempt  # no session or cookie is used: the api_key is the credential
+        @wraps(view)
+        def wrapper(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                response = render_errors(
+                    fmt,
+                    405,
+                    [_("Method %(method)s not allowed.") % {"method": request.method}],
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                services.check_jurisdiction(_param(request, "jurisdiction_id"))
+                return view(request, fmt, **kwargs)
+            except Open311Error as e:
+                return render_errors(fmt, e.status, e.descriptions)
+
+        return wrapper
+
+    return decorator
+
+
+def _form(request: HttpRequest):
+    try:
+        return request.POST
+    except (RequestDataTooBig, SuspiciousOperation, UnreadablePostError, ValueError):
+        raise Open311Error(400, _("The request body could not be read.")) from None
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    if request.method == "POST":
+        value = _form(request).get(name)
+        if value:
+            return value
+    return request.GET.get(name)
+
+
+@open311_view("GET", "HEAD")
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    base = request.build_absolute_uri("/open311/v2/")
+    return render(
+        fmt,
+        "discovery",
+        {
+            "changeset": services.CHANGESET,
+            "contact": _("The district governance center (%(code)s).")
+            % {"code": services.settings.DISTRICT_CODE},
+            "key_service": _(
+                "API keys for submitting requests are issued by the district administrator."
+            ),
+            "endpoints": [
+                {
+                    "specification": services.SPECIFICATION,
+                    "url": base,
+                    "changeset": services.CHANGESET,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
+
+
+@open311_view("GET", "HEAD")
+def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
+    return render(fmt, "services", services.service_list())
+
+
+@open311_view("GET", "HEAD")
+def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
+    category = services.service(code)
+    return render(fmt, "service_definition", services.service_definition(category))
+
+
+@open311_view("GET", "HEAD", "POST")
+def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        return _create(request, fmt)
+    query = services.parse_query(request.GET)
+    rows = [services.request_row(c) for c in services.find_requests(query)]
+    return render(fmt, "service_requests", rows)
+
+
+def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    data = _form(request)
+    key = (data.get("api_key") or request.GET.get("api_key") or "").strip()
+    if not key:
+        raise Open311Error(403, named("api_key", _("An api_key is required to submit requests.")))
+    client = active_client(key)
+    if client is None:
+        raise Open311Error(403, named("api_key", _("Invalid or revoked api_key.")))
+    submitted = services.submit_request(client, data)
+    row = {
+        "service_request_id": submitted.case.tracking_number,
+        "service_notice": submitted.notice or None,
+        "account_id": submitted.account_id,
+    }
+    return render(
+        fmt,
+        "service_requests",
+        [row],
+    )
+
+
+@open311_view("GET", "HEAD")
+def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
+    case = services.find_request(request_id)
+    return render(fmt, "service_requests", [services.request_row(case)])
+
+
+@open311_view("GET", "HEAD")
+def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+    # Requests get their id at once (type realtime); the token of a request is its id.
+    try:
+        case = services.find_request(token)
+    except Open311Error:
+        raise Open311Error(
+            404, named("token", _("No such token: %(token)s.") % {"token": token})
+        ) from None
+    row = {"service_request_id": case.tracking_number, "token": case.tracking_number}
+    return render(fmt, "service_requests", [row])
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    fmt = "json" if rest.endswith(".json") else "xml"
+    return render_errors(fmt, 404, [_("No such Open311 resource: %(path)s") % {"path": rest}])
