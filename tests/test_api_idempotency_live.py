@@ -13,7 +13,9 @@ from fengqiao.api.models import ApiToken
 from fengqiao.api.tokens import issue_token
 from tests.factories import make_personas, make_world
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback like the other concurrency tests: its flush then leaves the tables empty for
+# them (a plain transactional flush re-creates content types their set-up would clash with).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def send(url: str, secret: str, key: str) -> tuple[int, dict, dict]:
