@@ -99,7 +99,7 @@ def test_s1_two_sessions_written_agreement_takes_effect_and_is_performed(world, 
     services.sign(mw.lead, agreement, who="mediator")
     agreement.refresh_from_db()
     assert agreement.effective_at is None
-    assert services.missing_signatures(agreement) == ["the committee's seal"]
+    assert services.missing_signatures(agreement) == ["调委会印章"]
     services.sign(mw.lead, agreement, who="seal")
     agreement.refresh_from_db()
     assert agreement.effective_at is not None
@@ -221,7 +221,7 @@ def test_committee_size_three_to_nine(world, personas, mw):
     assert services.members(mw.committee).count() == 9
     with pytest.raises(InvalidInput) as e:
         services.add_mediator(admin, mw.committee, user=make_user("tenth", "第十"))
-    assert e.value.code == "too_many" and "3" in e.value.message and "9" in e.value.message
+    assert e.value.code == "too_many" and "三至九人" in e.value.message
     assert services.members(mw.committee).count() == 9
     small = Unit.objects.create(
         name="新建村人民调解委员会", kind=UnitKind.MEDIATION_COMMITTEE, region=world.xinjian
