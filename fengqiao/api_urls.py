@@ -7,5 +7,6 @@ urlpatterns = [
     path("cases/", include("fengqiao.cases.api_urls")),
     path("mediation/", include("fengqiao.mediation.api_urls")),
     path("analytics/", include("fengqiao.analytics.api_urls")),
+    path("webhooks/", include("fengqiao.webhooks.api_urls")),
     path("", include("fengqiao.api.urls")),
 ]

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "fengqiao.accounts",
     "fengqiao.api",
     "fengqiao.open311",
+    "fengqiao.webhooks",
     "fengqiao.workcalendar",
     "fengqiao.search",
     "fengqiao.cases",
@@ -301,3 +302,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "CaseStateEnum": "fengqiao.cases.models.CaseState",
     }
 )
+# Webhooks (issue 6): collect events from case history and retry due deliveries every minute;
+# back-off after each failed attempt (seconds; the last repeats) and attempts before giving up.
+PERIODIC_TASKS["fengqiao.webhooks.tasks.collect_events"] = env_int("WEBHOOK_COLLECT_SECONDS", 60)
+PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
+    "WEBHOOK_RETRY_SECONDS", 60
+)
+WEBHOOK_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
