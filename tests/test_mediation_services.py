@@ -4,7 +4,7 @@ committee size and conflicted mediators."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fengqiao.accounts.roles import Role
 from fengqiao.cases.errors import CaseError, InvalidInput, NotPermitted, TransitionNotAllowed
@@ -25,6 +25,13 @@ from tests.factories import assign, make_user
 from tests.mediation_factories import dispute_case, make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    # Services speak the user's language; these tests read the Chinese messages.
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
