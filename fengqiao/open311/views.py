@@ -14,13 +14,13 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from fengqiao.open311 import services
 from fengqiao.open311.clients import active_client
-from fengqiao.open311.formats import render, render_errors
+from fengqiao.open311.formats import render, render_errors, xml_text
 from fengqiao.open311.services import Open311Error, named
 
 
@@ -50,11 +50,24 @@ def open311_view(*methods: str) -> Callable:
     return decorator
 
 
-def _form(request: HttpRequest):
+def clean_params(params: QueryDict) -> QueryDict:
+    """The parameters without control characters: PostgreSQL refuses NUL in text, and no
+    Open311 field needs them (line breaks and tabs are kept)."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        cleaned.setlist(xml_text(key), [xml_text(v) for v in values])
+    return cleaned
+
+
+def _form(request: HttpRequest) -> QueryDict:
     try:
-        return request.POST
+        return clean_params(request.POST)
     except (RequestDataTooBig, SuspiciousOperation, UnreadablePostError, ValueError):
         raise Open311Error(400, _("The request body could not be read.")) from None
+
+
+def _query(request: HttpRequest) -> QueryDict:
+    return clean_params(request.GET)
 
 
 def _param(request: HttpRequest, name: str) -> str | None:
@@ -62,7 +75,7 @@ def _param(request: HttpRequest, name: str) -> str | None:
         value = _form(request).get(name)
         if value:
             return value
-    return request.GET.get(name)
+    return _query(request).get(name)
 
 
 @open311_view("GET", "HEAD")
@@ -98,7 +111,7 @@ def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @open311_view("GET", "HEAD")
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
-    category = services.service(code)
+    category = services.service(xml_text(code))
     return render(fmt, "service_definition", services.service_definition(category))
 
 
@@ -106,14 +119,14 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, fmt)
-    query = services.parse_query(request.GET)
+    query = services.parse_query(_query(request))
     rows = [services.request_row(c) for c in services.find_requests(query)]
     return render(fmt, "service_requests", rows)
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     data = _form(request)
-    key = (data.get("api_key") or request.GET.get("api_key") or "").strip()
+    key = (data.get("api_key") or _query(request).get("api_key") or "").strip()
     if not key:
         raise Open311Error(403, named("api_key", _("An api_key is required to submit requests.")))
     client = active_client(key)
@@ -134,7 +147,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @open311_view("GET", "HEAD")
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
-    case = services.find_request(request_id)
+    case = services.find_request(xml_text(request_id))
     return render(fmt, "service_requests", [services.request_row(case)])
 
 
@@ -142,7 +155,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     # Requests get their id at once (type realtime); the token of a request is its id.
     try:
-        case = services.find_request(token)
+        case = services.find_request(xml_text(token))
     except Open311Error:
         raise Open311Error(
             404, named("token", _("No such token: %(token)s.") % {"token": token})
@@ -154,4 +167,5 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     fmt = "json" if rest.endswith(".json") else "xml"
-    return render_errors(fmt, 404, [_("No such Open311 resource: %(path)s") % {"path": rest}])
+    path = xml_text(rest)[:200]
+    return render_errors(fmt, 404, [_("No such Open311 resource: %(path)s") % {"path": path}])
