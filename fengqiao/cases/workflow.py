@@ -169,13 +169,22 @@ def check_transition(case: Case, name: str, access: Access) -> Transition:
 def allowed_actions(case: Case, access: Access) -> list[Transition]:
     """The transitions the UI may offer on `case` to `access` (state and permission both)."""
     result = []
-    held = {}
+    held: dict[str, bool] = {}
+    # Most roles hold their capabilities over one and the same scope: ask the database once
+    # per distinct scope, not once per capability.
+    by_scope: dict[Scope, bool] = {}
     for t in TRANSITIONS.values():
         if case.state not in t.sources:
             continue
         for p in t.perms:
             if p not in held:
-                held[p] = in_scope(case, access, p)
+                if not access.has_perm(p):
+                    held[p] = False
+                    continue
+                scope = access.scope(p)
+                if scope not in by_scope:
+                    by_scope[scope] = in_scope(case, access, p)
+                held[p] = by_scope[scope]
         if any(held[p] for p in t.perms):
             result.append(t)
     return result
