@@ -553,3 +553,11 @@ def test_odd_inputs_never_give_5xx(app_key, attributes):
     assert resp.status_code < 500
     resp = client.post(BASE + "requests.json", data="{}", content_type="application/json")
     error_of(resp, 403)
+
+
+def test_error_descriptions_in_chinese_by_default_english_on_request(app_key):
+    assert "api_key 无效或已吊销" in error_of(post("json", "o311_wrong"), 403)
+    resp = Client().post(
+        BASE + "requests.xml", {"api_key": "o311_wrong"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Invalid or revoked api_key" in error_of(resp, 403)
