@@ -78,3 +78,20 @@ def test_admin_issues_a_key_shown_once_and_revokes_it(personas, client_for):
     stored.refresh_from_db()
     assert stored.revoked_at is not None
     assert AuditEntry.objects.filter(actor=personas.admin, action="update").exists()
+
+
+def test_command_line_issues_a_working_key(world, capsys):
+    from django.core.management import CommandError, call_command
+    from django.test import Client
+
+    with pytest.raises(CommandError):
+        call_command("open311_client", "12345", "--channel", "hotline_12345")
+    call_command("open311_client", "随手拍", "--channel", "resident_report")
+    secret = capsys.readouterr().out.strip()
+    assert secret.startswith("o311_")
+    resp = Client().post(
+        "/open311/v2/requests.json",
+        {"api_key": secret, "service_code": "neighbourhood", "address_string": "松林小区",
+         "phone": "13904641234", "description": "楼上漏水"},
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.content
