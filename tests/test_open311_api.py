@@ -561,3 +561,11 @@ def test_error_descriptions_in_chinese_by_default_english_on_request(app_key):
         BASE + "requests.xml", {"api_key": "o311_wrong"}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "Invalid or revoked api_key" in error_of(resp, 403)
+
+
+def test_listing_does_not_query_per_request(app_key, django_assert_max_num_queries):
+    for _ in range(8):
+        _submit(app_key)
+    # The cases with their category, unit and Open311 record, then the public notes.
+    with django_assert_max_num_queries(2):
+        assert len(_ids(Client().get(BASE + "requests.xml"))) == 8
