@@ -44,3 +44,20 @@ def client_for():
         return c
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the data that migrations preload (categories, channels…).
+
+    A transactional test ends with a flush; without serialized_rollback the preloaded reference data
+    would be gone for every test that runs after it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
