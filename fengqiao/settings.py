@@ -310,3 +310,5 @@ PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
 )
 WEBHOOK_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+# Schema fuzzing (issue 6): bound limit/offset so huge values get a page, not a 500.
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "fengqiao.api.pagination.BoundedLimitOffsetPagination"

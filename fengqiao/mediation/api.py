@@ -16,7 +16,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
+from fengqiao.api.pagination import BoundedLimitOffsetPagination as LimitOffsetPagination
 from fengqiao.cases.errors import CaseError
 
 from . import documents, services
