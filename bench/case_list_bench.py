@@ -203,11 +203,15 @@ def generate(n: int, world, seed: int = 11):
             region_path, flag = district.path, "no_location"
             community_id = street_id = grid_id = None
         if age > 60:
-            state = weighted(rng, DONE_STATES) if rng.random() > 0.01 else weighted(rng, OPEN_STATES)
+            state = (
+                weighted(rng, DONE_STATES) if rng.random() > 0.01 else weighted(rng, OPEN_STATES)
+            )
         elif age > 14:
             state = weighted(rng, DONE_STATES) if rng.random() > 0.3 else weighted(rng, OPEN_STATES)
         else:
-            state = weighted(rng, OPEN_STATES) if rng.random() > 0.15 else weighted(rng, DONE_STATES)
+            state = (
+                weighted(rng, OPEN_STATES) if rng.random() > 0.15 else weighted(rng, DONE_STATES)
+            )
         is_open = state not in ("closed", "resolved", "cancelled", "diverted")
         if not located:
             level, unit, triage = "district", centers.get(district.pk), True
@@ -222,7 +226,11 @@ def generate(n: int, world, seed: int = 11):
         handle_limit = 22 if cat.kind == "dispute" else 15
         handle_due = created + timedelta(days=handle_limit * 7 / 5)
         overdue = is_open and (handle_due < now or rng.random() < 0.04)
-        resolved = None if is_open or state == "cancelled" else created + timedelta(days=rng.randint(1, 30))
+        resolved = (
+            None
+            if is_open or state == "cancelled"
+            else created + timedelta(days=rng.randint(1, 30))
+        )
         closed = resolved + timedelta(days=2) if state == "closed" and resolved else None
         title, desc = rng.choice(ISSUES)
         detail = rng.choice(DETAILS)
@@ -295,7 +303,7 @@ def load(n: int) -> None:
     t2 = time.perf_counter()
     log(f"search documents: {t2 - t1:.0f} s")
     with connection.cursor() as cursor:
-        for name, indexdef in plain + gin:
+        for _name, indexdef in plain + gin:
             cursor.execute(indexdef)
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))"
@@ -305,7 +313,9 @@ def load(n: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE cases_case")
         cursor.execute("VACUUM ANALYZE search_document")
-    log(f"vacuum analyze: {time.perf_counter() - t3:.0f} s; total load {time.perf_counter() - t0:.0f} s")
+    log(
+        f"vacuum analyze: {time.perf_counter() - t3:.0f} s; total load {time.perf_counter() - t0:.0f} s"
+    )
 
 
 # -- timing --------------------------------------------------------------------------------
@@ -430,6 +440,7 @@ def time_api(repeat: int) -> None:
 
 def explain(persona: str, shape_name: str) -> None:
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from fengqiao.accounts.models import User
     from fengqiao.cases import queries
@@ -440,18 +451,16 @@ def explain(persona: str, shape_name: str) -> None:
             continue
         filters = queries.CaseFilters(**kwargs)
         cursor = _cursor_for(user, filters, cursor_kind)
-        from django.db.models import Q
-
-        qs = queries.filtered_cases(user, filters).select_related(
-            "category", "channel", "handling_unit", "community", "grid"
+        # Capture the SQL case_page runs (the list query is the one ordered by created_at).
+        with CaptureQueriesContext(connection) as ctx:
+            queries.case_page(user, filters, cursor=cursor)
+        sql = next(
+            q["sql"]
+            for q in ctx.captured_queries
+            if "ORDER BY" in q["sql"] and "cases_case" in q["sql"].split("FROM", 1)[1][:20]
         )
-        if cursor:
-            when, pk = queries.decode_cursor(cursor)
-            qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
-        qs = qs.order_by("-created_at", "-id")[:26]
-        sql, params = qs.query.sql_with_params()
         with connection.cursor() as c:
-            c.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            c.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             log(f"--- {persona}: {shape_name}")
             log("\n".join(r[0] for r in c.fetchall()))
 
@@ -497,7 +506,9 @@ def main() -> None:
             results = time_shapes(args.repeat, args.persona)
             slow = [r for r in results if r[4] >= 100]
             log("")
-            log(f"p95 < 100 ms: {'met for every shape' if not slow else f'NOT met for {len(slow)} of {len(results)} shapes'}")
+            log(
+                f"p95 < 100 ms: {'met for every shape' if not slow else f'NOT met for {len(slow)} of {len(results)} shapes'}"
+            )
             if args.api:
                 time_api(args.repeat)
         log(f"load average at the end: {loadavg()}")

@@ -349,7 +349,7 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
     proc = start_gunicorn(args, args.db, port)
     try:
         check_one(port, token, bodies[0])
-        cases0, bare0 = counts()
+        cases0, _bare0 = counts()
         # Warm-up: every worker imports, opens its connection, loads jieba and the grid index.
         wrk(port, str(bare_lua), args.warmup, args.connections)
         wrk(port, str(intake_lua), args.warmup, args.connections)
