@@ -45,7 +45,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,6 +330,68 @@ def counts() -> tuple[int, int]:
     return cases, bare
 
 
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_seconds(master: int, db: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's workers and by the bench database's backends
+    (persistent connections, so the same backends serve the whole run)."""
+    import psycopg
+
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        backends = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db],
+        ).fetchall()]  # fmt: skip
+    return sum(map(_proc_cpu, workers)), sum(map(_proc_cpu, backends))
+
+
+class WaitSampler(threading.Thread):
+    """What the bench database's backends are doing (pg_stat_activity), every 0.1 s."""
+
+    def __init__(self, db: str) -> None:
+        super().__init__(daemon=True)
+        self.db = db
+        self.seen: Counter = Counter()
+        self.samples = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            while not self._stop_event.wait(0.1):
+                rows = conn.execute(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU') "
+                    "FROM pg_stat_activity WHERE datname = %s AND state = 'active'",
+                    [self.db],
+                ).fetchall()
+                self.samples += 1
+                self.seen.update(r[0] for r in rows)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        parts = [f"{k} {v / self.samples:.2f}" for k, v in self.seen.most_common(6)]
+        return "mean active backends by wait: " + ", ".join(parts) if parts else "all idle"
+
+
 def fmt(name: str, r: dict) -> str:
     return (
         f"{name:<14} {r['rps']:>9.1f} {r['p50'] / 1000:>8.1f} {r['p95'] / 1000:>8.1f} "
@@ -356,8 +420,14 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
         cases1, bare1 = counts()
         before = loadavg()
         log(f"load average before: {before}")
+        cpu0 = cpu_seconds(proc.pid, args.db)
         bare = wrk(port, str(bare_lua), args.duration, args.connections)
+        cpu1 = cpu_seconds(proc.pid, args.db)
+        sampler = WaitSampler(args.db)
+        sampler.start()
         intake = wrk(port, str(intake_lua), args.duration, args.connections)
+        sampler.stop()
+        cpu2 = cpu_seconds(proc.pid, args.db)
         after = loadavg()
         cases2, bare2 = counts()
     finally:
@@ -381,7 +451,21 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
         f"{intake['ok']}); bare rows: {bare2 - bare1} (wrk: {bare['ok']}); "
         f"warm-up and check wrote {cases1 - cases0 + 1} cases")  # fmt: skip
     # Requests still in flight when wrk stops are completed by the server but not counted.
-    slack = args.connections
+    # (and requests cut off at the end of the warm-up land in the measured window).
+    slack = 2 * args.connections
+    log(
+        "CPU per request (gunicorn workers + PostgreSQL backends; independent of the load "
+        "from other processes) and what 2 idle cores would allow at that cost:"
+    )
+    for name, r, a, b in [("bare insert", bare, cpu0, cpu1), ("intake (API)", intake, cpu1, cpu2)]:
+        n = max(r["requests"], 1)
+        web, db = (b[0] - a[0]) * 1000 / n, (b[1] - a[1]) * 1000 / n
+        log(
+            f"  {name:<14} web {web:6.2f} ms + database {db:5.2f} ms = {web + db:6.2f} ms "
+            f"→ at most ≈ {2000 / max(web + db, 0.001):,.0f} requests/s on 2 cores"
+        )
+    log(f"PostgreSQL backends of the bench database during the intake run, sampled every "
+        f"0.1 s: {sampler.summary()}")  # fmt: skip
     if not (0 <= made - intake["ok"] <= slack and 0 <= bare2 - bare1 - bare["ok"] <= slack):
         log("WARNING: row counts differ from wrk's successful responses")
 
