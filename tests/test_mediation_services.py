@@ -345,3 +345,14 @@ def test_start_validates_mode_and_referral(world, mw):
 
 def test_mediator_model_territory(world, mw):
     assert Mediator.objects.get(user=mw.lead).territory == world.huayuan
+
+
+def test_suggestions_prefer_lighter_workload(world, mw):
+    # Two mediators with the same specialty and place: the one with fewer open mediations first.
+    second, third = mw.mediators[1], mw.mediators[2]
+    started(world, mw)  # lead and second now each have one open mediation
+    ranked = [s.mediator for s in services.suggest_assignment(mw.lead, dispute_case(world, mw))]
+    assert ranked.index(third) < ranked.index(second)
+    loads = {s.mediator: s.open_mediations for s in services.suggest_assignment(
+        mw.lead, dispute_case(world, mw))}  # fmt: skip
+    assert loads[second] == 1 and loads[third] == 0

@@ -469,11 +469,11 @@ def suggest_assignment(actor: Any, case: Case | int, limit: int = 10) -> list[Su
         if path.startswith(u.region.path)
     ]
     codes = _category_codes(case)
+    # Workload: open mediations a mediator takes part in (as lead or co-mediator).
     open_counts = dict(
-        Mediation.objects.filter(state__in=OPEN_STATES)
-        .values("lead_mediator")
-        .annotate(n=Count("id"))
-        .values_list("lead_mediator", "n")
+        Mediator.objects.filter(active=True)
+        .annotate(n=Count("mediations", filter=Q(mediations__state__in=OPEN_STATES)))
+        .values_list("pk", "n")
     )
     result: list[Suggestion] = []
     for depth, unit in enumerate(committees):
