@@ -5,7 +5,9 @@ operation."""
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -24,6 +26,17 @@ schema.app = get_wsgi_application()
 # The examples and fuzzing phases only: the coverage phase's many boundary cases per operation
 # would take the run far past two minutes. Fuzzing still tries out-of-range values.
 schema.config.phases.coverage.enabled = False
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # Requests through the real WSGI handler close the database connection when they finish,
+    # which on PostgreSQL would end the test's transaction; Django's test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
