@@ -206,3 +206,23 @@ def test_api_start(setup, world, client_for, personas):
     r = client_for(mw.lead).post("/api/v1/mediation/", body, content_type="application/json")
     assert r.status_code == 201 and r.json()["state"] == "accepted"
     assert services.get_mediation(mw.lead, r.json()["id"]).case_id == case.pk
+
+
+def test_committee_members_page(setup, personas, client_for):
+    mw, _m = setup
+    url = f"/mediation/committee/{mw.committee.pk}/"
+    for user in (personas.outsider, mw.other_mediator, personas.street_clerk):
+        assert client_for(user).get(url).status_code == 404
+        assert client_for(user).post(url, {"remove": mw.mediators[2].pk}).status_code == 404
+    c = client_for(mw.lead)
+    page = c.get(url)
+    assert page.status_code == 200 and "调解员孙" in page.content.decode()
+    # Three members: removing one would break art. 8.
+    r = c.post(url, {"remove": mw.mediators[2].pk})
+    assert r.status_code == 400 and "三至九人" in r.content.decode()
+    assert services.members(mw.committee).count() == 3
+    r = c.post(url, {"username": "nobody", "employment_type": "part_time"})
+    assert r.status_code == 400 and "username" in r.context["form"].errors
+    r = c.post(url, {"username": personas.grid_worker.username, "employment_type": "full_time",
+                     "specialties": ["neighbours"]})  # fmt: skip
+    assert r.status_code == 302 and services.members(mw.committee).count() == 4

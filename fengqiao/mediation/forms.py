@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Diversion
+from fengqiao.org.models import EmploymentType
 
 from .models import (
     Agreement,
@@ -11,6 +12,7 @@ from .models import (
     ReferralSource,
     RightsNotice,
     Signature,
+    Specialty,
     StartMode,
 )
 from .services import ROUTES
@@ -214,3 +216,17 @@ class LedgerForm(forms.Form):
         if d.get("date_from") and d.get("date_to") and d["date_from"] > d["date_to"]:
             self.add_error("date_to", _("The period ends before it starts."))
         return d
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("Account"), max_length=150)
+    employment_type = forms.ChoiceField(label=_("Employment type"), choices=EmploymentType.choices)
+    specialties = forms.MultipleChoiceField(
+        label=_("Specialties"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialties"].choices = [
+            (s.code, s.name) for s in Specialty.objects.filter(active=True)
+        ]

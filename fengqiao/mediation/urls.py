@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/documents/<slug:key>.<str:fmt>", views.document, name="document"),
     path("<int:pk>/dossier.pdf", views.dossier, name="dossier"),
     path("ledger.xlsx", views.ledger_download, name="ledger"),
+    path("committee/<int:pk>/", views.committee, name="committee"),
 ]

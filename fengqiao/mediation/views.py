@@ -346,3 +346,56 @@ def ledger_download(request: HttpRequest) -> HttpResponse:
     return _download(
         content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
     )
+
+
+def _managed_committee(request: HttpRequest, pk: int) -> Unit:
+    access = access_for(request.user)
+    unit = (
+        Unit.objects.filter(pk=pk, kind=UnitKind.MEDIATION_COMMITTEE)
+        .select_related("region")
+        .first()
+    )
+    if unit is None or not services._may_manage(access, unit):
+        raise Http404
+    return unit
+
+
+@login_required
+def committee(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee's members (3 to 9, art. 8): add and remove through the services."""
+    unit = _managed_committee(request, pk)
+    form = forms.MemberForm()
+    status = 200
+    errors: list[str] = []
+    if request.method == "POST":
+        from django.contrib.auth import get_user_model
+
+        if "remove" in request.POST:
+            try:
+                services.remove_mediator(request.user, int(request.POST["remove"]))
+                return redirect("mediation:committee", pk=unit.pk)
+            except (CaseError, ValueError) as e:
+                errors, status = [getattr(e, "message", str(e))], 400
+        else:
+            form = forms.MemberForm(request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                user = get_user_model().objects.filter(username=d["username"]).first()
+                if user is None:
+                    form.add_error("username", _("No such account."))
+                else:
+                    try:
+                        services.add_mediator(request.user, unit, user=user,
+                                              employment_type=d["employment_type"],
+                                              specialties=d["specialties"])  # fmt: skip
+                        return redirect("mediation:committee", pk=unit.pk)
+                    except CaseError as e:
+                        form.add_error(None, e.message)
+            status = 400
+    members = services.members(unit).select_related("user").prefetch_related("specialties")
+    return render(
+        request,
+        "mediation/committee.html",
+        {"unit": unit, "members": members, "form": form, "errors": errors},
+        status=status,
+    )
