@@ -1,5 +1,6 @@
-"""The aggregates (CaseFact) equal a full recount from the case tables, on random histories
-driven through the real case services, refreshed incrementally from the case history."""
+"""The aggregates (CaseFact, and the DailyCounter / MonthlyCounter sums the indicators read)
+equal a full recount from the case tables, on random histories driven through the real case
+services, refreshed incrementally from the case history."""
 
 from datetime import date, datetime, timedelta
 from unittest import mock
@@ -13,9 +14,16 @@ from hypothesis import strategies as st
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.analytics.facts import rebuild_all_facts, refresh_from_history
+from fengqiao.analytics import indicators
+from fengqiao.analytics.facts import (
+    FACT_FIELDS,
+    MONTHLY_DIMS,
+    counter_deltas,
+    rebuild_all_facts,
+    refresh_from_history,
+)
 from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
-from fengqiao.analytics.models import CaseFact
+from fengqiao.analytics.models import COUNTER_DIMS, CaseFact, DailyCounter, MonthlyCounter
 from fengqiao.analytics.periods import Period, month, year
 from fengqiao.analytics.recount import recount
 from fengqiao.cases import services
@@ -138,10 +146,12 @@ def apply(op: tuple, actor, clock: Clock) -> None:
 def all_filters(actor, world) -> list[Filters]:
     scope = access_for(actor).scope(Perm.STATS_VIEW)
     periods: list[Period] = [month(date(2025, 12, 1)), month(date(2026, 1, 1)), year(2026)]
+    periods.append(Period("custom", date(2025, 12, 15), date(2026, 1, 20)))
     periods.append(Period("custom", date(2025, 12, 1), date(2028, 12, 31)))
     out = [Filters(scope, p) for p in periods]
     span = periods[-1]
     out += [
+        Filters(scope, span, region=world.district),
         Filters(scope, span, region=world.taoxi),
         Filters(scope, span, region=world.huayuan),
         Filters(scope, span, grid=world.grids["230903013001001"]),
@@ -154,9 +164,29 @@ def all_filters(actor, world) -> list[Filters]:
     return out
 
 
+def counter_tables() -> tuple[dict, dict]:
+    daily = {
+        tuple(r[:-2]): [r[-2], r[-1]]
+        for r in DailyCounter.objects.values_list("day", *COUNTER_DIMS, "n", "total")
+    }
+    monthly = {
+        tuple(r[:-2]): [r[-2], r[-1]]
+        for r in MonthlyCounter.objects.values_list(*MONTHLY_DIMS, "n", "total")
+    }
+    return daily, monthly
+
+
+def assert_counters_sum_the_facts() -> None:
+    """Both counter tables hold exactly the facts summed afresh (no zero rows left over)."""
+    facts = CaseFact.objects.values_list(*FACT_FIELDS, "value")
+    assert counter_tables() == counter_deltas([], facts)
+
+
 def assert_equal_to_recount(filters_list: list[Filters]) -> None:
     codes = list(INDICATORS)
+    used_monthly = 0
     for f in filters_list:
+        used_monthly += indicators._monthly_ok(f, None)
         figures = evaluate(codes, f, compare=False)
         expected = recount(codes, f)
         for code in codes:
@@ -167,6 +197,34 @@ def assert_equal_to_recount(filters_list: list[Filters]) -> None:
                 want.numerator,
                 want.denominator,
             ), (code, f.period, f.region, f.grid, f.category, f.channel)
+        # The trend (grouped by month) reads the same counters; a month cut by the period
+        # counts only its days inside the period.
+        if len(f.period.months()) > 2:
+            continue
+        for p, values in indicators.trend(codes, f):
+            inside = Period("custom", max(p.start, f.period.start), min(p.end, f.period.end))
+            expected = recount(codes, f.with_period(inside))
+            for code, got in values.items():
+                assert (got.value, got.numerator, got.denominator) == (
+                    expected[code].value,
+                    expected[code].numerator,
+                    expected[code].denominator,
+                ), ("trend", code, p)
+    assert used_monthly  # the monthly counters were exercised, not only the daily ones
+
+
+def assert_equal_to_recount_daily(filters_list: list[Filters]) -> None:
+    codes = list(INDICATORS)
+    for f in filters_list:
+        figures = evaluate(codes, f, compare=False)
+        expected = recount(codes, f)
+        for code in codes:
+            got = figures[code].current
+            assert (got.value, got.numerator, got.denominator) == (
+                expected[code].value,
+                expected[code].numerator,
+                expected[code].denominator,
+            ), ("daily", code, f.period, f.region, f.grid, f.category, f.channel)
 
 
 @hsettings(
@@ -184,12 +242,19 @@ def test_aggregates_equal_a_full_recount_on_random_histories(cw, world, personas
             for op in ops:
                 apply(op, actor, clock)
             refresh_from_history()
-        assert_equal_to_recount(all_filters(actor, world))
-        # A full rebuild writes exactly the rows the incremental refresh kept.
+        assert_counters_sum_the_facts()
+        filters = all_filters(actor, world)
+        assert_equal_to_recount(filters)
+        # The same figures from the daily counters alone (as for a grid or a unit).
+        with mock.patch.object(indicators, "_monthly_ok", lambda f, g: False):
+            assert_equal_to_recount_daily(filters)
+        # A full rebuild writes exactly the rows the incremental refresh kept, counters too.
         before = sorted(CaseFact.objects.values_list("case_id", "measure", "day", "value"))
+        counters_before = counter_tables()
         rebuild_all_facts()
         after = sorted(CaseFact.objects.values_list("case_id", "measure", "day", "value"))
         assert before == after
+        assert counter_tables() == counters_before
         transaction.set_rollback(True)
 
 

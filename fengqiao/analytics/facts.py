@@ -14,14 +14,22 @@ PostgreSQL, so each run also re-reads the last REFRESH_GRACE of history; refresh
 twice is harmless.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Model
 from django.utils import timezone
 
-from fengqiao.analytics.models import CaseFact, FactCursor
+from fengqiao.analytics.models import (
+    COUNTER_DIMS,
+    CaseFact,
+    DailyCounter,
+    FactCursor,
+    MonthlyCounter,
+)
 from fengqiao.cases.models import (
     Case,
     CaseHistory,
@@ -150,11 +158,96 @@ def _rows(cases: list[Case]) -> Iterator[CaseFact]:
             yield CaseFact(measure=f.measure, day=f.day, value=f.value, **dims)
 
 
-def refresh_case_facts(case_ids: Iterable[int]) -> int:
+# -- counters ------------------------------------------------------------------------------
+# A fact row's place in the counters: DailyCounter key (day + COUNTER_DIMS) and MonthlyCounter
+# key (month, area path, district, category, channel, kind, measure).
+FACT_FIELDS = ("day", "district_id", "street_id", "community_id", "grid_id", "region_path",
+               "handling_unit_id", "category_id", "channel_id", "kind", "measure")  # fmt: skip
+MONTHLY_DIMS = ("month", "area_path", "district_id", "category_id", "channel_id", "kind", "measure")
+
+
+def area_path(region_path: str, district_id: int | None) -> str:
+    """The region path cut after the district (the path itself when it names no district)."""
+    token = f"/{district_id}/"
+    if district_id and token in region_path:
+        return region_path[: region_path.index(token) + len(token)]
+    return region_path
+
+
+def _daily_key(row: tuple) -> tuple:
+    day, district, street, community, grid, path, unit, category, channel, kind, measure = row
+    return (day, district or 0, street or 0, community or 0, grid or 0, path or "", unit or 0,
+            category, channel, kind, measure)  # fmt: skip
+
+
+def _monthly_key(daily: tuple) -> tuple:
+    day, district, _s, _c, _g, path, _u, category, channel, kind, measure = daily
+    return (day.replace(day=1), area_path(path, district), district, category, channel, kind,
+            measure)  # fmt: skip
+
+
+Deltas = dict[tuple, list[int]]
+
+
+def counter_deltas(old: Iterable[tuple], new: Iterable[tuple]) -> tuple[Deltas, Deltas]:
+    """(daily, monthly) changes {key: [Δn, Δtotal]} from old to new fact rows, each given as
+    FACT_FIELDS + (value,); keys whose change is zero are left out."""
+    daily: Deltas = defaultdict(lambda: [0, 0])
+    for sign, rows in ((-1, old), (1, new)):
+        for row in rows:
+            d = daily[_daily_key(row[:-1])]
+            d[0] += sign
+            d[1] += sign * row[-1]
+    monthly: Deltas = defaultdict(lambda: [0, 0])
+    for key, (dn, dt) in daily.items():
+        m = monthly[_monthly_key(key)]
+        m[0] += dn
+        m[1] += dt
+    return (
+        {k: v for k, v in daily.items() if v != [0, 0]},
+        {k: v for k, v in monthly.items() if v != [0, 0]},
+    )
+
+
+def _apply(model: type[Model], fields: tuple[str, ...], deltas: Deltas) -> None:
+    """Add the changes row by row with `n = n + Δ` (no lost update under concurrency); a
+    missing row is inserted in a savepoint, and if a concurrent transaction inserted it first,
+    the update is retried. Keys are taken in sorted order so two refreshes cannot deadlock."""
+    for key in sorted(deltas):
+        dn, dt = deltas[key]
+        where = dict(zip(fields, key, strict=True))
+        while True:
+            if model.objects.filter(**where).update(n=F("n") + dn, total=F("total") + dt):
+                if dn < 0:
+                    model.objects.filter(**where, n=0, total=0).delete()
+                break
+            try:
+                with transaction.atomic():
+                    model.objects.create(**where, n=dn, total=dt)
+                break
+            except IntegrityError:
+                continue
+
+
+def apply_counter_deltas(old: Iterable[tuple], new: Iterable[tuple]) -> None:
+    """Bring the counters from the old fact rows of some cases to their new ones (call inside
+    the transaction that replaces the facts)."""
+    daily, monthly = counter_deltas(old, new)
+    _apply(DailyCounter, ("day", *COUNTER_DIMS), daily)
+    _apply(MonthlyCounter, MONTHLY_DIMS, monthly)
+
+
+def _fact_tuple(f: CaseFact) -> tuple:
+    return (*(getattr(f, name) for name in FACT_FIELDS), f.value)
+
+
+def refresh_case_facts(case_ids: Iterable[int], *, counters: bool = True) -> int:
     """Replace the facts of these cases by a fresh computation; returns the rows written.
 
     The case rows are locked first, so a refresh waits for a running service transaction on
-    the same case and two refreshes of one case cannot interleave.
+    the same case and two refreshes of one case cannot interleave. The counters get the
+    difference between the old and the new facts in the same transaction (`counters=False`
+    only for rebuild_all_facts, which rebuilds the counters wholesale afterwards).
     """
     ids = sorted(set(case_ids))
     written = 0
@@ -164,16 +257,66 @@ def refresh_case_facts(case_ids: Iterable[int]) -> int:
             locked = list(
                 Case.objects.select_for_update().filter(pk__in=chunk).values_list("id", flat=True)
             )
-            CaseFact.objects.filter(case_id__in=chunk).delete()
+            old_facts = CaseFact.objects.filter(case_id__in=chunk)
+            old = list(old_facts.values_list(*FACT_FIELDS, "value")) if counters else []
+            old_facts.delete()
             cases = list(Case.objects.filter(pk__in=locked).select_related("category"))
             rows = list(_rows(cases))
             CaseFact.objects.bulk_create(rows, batch_size=BATCH)
+            if counters:
+                apply_counter_deltas(old, [_fact_tuple(r) for r in rows])
             written += len(rows)
     return written
 
 
+def _vendor_sql() -> tuple[str, str]:
+    """(first day of the month of `day`, position of a substring) in this database's SQL."""
+    if connection.vendor == "postgresql":
+        return "CAST(date_trunc('month', day) AS date)", "strpos"
+    return "date(day, 'start of month')", "instr"
+
+
+def rebuild_counters() -> None:
+    """Recompute both counter tables from the facts with two grouped INSERT … SELECT."""
+    month, strpos = _vendor_sql()
+    token = "'/' || CAST(district_id AS TEXT) || '/'"
+    area = (
+        f"CASE WHEN district_id <> 0 AND {strpos}(region_path, {token}) > 0 "
+        f"THEN substr(region_path, 1, {strpos}(region_path, {token}) + "
+        f"length(CAST(district_id AS TEXT)) + 1) ELSE region_path END"
+    )
+    daily_cols = ", ".join(("day", *COUNTER_DIMS))
+    fact_cols = (
+        "day, COALESCE(district_id, 0), COALESCE(street_id, 0), COALESCE(community_id, 0), "
+        "COALESCE(grid_id, 0), COALESCE(region_path, ''), COALESCE(handling_unit_id, 0), "
+        "category_id, channel_id, kind, measure"
+    )
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # Writers already running finish first; later ones wait for the new counters.
+            cur.execute(
+                f"LOCK TABLE {DailyCounter._meta.db_table}, {MonthlyCounter._meta.db_table} "
+                "IN EXCLUSIVE MODE"
+            )
+        cur.execute(f"DELETE FROM {DailyCounter._meta.db_table}")
+        cur.execute(f"DELETE FROM {MonthlyCounter._meta.db_table}")
+        cur.execute(
+            f"INSERT INTO {DailyCounter._meta.db_table} ({daily_cols}, n, total) "
+            f"SELECT {fact_cols}, COUNT(*), SUM(value) FROM {CaseFact._meta.db_table} "
+            f"GROUP BY {fact_cols}"
+        )
+        cur.execute(
+            f"INSERT INTO {MonthlyCounter._meta.db_table} ({', '.join(MONTHLY_DIMS)}, n, total) "
+            f"SELECT m, a, district_id, category_id, channel_id, kind, measure, SUM(n), SUM(total) "
+            f"FROM (SELECT {month} AS m, {area} AS a, district_id, category_id, channel_id, "
+            f"kind, measure, n, total FROM {DailyCounter._meta.db_table}) d "
+            f"GROUP BY m, a, district_id, category_id, channel_id, kind, measure"
+        )
+
+
 def rebuild_all_facts() -> int:
-    """Recompute every case's facts (after a bulk load, or to repair). Returns rows written."""
+    """Recompute every case's facts and then the counters (after a bulk load, or to repair).
+    Returns the fact rows written."""
     written = 0
     last = 0
     while True:
@@ -182,8 +325,9 @@ def rebuild_all_facts() -> int:
         )
         if not ids:
             break
-        written += refresh_case_facts(ids)
+        written += refresh_case_facts(ids, counters=False)
         last = ids[-1]
+    rebuild_counters()
     # Facts of cases that no longer exist go with their case (CASCADE); the cursor moves on.
     with transaction.atomic():
         cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)

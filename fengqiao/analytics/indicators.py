@@ -16,7 +16,7 @@ Rounding (stated beside every figure):
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Scope
-from fengqiao.analytics.models import CaseFact
+from fengqiao.analytics.models import CaseFact, DailyCounter, MonthlyCounter
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import CaseKind, Category, Channel
 from fengqiao.org.models import Unit
@@ -288,14 +288,91 @@ def _measures(inds: Iterable[Indicator]) -> set[str]:
     return {m for i in inds for m in (*i.numerator, *i.denominator)}
 
 
+# The id column that names a region of each level on the counters (an equality the indexes
+# can use, next to the exact path prefix).
+REGION_COLUMN = {
+    Region.Level.DISTRICT: "district_id",
+    Region.Level.STREET: "street_id",
+    Region.Level.COMMUNITY: "community_id",
+}
+MONTHLY_GROUPS = (None, "district_id", "category_id", "month")
+
+
+def _whole_months(period: Period) -> bool:
+    return period.start.day == 1 and (period.end + timedelta(days=1)).day == 1
+
+
+def _monthly_ok(filters: Filters, group: str | None) -> bool:
+    """Whether MonthlyCounter answers exactly: whole months, and every place restriction (scope
+    and filter) a district or a region above it, with no grid or unit."""
+    f = filters
+    if group not in MONTHLY_GROUPS or not _whole_months(f.period):
+        return False
+    if f.grid or f.unit or f.scope.grid_ids or f.scope.unit_ids or not f.scope.region_paths:
+        return False
+    if f.region is not None and f.region.level > Region.Level.DISTRICT:
+        return False
+    ids = {int(p.strip("/").split("/")[-1]) for p in f.scope.region_paths}
+    levels = list(Region.objects.filter(pk__in=ids).values_list("level", flat=True))
+    return len(levels) == len(ids) and all(lv <= Region.Level.DISTRICT for lv in levels)
+
+
+def counters(
+    filters: Filters, measures: Iterable[str], kind: str = "", *, monthly: bool = False
+) -> QuerySet:
+    """The counter rows behind `measures` for `filters` (same selection as `facts`)."""
+    f = filters
+    measures = sorted(set(measures))
+    if monthly:
+        qs = MonthlyCounter.objects.filter(
+            measure__in=measures, month__gte=f.period.start, month__lte=f.period.end
+        ).filter(f.scope.q(path="area_path"))
+        path = "area_path"
+    else:
+        qs = DailyCounter.objects.filter(
+            measure__in=measures, day__gte=f.period.start, day__lte=f.period.end
+        ).filter(f.scope.q(path="region_path", grid="grid_id", unit="handling_unit_id"))
+        path = "region_path"
+        if f.grid is not None:
+            qs = qs.filter(grid_id=f.grid.pk)
+        if f.unit is not None:
+            qs = qs.filter(handling_unit_id=f.unit.pk)
+    if f.region is not None:
+        qs = qs.filter(**{f"{path}__startswith": f.region.path})
+        column = REGION_COLUMN.get(f.region.level)
+        if column and (not monthly or column == "district_id"):
+            # The case's district/street/community are the regions on its path (intake sets
+            # both), so this only lets the index narrow what the prefix selects.
+            qs = qs.filter(**{column: f.region.pk})
+    if f.category is not None:
+        qs = qs.filter(
+            category_id__in=Category.objects.filter(path__startswith=f.category.path).values("id")
+        )
+    if f.channel is not None:
+        qs = qs.filter(channel_id=f.channel.pk)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
 def _sums(filters: Filters, inds: Sequence[Indicator], group: str | None) -> dict:
-    """{(group value, kind, measure): total} for the indicators' measures."""
+    """{(group value, kind, measure): total} for the indicators' measures, from the counters.
+    `group`: None, a dimension of the counters ("grid_id", "category_id" …) or "month"."""
     out: dict = defaultdict(int)
+    monthly = _monthly_ok(filters, group)
     for kind, members in _by_kind(inds).items():
-        qs = facts(filters, _measures(members), kind)
-        fields = ([group] if group else []) + ["measure"]
-        for row in qs.values(*fields).annotate(total=Sum("value")).order_by():
-            out[(row[group] if group else None, kind, row["measure"])] += row["total"] or 0
+        qs = counters(filters, _measures(members), kind, monthly=monthly)
+        field_name = group
+        if group == "month":
+            field_name = "month" if monthly else "m"
+            if not monthly:
+                qs = qs.annotate(m=TruncMonth("day"))
+        fields = ([field_name] if field_name else []) + ["measure"]
+        for row in qs.values(*fields).annotate(sum=Sum("total")).order_by():
+            key = row[field_name] if field_name else None
+            if group == "month":
+                key = date(key.year, key.month, 1)
+            out[(key, kind, row["measure"])] += row["sum"] or 0
     return out
 
 
@@ -427,9 +504,11 @@ def breakdown_by_category(
         if parent is not None
         else Category.objects.filter(parent__isnull=True).order_by("family", "sort", "code")
     )
-    sums = _sums(filters, inds, "category_path")
+    sums = _sums(filters, inds, "category_id")
+    paths = dict(Category.objects.values_list("id", "path"))
     rolled: dict = defaultdict(int)
-    for (path, kind, measure), total in sums.items():
+    for (category_id, kind, measure), total in sums.items():
+        path = paths.get(category_id, "")
         for node in nodes:
             if path.startswith(node.path):
                 rolled[(node.pk, kind, measure)] += total
@@ -441,13 +520,7 @@ def breakdown_by_category(
 def trend(codes: Sequence[str], filters: Filters) -> list[tuple[Period, dict[str, Value]]]:
     """Month by month across the filter's period (one grouped query per kind)."""
     inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
-    sums: dict = defaultdict(int)
-    for kind, members in _by_kind(inds).items():
-        qs = facts(filters, _measures(members), kind).annotate(m=TruncMonth("day"))
-        for row in qs.values("m", "measure").annotate(total=Sum("value")).order_by():
-            m = row["m"]
-            key = date(m.year, m.month, 1)
-            sums[(key, kind, row["measure"])] += row["total"] or 0
+    sums = _sums(filters, inds, "month")
     return [(p, {i.code: _value(i, sums, p.start) for i in inds}) for p in filters.period.months()]
 
 

@@ -46,6 +46,106 @@ class CaseFact(models.Model):
         return f"{self.case_id} {self.measure} {self.day} {self.value}"
 
 
+# Dimensions of the counters. Missing ids are stored as 0 and a missing path as "" (not NULL) so
+# that the unique key also holds for them on both databases.
+COUNTER_DIMS = (
+    "district_id",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "region_path",
+    "handling_unit_id",
+    "category_id",
+    "channel_id",
+    "kind",
+    "measure",
+)
+
+
+class DailyCounter(models.Model):
+    """The facts summed per day and per every dimension a filter or a scope can name.
+
+    `n` counts fact rows and `total` sums their values (equal to `n` except for measures with a
+    value, e.g. handling_minutes). Kept exactly in step with CaseFact: whenever the facts of a
+    case are replaced, the difference old → new is added here in the same transaction
+    (facts.apply_counter_deltas). The region path and handling unit are part of the key so a
+    scope (path prefix, grids, units) filters counters exactly as it filters facts.
+    """
+
+    day = models.DateField()
+    district_id = models.BigIntegerField(default=0)
+    street_id = models.BigIntegerField(default=0)
+    community_id = models.BigIntegerField(default=0)
+    grid_id = models.BigIntegerField(default=0)
+    region_path = models.CharField(max_length=255, blank=True, default="")
+    handling_unit_id = models.BigIntegerField(default=0)
+    category_id = models.BigIntegerField()
+    channel_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    measure = models.CharField(max_length=24)
+    n = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", *COUNTER_DIMS], name="daily_counter_key")
+        ]
+        indexes = [
+            models.Index(fields=["measure", "day"], name="dcount_measure_day"),
+            models.Index(fields=["measure", "district_id", "day"], name="dcount_measure_district"),
+            models.Index(fields=["measure", "street_id", "day"], name="dcount_measure_street"),
+            models.Index(fields=["measure", "community_id", "day"], name="dcount_measure_comm"),
+            models.Index(fields=["grid_id", "day"], name="dcount_grid_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.total}"
+
+
+class MonthlyCounter(models.Model):
+    """The same sums per month and district (no street, community, grid or unit).
+
+    At province scale a city's or the province's month is a few thousand of these rows instead
+    of hundreds of thousands of daily ones; indicators use them when the period is whole months
+    and every place restriction is a district or above (indicators._monthly_ok). `area_path` is
+    the case's region path cut after its district, so a prefix filter by a district, city or
+    province path selects exactly the rows it selects on the facts.
+    """
+
+    month = models.DateField()  # the first day of the month
+    area_path = models.CharField(max_length=255, blank=True, default="")
+    district_id = models.BigIntegerField(default=0)
+    category_id = models.BigIntegerField()
+    channel_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    measure = models.CharField(max_length=24)
+    n = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "area_path",
+                    "district_id",
+                    "category_id",
+                    "channel_id",
+                    "kind",
+                    "measure",
+                ],
+                name="monthly_counter_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["measure", "month"], name="mcount_measure_month"),
+            models.Index(fields=["district_id", "month"], name="mcount_district_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.measure} {self.total}"
+
+
 class FactCursor(models.Model):
     """How far the incremental refresh has read the case history (one row per name)."""
 
