@@ -356,3 +356,13 @@ def test_suggestions_prefer_lighter_workload(world, mw):
     loads = {s.mediator: s.open_mediations for s in services.suggest_assignment(
         mw.lead, dispute_case(world, mw))}  # fmt: skip
     assert loads[second] == 1 and loads[third] == 0
+
+
+def test_mediator_may_divert_and_edit_but_not_cancel_close_or_merge(world, mw):
+    from fengqiao.accounts.access import access_for
+    from fengqiao.cases.workflow import allowed_actions
+
+    m = started(world, mw)
+    names = {t.name for t in allowed_actions(m.case, access_for(mw.lead))}
+    assert {"divert", "update_details"} <= names
+    assert not names & {"cancel", "close", "merge", "split", "accept", "escalate"}

@@ -69,10 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.MEDIATOR: frozenset(
-        _VIEW
-        | {Perm.CASE_HANDLE, Perm.MEDIATION_HANDLE, Perm.SENSITIVE_VIEW}
-        # A committee registers the disputes it mediates and hands failed ones on (art. 26).
-        | {Perm.CASE_REGISTER}
+        _VIEW | {Perm.CASE_HANDLE, Perm.MEDIATION_HANDLE, Perm.SENSITIVE_VIEW}
     ),
     Role.UNIT_LIAISON: frozenset(_VIEW | {Perm.CASE_HANDLE, Perm.CASE_REGISTER}),
     Role.LEADER: frozenset(_VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW}),

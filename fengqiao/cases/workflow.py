@@ -32,6 +32,9 @@ OPEN = HANDLING | WAITING | {S.SUSPENDED}
 FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.DIVERTED, S.CANCELLED})
 
 REGISTER = (Perm.CASE_REGISTER, Perm.CASE_TRIAGE)
+# A mediation committee hands a failed mediation on (People's Mediation Law art. 26) and records
+# what it learns (a risk of violence, art. 25) on the disputes it mediates, nothing more.
+REGISTER_OR_MEDIATE = (*REGISTER, Perm.MEDIATION_HANDLE)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("close", _("Close"), {S.RESOLVED, S.DIVERTED}, S.CLOSED, REGISTER, ("outcome",), public=True),
         _t("return_case", _("Return"), {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, Perm.CASE_HANDLE, ("reason",)),
         _t("escalate", _("Escalate"), WAITING | HANDLING - {S.DISPATCHED}, S.ESCALATED, REGISTER, ("reason",), public=True),
-        _t("divert", _("Divert"), WAITING | WORKING | {S.IN_PROGRESS}, S.DIVERTED, REGISTER, ("target",), public=True),
+        _t("divert", _("Divert"), WAITING | WORKING | {S.IN_PROGRESS}, S.DIVERTED, REGISTER_OR_MEDIATE, ("target",), public=True),
         _t("update_diversion", _("Record diversion progress"), {S.DIVERTED}, None, REGISTER, ("status",)),
         _t("cancel", _("Cancel"), {S.REGISTERED, S.ACCEPTED, S.RETURNED}, S.CANCELLED, REGISTER, ("reason",), public=True),
         _t("merge", _("Merge into another case"), {S.REGISTERED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.CANCELLED, REGISTER, ("into",), public=True),
@@ -78,7 +81,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("reopen", _("Reopen"), {S.RESOLVED, S.CLOSED, S.DIVERTED}, S.REOPENED, (Perm.CASE_VISIT, Perm.CASE_SUPERVISE), ("reason",), public=True),
         _t("record_visit", _("Record follow-up visit"), {S.RESOLVED, S.CLOSED}, None, Perm.CASE_VISIT, ("satisfaction",)),
         _t("raise_supervision", _("Raise supervision card"), OPEN, None, Perm.CASE_SUPERVISE, ("level", "reason")),
-        _t("update_details", _("Edit details"), OPEN, None, REGISTER),
+        _t("update_details", _("Edit details"), OPEN, None, REGISTER_OR_MEDIATE),
         _t("add_attachment", _("Add attachment"), OPEN | {S.RESOLVED, S.CLOSED}, None, (Perm.CASE_REPORT, Perm.CASE_REGISTER, Perm.CASE_HANDLE)),
     ]
 }  # fmt: skip
