@@ -276,8 +276,9 @@ def _vendor_sql() -> tuple[str, str]:
     return "date(day, 'start of month')", "instr"
 
 
-def rebuild_counters() -> None:
-    """Recompute both counter tables from the facts with two grouped INSERT … SELECT."""
+def rebuild_counters(prefix: str = "") -> None:
+    """Recompute both counter tables from the facts with two grouped INSERT … SELECT; with a
+    region path `prefix`, only the counters of the places under it (e.g. after a bulk load)."""
     month, strpos = _vendor_sql()
     token = "'/' || CAST(district_id AS TEXT) || '/'"
     area = (
@@ -298,19 +299,31 @@ def rebuild_counters() -> None:
                 f"LOCK TABLE {DailyCounter._meta.db_table}, {MonthlyCounter._meta.db_table} "
                 "IN EXCLUSIVE MODE"
             )
-        cur.execute(f"DELETE FROM {DailyCounter._meta.db_table}")
-        cur.execute(f"DELETE FROM {MonthlyCounter._meta.db_table}")
+        # An area path starts with the prefix exactly when the region path does (the cut is
+        # after the district, and a prefix of the region path is a whole chain of regions).
+        # Paths hold only digits and slashes: nothing to escape in LIKE.
+        like = [prefix + "%"]
+        escape = ""
+        cur.execute(
+            f"DELETE FROM {DailyCounter._meta.db_table} WHERE region_path LIKE %s{escape}", like
+        )
+        cur.execute(
+            f"DELETE FROM {MonthlyCounter._meta.db_table} WHERE area_path LIKE %s{escape}", like
+        )
         cur.execute(
             f"INSERT INTO {DailyCounter._meta.db_table} ({daily_cols}, n, total) "
             f"SELECT {fact_cols}, COUNT(*), SUM(value) FROM {CaseFact._meta.db_table} "
-            f"GROUP BY {fact_cols}"
+            f"WHERE COALESCE(region_path, '') LIKE %s{escape} GROUP BY {fact_cols}",
+            like,
         )
         cur.execute(
             f"INSERT INTO {MonthlyCounter._meta.db_table} ({', '.join(MONTHLY_DIMS)}, n, total) "
             f"SELECT m, a, district_id, category_id, channel_id, kind, measure, SUM(n), SUM(total) "
             f"FROM (SELECT {month} AS m, {area} AS a, district_id, category_id, channel_id, "
-            f"kind, measure, n, total FROM {DailyCounter._meta.db_table}) d "
-            f"GROUP BY m, a, district_id, category_id, channel_id, kind, measure"
+            f"kind, measure, n, total FROM {DailyCounter._meta.db_table} "
+            f"WHERE region_path LIKE %s{escape}) d "
+            f"GROUP BY m, a, district_id, category_id, channel_id, kind, measure",
+            like,
         )
 
 
