@@ -156,3 +156,120 @@ MOBILE_PREFIXES = (
     "188", "189", "199",
 )  # fmt: skip
 BACKGROUND_WEIGHTS = (("graduate", 5), ("social_worker", 3), ("volunteer", 2))
+
+# Routing rules (data an administrator edits afterwards; looked up by name, created if missing):
+# (order, name, category code, channel code, at least risk, handling level). Every rule is
+# limited to the district; cases no rule places go to the district center's triage queue.
+ROUTING_RULES = (
+    (10, "110警情移交由区综治中心统一分派", None, "police_110", "", "district"),
+    (20, "高风险及以上矛盾由区综治中心处置", None, None, "high", "district"),
+    (30, "施工扰民由所在社区综治服务站受理", "construction_disturbance", None, "", "community"),
+    (31, "邻里纠纷由所在社区综治服务站受理", "neighbourhood", None, "", "community"),
+    (32, "物业纠纷由所在社区综治服务站受理", "property_management", None, "", "community"),
+    (33, "婚姻家庭纠纷由所在社区综治服务站受理", "marriage_family", None, "", "community"),
+    (34, "安全隐患由所在社区综治服务站受理", "safety_hazard", None, "", "community"),
+    (40, "劳动争议由街道(镇)综治中心受理", "labour", None, "", "street"),
+    (41, "劳资纠纷由街道(镇)综治中心受理", "labour_wages", None, "", "street"),
+    (50, "12345热线工单由街道(镇)综治中心受理", None, "hotline_12345", "", "street"),
+)
+
+# Mediators per committee (People's Mediation Law art. 8 allows 3 to 9).
+MEDIATORS_PER_COMMITTEE = (3, 5)
+# Specialty codes (fengqiao.mediation reference data) drawn for mediators.
+STREET_SPECIALTIES = ("neighbours", "family", "property", "labour", "construction", "contract",
+                      "damages")  # fmt: skip
+TOWN_SPECIALTIES = ("land", "family", "neighbours", "damages", "environment")
+
+# Sample cases: category code → (titles, what the description says). Rural categories only
+# happen in villages.
+RURAL_CATEGORIES = ("forest_land", "rural_land_contract", "village_affairs", "housing_homestead")
+CASE_TEMPLATES: dict[str, tuple[tuple[str, ...], str]] = {
+    "construction_disturbance": (
+        ("工地夜间施工噪音扰民", "渣土车遗撒影响居民通行", "拆迁工地扬尘扰民"),
+        "居民反映附近工地作业影响休息和出行，要求施工方整改。",
+    ),
+    "neighbourhood": (
+        (
+            "楼上漏水引发邻里纠纷",
+            "邻居占用公共楼道堆放杂物",
+            "宠物犬夜间吠叫扰民",
+            "相邻房屋采光纠纷",
+        ),
+        "邻里之间因生活琐事产生矛盾，双方多次争吵，请求社区协调。",
+    ),
+    "property_management": (
+        ("物业费收缴纠纷", "小区电梯长期故障物业不维修", "供暖温度不达标"),
+        "业主与物业公司就服务质量和收费问题发生争议。",
+    ),
+    "marriage_family": (
+        ("赡养老人费用分担纠纷", "夫妻离婚财产分割纠纷", "家庭成员长期争吵"),
+        "家庭成员之间产生矛盾，一方请求调解。",
+    ),
+    "labour": (
+        ("劳动合同解除经济补偿纠纷", "工伤待遇纠纷"),
+        "劳动者与用人单位就劳动报酬、补偿等问题发生争议。",
+    ),
+    "labour_wages": (
+        ("建筑工地农民工讨要工资", "企业拖欠职工工资"),
+        "务工人员反映用工方拖欠工资，涉及多人。",
+    ),
+    "contract": (("装修合同纠纷", "租房押金退还纠纷"), "双方就合同履行发生争议。"),
+    "damages": (("车辆剐蹭赔偿纠纷", "饲养动物致人损害赔偿纠纷"), "一方要求对方赔偿损失。"),
+    "road_traffic": (("交通事故赔偿纠纷",), "交通事故责任已认定，双方就赔偿数额协商不成。"),
+    "environmental_pollution": (
+        ("餐饮油烟扰民", "煤场扬尘污染"),
+        "居民反映周边经营场所污染环境，影响生活。",
+    ),
+    "housing_homestead": (("宅基地界址纠纷",), "两户村民就宅基地边界发生争议。"),
+    "forest_land": (("林地边界纠纷",), "村民之间就林地边界和林木归属发生争议。"),
+    "rural_land_contract": (("土地承包经营权流转纠纷",), "村民就承包地流转费用发生争议。"),
+    "village_affairs": (("村务公开不及时",), "村民反映村务、财务公开不及时。"),
+    "public_security_incident": (
+        ("酒后滋事", "夜间可疑人员徘徊", "商铺门前斗殴"),
+        "群众反映治安问题，请求处置。",
+    ),
+    "help_request": (
+        ("独居老人生活困难求助", "困难家庭子女就学求助", "残疾人生活救助求助"),
+        "群众反映生活困难，请求帮助。",
+    ),
+    "safety_hazard": (
+        ("楼道堆放易燃物", "井盖缺失存在安全隐患", "老旧小区燃气管道锈蚀"),
+        "网格巡查发现安全隐患，需要及时消除。",
+    ),
+    "complaint": (("占道经营投诉", "夜市噪音投诉"), "群众投诉，要求相关部门处理。"),
+    "legal_consultation": (
+        ("咨询遗产继承问题", "咨询劳动仲裁程序", "咨询离婚财产分割"),
+        "群众咨询法律问题。",
+    ),
+    "suggestion": (("建议增设小区路灯", "建议增加社区健身器材"), "群众提出意见建议。"),
+}
+# How often each category is drawn.
+CATEGORY_WEIGHTS = {
+    "construction_disturbance": 6, "neighbourhood": 14, "property_management": 9,
+    "marriage_family": 8, "labour": 4, "labour_wages": 5, "contract": 4, "damages": 4,
+    "road_traffic": 2, "environmental_pollution": 3, "housing_homestead": 2, "forest_land": 2,
+    "rural_land_contract": 3, "village_affairs": 2, "public_security_incident": 5,
+    "help_request": 5, "safety_hazard": 8, "complaint": 4, "legal_consultation": 4,
+    "suggestion": 2,
+}  # fmt: skip
+CHANNEL_WEIGHTS = {
+    "resident_report": 14, "grid_patrol": 22, "hotline_12345": 12, "police_110": 6,
+    "petition": 3, "court": 2, "department": 3, "screening": 10, "walk_in": 14, "phone": 8,
+}  # fmt: skip
+# Member unit (by sector) a district or street center dispatches a category to.
+DISPATCH_SECTORS = {
+    "public_security_incident": "police",
+    "help_request": "civil_affairs",
+    "environmental_pollution": "urban_management",
+    "complaint": "urban_management",
+    "labour": "human_resources",
+    "labour_wages": "human_resources",
+    "property_management": "housing",
+    "safety_hazard": "emergency",
+    "legal_consultation": "justice",
+    "road_traffic": "police",
+    "village_affairs": "civil_affairs",
+}
+COMPANIES = ("七台河市宏达建筑工程有限公司", "七台河市鑫源物业服务有限公司",
+             "桃山区顺通运输有限公司", "七台河市北方煤业有限公司", "七台河市家和装饰工程有限公司")  # fmt: skip
+TOTAL_SAMPLE_CASES = 180

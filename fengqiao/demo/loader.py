@@ -17,10 +17,14 @@ from shapely.geometry import Polygon
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import Role
+from fengqiao.analytics.facts import rebuild_all_facts
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 from fengqiao.demo import data
+from fengqiao.demo.cases import CasesResult, load_cases
+from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
+from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
 from fengqiao.org.models import EmploymentType, GridWorker, Sector, Unit, UnitKind
 from fengqiao.territory.locate import grids_changed
@@ -179,6 +183,7 @@ class LoadResult:
     password: str
     created: Counter = field(default_factory=Counter)
     credentials: list[Credential] = field(default_factory=list)
+    cases: CasesResult | None = None
 
 
 def load_demo(password: str = DEFAULT_PASSWORD) -> LoadResult:
@@ -199,6 +204,7 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> LoadResult:
         result.credentials = _demo_accounts(
             workers, grids, regions, units, password, created, hashed
         )
+        result.cases = _activity(regions[data.DISTRICT[0]], password, created, hashed)
         if created:
             audit.record(
                 None,
@@ -209,6 +215,21 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> LoadResult:
                 changes={k: [None, v] for k, v in sorted(created.items())},
             )
     return result
+
+
+def _activity(district: Region, password: str, created: Counter, hashed: list[str]) -> CasesResult:
+    """Routing rules, mediators and the demo cases with their six months of history."""
+    admin = User.objects.get(username="demo_admin")
+    with Clock().running() as clock:
+        load_routing_rules(district, created)
+        load_mediators(district, admin, password, created, hashed, clock)
+        cases = load_cases(district, clock)
+    created.update(cases.created)
+    if cases.created:
+        # The monitoring room shows the new cases at once, not after the next periodic refresh;
+        # a bulk load rebuilds the aggregates in one go (much faster than case by case).
+        rebuild_all_facts()
+    return cases
 
 
 def _reference(model, rows, created: Counter) -> dict:

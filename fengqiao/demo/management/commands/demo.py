@@ -24,6 +24,12 @@ CREATED_LABELS = {
     "grid worker": gettext_lazy("grid workers"),
     "role assignment": gettext_lazy("role assignments"),
     "password reset": gettext_lazy("passwords reset"),
+    "mediator": gettext_lazy("mediators"),
+    "committee setting": gettext_lazy("committee settings"),
+    "routing rule": gettext_lazy("routing rules"),
+    "case": gettext_lazy("cases"),
+    "mediation": gettext_lazy("mediations"),
+    "supervision card": gettext_lazy("supervision cards"),
 }
 
 
@@ -84,5 +90,19 @@ class Command(BaseCommand):
             self.stdout.write(_("Demo district loaded: %(summary)s.") % {"summary": summary})
         else:
             self.stdout.write(_("The demo district is already loaded; nothing changed."))
+        cases = result.cases
+        if cases is not None and cases.total:
+            self.stdout.write(
+                _(
+                    "Demo cases: %(created)d created now, %(total)d in all. Story S1 (construction "
+                    "noise, mediated): %(s1)s; story S2 (110 hand-over, joint case): %(s2)s."
+                )
+                % {
+                    "created": cases.created.get("case", 0),
+                    "total": cases.total,
+                    "s1": cases.s1,
+                    "s2": cases.s2,
+                }
+            )
         self.stdout.write("")
         self.stdout.write(format_credentials(result))
