@@ -6,6 +6,8 @@ each test runs in a savepoint inside it, so tests that load again see their chan
 
 import itertools
 import re
+from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -15,15 +17,38 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from shapely.geometry import box
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import Perm, Role
+from fengqiao.analytics.models import CaseFact
+from fengqiao.cases.models import (
+    Case,
+    CaseHistory,
+    CaseState,
+    FollowUpVisit,
+    RoutingRule,
+    Satisfaction,
+    SupervisionCard,
+    Task,
+)
+from fengqiao.cases.workflow import visible_cases
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.validators import is_valid_phone
 from fengqiao.demo.geometry import TilingError, check_tiling, split_polygon
 from fengqiao.demo.loader import plan_territory
+from fengqiao.demo.models import DemoState
+from fengqiao.mediation.models import (
+    Agreement,
+    CommitteeSetting,
+    Mediation,
+    MediationEvent,
+    MediationState,
+    Mediator,
+)
+from fengqiao.mediation.services import visible_mediations
 from fengqiao.org.models import GridWorker, Sector, Unit, UnitKind
 from fengqiao.territory import locate
 from fengqiao.territory.models import Grid, GridIndexState, GridKind, Region, SiteType
@@ -91,6 +116,16 @@ def snapshot() -> dict:
         + sorted(Sector.objects.values_list("code", "name")),
         "index_version": GridIndexState.objects.values_list("version", flat=True).first(),
         "audit": AuditEntry.objects.count(),
+        "cases": sorted(Case.objects.values_list("tracking_number", "state", "version")),
+        "history": CaseHistory.objects.count(),
+        "tasks": Task.objects.count(),
+        "visits": FollowUpVisit.objects.count(),
+        "cards": SupervisionCard.objects.count(),
+        "mediators": sorted(Mediator.objects.values_list("user_id", "committee_id", "active")),
+        "mediations": sorted(Mediation.objects.values_list("number", "state", "version")),
+        "rules": sorted(RoutingRule.objects.values_list("name", "order", "target_level")),
+        "demo_state": list(DemoState.objects.values_list("key", "data")),
+        "facts": CaseFact.objects.count(),
     }
 
 
@@ -321,9 +356,12 @@ def test_running_twice_changes_nothing(demo):
     call_command("demo", stdout=out)
     assert snapshot() == before
     assert "nothing changed" in out.getvalue() or "没有变化" in out.getvalue()
-    # The same credentials table is printed again.
+    # The same credentials table is printed again, and the stories' tracking numbers.
     table = demo[demo.index("gw001") :]
     assert table in out.getvalue()
+    state = DemoState.objects.get(key="cases")
+    for number in (state.data["s1"], state.data["s2"]):
+        assert number in demo and number in out.getvalue()
 
 
 def test_password_option_and_environment(demo, monkeypatch):
@@ -344,3 +382,163 @@ def test_unacceptable_password_is_refused_and_changes_nothing(demo):
     with pytest.raises(CommandError, match=r"password|密码"):
         call_command("demo", password="123", stdout=StringIO())
     assert snapshot() == before
+
+
+# -- mediators, routing rules and cases ------------------------------------------------------
+
+
+def _story(key: str) -> Case:
+    return Case.objects.get(tracking_number=DemoState.objects.get(key="cases").data[key])
+
+
+def test_every_committee_has_3_to_9_mediators_with_accounts(demo):
+    committees = list(Unit.objects.filter(kind=UnitKind.MEDIATION_COMMITTEE))
+    assert len(committees) == 14
+    for committee in committees:
+        members = list(Mediator.objects.filter(committee=committee, active=True))
+        assert 3 <= len(members) <= 5, committee.name  # planned 3–5; the law allows 3–9
+        for m in members:
+            assert m.specialties.exists()
+            role = RoleAssignment.objects.get(user=m.user, role=Role.MEDIATOR)
+            assert (role.scope_type, role.unit) == (ScopeType.UNIT, committee)
+    types = set(Mediator.objects.values_list("employment_type", flat=True))
+    assert types == {"full_time", "part_time"}
+    demo_mediator = Mediator.objects.get(user__username="demo_mediator")
+    assert demo_mediator.committee.name == "桃西街道人民调解委员会"
+    assert set(demo_mediator.specialties.values_list("code", flat=True)) == {
+        "construction",
+        "neighbours",
+    }
+    # 桃源街道's and 桃源社区's committees must not share document numbers.
+    prefixes = list(CommitteeSetting.objects.values_list("doc_prefix", flat=True))
+    assert len(prefixes) == 14 and len(set(prefixes)) == 14
+    numbers = list(Mediation.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) >= 10
+
+
+def test_routing_rules_are_data_and_route_the_stories(demo):
+    rules = {r.name: r for r in RoutingRule.objects.select_related("category", "channel")}
+    assert len(rules) == 10
+    assert all(r.region.code == "230903000000" and r.active for r in rules.values())
+    s1, s2 = _story("s1"), _story("s2")
+    assert s1.routing_rule.category.code == "construction_disturbance"
+    assert s1.handling_unit.name == "花园社区综治服务站"
+    assert s2.routing_rule.channel.code == "police_110"
+    assert s2.handling_unit.name == "桃山区综治中心"
+    labour = Case.objects.filter(category__code__in=["labour", "labour_wages"]).exclude(
+        channel__code="police_110"
+    )
+    labour = labour.exclude(risk_level__in=["high", "critical"]).select_related("handling_unit")
+    assert labour.exists()
+    assert all(c.handling_unit.name.endswith("综治中心") for c in labour)
+    assert all(c.handling_level == "street" for c in labour)
+
+
+def test_s1_mediated_closed_and_visited(demo):
+    case = _story("s1")
+    assert case.state == CaseState.CLOSED and case.channel.code == "resident_report"
+    assert case.grid.code == "230903013001001" and case.created_by is None
+    assert case.created_at < case.resolved_at < case.closed_at
+    assert (case.closed_at - case.created_at).days >= 20  # a story over weeks, not one instant
+    m = case.mediation
+    assert m.state == MediationState.AGREED
+    assert m.committee.name == "桃西街道人民调解委员会"
+    assert m.lead_mediator.user.username == "demo_mediator"
+    assert m.sessions.count() == 2 and m.investigations.count() == 1
+    agreement = m.agreement
+    assert agreement.form == Agreement.Form.WRITTEN and agreement.effective_at is not None
+    assert agreement.items.count() == 2
+    assert not agreement.items.filter(done_at__isnull=True).exists()
+    assert case.notes.filter(text__startswith="现场调查").exists()
+    visit = case.visits.get()
+    assert visit.satisfaction == Satisfaction.SATISFIED and not visit.reopened
+    # The co-handling station finished before the agreement resolved the case.
+    assert set(case.tasks.values_list("unit__name", "role", "state")) == {
+        ("桃西街道人民调解委员会", "lead", "done"),
+        ("花园社区综治服务站", "co", "done"),
+    }
+    mediator = User.objects.get(username="demo_mediator")
+    assert visible_mediations(mediator).filter(pk=m.pk).exists()
+
+
+def test_demo_mediator_sees_only_their_committee(demo):
+    mediator = User.objects.get(username="demo_mediator")
+    seen = visible_mediations(mediator)
+    assert seen.exists()
+    assert set(seen.values_list("committee__name", flat=True)) == {"桃西街道人民调解委员会"}
+    assert Mediation.objects.exclude(committee__name="桃西街道人民调解委员会").exists()
+
+
+def test_s2_joint_case_with_lead_and_four_co_units(demo):
+    case = _story("s2")
+    assert case.state == CaseState.IN_PROGRESS and case.channel.code == "police_110"
+    assert case.risk_level == "high"
+    tasks = list(case.tasks.filter(active=True).select_related("unit"))
+    lead = [t for t in tasks if t.role == Task.Role.LEAD]
+    co = [t for t in tasks if t.role == Task.Role.CO]
+    assert [t.unit.name for t in lead] == ["桃西派出所"]
+    assert {t.unit.name for t in co} == {
+        "花园社区综治服务站",
+        "松山社区综治服务站",
+        "桃山区民政局",
+        "桃山区慈善总会",
+    }
+    assert all(t.due is not None for t in tasks)
+    assert case.parties.filter(is_vulnerable=True).count() == 1
+    # Only the demo district's center, the police station and the two stations see it.
+    assert (
+        visible_cases(access_for(User.objects.get(username="demo_police")))
+        .filter(pk=case.pk)
+        .exists()
+    )
+    assert (
+        not visible_cases(access_for(User.objects.get(username="gw001")))
+        .filter(pk=case.pk)
+        .exists()
+    )
+
+
+def test_cases_cover_states_streets_channels_and_six_months(demo):
+    cases = list(Case.objects.select_related("street", "channel"))
+    assert 150 <= len(cases) <= 300
+    states = Counter(c.state for c in cases)
+    for state in ("registered", "accepted", "in_progress", "resolved", "closed", "diverted",
+                  "cancelled", "reopened"):  # fmt: skip
+        assert states[state] >= 1, state
+    assert states["dispatched"] + states["acknowledged"] >= 1
+    assert states["closed"] >= len(cases) // 3
+    assert {c.street.name for c in cases} == {name for name, _kind in STREETS.values()}
+    assert len({c.channel.code for c in cases}) >= 8
+    assert len({c.kind for c in cases}) == 7
+    days = [c.created_at for c in cases]
+    assert timedelta(days=150) <= max(days) - min(days) <= timedelta(days=190)
+    assert max(CaseHistory.objects.values_list("at", flat=True)) <= timezone.now()
+    closed = [c for c in cases if c.state == CaseState.CLOSED]
+    assert all(c.created_at <= c.closed_at for c in closed)
+    visited = FollowUpVisit.objects.filter(case__state=CaseState.CLOSED)
+    assert visited.count() >= len(closed) // 2
+    # Cases left open too long are overdue with supervision cards from the deadline sweep.
+    overdue = [c for c in cases if c.is_overdue]
+    assert len(overdue) >= 3
+    assert SupervisionCard.objects.filter(resolved_at__isnull=True).count() >= len(overdue)
+    # Every step the mediations took on their cases went through (none refused).
+    assert not MediationEvent.objects.filter(action="case_not_updated").exists()
+    assert Mediation.objects.filter(state=MediationState.IN_SESSION).exists()
+
+
+def test_analytics_aggregates_hold_the_demo_cases(demo):
+    registered = CaseFact.objects.filter(measure="registered")
+    assert registered.count() == Case.objects.filter(merged_into__isnull=True).count()
+    assert (
+        CaseFact.objects.filter(measure="concluded").count()
+        == Case.objects.filter(state__in=[CaseState.RESOLVED, CaseState.CLOSED]).count()
+    )
+
+
+def test_demo_grid_worker_sees_only_cases_of_their_grid(demo):
+    gw = User.objects.get(username="gw001")
+    own = set(gw.grid_worker.grids.values_list("pk", flat=True))
+    seen = visible_cases(access_for(gw))
+    assert seen.exists() and _story("s1") in seen
+    assert set(seen.values_list("grid_id", flat=True)) == own
+    assert Case.objects.exclude(grid_id__in=own).count() > seen.count()
