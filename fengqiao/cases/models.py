@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.models import TimelineEntry
 from fengqiao.org.models import Unit
 from fengqiao.territory.models import Grid, Region
 
@@ -393,26 +394,12 @@ class Party(models.Model):
         return self.name
 
 
-class CaseHistory(models.Model):
+class CaseHistory(TimelineEntry):
     """One entry of a case's timeline. Append-only: rows are never updated or deleted."""
 
     case = models.ForeignKey(
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="history"
     )
-    at = models.DateTimeField(_("time"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=32)
-    from_state = models.CharField(_("from"), max_length=16, blank=True)
-    to_state = models.CharField(_("to"), max_length=16, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
     public = models.BooleanField(_("shown to the reporter"), default=False)
 
     class Meta:

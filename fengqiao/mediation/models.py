@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Attachment, Case, Party
+from fengqiao.core.models import TimelineEntry
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
 COMMITTEE = {"kind": UnitKind.MEDIATION_COMMITTEE}
@@ -550,26 +551,12 @@ class ViolenceReport(models.Model):
         return f"{self.mediation} {self.at:%Y-%m-%d}"
 
 
-class MediationEvent(models.Model):
+class MediationEvent(TimelineEntry):
     """One entry of a mediation's timeline. Append-only."""
 
     mediation = models.ForeignKey(
         Mediation, verbose_name=_("mediation"), on_delete=models.CASCADE, related_name="events"
     )
-    at = models.DateTimeField(_("time"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=32)
-    from_state = models.CharField(_("from"), max_length=16, blank=True)
-    to_state = models.CharField(_("to"), max_length=16, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("mediation event")
