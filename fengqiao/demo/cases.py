@@ -237,7 +237,9 @@ class _Loader:
         self.categories = {c.code: c for c in Category.objects.all()}
         self.count = 0
         self.mediations = 0
-        names = chinese_names(3 * data.TOTAL_SAMPLE_CASES + 20, self.rng)
+        # Parties never share a name with staff: a mediator named like a party is conflicted.
+        staff = set(User.objects.values_list("name", flat=True))
+        names = chinese_names(3 * data.TOTAL_SAMPLE_CASES + 20, self.rng, exclude=staff)
         phones = mobile_numbers(3 * data.TOTAL_SAMPLE_CASES + 20, self.rng)
         self.people = iter(zip(names, phones, strict=True))
 
