@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from fengqiao.accounts.access import Scope
-from fengqiao.analytics import indicators
+from fengqiao.analytics import indicators, synth
 from fengqiao.analytics.facts import FACT_FIELDS, counter_deltas
 from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import CaseFact
@@ -34,8 +35,16 @@ def _assert_equal(filters: Filters) -> None:
         )
 
 
-def test_synth_small_province_equals_recount(world):
+def test_synth_small_province_equals_recount(world, monkeypatch):
     demo_cases = Case.objects.count()
+    indexes_before = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases_case', "
+                "'analytics_casefact', 'analytics_dailycounter', 'analytics_monthlycounter')"
+            )
+            indexes_before = cur.fetchone()[0]
     demo_grids = set(Grid.objects.values_list("id", flat=True))
     call_command("synth", cases=2000, grids=50, cities=2, seed=7, years=2, stdout=io.StringIO())
     province = synthetic_province()
@@ -77,6 +86,8 @@ def test_synth_small_province_equals_recount(world):
     before = evaluate(["screened", "on_time_rate"], old, compare=False)
     with pytest.raises(CommandError):
         call_command("synth", cases=10, grids=5, cities=1, stdout=io.StringIO())
+    # The rebuild takes the bulk path (PostgreSQL: indexes dropped during the load, rebuilt).
+    monkeypatch.setattr(synth, "BIG_LOAD", 0)
     call_command(
         "synth", cases=2000, grids=50, cities=2, seed=7, years=2, reset=True,
         stdout=io.StringIO(),
@@ -88,6 +99,14 @@ def test_synth_small_province_equals_recount(world):
     assert before["screened"].current == after["screened"].current
     assert Case.objects.count() == demo_cases + 2000
     assert not CaseFact.objects.exclude(case_id__in=Case.objects.values("id")).exists()
+    assert not FollowUpVisit.objects.exclude(case_id__in=Case.objects.values("id")).exists()
+    if connection.vendor == "postgresql":  # every index and unique constraint is back
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases_case', "
+                "'analytics_casefact', 'analytics_dailycounter', 'analytics_monthlycounter')"
+            )
+            assert cur.fetchone()[0] == indexes_before
     assert counter_tables() == counter_deltas(
         [], CaseFact.objects.values_list(*FACT_FIELDS, "value")
     )

@@ -1,0 +1,456 @@
+"""Dashboard benchmark at province scale on PostgreSQL, beside DuckDB; ledger export memory.
+
+Usage (from the repository root; a PostgreSQL you may create databases on; DuckDB from the
+`bench` extra: `.venv/bin/pip install -e '.[bench]'`)::
+
+    .venv/bin/python bench/dashboard_bench.py --cases 1000000          # create, load, time, drop
+    .venv/bin/python bench/dashboard_bench.py --cases 10000000 --keep  # keep the database
+    .venv/bin/python bench/dashboard_bench.py --reuse --repeat 60      # time a kept database again
+
+1. Creates the database `--db` (default fengqiao_bench_dash), migrates it and runs
+   `fengqiao synth --cases N --grids G` (13 cities; COPY), timing the load. --reuse skips this.
+2. Three leaders hold STATS_VIEW over the synthetic province, one city and one district.
+   For each, `--repeat` requests of GET /api/v1/analytics/values/ (in process, Django test
+   client, session login; each request re-reads the user and its roles) with varied filters:
+   one of the case-row indicators, a month / quarter / year of the last three years, the
+   leader's own region or one of its children, sometimes a top-level category or a channel.
+   Each answer carries the previous period and the same period last year (3 periods).
+   Then `evaluate(DASHBOARD)` (all 17 figures with comparisons, the organisation counts
+   included) and the whole dashboard page GET /monitor/ for the same filters.
+3. DuckDB: the synthetic province's case rows (the columns the indicators read, times in
+   local time) are copied from PostgreSQL to a CSV file and loaded into an in-memory DuckDB
+   table; the same requests are answered there by one SQL statement each (the measure
+   definitions of fengqiao.analytics.recount, for the three periods), and every answer is
+   checked against ours. Prints p50/p95 for both and the ratio (goal: ours ≤ 2 × DuckDB,
+   and p95 < 200 ms).
+4. Ledger: the dispute screening ledger of the province over a period holding about
+   `--ledger-rows` disputes, written by fengqiao.analytics.ledgers.write_xlsx in a child
+   process; prints rows, seconds and the child's peak RSS (getrusage ru_maxrss; goal < 300 MB).
+5. Drops the database unless --keep.
+"""
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SECRET = "bench-only-secret-key-not-for-production-0123456789"
+# Indicators whose measures live on the case row (DuckDB answers them from the cases alone).
+CODES = [
+    "screened", "resolved", "resolution_rate", "mediation_success_rate", "registered",
+    "accepted", "concluded", "on_time_rate", "open_overdue", "avg_handling_days",
+]  # fmt: skip
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def setup_django(db: str) -> None:
+    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
+    os.environ["SECRET_KEY"] = SECRET
+    os.environ["DEBUG"] = "0"
+    os.environ["AXES_ENABLED"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def fmt(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):7.1f} ms  p95 {pct(values, 95):7.1f} ms"
+
+
+# -- load -----------------------------------------------------------------------------------
+
+
+def load(args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0)
+    log(f"migrate: {time.monotonic() - t0:.0f} s")
+    t0 = time.monotonic()
+    call_command("synth", cases=args.cases, grids=args.grids, cities=13, seed=args.seed)
+    log(f"synth {args.cases:,} cases: {time.monotonic() - t0:.0f} s (load {loadavg()})")
+
+
+# -- personas and requests ------------------------------------------------------------------
+
+
+def leaders() -> list[tuple[str, object, object]]:
+    from fengqiao.accounts.models import RoleAssignment, ScopeType, User
+    from fengqiao.accounts.roles import Role
+    from fengqiao.analytics.synth import synthetic_province
+    from fengqiao.territory.models import Region
+
+    province = synthetic_province()
+    city = Region.objects.filter(parent=province).order_by("code").first()
+    district = Region.objects.filter(parent=city).order_by("code").first()
+    out = []
+    for label, region in (("district", district), ("city", city), ("province", province)):
+        user, _ = User.objects.get_or_create(username=f"bench_{label}")
+        RoleAssignment.objects.get_or_create(
+            user=user, role=Role.LEADER, scope_type=ScopeType.REGION, region=region
+        )
+        out.append((label, user, region))
+    return out
+
+
+def request_params(rng: random.Random, region, n: int) -> list[dict[str, str]]:
+    from fengqiao.cases.models import Category, Channel
+    from fengqiao.territory.models import Region
+
+    children = list(Region.objects.filter(parent=region).values_list("id", flat=True))
+    tops = list(Category.objects.filter(parent__isnull=True).values_list("code", flat=True))
+    channels = list(Channel.objects.values_list("code", flat=True))
+    this_year = date.today().year
+    out = []
+    for _ in range(n):
+        y = rng.choice([this_year - 2, this_year - 1, this_year])
+        kind = rng.random()
+        if kind < 0.5:
+            m = rng.randint(1, 12 if y < this_year else max(1, date.today().month - 1))
+            period = f"{y}-{m:02d}"
+        elif kind < 0.8:
+            period = (
+                f"{y}-Q{rng.randint(1, 4 if y < this_year else 1 + (date.today().month - 1) // 3)}"
+            )
+        else:
+            period = str(y)
+        params = {
+            "indicator": rng.choice(CODES),
+            "period": period,
+            "region": str(rng.choice(children) if children and rng.random() < 0.4 else region.pk),
+        }
+        r = rng.random()
+        if r < 0.15:
+            params["category"] = rng.choice(tops)
+        elif r < 0.25:
+            params["channel"] = rng.choice(channels)
+        out.append(params)
+    return out
+
+
+def time_api(user, params_list: list[dict[str, str]]) -> tuple[list[float], list[dict]]:
+    from django.test import Client
+
+    from fengqiao.accounts.models import User
+
+    client = Client()
+    client.force_login(user)
+    times, bodies = [], []
+    client.get("/api/v1/analytics/values/", params_list[0])  # warm-up
+    for params in params_list:
+        User.objects.get(pk=user.pk)  # as a request would
+        t = time.perf_counter()
+        r = client.get("/api/v1/analytics/values/", params)
+        times.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.content[:300]
+        bodies.append(r.json())
+    return times, bodies
+
+
+def time_dashboard(user, params_list: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+    from django.test import Client
+
+    from fengqiao.analytics import indicators as ind
+    from fengqiao.analytics.filters import parse_filters
+
+    client = Client()
+    client.force_login(user)
+    figures, pages = [], []
+    for params in params_list:
+        p = {k: v for k, v in params.items() if k != "indicator"}
+        t = time.perf_counter()
+        ind.evaluate(ind.DASHBOARD, parse_filters(user, p))
+        figures.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        r = client.get("/monitor/", p)
+        pages.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200
+    return figures, pages
+
+
+# -- DuckDB ---------------------------------------------------------------------------------
+
+EXPORT_SQL = """
+COPY (
+  SELECT c.kind, c.region_path, cat.path AS category_path, ch.code AS channel, c.state,
+         c.is_overdue, c.outcome_success, c.merged_into_id IS NOT NULL AS merged,
+         c.created_at AT TIME ZONE %(tz)s AS created, c.accepted_at AT TIME ZONE %(tz)s AS accepted,
+         c.resolved_at AT TIME ZONE %(tz)s AS resolved, c.closed_at AT TIME ZONE %(tz)s AS closed,
+         c.handle_due AT TIME ZONE %(tz)s AS handle_due
+  FROM cases_case c JOIN cases_category cat ON cat.id = c.category_id
+       JOIN cases_channel ch ON ch.id = c.channel_id
+  WHERE c.region_path LIKE %(prefix)s
+) TO STDOUT WITH (FORMAT csv, HEADER true)
+"""
+
+
+CSV_TYPES = {
+    "kind": "VARCHAR", "region_path": "VARCHAR", "category_path": "VARCHAR",
+    "channel": "VARCHAR", "state": "VARCHAR", "is_overdue": "BOOLEAN",
+    "outcome_success": "BOOLEAN", "merged": "BOOLEAN", "created": "TIMESTAMP",
+    "accepted": "TIMESTAMP", "resolved": "TIMESTAMP", "closed": "TIMESTAMP",
+    "handle_due": "TIMESTAMP",
+}  # fmt: skip
+
+
+def duckdb_load(prefix: str):
+    import duckdb
+    from django.conf import settings
+    from django.db import connection
+
+    fd, path = tempfile.mkstemp(suffix=".csv")
+    os.close(fd)
+    t0 = time.monotonic()
+    with connection.cursor() as cur, open(path, "wb") as out:
+        sql = EXPORT_SQL.replace("%(tz)s", f"'{settings.TIME_ZONE}'").replace(
+            "%(prefix)s", f"'{prefix}%'"
+        )
+        with cur.cursor.copy(sql) as copy:
+            for chunk in copy:
+                out.write(chunk)
+    db = duckdb.connect(":memory:")
+    db.execute(
+        "CREATE TABLE cases AS SELECT *, COALESCE(resolved, closed) AS finish "
+        f"FROM read_csv('{path}', header=true, types={CSV_TYPES})"
+    )
+    n = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+    os.unlink(path)
+    log(f"DuckDB: {n:,} case rows copied and loaded in {time.monotonic() - t0:.0f} s")
+    return db
+
+
+OPEN = ("registered", "accepted", "dispatched", "acknowledged", "in_progress", "suspended",
+        "returned", "escalated", "reopened")  # fmt: skip
+CONCLUDED = "state IN ('resolved', 'closed') AND finish IS NOT NULL"
+MEASURE_SQL = {
+    # (condition, value, day column) — recount.measure's definitions on the case row.
+    "registered": ("NOT merged", "1", "created"),
+    "resolved": ("NOT merged AND state IN ('resolved', 'closed') "
+                 "AND outcome_success IS DISTINCT FROM false", "1", "created"),
+    "accepted": ("accepted IS NOT NULL", "1", "accepted"),
+    "concluded": (CONCLUDED, "1", "finish"),
+    "concluded_on_time": (f"{CONCLUDED} AND NOT is_overdue AND (handle_due IS NULL "
+                          "OR finish <= handle_due)", "1", "finish"),
+    "handling_minutes": (CONCLUDED, "greatest(0, floor((epoch(finish) - epoch(created)) / 60))",
+                         "finish"),
+    "with_outcome": (f"{CONCLUDED} AND outcome_success IS NOT NULL", "1", "finish"),
+    "success": (f"{CONCLUDED} AND outcome_success", "1", "finish"),
+    "open_overdue": (f"state IN {OPEN} AND is_overdue AND handle_due IS NOT NULL", "1",
+                     "handle_due"),
+}  # fmt: skip
+
+
+def duckdb_answer(db, code: str, params: dict[str, str], ctx) -> tuple[float, dict]:
+    """One request answered by DuckDB: numerator and denominator of the 3 periods."""
+    from fengqiao.analytics.indicators import INDICATORS, compute
+    from fengqiao.analytics.periods import parse_period
+
+    ind = INDICATORS[code]
+    period = parse_period(params["period"], date.today())
+    periods = {"current": period, "previous": period.previous(), "last_year": period.last_year()}
+    where = [f"region_path LIKE '{ctx['paths'][params['region']]}%'"]
+    if ind.kind:
+        where.append(f"kind = '{ind.kind}'")
+    if "category" in params:
+        where.append(f"category_path LIKE '{ctx['categories'][params['category']]}%'")
+    if "channel" in params:
+        where.append(f"channel = '{params['channel']}'")
+    parts = []
+    for label, p in periods.items():
+        for side, measures in (("num", ind.numerator), ("den", ind.denominator)):
+            terms = []
+            for m in measures:
+                cond, value, day = MEASURE_SQL[m]
+                terms.append(
+                    f"coalesce(sum({value}) FILTER (WHERE {cond} AND CAST({day} AS DATE) "
+                    f"BETWEEN DATE '{p.start}' AND DATE '{p.end}'), 0)"
+                )
+            parts.append(f"{' + '.join(terms) if terms else '0'} AS {label}_{side}")
+    sql = f"SELECT {', '.join(parts)} FROM cases WHERE {' AND '.join(where)}"
+    t = time.perf_counter()
+    row = db.execute(sql).fetchone()
+    ms = (time.perf_counter() - t) * 1000
+    out = {}
+    for i, label in enumerate(periods):
+        num, den = int(row[2 * i]), int(row[2 * i + 1])
+        v = compute(ind, num, den if ind.denominator else None)
+        out[label] = (None if v.value is None else str(v.value), v.numerator, v.denominator)
+    return ms, out
+
+
+def ours_as_tuple(body: dict) -> dict:
+    def t(v):
+        return (v["value"], v["numerator"], v["denominator"])
+
+    return {
+        "current": t(body),
+        "previous": t(body["previous"]),
+        "last_year": t(body["same_period_last_year"]),
+    }
+
+
+# -- ledger ---------------------------------------------------------------------------------
+
+
+def ledger_child(db: str, rows_wanted: int) -> None:
+    """Runs in its own process: writes the screening ledger, prints one result line."""
+    setup_django(db)
+    from datetime import timedelta
+
+    from fengqiao.accounts.models import User
+    from fengqiao.analytics.filters import parse_filters
+    from fengqiao.analytics.ledgers import write_xlsx
+    from fengqiao.analytics.models import CaseFact
+    from fengqiao.analytics.synth import synthetic_province
+
+    province = synthetic_province()
+    user = User.objects.get(username="bench_province")
+    # The period, ending today, that holds about rows_wanted screened disputes.
+    today = date.today()
+    days = (
+        CaseFact.objects.filter(measure="registered", kind="dispute",
+                                region_path__startswith=province.path)
+        .order_by("-day").values_list("day", flat=True)[rows_wanted - 1 : rows_wanted]
+    )  # fmt: skip
+    start = days[0] if days else today - timedelta(days=365 * 5)
+    filters = parse_filters(
+        user, {"region": str(province.pk), "period": f"{start.isoformat()}..{today.isoformat()}"}
+    )
+    out = tempfile.mktemp(suffix=".xlsx")
+    t = time.monotonic()
+    n = write_xlsx(out, "screening", user, filters)
+    seconds = time.monotonic() - t
+    size = os.path.getsize(out)
+    os.unlink(out)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"LEDGER rows={n} seconds={seconds:.1f} peak_rss_mb={peak:.0f} file_mb={size / 2**20:.0f}"
+    )
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", default="fengqiao_bench_dash")
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--grids", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=40)
+    ap.add_argument("--pages", type=int, default=8, help="dashboard pages per leader")
+    ap.add_argument("--ledger-rows", type=int, default=1_000_000)
+    ap.add_argument("--no-ledger", action="store_true")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--ledger-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.ledger_child:
+        ledger_child(args.db, args.ledger_rows)
+        return
+
+    log(f"load average before: {loadavg()} ({os.cpu_count()} CPUs)")
+    if not args.reuse:
+        admin(f"DROP DATABASE IF EXISTS {args.db}")
+        admin(f"CREATE DATABASE {args.db}")
+    setup_django(args.db)
+    try:
+        if not args.reuse:
+            load(args)
+        run(args)
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
+            log(f"dropped {args.db}")
+
+
+def run(args: argparse.Namespace) -> None:
+    from fengqiao.analytics.synth import synthetic_province
+    from fengqiao.cases.models import Case, Category
+    from fengqiao.territory.models import Region
+
+    province = synthetic_province()
+    n_cases = Case.objects.filter(region_path__startswith=province.path).count()
+    log(f"synthetic province: {n_cases:,} cases")
+    db = duckdb_load(province.path)
+    ctx = {
+        "paths": {str(pk): path for pk, path in Region.objects.values_list("id", "path")},
+        "categories": dict(Category.objects.values_list("code", "path")),
+    }
+    rng = random.Random(args.seed)
+    summary = []
+    mismatches = 0
+    for label, user, region in leaders():
+        params_list = request_params(rng, region, args.repeat)
+        api_ms, bodies = time_api(user, params_list)
+        duck_ms = []
+        for params, body in zip(params_list, bodies, strict=True):
+            ms, answer = duckdb_answer(db, params["indicator"], params, ctx)
+            duck_ms.append(ms)
+            if answer != ours_as_tuple(body):
+                mismatches += 1
+                log(f"  MISMATCH {params}: ours {ours_as_tuple(body)} duckdb {answer}")
+        figures_ms, page_ms = time_dashboard(user, params_list[: args.pages])
+        ratio = pct(api_ms, 95) / pct(duck_ms, 95)
+        log(f"{label:8s} values API      {fmt(api_ms)}   (n={len(api_ms)})")
+        log(f"{label:8s} DuckDB same     {fmt(duck_ms)}   ratio p95 ours/DuckDB {ratio:.2f}")
+        log(f"{label:8s} 17 figures      {fmt(figures_ms)}   (n={len(figures_ms)})")
+        log(f"{label:8s} dashboard page  {fmt(page_ms)}")
+        summary.append((label, api_ms, duck_ms, figures_ms, page_ms))
+    log(f"answers checked against DuckDB: {mismatches} mismatches")
+    all_api = [x for s in summary for x in s[1]]
+    all_duck = [x for s in summary for x in s[2]]
+    log(
+        f"ALL values API {fmt(all_api)}; DuckDB {fmt(all_duck)}; "
+        f"ratio p95 {pct(all_api, 95) / pct(all_duck, 95):.2f} (goals: p95 < 200 ms, ratio ≤ 2)"
+    )
+    log(f"load average after timing: {loadavg()}")
+    if not args.no_ledger:
+        t = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, __file__, "--ledger-child", "--db", args.db,
+             "--ledger-rows", str(args.ledger_rows)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        line = [x for x in out.stdout.splitlines() if x.startswith("LEDGER")]
+        log(f"{line[0] if line else out.stdout[-500:]} (child total {time.monotonic() - t:.0f} s;"
+            " goal peak < 300 MB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
