@@ -76,7 +76,7 @@ class CategoryChoiceField(forms.ModelChoiceField):
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), choices=BLANK + CaseState.choices, required=False)
-    kind = forms.ChoiceField(label=_("Kind"), choices=BLANK + CaseKind.choices, required=False)
+    kind = forms.ChoiceField(label=_("case kind"), choices=BLANK + CaseKind.choices, required=False)
     category = CategoryChoiceField(
         label=_("Category"), queryset=Category.objects.all(), required=False
     )
@@ -132,7 +132,7 @@ class PointMixin(forms.Form):
 
 class StaffIntakeForm(PointMixin):
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
-    kind = forms.ChoiceField(label=_("Kind"), choices=BLANK + CaseKind.choices, required=False)
+    kind = forms.ChoiceField(label=_("case kind"), choices=BLANK + CaseKind.choices, required=False)
     category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
     title = forms.CharField(label=_("Title"), required=False, max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
