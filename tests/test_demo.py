@@ -37,6 +37,7 @@ from fengqiao.cases.models import (
 from fengqiao.cases.workflow import visible_cases
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.validators import is_valid_phone
+from fengqiao.demo import data
 from fengqiao.demo.geometry import TilingError, check_tiling, split_polygon
 from fengqiao.demo.loader import plan_territory
 from fengqiao.demo.models import DemoState
@@ -499,7 +500,7 @@ def test_s2_joint_case_with_lead_and_four_co_units(demo):
 
 
 def test_cases_cover_states_streets_channels_and_six_months(demo):
-    cases = list(Case.objects.select_related("street", "channel"))
+    cases = list(Case.objects.select_related("street", "channel", "category"))
     assert 150 <= len(cases) <= 300
     states = Counter(c.state for c in cases)
     for state in ("registered", "accepted", "in_progress", "resolved", "closed", "diverted",
@@ -510,6 +511,7 @@ def test_cases_cover_states_streets_channels_and_six_months(demo):
     assert {c.street.name for c in cases} == {name for name, _kind in STREETS.values()}
     assert len({c.channel.code for c in cases}) >= 8
     assert len({c.kind for c in cases}) == 7
+    assert {c.category.code for c in cases} >= set(data.CATEGORY_WEIGHTS)
     days = [c.created_at for c in cases]
     assert timedelta(days=150) <= max(days) - min(days) <= timedelta(days=190)
     assert max(CaseHistory.objects.values_list("at", flat=True)) <= timezone.now()

@@ -154,6 +154,12 @@ class Places:
         pk = self.sector_codes.get(sector)
         return self.unit_by_pk.get(pk) if pk else None
 
+    def judicial_office(self, street: Region) -> Unit | None:
+        for u in self.by_region_kind.get((street.pk, UnitKind.MEMBER_UNIT), []):
+            if u.name.endswith("司法所"):
+                return u
+        return None
+
     def committee_for(self, grid: Grid) -> Unit | None:
         """The community's own committee if it has one, else the street's."""
         return self.one(self.community(grid), UnitKind.MEDIATION_COMMITTEE) or self.one(
@@ -293,12 +299,21 @@ class _Loader:
         villages = [g for g in self.p.grids if self.p.community(g).kind == Region.Kind.VILLAGE]
         urban = [g for g in self.p.grids if self.p.community(g).kind != Region.Kind.VILLAGE]
         plans = []
-        for _ in range(data.TOTAL_SAMPLE_CASES):
-            code = rng.choices(codes, weights)[0]
+        for i in range(data.TOTAL_SAMPLE_CASES):
+            # The first cases take every fate once (a neighbours' dispute fits them all), the
+            # next every category once, so each state and category shows up whatever the draws.
+            forced = fates[i] if i < len(fates) else None
+            j = i - len(fates)
+            if forced:
+                code = "neighbourhood"
+            elif j < len(codes):
+                code = codes[j]
+            else:
+                code = rng.choices(codes, weights)[0]
             rural = code in data.RURAL_CATEGORIES or rng.random() < 0.12
             grid = rng.choice(villages if rural else urban)
             category = self.categories[code]
-            fate = rng.choices(fates, fate_weights)[0]
+            fate = forced or rng.choices(fates, fate_weights)[0]
             kind = category.kind
             if fate == "suspended" and kind in SHORT_KINDS:
                 fate = "in_progress"
@@ -441,6 +456,12 @@ class _Loader:
         else:
             sector = data.DISPATCH_SECTORS.get(category.code)
             lead = self.p.member_unit(sector, self.p.street(grid)) if sector else None
+            if lead is None and fate == "dispatched":
+                # Nobody in particular: the street's judicial office takes disputes, the
+                # community's station anything else.
+                lead = self.p.judicial_office(self.p.street(grid))
+                if category.kind != CaseKind.DISPUTE or lead is None:
+                    lead = self.p.one(self.p.community(grid), UnitKind.SERVICE_STATION)
             if lead is not None and (fate == "dispatched" or rng.random() < 0.5):
                 case = self._dispatched(case, lead, run, fate)
             else:

@@ -272,4 +272,4 @@ DISPATCH_SECTORS = {
 }
 COMPANIES = ("七台河市宏达建筑工程有限公司", "七台河市鑫源物业服务有限公司",
              "桃山区顺通运输有限公司", "七台河市北方煤业有限公司", "七台河市家和装饰工程有限公司")  # fmt: skip
-TOTAL_SAMPLE_CASES = 180
+TOTAL_SAMPLE_CASES = 160
