@@ -1,4 +1,5 @@
-"""`fengqiao demo`: the 桃山区 demo district, its tiling, staff, accounts and idempotency.
+"""`fengqiao demo`: the 桃山区 demo district, its tiling, staff, accounts, mediators, routing
+rules, sample cases with the stories S1 and S2, and idempotency.
 
 The demo is loaded once for the module inside a transaction that is rolled back at the end;
 each test runs in a savepoint inside it, so tests that load again see their changes undone.

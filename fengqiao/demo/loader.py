@@ -1,4 +1,6 @@
-"""Loading the demo district: regions, grids, units, grid workers and one account per role.
+"""Loading the demo district: regions, grids, units, grid workers and one account per role,
+then (fengqiao.demo.mediators, fengqiao.demo.cases) routing rules, the committees' mediators and
+six months of cases with the stories S1 and S2.
 
 Everything is planned deterministically from fixed seeds, then only what is missing is created
 (looked up by region code, grid code, unit name in its region, username), so loading twice

@@ -61,7 +61,8 @@ def format_credentials(result: LoadResult) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Load the demo district 七台河市桃山区 (regions, grids, units, staff); safe to run again."
+        "Load the demo district 七台河市桃山区 (regions, grids, units, staff, mediators, routing "
+        "rules and six months of cases with stories S1 and S2); safe to run again."
     )
 
     def add_arguments(self, parser) -> None:
