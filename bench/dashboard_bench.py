@@ -383,7 +383,7 @@ def main() -> None:
 
     log(f"load average before: {loadavg()} ({os.cpu_count()} CPUs)")
     if not args.reuse:
-        admin(f"DROP DATABASE IF EXISTS {args.db}")
+        admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
         admin(f"CREATE DATABASE {args.db}")
     setup_django(args.db)
     try:

@@ -165,7 +165,7 @@ def _rows(cases: list[Case]) -> Iterator[CaseFact]:
 # key (month, area path, district, category, channel, kind, measure).
 FACT_FIELDS = ("day", "district_id", "street_id", "community_id", "grid_id", "region_path",
                "handling_unit_id", "category_id", "channel_id", "kind", "measure")  # fmt: skip
-MONTHLY_DIMS = ("month", "area_path", "district_id", "category_id", "channel_id", "kind", "measure")
+MONTHLY_DIMS = ("month", "area_path", "district_id", "kind", "measure")
 
 
 def area_path(region_path: str, district_id: int | None) -> str:
@@ -183,9 +183,8 @@ def _daily_key(row: tuple) -> tuple:
 
 
 def _monthly_key(daily: tuple) -> tuple:
-    day, district, _s, _c, _g, path, _u, category, channel, kind, measure = daily
-    return (day.replace(day=1), area_path(path, district), district, category, channel, kind,
-            measure)  # fmt: skip
+    day, district, _s, _c, _g, path, _u, _cat, _ch, kind, measure = daily
+    return (day.replace(day=1), area_path(path, district), district, kind, measure)
 
 
 Deltas = dict[tuple, list[int]]
@@ -322,11 +321,10 @@ def rebuild_counters(prefix: str = "") -> None:
         )
         cur.execute(
             f"INSERT INTO {MonthlyCounter._meta.db_table} ({', '.join(MONTHLY_DIMS)}, n, total) "
-            f"SELECT m, a, district_id, category_id, channel_id, kind, measure, SUM(n), SUM(total) "
-            f"FROM (SELECT {month} AS m, {area} AS a, district_id, category_id, channel_id, "
-            f"kind, measure, n, total FROM {DailyCounter._meta.db_table} "
-            f"WHERE region_path LIKE %s{escape}) d "
-            f"GROUP BY m, a, district_id, category_id, channel_id, kind, measure",
+            f"SELECT m, a, district_id, kind, measure, SUM(n), SUM(total) "
+            f"FROM (SELECT {month} AS m, {area} AS a, district_id, kind, measure, n, total "
+            f"FROM {DailyCounter._meta.db_table} WHERE region_path LIKE %s{escape}) d "
+            f"GROUP BY m, a, district_id, kind, measure",
             like,
         )
 

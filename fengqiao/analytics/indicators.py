@@ -295,7 +295,7 @@ REGION_COLUMN = {
     Region.Level.STREET: "street_id",
     Region.Level.COMMUNITY: "community_id",
 }
-MONTHLY_GROUPS = (None, "district_id", "category_id", "month")
+MONTHLY_GROUPS = (None, "district_id", "month")
 
 
 def _whole_months(period: Period) -> bool:
@@ -303,10 +303,12 @@ def _whole_months(period: Period) -> bool:
 
 
 def _monthly_ok(filters: Filters, group: str | None) -> bool:
-    """Whether MonthlyCounter answers exactly: whole months, and every place restriction (scope
-    and filter) a district or a region above it, with no grid or unit."""
+    """Whether MonthlyCounter answers exactly: whole months, every place restriction (scope
+    and filter) a district or a region above it, no grid, unit, category or channel."""
     f = filters
     if group not in MONTHLY_GROUPS or not _whole_months(f.period):
+        return False
+    if f.category is not None or f.channel is not None:
         return False
     if f.grid or f.unit or f.scope.grid_ids or f.scope.unit_ids or not f.scope.region_paths:
         return False
@@ -344,7 +346,7 @@ def counters(
             # The case's district/street/community are the regions on its path (intake sets
             # both), so this only lets the index narrow what the prefix selects.
             qs = qs.filter(**{column: f.region.pk})
-    if f.category is not None:
+    if f.category is not None:  # never with monthly (see _monthly_ok)
         qs = qs.filter(
             category_id__in=Category.objects.filter(path__startswith=f.category.path).values("id")
         )

@@ -103,20 +103,21 @@ class DailyCounter(models.Model):
 
 
 class MonthlyCounter(models.Model):
-    """The same sums per month and district (no street, community, grid or unit).
+    """The same sums per month, district and kind only (no street, community, grid, unit,
+    category or channel).
 
-    At province scale a city's or the province's month is a few thousand of these rows instead
-    of hundreds of thousands of daily ones; indicators use them when the period is whole months
-    and every place restriction is a district or above (indicators._monthly_ok). `area_path` is
-    the case's region path cut after its district, so a prefix filter by a district, city or
-    province path selects exactly the rows it selects on the facts.
+    At province scale a city's or the province's month is a few hundred of these rows instead
+    of the tens of thousands of daily ones (the daily rows barely compress: there are about
+    as many as facts). Indicators use them when the period is whole months, every place
+    restriction is a district or above, and no category or channel is chosen
+    (indicators._monthly_ok). `area_path` is the case's region path cut after its district, so
+    a prefix filter by a district, city or province path selects exactly the rows it selects
+    on the facts.
     """
 
     month = models.DateField()  # the first day of the month
     area_path = models.CharField(max_length=255, blank=True, default="")
     district_id = models.BigIntegerField(default=0)
-    category_id = models.BigIntegerField()
-    channel_id = models.BigIntegerField()
     kind = models.CharField(max_length=16)
     measure = models.CharField(max_length=24)
     n = models.BigIntegerField(default=0)
@@ -125,16 +126,8 @@ class MonthlyCounter(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "area_path",
-                    "district_id",
-                    "category_id",
-                    "channel_id",
-                    "kind",
-                    "measure",
-                ],
-                name="monthly_counter_key",
+                fields=["month", "area_path", "district_id", "kind", "measure"],
+                name="monthly_counter_place_key",
             )
         ]
         indexes = [
