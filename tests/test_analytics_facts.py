@@ -152,6 +152,10 @@ def all_filters(actor, world) -> list[Filters]:
     span = periods[-1]
     out += [
         Filters(scope, span, region=world.district),
+        Filters(scope, span, region=world.city),
+        Filters(
+            scope, span, region=world.city, category=Category.objects.get(code="neighbourhood")
+        ),
         Filters(scope, span, region=world.taoxi),
         Filters(scope, span, region=world.huayuan),
         Filters(scope, span, grid=world.grids["230903013001001"]),

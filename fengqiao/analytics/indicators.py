@@ -342,10 +342,16 @@ def counters(
     if f.region is not None:
         qs = qs.filter(**{f"{path}__startswith": f.region.path})
         column = REGION_COLUMN.get(f.region.level)
+        # The case's district/street/community are the regions on its path (intake sets
+        # both), so these only let an index narrow what the prefix selects.
         if column and (not monthly or column == "district_id"):
-            # The case's district/street/community are the regions on its path (intake sets
-            # both), so this only lets the index narrow what the prefix selects.
             qs = qs.filter(**{column: f.region.pk})
+        elif f.region.level == Region.Level.CITY:
+            qs = qs.filter(
+                district_id__in=Region.objects.filter(
+                    path__startswith=f.region.path, level=Region.Level.DISTRICT
+                ).values("id")
+            )
     if f.category is not None:  # never with monthly (see _monthly_ok)
         qs = qs.filter(
             category_id__in=Category.objects.filter(path__startswith=f.category.path).values("id")
