@@ -42,7 +42,7 @@ def test_numbers_per_year_and_a_rollback_leaves_no_gap():
         raise RuntimeError("the mediation was not saved")
     assert allocate_number(committee, 2026) == "桃西调字〔2026〕第0002号"
     assert allocate_number(committee, 2027) == "桃西调字〔2027〕第0001号"
-    assert allocate_number(other, 2026) == "花园调字〔2026〕第0001号"
+    assert allocate_number(other, 2026) == "花园社区调字〔2026〕第0001号"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -88,3 +88,17 @@ def test_concurrent_numbering_unique_and_gapless():
     ok = n - n // 4
     assert len(numbers) == ok == len(set(numbers))
     assert sorted(numbers) == [f"桃西调字〔2026〕第{i:04d}号" for i in range(1, ok + 1)]
+
+
+def test_street_and_community_of_one_name_get_distinct_prefixes(world):
+    from fengqiao.mediation.services import committee_prefix
+    from fengqiao.org.models import Unit, UnitKind
+
+    street = Unit.objects.create(
+        name="桃西街道人民调解委员会", kind=UnitKind.MEDIATION_COMMITTEE, region=world.taoxi
+    )
+    community = Unit.objects.create(
+        name="桃西社区人民调解委员会", kind=UnitKind.MEDIATION_COMMITTEE, region=world.huayuan
+    )
+    assert committee_prefix(street) == "桃西"
+    assert committee_prefix(community) == "桃西社区"

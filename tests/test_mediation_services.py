@@ -51,7 +51,7 @@ def test_s1_two_sessions_written_agreement_takes_effect_and_is_performed(world, 
         mw.lead, case, committee=mw.committee, mode="application", application_text="请求调解"
     )
     year = timezone.localtime(m.registered_at).year
-    assert m.number == f"花园调字〔{year}〕第0001号"
+    assert m.number == f"花园社区调字〔{year}〕第0001号"
     assert m.state == MediationState.REGISTERED
     m = services.accept(mw.lead, m)
     assert m.due == wc.add_working_days(m.accepted_at, 22)

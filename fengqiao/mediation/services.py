@@ -503,7 +503,9 @@ def committee_prefix(committee: Unit) -> str:
     if committee.short_name:
         return committee.short_name
     name = committee.name.replace("人民调解委员会", "")
-    for suffix in ("街道", "社区", "村", "镇", "乡"):
+    # Streets and towns drop their suffix (桃西街道 → 桃西); communities and villages keep it, so
+    # 桃源社区 does not share 桃源街道's numbers.
+    for suffix in ("街道", "镇", "乡"):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return name
