@@ -272,6 +272,8 @@ LOGGING = {
 # yellow supervision card turns red.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CASE_RED_CARD_AFTER_WORKING_DAYS = env_int("CASE_RED_CARD_AFTER_WORKING_DAYS", 3)
+# Dotted path of an SMS provider class (a fengqiao.cases.notifications.SmsChannel subclass).
+SMS_CHANNEL = env_str("SMS_CHANNEL", "")
 # Public report and tracking pages: at most "count/seconds" per client IP.
 PUBLIC_REPORT_RATE = env_str("PUBLIC_REPORT_RATE", "5/600")
 PUBLIC_TRACK_RATE = env_str("PUBLIC_TRACK_RATE", "20/600")

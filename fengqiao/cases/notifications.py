@@ -6,6 +6,7 @@ never send inside a transaction: they call `queue()`, which enqueues the django-
 `deliver_notification` once the transaction commits.
 """
 
+import abc
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -48,8 +49,10 @@ class EmailChannel:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
 
 
-class SmsChannel:
-    """Base class for an SMS provider: implement `send_sms(phone, text)`."""
+class SmsChannel(abc.ABC):
+    """Base class for an SMS provider: subclass it, implement `send_sms(phone, text)` and name the
+    subclass in the SMS_CHANNEL setting. No provider ships with the platform (each county has its
+    own contract)."""
 
     name = "sms"
 
@@ -59,13 +62,13 @@ class SmsChannel:
     def send(self, recipient: Recipient, subject: str, body: str) -> None:
         self.send_sms(recipient.phone, f"{subject}: {body}" if subject else body)
 
-    def send_sms(self, phone: str, text: str) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send_sms(self, phone: str, text: str) -> None: ...
 
 
 def channels() -> list[Channel]:
     found: list[Channel] = [EmailChannel()]
-    sms = getattr(settings, "SMS_CHANNEL", "")
+    sms = settings.SMS_CHANNEL
     if sms:
         found.append(import_string(sms)())
     return found
