@@ -84,3 +84,49 @@ def test_schema_documents_the_endpoint(personas, client_for):
     op = resp.json()["paths"]["/api/v1/territory/locate/"]["post"]
     schema = json.dumps(op)
     assert "points" in schema and "LocateResponse" in schema
+
+
+def test_read_only_token_may_locate_but_not_write(personas, world):
+    from django.test import Client
+
+    from fengqiao.api.tokens import issue_token
+    from fengqiao.webhooks.models import Subscription
+
+    read_only = issue_token(personas.leader, actor=None, read_only=True).secret
+    c = Client(HTTP_AUTHORIZATION=f"Token {read_only}")
+    resp = post(c, {"points": [IN_001, NOWHERE]})
+    assert resp.status_code == 200, resp.content
+    assert resp.json() == {"grids": ["230903013001001", None]}
+    # Other POSTs of the same token stay refused, and nothing is written.
+    hook = {"name": "x", "url": "https://example.org/h", "event_types": ["case.created"]}
+    refused = c.post(
+        "/api/v1/webhooks/subscriptions/",
+        json.dumps({**hook, "region": world.district.code}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "read_only_token"
+    assert not Subscription.objects.exists()
+    refused = c.post("/api/v1/tokens/", {"name": "x"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "read_only_token"
+    # A read-only token of an account without territory access is still refused.
+    outsider = issue_token(personas.outsider, actor=None, read_only=True).secret
+    resp = post(Client(HTTP_AUTHORIZATION=f"Token {outsider}"), {"points": [IN_001]})
+    assert resp.status_code == 403
+
+
+def test_only_locate_lets_read_only_tokens_post():
+    # Opening a POST to read-only tokens is a decision per view: list them here.
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def views(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from views(p, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                cls = getattr(p.callback, "cls", None) or getattr(p.callback, "view_class", None)
+                if getattr(cls, "read_only_token_methods", ()):
+                    yield prefix + str(p.pattern), tuple(cls.read_only_token_methods)
+
+    assert list(views(get_resolver())) == [("api/v1/territory/locate/", ("POST",))]

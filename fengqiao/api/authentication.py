@@ -59,7 +59,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class TokenScopePermission(permissions.BasePermission):
-    """A read-only token may only use safe methods (GET, HEAD, OPTIONS). Applied by default."""
+    """A read-only token may only use safe methods (GET, HEAD, OPTIONS). Applied by default.
+
+    A view whose POST only reads (a query too large for a query string, e.g. locating points)
+    says so with `read_only_token_methods = ("POST",)`; every other view keeps writes refused.
+    """
 
     message = _("This API token is read-only.")
     code = "read_only_token"
@@ -67,5 +71,6 @@ class TokenScopePermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         token = request.auth
         if isinstance(token, ApiToken) and token.read_only:
-            return request.method in permissions.SAFE_METHODS
+            allowed = tuple(getattr(view, "read_only_token_methods", ()))
+            return request.method in permissions.SAFE_METHODS or request.method in allowed
         return True

@@ -144,8 +144,10 @@ class LocateView(APIView):
     no grid, so the answer reveals nothing beyond their scope.
     """
 
-    # The platform's defaults (authenticated; read-only tokens refused for POST) plus the capability.
+    # The platform's defaults (authenticated; token scope) plus the capability.
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, TerritoryViewPermission]
+    # The POST only reads (the points do not fit a query string): read-only tokens may use it.
+    read_only_token_methods = ("POST",)
 
     @extend_schema(
         request=LocateRequestSerializer,
