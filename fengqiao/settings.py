@@ -251,6 +251,8 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 # How often (seconds) a process checks whether grids changed elsewhere and its spatial index is stale.
 GRID_INDEX_CHECK_SECONDS = env_float("GRID_INDEX_CHECK_SECONDS", 2.0)
+# How often a process checks whether reference data (categories, routing rules …) changed elsewhere.
+REFDATA_CHECK_SECONDS = env_float("REFDATA_CHECK_SECONDS", 2.0)
 # The region code of the district this installation serves (used for tracking numbers and Open311).
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
 # Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
@@ -318,5 +320,8 @@ PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
 )
 WEBHOOK_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+# Webhook URLs in private, loopback, link-local, multicast or reserved networks are refused
+# (server-side request forgery) unless this is set, e.g. when receivers sit in the same network.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 # Schema fuzzing (issue 6): bound limit/offset so huge values get a page, not a 500.
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "fengqiao.api.pagination.BoundedLimitOffsetPagination"

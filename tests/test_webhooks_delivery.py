@@ -46,6 +46,8 @@ ALL = [
 def cw(world, personas, settings):
     fast_passwords(settings)
     use_immediate_tasks(settings)
+    # The receiver listens on 127.0.0.1, which webhooks refuse by default (SSRF).
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
     return make_case_world(world)
 
 

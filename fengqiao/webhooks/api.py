@@ -24,7 +24,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 class SubscriptionCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    url = serializers.CharField(max_length=500, help_text=_("An http or https URL."))
+    url = serializers.CharField(
+        max_length=500,
+        help_text=_(
+            "An http or https URL; hosts in private, loopback, link-local, multicast or "
+            "reserved networks are refused."
+        ),
+    )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(EventType.choices), allow_empty=False
     )

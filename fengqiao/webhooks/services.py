@@ -13,6 +13,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 from fengqiao.territory.models import Region
+from fengqiao.webhooks import hosts
 from fengqiao.webhooks.delivery import new_secret
 from fengqiao.webhooks.models import Delivery, DeliveryState, EventType, Subscription
 
@@ -28,7 +29,8 @@ class WebhookError(Exception):
 
 
 def validate_url(url: Any) -> str:
-    """An absolute http(s) URL with a host; anything else (file:, ftp:, javascript:) refused."""
+    """An absolute http(s) URL with a host that is not in a private network (hosts.check_url);
+    anything else (file:, ftp:, javascript:, http://10.0.0.1/) refused."""
     if not isinstance(url, str) or not url.strip():
         raise WebhookError(_("This field is required."), code="required", field="url")
     url = url.strip()
@@ -45,6 +47,10 @@ def validate_url(url: Any) -> str:
         )
     if not parts.hostname or any(c.isspace() for c in url):
         raise WebhookError(_("Enter a valid URL."), field="url")
+    try:
+        hosts.check_url(url)
+    except hosts.HostRefused as exc:
+        raise WebhookError(str(exc), code="private_host", field="url") from None
     return url
 
 
