@@ -49,7 +49,7 @@ PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 SECRET = "bench-only-secret-key-not-for-production-0123456789"
 # Indicators whose measures live on the case row (DuckDB answers them from the cases alone).
 CODES = [
-    "screened", "resolved", "resolution_rate", "mediation_success_rate", "registered",
+    "screened", "resolved", "resolution_rate", "dispute_success_rate", "registered",
     "accepted", "concluded", "on_time_rate", "open_overdue", "avg_handling_days",
 ]  # fmt: skip
 

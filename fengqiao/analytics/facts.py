@@ -11,7 +11,10 @@ history rows after a cursor (FactCursor) and refreshes the cases they name. It r
 django-tasks task `refresh_facts_task` (every minute, like the deadline sweep) and can be
 called directly, e.g. at the end of a bulk import. History ids can commit out of order on
 PostgreSQL, so each run also re-reads the last REFRESH_GRACE of history; refreshing a case
-twice is harmless.
+twice is harmless. Mediations reach us the same way: every mediation service writes a
+MediationEvent, read after its own cursor, and the mediation's case is refreshed. What a
+mediation contributes is defined in fengqiao.mediation.counting (the definition the mediation
+figures use), placed by its committee.
 """
 
 from collections import defaultdict
@@ -40,9 +43,13 @@ from fengqiao.cases.models import (
     SupervisionLevel,
 )
 from fengqiao.cases.workflow import OPEN
+from fengqiao.mediation import counting as mediation_counting
+from fengqiao.mediation.models import Mediation, MediationEvent
+from fengqiao.territory.models import Region
 
 REFRESH_GRACE = timedelta(minutes=10)
 CURSOR_NAME = "case_history"
+MEDIATION_CURSOR = "mediation_event"
 CONCLUDED = (CaseState.RESOLVED, CaseState.CLOSED)
 BATCH = 2000
 
@@ -66,6 +73,7 @@ MEASURES: dict[str, str] = {
     "merged": "repeat reports merged into another case; day = registered",
     "card_yellow": "yellow supervision cards; day = raised",
     "card_red": "red supervision cards; day = raised",
+    **mediation_counting.MEASURES,
 }
 
 
@@ -125,6 +133,59 @@ def case_facts(
     return out
 
 
+def mediation_facts(state: str, accepted_at: datetime | None) -> list[Contribution]:
+    """What one mediation contributes (fengqiao.mediation.counting: the one definition)."""
+    if accepted_at is None:
+        return []
+    day = _day(accepted_at)
+    return [Contribution(m, day) for m in mediation_counting.measures_of(state, accepted_at)]
+
+
+def _committee_places(paths: Iterable[str]) -> dict[str, dict[str, int | None]]:
+    """{committee region path: its district, street and community ids} (by the levels of the
+    regions on the path)."""
+    ids = {int(i) for p in paths for i in p.strip("/").split("/") if i}
+    levels = dict(Region.objects.filter(pk__in=ids).values_list("id", "level"))
+    names = {Region.Level.DISTRICT: "district_id", Region.Level.STREET: "street_id",
+             Region.Level.COMMUNITY: "community_id"}  # fmt: skip
+    out = {}
+    for p in paths:
+        place: dict[str, int | None] = dict.fromkeys(names.values())
+        for i in p.strip("/").split("/"):
+            if i and levels.get(int(i)) in names:
+                place[names[levels[int(i)]]] = int(i)
+        out[p] = place
+    return out
+
+
+def _mediation_rows(cases: list[Case]) -> Iterator[CaseFact]:
+    """A mediation is placed by its committee (region path, district/street/community of the
+    committee's region, the committee as the unit, no grid), so a scope selects the same
+    mediations here as in fengqiao.mediation.figures; type and channel are the case's."""
+    by_id = {c.pk: c for c in cases}
+    rows = list(
+        Mediation.objects.filter(case_id__in=list(by_id), accepted_at__isnull=False).values_list(
+            "case_id", "state", "accepted_at", "committee_id", "committee__region__path"
+        )
+    )
+    places = _committee_places({r[4] for r in rows})
+    for case_id, state, accepted_at, committee_id, path in rows:
+        case = by_id[case_id]
+        dims = {
+            "case_id": case_id,
+            **places[path],
+            "grid_id": None,
+            "region_path": path,
+            "handling_unit_id": committee_id,
+            "category_id": case.category_id,
+            "category_path": case.category.path,
+            "channel_id": case.channel_id,
+            "kind": case.kind,
+        }
+        for f in mediation_facts(state, accepted_at):
+            yield CaseFact(measure=f.measure, day=f.day, value=f.value, **dims)
+
+
 def _rows(cases: list[Case]) -> Iterator[CaseFact]:
     ids = [c.pk for c in cases]
     visits: dict[int, list] = {}
@@ -158,6 +219,7 @@ def _rows(cases: list[Case]) -> Iterator[CaseFact]:
             case, visits.get(case.pk, ()), cards.get(case.pk, ()), reopens.get(case.pk, ())
         ):
             yield CaseFact(measure=f.measure, day=f.day, value=f.value, **dims)
+    yield from _mediation_rows(cases)
 
 
 # -- counters ------------------------------------------------------------------------------
@@ -343,30 +405,42 @@ def rebuild_all_facts() -> int:
         written += refresh_case_facts(ids, counters=False)
         last = ids[-1]
     rebuild_counters()
-    # Facts of cases that no longer exist go with their case (CASCADE); the cursor moves on.
+    # Facts of cases that no longer exist go with their case (CASCADE); the cursors move on.
     with transaction.atomic():
-        cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
-        last_id = CaseHistory.objects.order_by("-id").values_list("id", flat=True).first()
-        cursor.last_history_id = last_id or 0
-        cursor.updated_at = timezone.now()
-        cursor.save()
+        for name, model, _case in HISTORY_SOURCES:
+            cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=name)
+            last_id = model.objects.order_by("-id").values_list("id", flat=True).first()
+            cursor.last_history_id = last_id or 0
+            cursor.updated_at = timezone.now()
+            cursor.save()
     return written
 
 
+# The append-only timelines that name what changed: (cursor name, model, lookup of the case).
+HISTORY_SOURCES = (
+    (CURSOR_NAME, CaseHistory, "case_id"),
+    (MEDIATION_CURSOR, MediationEvent, "mediation__case_id"),
+)
+
+
 def refresh_from_history() -> int:
-    """Refresh the cases named by case history written since the last run. Returns the number
-    of cases refreshed."""
+    """Refresh the cases named by case history and mediation events written since the last
+    run. Returns the number of cases refreshed."""
     now = timezone.now()
     with transaction.atomic():
-        cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
-        recent = CaseHistory.objects.filter(id__gt=cursor.last_history_id)
-        if cursor.updated_at is not None:
-            recent = recent | CaseHistory.objects.filter(at__gte=cursor.updated_at - REFRESH_GRACE)
-        rows = list(recent.values_list("id", "case_id"))
-        case_ids = {case_id for _id, case_id in rows}
+        case_ids: set[int] = set()
+        cursors = []
+        for name, model, case_lookup in HISTORY_SOURCES:
+            cursor, _ = FactCursor.objects.select_for_update().get_or_create(name=name)
+            recent = model.objects.filter(id__gt=cursor.last_history_id)
+            if cursor.updated_at is not None:
+                recent = recent | model.objects.filter(at__gte=cursor.updated_at - REFRESH_GRACE)
+            rows = list(recent.values_list("id", case_lookup))
+            case_ids.update(case_id for _id, case_id in rows)
+            cursors.append((cursor, max((i for i, _c in rows), default=0)))
         refresh_case_facts(case_ids)
-        if rows:
-            cursor.last_history_id = max(cursor.last_history_id, max(i for i, _c in rows))
-        cursor.updated_at = now
-        cursor.save()
+        for cursor, last in cursors:
+            cursor.last_history_id = max(cursor.last_history_id, last)
+            cursor.updated_at = now
+            cursor.save()
     return len(case_ids)

@@ -29,6 +29,7 @@ from fengqiao.accounts.access import Scope
 from fengqiao.analytics.models import CaseFact, DailyCounter, MonthlyCounter
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import CaseKind, Category, Channel
+from fengqiao.mediation import counting as mediation
 from fengqiao.org.models import Unit
 from fengqiao.territory.models import Grid, Region
 
@@ -91,11 +92,24 @@ INDICATORS: dict[str, Indicator] = {
            _("disputes resolved ÷ disputes screened × 100%"),
            _("the disputes registered in the period: how many of them are resolved"),
            REGISTERED_DAY, PERCENT, ("resolved",), ("registered",), kind=CaseKind.DISPUTE),
-        _i("mediation_success_rate", _("mediation success rate"),
+        _i("dispute_success_rate", _("dispute handling success rate"),
            _("disputes concluded successfully ÷ disputes concluded with a recorded result × 100%"),
            _("disputes resolved or closed in the period whose result (success or failure) is "
-             "recorded"),
+             "recorded, from every channel"),
            CONCLUDED_DAY, PERCENT, ("success",), ("with_outcome",), kind=CaseKind.DISPUTE),
+        # People's mediation: the definition of fengqiao.mediation.counting (the one the
+        # mediation figures use), placed by the committee.
+        _i("mediation_success_rate", mediation.RATE_NAME, mediation.RATE_FORMULA,
+           mediation.COUNTS, mediation.PERIOD_DAY, PERCENT, (mediation.SUCCESSFUL,),
+           (mediation.ACCEPTED,)),
+        _i("mediation_accepted", _("mediations accepted"), _("mediations accepted in the period"),
+           mediation.COUNTS, mediation.PERIOD_DAY, COUNT, (mediation.ACCEPTED,)),
+        _i("mediation_successful", _("mediations successful"),
+           _("mediations accepted in the period whose agreement is in effect"),
+           mediation.COUNTS, mediation.PERIOD_DAY, COUNT, (mediation.SUCCESSFUL,)),
+        _i("mediation_failed", _("mediations failed"),
+           _("mediations accepted in the period that failed"),
+           mediation.COUNTS, mediation.PERIOD_DAY, COUNT, (mediation.FAILED,)),
         _i("registered", _("cases registered"), _("cases registered in the period"),
            _("every case of every kind except repeat reports merged into another case"),
            REGISTERED_DAY, COUNT, ("registered",)),
@@ -155,7 +169,11 @@ DASHBOARD = (
     "screened",
     "resolved",
     "resolution_rate",
+    "dispute_success_rate",
     "mediation_success_rate",
+    "mediation_accepted",
+    "mediation_successful",
+    "mediation_failed",
     "accepted",
     "on_time_rate",
     "open_overdue",
@@ -245,7 +263,7 @@ def compute(ind: Indicator, num: int, den: int | None) -> Value:
     if not den:
         return Value(None, num, den or 0)
     if ind.style == PERCENT:
-        v = (Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        v = mediation.percent(num, den)  # the one rate rounding (2 decimals, half up)
     else:
         v = (Decimal(num) / Decimal(den) / 1440).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return Value(v, num, den)

@@ -21,6 +21,8 @@ from fengqiao.cases.models import (
     SupervisionLevel,
 )
 from fengqiao.cases.workflow import OPEN
+from fengqiao.mediation import counting as mediation
+from fengqiao.mediation.models import Mediation, MediationState
 
 CONCLUDED = (CaseState.RESOLVED, CaseState.CLOSED)
 
@@ -49,7 +51,37 @@ def _cases(filters: Filters, kind: str) -> QuerySet:
     return qs
 
 
+def _mediations(name: str, filters: Filters, kind: str) -> int:
+    """Mediation measures straight from the mediations: placed by the committee (its region
+    path; the committee as the unit; never in a grid), accepted in the period, not refused."""
+    f = filters
+    qs = Mediation.objects.filter(f.scope.q(path="committee__region__path", unit="committee_id"))
+    if f.grid is not None:
+        return 0
+    if f.region is not None:
+        qs = qs.filter(committee__region__path__startswith=f.region.path)
+    if f.unit is not None:
+        qs = qs.filter(committee_id=f.unit.pk)
+    if f.category is not None:
+        qs = qs.filter(case__category__path__startswith=f.category.path)
+    if f.channel is not None:
+        qs = qs.filter(case__channel_id=f.channel.pk)
+    if kind:
+        qs = qs.filter(case__kind=kind)
+    start, end = _bounds(f)
+    qs = qs.filter(accepted_at__gte=start, accepted_at__lt=end).exclude(
+        state__in=[MediationState.REGISTERED, MediationState.REFUSED]
+    )
+    if name == mediation.SUCCESSFUL:
+        qs = qs.filter(state=MediationState.AGREED)
+    elif name == mediation.FAILED:
+        qs = qs.filter(state=MediationState.FAILED)
+    return qs.count()
+
+
 def measure(name: str, filters: Filters, kind: str = "") -> int:
+    if name in mediation.MEASURES:
+        return _mediations(name, filters, kind)
     cases = _cases(filters, kind)
     start, end = _bounds(filters)
 

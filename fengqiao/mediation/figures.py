@@ -1,6 +1,11 @@
 """Mediation figures: accepted, successful, failed and the success rate with its formula and
-rounding, overall and by dispute type, committee and mediator. The monitoring room reuses
-`mediation_figures`; every figure is scoped by fengqiao.accounts.access.
+rounding, overall and by dispute type, committee and lead mediator; every figure is scoped by
+fengqiao.accounts.access.
+
+What counts, on which day, the formula and the rounding are defined once, in
+fengqiao.mediation.counting. The monitoring room (fengqiao.analytics indicators
+mediation_accepted, mediation_successful, mediation_failed, mediation_success_rate) sums the same
+definition from its aggregates, so both give the same figures for the same scope and period.
 
 调解成功率 = 调解成功数 / 受理数, rounded half up to two decimals, and the formula is stated next
 to the figure (STANDARDS.md: "3872 / 3940 = 98.27 %, which is 98.2 % only if truncated").
@@ -9,41 +14,20 @@ to the figure (STANDARDS.md: "3872 / 3940 = 98.27 %, which is 98.2 % only if tru
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 
+from . import counting
+from .counting import Rate, success_rate
 from .models import Mediation, MediationState
 from .services import committee_q
 
-
-@dataclass(frozen=True)
-class Rate:
-    numerator: int
-    denominator: int
-    value: Decimal | None  # percent, two decimals; None when nothing was accepted
-    text: str
-
-
-def success_rate(successful: int, accepted: int) -> Rate:
-    """The success rate with its formula and rounding spelled out."""
-    if accepted == 0:
-        return Rate(
-            successful, 0, None, "调解成功率 = 调解成功数 / 受理数 = 0 / 0（无受理数，不计算）"
-        )
-    value = (Decimal(successful) * 100 / Decimal(accepted)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-    text = (
-        f"调解成功率 = 调解成功数 / 受理数 = {successful} / {accepted} = {value}%"
-        "（四舍五入保留两位小数）"
-    )
-    return Rate(successful, accepted, value, text)
+__all__ = ["Figures", "Rate", "Row", "mediation_figures", "success_rate"]
 
 
 @dataclass
@@ -54,6 +38,7 @@ class Row:
     successful: int = 0
     failed: int = 0
     open: int = 0
+    withdrawn: int = 0
 
     @property
     def rate(self) -> Rate:
@@ -68,6 +53,7 @@ class Row:
             "successful": self.successful,
             "failed": self.failed,
             "open": self.open,
+            "withdrawn": self.withdrawn,
             "success_rate": None if r.value is None else str(r.value),
             "formula": r.text,
         }
@@ -94,7 +80,9 @@ class Figures:
 
 
 def scoped_mediations(access: Access) -> QuerySet:
-    """Mediations the actor handles (MEDIATION_HANDLE) or counts (STATS_VIEW), by committee."""
+    """Mediations the actor handles (MEDIATION_HANDLE) or counts (STATS_VIEW), by committee.
+    The STATS_VIEW part selects what the monitoring room's scope selects (committee's region
+    path or the committee as a unit: see counting)."""
     q = committee_q(access)
     if access.has_perm(Perm.STATS_VIEW):
         q |= access.scope(Perm.STATS_VIEW).q(path="committee__region__path", unit="committee_id")
@@ -110,7 +98,8 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def accepted_in(actor: Any, date_from: date, date_to: date, committee_ids=None) -> QuerySet:
-    """Mediations accepted (受理) in the period, inside the actor's scope."""
+    """Mediations accepted (受理) in the period, inside the actor's scope (refused ones too:
+    `counting.outcome` decides what counts)."""
     access = actor if isinstance(actor, Access) else access_for(actor)
     lo, hi = _bounds(date_from, date_to)
     qs = scoped_mediations(access).filter(accepted_at__gte=lo, accepted_at__lt=hi)
@@ -119,13 +108,15 @@ def accepted_in(actor: Any, date_from: date, date_to: date, committee_ids=None) 
     return qs
 
 
-def _count(row: Row, state: str) -> None:
+def _count(row: Row, outcome: str) -> None:
     row.accepted += 1
-    if state == MediationState.AGREED:
+    if outcome == counting.SUCCESS:
         row.successful += 1
-    elif state == MediationState.FAILED:
+    elif outcome == counting.FAILURE:
         row.failed += 1
-    elif state in (MediationState.ACCEPTED, MediationState.IN_SESSION):
+    elif outcome == counting.WITHDRAWN:
+        row.withdrawn += 1
+    else:
         row.open += 1
 
 
@@ -134,9 +125,10 @@ def mediation_figures(actor: Any, date_from: date, date_to: date, *, committee_i
     overall and by dispute type, committee and lead mediator."""
     rows = (
         accepted_in(actor, date_from, date_to, committee_ids)
-        .filter(~Q(state=MediationState.REGISTERED))
+        .exclude(state__in=[MediationState.REGISTERED, MediationState.REFUSED])
         .values_list(
             "state",
+            "accepted_at",
             "case__category__code",
             "case__category__name",
             "committee_id",
@@ -147,15 +139,18 @@ def mediation_figures(actor: Any, date_from: date, date_to: date, *, committee_i
     )
     total = Row("total", "合计")
     groups: dict[str, dict[Any, Row]] = defaultdict(dict)
-    for state, cat_code, cat_name, cid, cname, mid, mname in rows:
-        _count(total, state)
+    for state, accepted_at, cat_code, cat_name, cid, cname, mid, mname in rows:
+        outcome = counting.outcome(state, accepted_at)
+        if outcome is None:
+            continue
+        _count(total, outcome)
         for dim, key, label in (
             ("type", cat_code, cat_name),
             ("committee", cid, cname),
             ("mediator", mid, mname or "（未指定）"),
         ):
             row = groups[dim].setdefault(key, Row(str(key or ""), label or ""))
-            _count(row, state)
+            _count(row, outcome)
 
     def ordered(dim: str) -> list[Row]:
         return sorted(groups[dim].values(), key=lambda r: (-r.accepted, r.label))

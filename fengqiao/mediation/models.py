@@ -245,6 +245,7 @@ class Mediation(models.Model):
         indexes = [
             models.Index(fields=["committee", "registered_at"], name="mediation_committee_reg"),
             models.Index(fields=["state"], name="mediation_state"),
+            models.Index(fields=["committee", "accepted_at"], name="mediation_committee_acc"),
         ]
 
     def __str__(self) -> str:
@@ -562,6 +563,8 @@ class MediationEvent(TimelineEntry):
         verbose_name = _("mediation event")
         verbose_name_plural = _("mediation events")
         ordering = ["mediation", "at", "id"]
+        # The monitoring room's refresh re-reads the last minutes of events (facts.py).
+        indexes = [models.Index(fields=["at"], name="mediation_event_at")]
 
     def __str__(self) -> str:
         return f"{self.mediation_id} {self.action}"
