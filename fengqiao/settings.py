@@ -279,6 +279,8 @@ SMS_CHANNEL = env_str("SMS_CHANNEL", "")
 # Public report and tracking pages: at most "count/seconds" per client IP.
 PUBLIC_REPORT_RATE = env_str("PUBLIC_REPORT_RATE", "5/600")
 PUBLIC_TRACK_RATE = env_str("PUBLIC_TRACK_RATE", "20/600")
+# Open311 POST requests allowed per api_key: count/period (s, m, h, d or seconds); empty: no limit.
+OPEN311_POST_RATE = env_str("OPEN311_POST_RATE", "60/m")
 # The case kind enum of the API schema gets its own name (territory has a "kind" too).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["CaseKindEnum"] = (
     "fengqiao.cases.models.CaseKind"

@@ -569,3 +569,68 @@ def test_listing_does_not_query_per_request(app_key, django_assert_max_num_queri
     # The cases with their category, unit and Open311 record, then the public notes.
     with django_assert_max_num_queries(2):
         assert len(_ids(Client().get(BASE + "requests.xml"))) == 8
+
+
+# -- rate limit per api_key ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_posts_over_the_rate_get_429_per_key(app_key, resident_channel, settings, fmt):
+    settings.OPEN311_POST_RATE = "3/m"
+    assert post(fmt, app_key).status_code == 200
+    assert post(fmt, app_key, lat="99").status_code == 400  # refused ones count too
+    assert post(fmt, app_key).status_code == 200
+    before = Case.objects.count()
+    data = {"service_code": "construction_disturbance", "address_string": "x", "phone": PHONE}
+    resp = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        f"{BASE}requests.{fmt}", {**data, "api_key": app_key}
+    )
+    description = error_of(resp, 429)
+    assert description.startswith("api_key: Too many requests")
+    assert 1 <= int(resp["Retry-After"]) <= 60
+    assert Case.objects.count() == before  # nothing created
+    # Another key has its own count; reading needs no key and is not limited.
+    other = issue_client("另一个应用", resident_channel, actor=None).secret
+    assert post(fmt, other).status_code == 200
+    assert Client().get(f"{BASE}requests.{fmt}").status_code == 200
+
+
+def test_the_count_starts_again_in_the_next_window(app_key, settings):
+    from unittest import mock
+
+    settings.OPEN311_POST_RATE = "1/10m"
+    with mock.patch("fengqiao.open311.limits.time.time", return_value=6000.0):
+        assert post("json", app_key).status_code == 200
+        resp = post("json", app_key)
+        assert resp.status_code == 429 and resp["Retry-After"] == "600"
+    with mock.patch("fengqiao.open311.limits.time.time", return_value=6599.5):
+        assert post("json", app_key)["Retry-After"] == "1"
+    with mock.patch("fengqiao.open311.limits.time.time", return_value=6600.0):
+        assert post("json", app_key).status_code == 200
+
+
+def test_chinese_429_and_no_limit_when_empty(app_key, settings):
+    settings.OPEN311_POST_RATE = "1/h"
+    post("xml", app_key)
+    assert "请求过于频繁" in error_of(post("xml", app_key), 429)
+    settings.OPEN311_POST_RATE = ""
+    assert all(post("json", app_key).status_code == 200 for _ in range(3))
+
+
+@pytest.mark.parametrize(
+    ("value", "rate"),
+    [("60/m", (60, 60)), ("1000/h", (1000, 3600)), ("5/600", (5, 600)), ("10/5m", (10, 300))],
+)
+def test_rate_setting(value, rate):
+    from fengqiao.open311.limits import Rate, parse_rate
+
+    assert parse_rate(value) == Rate(*rate)
+
+
+@pytest.mark.parametrize("value", ["60", "60/", "x/m", "0/m", "60/0", "60/w", "-1/m"])
+def test_bad_rate_setting_fails_the_system_check(settings, value):
+    from fengqiao.open311.apps import check_post_rate
+
+    settings.OPEN311_POST_RATE = value
+    (error,) = check_post_rate(None)
+    assert error.id == "open311.E001" and "OPEN311_POST_RATE" in error.msg

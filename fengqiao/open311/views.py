@@ -2,7 +2,8 @@
 
 Plain Django views, each answering in the format of its URL suffix (.json or .xml) and every
 error in the spec's format: 400 bad input, 403 missing/invalid api_key, 404 unknown service,
-request, token or jurisdiction, 405 wrong method. POST takes form data
+request, token or jurisdiction, 405 wrong method, 429 too many POSTs with one api_key
+(OPEN311_POST_RATE, see fengqiao.open311.limits). POST takes form data
 (application/x-www-form-urlencoded or multipart); api_key may be in the body or the query.
 
 No Idempotency-Key handling: fengqiao.api's middleware covers /api/ only. The views are not in
@@ -18,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostErro
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from fengqiao.open311 import services
+from fengqiao.open311 import limits, services
 from fengqiao.open311.clients import active_client
 from fengqiao.open311.formats import render, render_errors, xml_text
 from fengqiao.open311.services import Open311Error, named
@@ -132,6 +133,12 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     client = active_client(key)
     if client is None:
         raise Open311Error(403, named("api_key", _("Invalid or revoked api_key.")))
+    retry_after = limits.hit(client)
+    if retry_after is not None:
+        message = _("Too many requests with this api_key; try again in %(n)d seconds.")
+        response = render_errors(fmt, 429, [named("api_key", message % {"n": retry_after})])
+        response["Retry-After"] = str(retry_after)
+        return response
     submitted = services.submit_request(client, data)
     row = {
         "service_request_id": submitted.case.tracking_number,
