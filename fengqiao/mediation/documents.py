@@ -1,5 +1,8 @@
 """The standard documents of a mediation, as DOCX (for editing and printing) and PDF (with an
-embedded CJK TrueType font), and the dossier (卷宗) with every item in the legal order.
+embedded CJK TrueType font), and the dossier (卷宗) with every item in the legal order: one PDF
+in which the evidence and proof files (images as pages scaled to fit, PDFs appended as they
+are) sit at their place, with the contents (page numbers), the required items that are missing
+and the files that could not be included (unreadable, or not what their type claims).
 
 Each document is first built as a neutral `Doc` (title, number, blocks of headings, paragraphs
 and two-column or full tables); the DOCX and PDF renderers draw the same structure, so both
@@ -17,7 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from fengqiao.cases.models import Party
+from fengqiao.cases.attachments import detect
+from fengqiao.cases.models import Attachment, Party
 from fengqiao.core.masking import log_sensitive_read
 
 from .models import Agreement, Mediation, RightsNotice, StartMode
@@ -326,6 +330,31 @@ class DossierItem:
     required: bool
     present: bool
     doc: Doc | None = None
+    files: list[Attachment] = field(default_factory=list)  # merged after the doc, in order
+
+
+def _unique(files: list[Attachment]) -> list[Attachment]:
+    seen: set[int] = set()
+    out = []
+    for f in files:
+        if f.pk not in seen:
+            seen.add(f.pk)
+            out.append(f)
+    return out
+
+
+def evidence_files(m: Mediation) -> tuple[list[Attachment], list[Attachment]]:
+    """(evidence, proof of performance): the files shown at sessions in session order, then the
+    case's other files in upload order; the proof files of performed items in item order."""
+    a = getattr(m, "agreement", None)
+    proofs = []
+    if a is not None:
+        proofs = _unique([i.proof_attachment for i in a.items.select_related("proof_attachment")
+                          if i.proof_attachment is not None])  # fmt: skip
+    shown = [e for s in m.sessions.prefetch_related("evidence") for e in s.evidence.all()]
+    proof_ids = {f.pk for f in proofs}
+    rest = list(m.case.attachments.order_by("uploaded_at", "id"))
+    return _unique([f for f in shown + rest if f.pk not in proof_ids]), proofs
 
 
 def dossier_items(m: Mediation) -> list[DossierItem]:
@@ -334,7 +363,7 @@ def dossier_items(m: Mediation) -> list[DossierItem]:
     noticed = set(m.notices.values_list("party_id", flat=True))
     a = getattr(m, "agreement", None)
     persons = [p for p in parties if p.party_type == Party.PartyType.PERSON]
-    evidence = [e for s in m.sessions.prefetch_related("evidence") for e in s.evidence.all()]
+    evidence, proof_files = evidence_files(m)
     agreement_required = m.state not in ("failed", "refused", "withdrawn")
     proofs = a is not None and a.items.exclude(done_at__isnull=True).exists()
     first = application(m) if m.start_mode == StartMode.APPLICATION else acceptance_register(m)
@@ -346,10 +375,10 @@ def dossier_items(m: Mediation) -> list[DossierItem]:
                     identity(m)),
         DossierItem("授权委托书", False, False),
         DossierItem("调查记录", False, m.investigations.exists(), investigation(m)),
-        DossierItem("证据材料", False, bool(evidence)),
+        DossierItem("证据材料", False, bool(evidence), None, evidence),
         DossierItem("调解记录", True, m.sessions.exists(), mediation_record(m)),
         DossierItem("调解协议书", agreement_required, a is not None, agreement(m)),
-        DossierItem("履行凭证", False, proofs),
+        DossierItem("履行凭证", False, proofs or bool(proof_files), None, proof_files),
         DossierItem("回访记录", False, m.followups.exists(), followup(m)),
         DossierItem("司法确认材料", False, a is not None and hasattr(a, "confirmation"),
                     confirmation(m)),
@@ -363,21 +392,194 @@ def missing_items(m: Mediation) -> list[str]:
     return [i.label for i in dossier_items(m) if i.required and not i.present]
 
 
-def dossier_pdf(m: Mediation, actor=None) -> bytes:
-    """Cover, contents with what is missing, then every present item in the legal order."""
+@dataclass
+class FilePart:
+    """One evidence or proof file in the dossier: its pages, or why it could not be included."""
+
+    item: str
+    attachment: Attachment
+    pdf: bytes | None = None
+    problem: str = ""
+    first_page: int = 0
+
+
+IMAGE_MAX_PIXELS = 60_000_000  # larger images are refused rather than decoded (memory)
+
+
+def _file_pdf(item: str, att: Attachment) -> FilePart:
+    """The file as PDF pages (an image on an A4 page of its own, scaled to fit; a PDF checked
+    page by page), or the reason it cannot be included. Never raises for bad content."""
+    part = FilePart(item, att)
+    try:
+        with att.file.open("rb") as fh:
+            data = fh.read()
+    except (OSError, ValueError) as e:
+        part.problem = f"文件无法读取（{type(e).__name__}）"
+        return part
+    found = detect(data[:16])
+    if found is None or found[0] != att.content_type:
+        part.problem = "文件内容与登记的类型不符"
+        return part
+    try:
+        if found[0] == "application/pdf":
+            part.pdf = _pdf_pages(data)
+        else:
+            part.pdf = _image_page(item, att, data)
+    except Exception as e:  # any decoder error of a damaged or forged file is reported
+        part.problem = f"文件已损坏，无法读取（{type(e).__name__}）"
+    return part
+
+
+def _pdf_pages(data: bytes) -> bytes:
+    """A PDF evidence file rewritten on its own first, so a damaged one fails here and not in
+    the dossier."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValueError("encrypted")
+    if not len(reader.pages):
+        raise ValueError("no pages")
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _image_page(item: str, att: Attachment, data: bytes) -> bytes:
+    """One A4 page: the item and file name, and the image scaled to fit the page."""
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    with Image.open(io.BytesIO(data)) as probe:
+        if probe.width * probe.height > IMAGE_MAX_PIXELS:
+            raise ValueError("image too large")
+        probe.verify()
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    font = register_font()
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    margin = 20 * mm
+    c.setFont(font, 10.5)
+    c.drawString(margin, height - margin, f"{item}：{att.original_name}")
+    box_w, box_h = width - 2 * margin, height - 2 * margin - 10 * mm
+    scale = min(box_w / image.width, box_h / image.height)
+    w, h = image.width * scale, image.height * scale
+    c.drawImage(ImageReader(image), margin + (box_w - w) / 2, margin + box_h - h, w, h)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def _problem_page(part: FilePart) -> bytes:
+    doc = Doc("unreadable", f"{part.item}：未能并入的文件", "")
+    doc.table([["文件", part.attachment.original_name], ["情况", part.problem],
+               ["上传时间", _d(part.attachment.uploaded_at, True)]], widths=[0.22, 0.78])  # fmt: skip
+    doc.p("原件请向人民调解委员会调阅。")
+    return render_pdf([doc])
+
+
+def _page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _contents(m: Mediation, items: list[DossierItem], pages: dict[int, int],
+              files: list[FilePart]) -> Doc:  # fmt: skip
+    doc = Doc("contents", "卷内目录", m.number)
+    rows = [["序号", "材料名称", "是否必备", "情况", "页号"]]
+    for i, item in enumerate(items, start=1):
+        state = "有" if item.present else ("缺" if item.required else "无")
+        rows.append([str(i), item.label, "必备" if item.required else "", state,
+                     str(pages.get(i, ""))])  # fmt: skip
+    doc.table(rows, header=True, widths=[0.1, 0.45, 0.15, 0.12, 0.18])
+    missing = [i.label for i in items if i.required and not i.present]
+    doc.p("缺少的必备材料：" + ("、".join(missing) if missing else "无"))
+    if files:
+        rows = [["材料", "文件", "页号", "情况"]]
+        for f in files:
+            rows.append([f.item, f.attachment.original_name, str(f.first_page or ""),
+                         f.problem or "已并入"])  # fmt: skip
+        doc.table(rows, header=True, widths=[0.15, 0.4, 0.1, 0.35])
+    bad = [f"{f.attachment.original_name}（{f.problem}）" for f in files if f.problem]
+    doc.p("未能并入的文件：" + ("；".join(bad) if bad else "无"))
+    return doc
+
+
+@dataclass
+class Dossier:
+    pdf: bytes
+    pages: int
+    missing: list[str]
+    files: list[FilePart]
+
+    @property
+    def problems(self) -> list[FilePart]:
+        return [f for f in self.files if f.problem]
+
+
+def build_dossier(m: Mediation, actor=None) -> Dossier:
+    """Cover, contents (page numbers, missing items, every file and what could not be
+    included), then every present item in the legal order with its files merged in after it,
+    and the back cover with the page count."""
+    from pypdf import PdfReader, PdfWriter
+
     if actor is not None:
         log_sensitive_read(actor, m.case, "parties", "mediation dossier")
     items = dossier_items(m)
-    contents = Doc("contents", "卷内目录", m.number)
-    rows = [["序号", "材料名称", "是否必备", "情况"]]
-    for i, item in enumerate(items, start=1):
-        state = "有" if item.present else ("缺" if item.required else "无")
-        rows.append([str(i), item.label, "必备" if item.required else "", state])
-    contents.table(rows, header=True)
+    back_index = len(items)  # the back cover closes the dossier
+    # The body: per present item, its document, then each file (or a page saying why not).
+    body: list[tuple[int, bytes, FilePart | None]] = []
+    files: list[FilePart] = []
+    for i, item in enumerate(items[:-1], start=1):
+        if not item.present:
+            continue
+        if item.doc is not None:
+            body.append((i, render_pdf([item.doc]), None))
+        for att in item.files:
+            part = _file_pdf(item.label, att)
+            files.append(part)
+            body.append((i, part.pdf if part.pdf is not None else _problem_page(part), part))
+    sizes = [_page_count(pdf) for _i, pdf, _p in body]
+    cover_pdf = render_pdf([cover(m)])
+    contents_pages = 1
+    for _attempt in range(4):  # the contents' own length moves the page numbers after it
+        page = _page_count(cover_pdf) + contents_pages + 1
+        pages: dict[int, int] = {}
+        for (i, _pdf, part), size in zip(body, sizes, strict=True):
+            pages.setdefault(i, page)
+            if part is not None:
+                part.first_page = page
+            page += size
+        pages[back_index] = page
+        contents_pdf = render_pdf([_contents(m, items, pages, files)])
+        if _page_count(contents_pdf) == contents_pages:
+            break
+        contents_pages = _page_count(contents_pdf)
+    back_pdf = render_pdf([back_cover(m, pages[back_index])])
+    writer = PdfWriter()
+    for chunk in [cover_pdf, contents_pdf, *(pdf for _i, pdf, _p in body), back_pdf]:
+        for p in PdfReader(io.BytesIO(chunk)).pages:
+            writer.add_page(p)
+    writer.add_metadata({"/Title": f"{m.number} 人民调解卷宗", "/Author": "枫桥"})
+    out = io.BytesIO()
+    writer.write(out)
     missing = [i.label for i in items if i.required and not i.present]
-    contents.p("缺少的必备材料：" + ("、".join(missing) if missing else "无"))
-    docs = [cover(m), contents] + [i.doc for i in items if i.present and i.doc is not None]
-    return render_pdf(docs)
+    return Dossier(out.getvalue(), len(writer.pages), missing, files)
+
+
+def dossier_pdf(m: Mediation, actor=None) -> bytes:
+    return build_dossier(m, actor).pdf
 
 
 # -- DOCX ----------------------------------------------------------------------------------
