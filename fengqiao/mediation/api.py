@@ -65,10 +65,12 @@ def _mediation(request: Request, pk: int) -> Mediation:
 
 class SessionSerializer(serializers.ModelSerializer):
     evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    held = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Session
-        fields = ["id", "at", "place", "participants", "minutes", "evidence", "evidence_note"]
+        fields = ["id", "at", "place", "participants", "minutes", "evidence", "evidence_note",
+                  "held"]  # fmt: skip
 
 
 class SignatureSerializer(serializers.ModelSerializer):
@@ -153,9 +155,16 @@ class SessionCreateSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     place = serializers.CharField(allow_blank=True)
     participants = serializers.CharField(allow_blank=True)
-    minutes = serializers.CharField(allow_blank=True)
+    minutes = serializers.CharField(allow_blank=True, required=False, default="")
     evidence = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     evidence_note = serializers.CharField(required=False, default="", allow_blank=True)
+    plan = serializers.BooleanField(
+        required=False, default=False, help_text="plan a coming session (time and place only)"
+    )
+    planned = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="id of the planned session these minutes record",
+    )  # fmt: skip
 
 
 class ItemInSerializer(serializers.Serializer):
@@ -245,8 +254,14 @@ class SessionListCreate(APIView):
         m = _mediation(request, pk)
         body = SessionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
         try:
-            s = services.record_session(request.user, m, **body.validated_data)
+            if d.pop("plan"):
+                s = services.plan_session(
+                    request.user, m, at=d["at"], place=d["place"], participants=d["participants"]
+                )
+            else:
+                s = services.record_session(request.user, m, **d)
         except CaseError as e:
             return _error(e)
         return Response(SessionSerializer(s).data, status=status.HTTP_201_CREATED)

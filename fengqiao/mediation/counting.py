@@ -45,9 +45,7 @@ MEASURES = {
 SUCCESS, FAILURE, OPEN, WITHDRAWN = "successful", "failed", "open", "withdrawn"
 
 RATE_NAME = gettext_lazy("mediation success rate")
-RATE_FORMULA = gettext_lazy(
-    "mediation success rate = successful mediations / mediations accepted"
-)
+RATE_FORMULA = gettext_lazy("mediation success rate = successful mediations / mediations accepted")
 RATE_ROUNDING = gettext_lazy("rounded half up to two decimals")
 COUNTS = gettext_lazy(
     "mediations accepted in the period by the committees in the area (placed by the "

@@ -181,7 +181,8 @@ def investigation(m: Mediation) -> Doc:
 
 def mediation_record(m: Mediation) -> Doc:
     doc = Doc("mediation_record", "人民调解记录", m.number)
-    for i, s in enumerate(m.sessions.prefetch_related("evidence"), start=1):
+    held = m.sessions.exclude(minutes="").prefetch_related("evidence")
+    for i, s in enumerate(held, start=1):
         evidence = [e.original_name for e in s.evidence.all()]
         doc.h(f"第{i}次调解")
         doc.table([
@@ -376,7 +377,8 @@ def dossier_items(m: Mediation) -> list[DossierItem]:
         DossierItem("授权委托书", False, False),
         DossierItem("调查记录", False, m.investigations.exists(), investigation(m)),
         DossierItem("证据材料", False, bool(evidence), None, evidence),
-        DossierItem("调解记录", True, m.sessions.exists(), mediation_record(m)),
+        DossierItem("调解记录", True, m.sessions.exclude(minutes="").exists(),
+                    mediation_record(m)),
         DossierItem("调解协议书", agreement_required, a is not None, agreement(m)),
         DossierItem("履行凭证", False, proofs or bool(proof_files), None, proof_files),
         DossierItem("回访记录", False, m.followups.exists(), followup(m)),

@@ -1,6 +1,7 @@
 """Forms of the mediation page: one per action; the service does the real checking."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Diversion
@@ -84,7 +85,18 @@ class InvestigationForm(forms.Form):
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class PlanSessionForm(forms.Form):
+    at = forms.DateTimeField(label=_("Time"), widget=DT)
+    place = forms.CharField(label=_("Place"), max_length=200)
+    participants = forms.CharField(
+        label=_("Participants"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class SessionForm(forms.Form):
+    planned = forms.TypedChoiceField(
+        label=_("Planned session"), coerce=int, required=False, empty_value=None
+    )
     at = forms.DateTimeField(label=_("Time"), required=False, widget=DT)
     place = forms.CharField(label=_("Place"), max_length=200)
     participants = forms.CharField(
@@ -96,9 +108,12 @@ class SessionForm(forms.Form):
         label=_("Evidence presented"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, attachments=(), **kwargs):
+    def __init__(self, *args, attachments=(), planned=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].choices = [(a.pk, a.original_name) for a in attachments]
+        self.fields["planned"].choices = [("", "—")] + [
+            (s.pk, f"{timezone.localtime(s.at):%Y-%m-%d %H:%M} {s.place}") for s in planned
+        ]
 
 
 class ViolenceForm(forms.Form):

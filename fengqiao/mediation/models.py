@@ -583,6 +583,7 @@ EVENT_LABELS = {
     "notice": _("notice of rights and duties delivered"),
     "investigation": _("investigation recorded"),
     "session": _("session recorded"),
+    "session_planned": _("session planned"),
     "violence_risk": _("violence risk reported to the police"),
     "agreement": _("agreement recorded"),
     "sign_party": _("a party signed"),

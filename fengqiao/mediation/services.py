@@ -745,6 +745,44 @@ def record_investigation(
     return inv
 
 
+def _require_lead(m: Mediation) -> None:
+    if m.lead_mediator_id is None:
+        raise TransitionNotAllowed(
+            "mediators", "none", _("Assign the mediators before the first session.")
+        )
+
+
+def plan_session(
+    actor: Any,
+    mediation: Mediation | int,
+    *,
+    at: datetime,
+    place: str,
+    participants: str = "",
+) -> Session:
+    """Set the date and place of a coming session (shown on the mediators' workbench); it is
+    held when its minutes are recorded (record_session with `planned`)."""
+    with transaction.atomic():
+        m, _a = _begin(actor, mediation, [S.ACCEPTED, S.IN_SESSION])
+        _require_lead(m)
+        _require("at", at, _("When will the session take place?"))
+        when = _at(at, "at", future_ok=True)
+        if when <= _now():
+            raise InvalidInput("at", "past", _("A planned session lies in the future."))
+        _require("place", place, _("Where will the session take place?"))
+        session = Session.objects.create(
+            mediation=m, at=when, place=place, participants=participants,
+            recorded_by=_user(actor),
+        )  # fmt: skip
+        _event(m, actor, "session_planned", m.state, data={"session": session.pk,
+                                                           "at": when.isoformat()})  # fmt: skip
+    return session
+
+
+def planned_sessions(m: Mediation) -> QuerySet:
+    return m.sessions.filter(minutes="")
+
+
 def record_session(
     actor: Any,
     mediation: Mediation | int,
@@ -755,14 +793,13 @@ def record_session(
     at: datetime | None = None,
     evidence: Sequence[Attachment | int] = (),
     evidence_note: str = "",
+    planned: Session | int | None = None,
 ) -> Session:
-    """One mediation session (as many as it takes)."""
+    """One mediation session (as many as it takes); `planned`: the planned session this one is
+    (its time, unless given, is the planned time once that has come, else now)."""
     with transaction.atomic():
         m, _a = _begin(actor, mediation, [S.ACCEPTED, S.IN_SESSION])
-        if m.lead_mediator_id is None:
-            raise TransitionNotAllowed(
-                "mediators", "none", _("Assign the mediators before the first session.")
-            )
+        _require_lead(m)
         _require("place", place, _("Where was the session held?"))
         _require("participants", participants, _("Who took part?"))
         _require("minutes", minutes, _("Record the minutes."))
@@ -770,15 +807,26 @@ def record_session(
         files = list(Attachment.objects.filter(pk__in=ids, case_id=m.case_id))
         if len(files) != len(set(ids)):
             raise InvalidInput("evidence", "other_case", _("Evidence must be files of this case."))
-        session = Session.objects.create(
-            mediation=m,
-            at=_at(at, "at"),
-            place=place,
-            participants=participants,
-            minutes=minutes,
-            evidence_note=evidence_note,
-            recorded_by=_user(actor),
-        )
+        session = None
+        if planned is not None:
+            try:
+                planned_id = _pk(planned)
+            except (TypeError, ValueError):
+                planned_id = None
+            session = planned_sessions(m).select_for_update().filter(pk=planned_id).first()
+            if session is None:
+                raise InvalidInput(
+                    "planned", "not_planned", _("Choose a planned session of this mediation.")
+                )
+        if session is None:
+            session = Session(mediation=m)
+        if at is not None:
+            session.at = _at(at, "at")
+        elif session.pk is None or session.at > _now():
+            session.at = _now()
+        session.place, session.participants, session.minutes = place, participants, minutes
+        session.evidence_note, session.recorded_by = evidence_note, _user(actor)
+        session.save()
         session.evidence.set(files)
         before = m.state
         m.state = S.IN_SESSION
@@ -1205,7 +1253,7 @@ def workbench(user: Any) -> dict[str, Any]:
     now = _now()
     open_ = mine.filter(state__in=OPEN_STATES).select_related("case", "committee")
     sessions = (
-        Session.objects.filter(mediation__in=mine, at__gte=now)
+        Session.objects.filter(mediation__in=mine, at__gte=now, minutes="")
         .select_related("mediation")
         .order_by("at")[:20]
     )

@@ -114,7 +114,10 @@ def _page_context(request, access: Access, case: Case, m: Mediation | None) -> d
             "refuse": forms.RefuseForm(parties=parties),
             "notice": forms.NoticeForm(parties=parties),
             "investigation": forms.InvestigationForm(),
-            "session": forms.SessionForm(attachments=attachments),
+            "plan_session": forms.PlanSessionForm(),
+            "session": forms.SessionForm(
+                attachments=attachments, planned=services.planned_sessions(m)
+            ),
             "violence": forms.ViolenceForm(),
             "agreement": forms.AgreementForm(parties=parties),
             "sign": forms.SignForm(parties=parties),
@@ -215,9 +218,12 @@ def _run(name: str, request, m: Mediation, form) -> None:
         services.record_investigation(
             u, m, at=d["at"], place=d["place"], persons=d["persons"], findings=d["findings"]
         )
+    elif name == "plan_session":
+        services.plan_session(u, m, at=d["at"], place=d["place"], participants=d["participants"])
     elif name == "session":
         services.record_session(u, m, at=d["at"], place=d["place"], participants=d["participants"],
-                                minutes=d["minutes"], evidence=d["evidence"], evidence_note=d["evidence_note"])  # fmt: skip
+                                minutes=d["minutes"], evidence=d["evidence"], evidence_note=d["evidence_note"],
+                                planned=d["planned"])  # fmt: skip
     elif name == "violence":
         services.report_violence_risk(u, m, note=d["note"])
     elif name == "agreement":
@@ -261,7 +267,9 @@ def _bound_form(name: str, data, m: Mediation):
         "refuse": lambda: forms.RefuseForm(data, parties=parties),
         "notice": lambda: forms.NoticeForm(data, parties=parties),
         "investigation": lambda: forms.InvestigationForm(data),
-        "session": lambda: forms.SessionForm(data, attachments=Attachment.objects.filter(case_id=m.case_id)),
+        "plan_session": lambda: forms.PlanSessionForm(data),
+        "session": lambda: forms.SessionForm(data, attachments=Attachment.objects.filter(case_id=m.case_id),
+                                             planned=services.planned_sessions(m)),
         "violence": lambda: forms.ViolenceForm(data),
         "agreement": lambda: forms.AgreementForm(data, parties=parties),
         "sign": lambda: forms.SignForm(data, parties=parties),
