@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fengqiao.api.schema.postprocess_schema",
+        # Open311 GeoReport v2 (plain Django views) in the same schema.
+        "fengqiao.open311.openapi.add_open311_paths",
     ],
 }
 

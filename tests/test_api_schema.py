@@ -1,5 +1,5 @@
-"""The one OpenAPI schema: valid, documents tokens and the error shape, matches real answers;
-the docs pages work offline."""
+"""The one OpenAPI schema: valid, documents tokens and the error shape on /api/, api_key and the
+Open311 error format on /open311/v2/, matches real answers; the docs pages work offline."""
 
 import re
 
@@ -26,11 +26,18 @@ def test_schema_is_served(db):
     assert resp.json()["openapi"].startswith("3.")
 
 
-def operations():
+def operations(prefix: str = "/api/"):
     for path, item in openapi_schema()["paths"].items():
+        if not path.startswith(prefix):
+            continue
         for method, op in item.items():
             if method in HTTP_METHODS:
                 yield path, method, op
+
+
+def test_every_path_is_under_api_or_open311():
+    paths = openapi_schema()["paths"]
+    assert all(p.startswith(("/api/", "/open311/v2/")) for p in paths), list(paths)
 
 
 def test_token_auth_is_documented():
@@ -139,3 +146,103 @@ def test_docs_pages_use_local_static_files_only(db, url):
         assert asset.startswith("/static/"), asset
         served = Client().get(asset)
         assert served.status_code == 200, asset
+
+
+# -- Open311 GeoReport v2 in the same schema ------------------------------------------------------
+
+OPEN311_ERRORS = {"$ref": "#/components/schemas/Open311Errors"}
+OPEN311_MEDIA = {"json": "application/json", "xml": "text/xml"}
+
+
+OPEN311_PATHS = {  # documented path (without format) → URL name in fengqiao.open311.urls
+    "discovery": "discovery",
+    "services": "services",
+    "services/{service_code}": "service",
+    "requests": "requests",
+    "requests/{service_request_id}": "request",
+    "tokens/{token}": "token",
+}
+
+
+def test_every_open311_url_is_documented_in_both_formats():
+    from django.urls import URLPattern, resolve
+
+    from fengqiao.open311 import urls
+
+    named = {p.name for p in urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+    assert named == set(OPEN311_PATHS.values())
+    expected = {
+        (f"/open311/v2/{path}.{fmt}", "get") for path in OPEN311_PATHS for fmt in ("json", "xml")
+    } | {(f"/open311/v2/requests.{fmt}", "post") for fmt in ("json", "xml")}
+    assert {(path, method) for path, method, _op in operations("/open311/")} == expected
+    # Each documented path is served by the Open311 view of that name, in its format.
+    for path, _method in expected:
+        stem, fmt = path.removeprefix("/open311/v2/").rsplit(".", 1)
+        match = resolve(path.replace("{", "").replace("}", ""))
+        assert (match.namespace, match.url_name) == ("open311", OPEN311_PATHS[stem]), path
+        assert match.kwargs["fmt"] == fmt
+
+
+def test_open311_operations_use_api_key_not_tokens():
+    schemes = openapi_schema()["components"]["securitySchemes"]
+    assert schemes["open311ApiKey"] == {
+        "type": "apiKey",
+        "in": "query",
+        "name": "api_key",
+        "description": schemes["open311ApiKey"]["description"],
+    }
+    for path, method, op in operations("/open311/"):
+        assert op["tags"] == ["open311"], path
+        if method == "post":
+            assert op["security"] == [{"open311ApiKey": []}], path
+            for media in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                form = op["requestBody"]["content"][media]["schema"]
+                assert form == {"$ref": "#/components/schemas/Open311RequestForm"}
+            names = [p["name"] for p in op["parameters"]]
+            assert "Idempotency-Key" not in names  # the /api/ middleware does not cover it
+        else:
+            assert op["security"] == [], path  # reading needs no credentials
+    form = openapi_schema()["components"]["schemas"]["Open311RequestForm"]
+    assert "api_key" in form["properties"] and form["required"] == ["service_code"]
+
+
+def test_open311_answers_are_documented_in_their_format_with_the_spec_errors():
+    for path, method, op in operations("/open311/"):
+        fmt = path.rsplit(".", 1)[1]
+        media = OPEN311_MEDIA[fmt]
+        codes = set(op["responses"])
+        assert "200" in codes and "404" in codes, path
+        if method == "post":
+            assert codes == {"200", "400", "403", "404", "429"}
+            assert "Retry-After" in op["responses"]["429"]["headers"]
+        for code, response in op["responses"].items():
+            assert list(response["content"]) == [media], (path, code)
+            if code.startswith("4"):
+                assert response["content"][media]["schema"] == OPEN311_ERRORS, (path, code)
+            else:
+                assert "ErrorResponse" not in str(response), (path, code)
+    errors = openapi_schema()["components"]["schemas"]["Open311Errors"]
+    assert errors["xml"] == {"name": "errors", "wrapped": True}
+    error = openapi_schema()["components"]["schemas"]["Open311Error"]
+    assert error["xml"] == {"name": "error"} and error["required"] == ["code", "description"]
+
+
+def test_the_checker_reads_xml_and_catches_mismatches(db):
+    from fengqiao.api.schema_check import xml_to_data
+
+    schema = {"$ref": "#/components/schemas/Open311Errors"}
+    good = b'<?xml version="1.0"?><errors><error><code>404</code><description>x</description></error></errors>'
+    assert xml_to_data(good, schema) == [{"code": 404, "description": "x"}]
+    path = "/open311/v2/discovery.xml"
+    assert (
+        schema_errors([{"code": 404, "description": "x"}], path, "get", 404, media_type="text/xml")
+        == []
+    )
+    with pytest.raises(ValueError):
+        xml_to_data(good.replace(b"errors>", b"oops>"), schema)
+    with pytest.raises(ValueError):
+        xml_to_data(good.replace(b"error>", b"err>"), schema)
+    bad = xml_to_data(good.replace(b"404", b"four"), schema)
+    assert schema_errors(bad, path, "get", 404, media_type="text/xml")
+    extra = xml_to_data(good.replace(b"</error>", b"<hint>1</hint></error>"), schema)
+    assert schema_errors(extra, path, "get", 404, media_type="text/xml")

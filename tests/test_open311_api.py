@@ -634,3 +634,82 @@ def test_bad_rate_setting_fails_the_system_check(settings, value):
     settings.OPEN311_POST_RATE = value
     (error,) = check_post_rate(None)
     assert error.id == "open311.E001" and "OPEN311_POST_RATE" in error.msg
+
+
+# -- every answer matches the OpenAPI schema (both formats) --------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_every_answer_matches_the_schema(app_key, attributes, personas, settings, fmt):
+    from fengqiao.api.schema_check import assert_matches_schema
+
+    checked: set[tuple[str, str, int]] = set()
+
+    def check(resp, path, method="get"):
+        documented = f"/open311/v2/{path}.{fmt}"
+        assert_matches_schema(resp, documented, method)
+        checked.add((documented, method, resp.status_code))
+        return resp
+
+    c = Client()
+    ServiceInfo.objects.create(category=attributes, description="工地噪音", notice="三日内答复")
+    check(c.get(f"{BASE}discovery.{fmt}"), "discovery")
+    check(c.get(f"{BASE}discovery.{fmt}?jurisdiction_id=1"), "discovery")
+    check(c.get(f"{BASE}services.{fmt}"), "services")
+    check(c.get(f"{BASE}services.{fmt}?jurisdiction_id=1"), "services")
+    code = "services/{service_code}"
+    check(c.get(f"{BASE}services/construction_disturbance.{fmt}"), code)  # with lists of values
+    check(c.get(f"{BASE}services/neighbourhood.{fmt}"), code)  # no attributes
+    check(c.get(f"{BASE}services/nope.{fmt}"), code)
+
+    answers = {"attribute[hours]": "night", "attribute[sources][]": ["machines", "trucks"]}
+    created = check(post(fmt, app_key, **answers), "requests", "post")
+    notice = created.content.decode()
+    assert "三日内答复" in notice
+    check(post(fmt, app_key, lat="x", **answers), "requests", "post")  # 400
+    check(post(fmt, None), "requests", "post")  # 403
+    check(post(fmt, app_key, service_code="nope"), "requests", "post")  # 404
+    settings.OPEN311_POST_RATE = "1/h"
+    post(fmt, app_key, **answers)
+    check(post(fmt, app_key, **answers), "requests", "post")  # 429
+
+    mine = Case.objects.filter(open311__isnull=False).first()
+    CaseHistory.objects.create(case=mine, action="note", note="已联系施工方", public=True)
+    web = case_services.intake(None, case_data(), "resident_report").case  # fewer details
+    Case.objects.filter(pk=web.pk).update(state="closed", closed_at=timezone.now())
+    listed = check(c.get(f"{BASE}requests.{fmt}"), "requests")
+    assert web.tracking_number in listed.content.decode()
+    check(c.get(f"{BASE}requests.{fmt}?status=closed&page_size=1"), "requests")
+    check(c.get(f"{BASE}requests.{fmt}?status=maybe"), "requests")  # 400
+    check(c.get(f"{BASE}requests.{fmt}?jurisdiction_id=1"), "requests")  # 404
+    one = "requests/{service_request_id}"
+    check(c.get(f"{BASE}requests/{mine.tracking_number}.{fmt}"), one)
+    check(c.get(f"{BASE}requests/{web.tracking_number}.{fmt}"), one)
+    check(c.get(f"{BASE}requests/230903-2026-999999.{fmt}"), one)
+    check(c.get(f"{BASE}tokens/{mine.tracking_number}.{fmt}"), "tokens/{token}")
+    check(c.get(f"{BASE}tokens/nope.{fmt}"), "tokens/{token}")
+
+    # Every documented answer of every operation of this format was produced and checked.
+    from fengqiao.api.schema_check import openapi_schema
+
+    documented = {
+        (path, method, int(status))
+        for path, item in openapi_schema()["paths"].items()
+        if path.startswith("/open311/") and path.endswith(fmt)
+        for method, op in item.items()
+        for status in op["responses"]
+    }
+    assert checked == documented
+
+
+def test_the_schema_checker_catches_a_wrong_open311_answer(app_key):
+    from fengqiao.api.schema_check import assert_matches_schema
+
+    resp = Client().get(f"{BASE}discovery.xml")
+    resp.content = resp.content.replace(b"<type>production</type>", b"<type>beta</type>")
+    with pytest.raises(AssertionError, match="type"):
+        assert_matches_schema(resp, "/open311/v2/discovery.xml", "get")
+    resp = Client().get(f"{BASE}services.json")
+    resp.content = resp.content.replace(b'"metadata": false', b'"metadata": "no"', 1)
+    with pytest.raises(AssertionError, match="metadata"):
+        assert_matches_schema(resp, "/open311/v2/services.json", "get")

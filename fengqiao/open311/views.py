@@ -6,9 +6,9 @@ request, token or jurisdiction, 405 wrong method, 429 too many POSTs with one ap
 (OPEN311_POST_RATE, see fengqiao.open311.limits). POST takes form data
 (application/x-www-form-urlencoded or multipart); api_key may be in the body or the query.
 
-No Idempotency-Key handling: fengqiao.api's middleware covers /api/ only. The views are not in
-the OpenAPI schema (whose operations all carry the /api/ error shape and token auth); the spec
-at http://wiki.open311.org/GeoReport_v2 documents them, and discovery.json lists them.
+No Idempotency-Key handling: fengqiao.api's middleware covers /api/ only. The OpenAPI schema
+documents these views through fengqiao.open311.openapi (hand-written paths, checked by the
+schema tests against the URL patterns and real answers).
 """
 
 from collections.abc import Callable
