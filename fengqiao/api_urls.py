@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("territory/", include("fengqiao.territory.api_urls")),
+    path("org/", include("fengqiao.org.api_urls")),
     path("cases/", include("fengqiao.cases.api_urls")),
     path("mediation/", include("fengqiao.mediation.api_urls")),
     path("analytics/", include("fengqiao.analytics.api_urls")),

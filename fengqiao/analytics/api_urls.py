@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from fengqiao.analytics import api
+from fengqiao.analytics import api, ledger_api
 
 urlpatterns = [
     path("indicators/", api.IndicatorListView.as_view(), name="analytics-indicators"),
     path("values/", api.IndicatorValueView.as_view(), name="analytics-values"),
+    path("ledgers/<str:ledger>/", ledger_api.LedgerView.as_view(), name="analytics-ledger"),
 ]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from fengqiao.org import api
+
+urlpatterns = [
+    path("units/", api.UnitList.as_view(), name="api-units"),
+    path("staff/", api.StaffList.as_view(), name="api-staff"),
+]
