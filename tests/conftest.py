@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from fengqiao.core import refdata
 from fengqiao.territory import locate
 from tests.factories import Personas, World, make_personas, make_world
 
@@ -20,8 +21,10 @@ def _fresh_grid_index(settings):
     # Each test gets its own database state: never reuse another test's spatial index.
     settings.GRID_INDEX_CHECK_SECONDS = 0
     locate.invalidate()
+    refdata.clear()
     yield
     locate.invalidate()
+    refdata.clear()
 
 
 @pytest.fixture

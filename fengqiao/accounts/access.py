@@ -10,7 +10,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
@@ -178,10 +178,19 @@ def access_for(user: Any) -> Access:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access(user, [])
     assignments = list(
-        RoleAssignment.objects.filter(user=user, active=True)
-        .select_related("region", "unit", "unit__region")
-        .prefetch_related("grids")
+        RoleAssignment.objects.filter(user=user, active=True).select_related(
+            "region", "unit", "unit__region"
+        )
     )
+    # Only grid-scoped roles need their grids, and only their ids: no boundaries, and no query
+    # at all for the many users whose roles are held over regions or units.
+    by_grids = [a for a in assignments if a.scope_type == ScopeType.GRIDS]
+    if by_grids:
+        from fengqiao.territory.models import Grid
+
+        prefetch_related_objects(
+            by_grids, Prefetch("grids", queryset=Grid.objects.only("id", "community_id"))
+        )
     access = Access(user, assignments)
     user._fengqiao_access = access
     return access

@@ -7,6 +7,7 @@ token sees exactly what its user sees.
 
 from datetime import timedelta
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
@@ -31,7 +32,20 @@ def token_from_header(header: str) -> str | None:
     return parts[1]
 
 
-def active_token(secret: str) -> ApiToken | None:
+def active_token(secret: str, request: HttpRequest | None = None) -> ApiToken | None:
+    """The usable token with this secret, or None; looked up once per request."""
+    cache = getattr(request, "_fq_tokens", None) if request is not None else None
+    if cache is not None and secret in cache:
+        return cache[secret]
+    token = _active_token(secret)
+    if request is not None:
+        if cache is None:
+            cache = request._fq_tokens = {}
+        cache[secret] = token
+    return token
+
+
+def _active_token(secret: str) -> ApiToken | None:
     token = find_token(secret)
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
@@ -44,7 +58,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         secret = token_from_header(header)
         if secret is None:
             return None
-        token = active_token(secret)
+        token = active_token(secret, request._request)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

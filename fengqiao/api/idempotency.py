@@ -3,7 +3,9 @@
 `ApiMiddleware` handles every request under /api/:
 
 - A POST, PUT, PATCH or DELETE sent with an `Idempotency-Key` header (1–255 printable ASCII
-  characters, else 400) is recorded per caller (the token, or the logged-in user) before it runs.
+  characters, else 400) is recorded per caller (the token, or the logged-in user) before it runs
+  (committed at once: the row is the lock). The view then runs in one transaction with the
+  storing of its answer.
   A retry with the same key, method, path and body gets the first answer again — same status and
   body, with the header `Idempotent-Replayed: true` — and runs nothing. The same key with another
   request gets 422; the same key while the first request is still running gets 409.
@@ -76,7 +78,7 @@ def caller(request: HttpRequest) -> tuple[str | None, Any]:
     except AuthenticationFailed:
         return None, None
     if secret is not None:
-        token = active_token(secret)
+        token = active_token(secret, request)
         return (f"token:{token.pk}", token.user) if token else (None, None)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -205,11 +207,21 @@ class ApiMiddleware:
                 return self._in_progress()
             return _replay(record)
         try:
-            response = self.get_response(request)
+            # The view's changes and the stored answer commit together: a process that dies
+            # before the commit leaves neither, and the retry runs again.
+            with transaction.atomic():
+                response = self.get_response(request)
+                failed = response.status_code >= 500
+                if failed:
+                    # A server error says nothing was saved: make it true, so a retry is safe.
+                    transaction.set_rollback(True)
+                else:
+                    _store(record, response)
         except BaseException:
             _release(record)
             raise
-        _store(record, response)
+        if failed:
+            _release(record)
         return response
 
     @staticmethod

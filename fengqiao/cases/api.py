@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
+from fengqiao.api.output import represent, represent_many
 from fengqiao.cases import queries, services
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
@@ -34,6 +35,7 @@ from fengqiao.cases.serializers import (
     CaseCoreSerializer,
     CaseCreateSerializer,
     CaseDetailSerializer,
+    CaseListItemSerializer,
     CasePageSerializer,
     CategorySerializer,
     ChannelSerializer,
@@ -44,7 +46,8 @@ from fengqiao.cases.serializers import (
 )
 from fengqiao.cases.views import WORKING_PERMS
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import allowed_actions, in_scope, visible_cases
+from fengqiao.cases.workflow import allowed_actions, in_scope, in_scope_known, visible_cases
+from fengqiao.core.masking import batched_sensitive_reads
 
 
 def case_error_response(e: CaseError) -> Response:
@@ -72,24 +75,47 @@ def _case(access, pk: int) -> Case:
     return case
 
 
-def _full(case: Case, access) -> bool:
-    return any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+def _full(case: Case, access, check=None) -> bool:
+    check = check or (lambda p: in_scope(case, access, p))
+    return any(check(p) for p in WORKING_PERMS if access.has_perm(p))
 
 
-def _detail(case: Case, access) -> dict[str, Any]:
-    history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
-    if not _full(case, access):
-        history = history.filter(public=True)
-    out = dict(CaseCoreSerializer(case).data)
-    sensitive = may_see_sensitive(case, access)
-    out["reporter"] = reporter_view(case, access, purpose="api")
-    out["parties"] = [
-        party_view(p, access, "api", case=case, sensitive=sensitive) for p in case.parties.all()
-    ]
-    tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
-    out["tasks"] = TaskSerializer(tasks, many=True).data
+def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
+    """The case as `access` may see it. `new`: the case was created by this request, so its
+    rows are all in memory (no tasks yet) and scope is decided without a query."""
+    check = None
+    if new:
+        memo: dict[str, bool] = {}
+
+        def check(perm: str) -> bool:
+            if perm not in memo:
+                memo[perm] = in_scope_known(case, access, perm)
+            return memo[perm]
+
+    full = _full(case, access, check)
+    if new:
+        history = [case.current_history] if full or case.current_history.public else []
+        parties = list(case._created_parties)
+        tasks: Any = []
+    else:
+        history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
+        if not full:
+            history = history.filter(public=True)
+        parties = case.parties.all()
+        tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
+    out = represent(CaseCoreSerializer, case)
+    if new:
+        sensitive = access.has_perm(Perm.SENSITIVE_VIEW) and check(Perm.SENSITIVE_VIEW)
+    else:
+        sensitive = may_see_sensitive(case, access)
+    with batched_sensitive_reads():
+        out["reporter"] = reporter_view(case, access, purpose="api", sensitive=sensitive)
+        out["parties"] = [
+            party_view(p, access, "api", case=case, sensitive=sensitive) for p in parties
+        ]
+    out["tasks"] = represent_many(TaskSerializer, tasks)
     out["history"] = _history_out(history)
-    out["allowed_transitions"] = [t.name for t in allowed_actions(case, access)]
+    out["allowed_transitions"] = [t.name for t in allowed_actions(case, access, check)]
     return out
 
 
@@ -155,7 +181,10 @@ class CaseListCreate(APIView):
         except CaseError as e:
             return case_error_response(e)
         return Response(
-            CasePageSerializer({"results": page.items, "next_cursor": page.next_cursor}).data
+            {
+                "results": represent_many(CaseListItemSerializer, page.items),
+                "next_cursor": page.next_cursor,
+            }
         )
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
@@ -170,15 +199,7 @@ class CaseListCreate(APIView):
         except CaseError as e:
             return case_error_response(e)
         access = access_for(request.user)
-        # The same related rows as _case(): the detail reads them (one query, not five).
-        case = (
-            visible_cases(access)
-            .select_related("category", "channel", "handling_unit", "community", "grid")
-            .filter(pk=result.case.pk)
-            .first()
-            or result.case
-        )
-        return Response(_detail(case, access), status=status.HTTP_201_CREATED)
+        return Response(_detail(result.case, access, new=True), status=status.HTTP_201_CREATED)
 
 
 class CaseDetail(APIView):

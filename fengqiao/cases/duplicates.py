@@ -1,9 +1,10 @@
 """Possible duplicates of a new report: same category, same grid or within ~300 m, recent,
 similar text (Dice overlap of jieba tokens). One indexed query, then scoring in Python."""
 
+import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,8 +22,14 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _STOP = {"的", "了", "在", "是", "和", "与", "及", "有", "我", "我们", "他们", "一个", "这个"}
 
 
-def tokens(text: str) -> set[str]:
+def tokens(text: str) -> frozenset[str]:
     """Search-mode jieba tokens of two or more characters, without punctuation and stop words."""
+    return _tokens(text or "")
+
+
+# Every intake compares itself with up to MAX_SCANNED recent cases nearby: segment each text once.
+@functools.lru_cache(maxsize=8192)
+def _tokens(text: str) -> frozenset[str]:
     import jieba
 
     words = set()
@@ -33,10 +40,10 @@ def tokens(text: str) -> set[str]:
         if len(w) == 1:
             continue  # single characters (被, 大, a) say nothing about the matter
         words.add(w)
-    return words
+    return frozenset(words)
 
 
-def similarity(a: set[str], b: set[str]) -> float:
+def similarity(a: Set[str], b: Set[str]) -> float:
     """Dice coefficient: kinder than Jaccard to a short report against a long one."""
     if not a or not b:
         return 0.0

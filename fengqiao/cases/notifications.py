@@ -3,7 +3,7 @@
 Channels: e-mail (Django's mail backend) is built in; SMS is an interface a provider plugs
 into by naming a subclass of `SmsChannel` in settings.SMS_CHANNEL (dotted path). Services
 never send inside a transaction: they call `queue()`, which enqueues the django-tasks task
-`deliver_notification` once the transaction commits.
+`deliver_notification` for the current transaction (it runs only if the transaction commits).
 """
 
 import abc
@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils.module_loading import import_string
+
+from fengqiao.core.background import enqueue_with_transaction
 
 
 @dataclass(frozen=True)
@@ -90,5 +91,4 @@ def queue(recipient: Recipient, subject: str, body: str) -> None:
         return
     from fengqiao.cases.tasks import deliver_notification
 
-    payload = asdict(recipient)
-    transaction.on_commit(lambda: deliver_notification.enqueue(payload, str(subject), str(body)))
+    enqueue_with_transaction(deliver_notification, asdict(recipient), str(subject), str(body))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
 
+from fengqiao.cases import reference
 from fengqiao.cases.models import (
     RISK_RANK,
     Case,
@@ -46,19 +46,26 @@ class Places:
 def home_district() -> Region | None:
     """The district this installation serves (settings.DISTRICT_CODE)."""
     code = settings.DISTRICT_CODE.ljust(12, "0")
-    return Region.objects.filter(code=code, level=Region.Level.DISTRICT).order_by("-id").first()
+    return reference.lazy(
+        "territory.home_district",
+        code,
+        lambda: (
+            Region.objects.filter(code=code, level=Region.Level.DISTRICT).order_by("-id").first()
+        ),
+    )
 
 
-def places_of(community: Region | None) -> Places:
-    """The community and the street and district above it (one query)."""
+def places_of(community: Region | int | None) -> Places:
+    """The community and the street and district above it (from the process's snapshots)."""
+    if isinstance(community, int):
+        community = reference.region(community)
     if community is None:
         return Places(None, None, home_district())
-    by_level = {
-        r.level: r
-        for r in Region.objects.filter(
-            pk__in=[int(p) for p in community.path.strip("/").split("/")]
-        )
-    }
+    by_level = {}
+    for pk in community.path.strip("/").split("/"):
+        r = reference.region(int(pk))
+        if r is not None:
+            by_level[r.level] = r
     return Places(
         by_level.get(Region.Level.COMMUNITY),
         by_level.get(Region.Level.STREET),
@@ -74,7 +81,7 @@ def center_for(level: str, places: Places) -> Unit | None:
     kind = (
         UnitKind.SERVICE_STATION if level == HandlingLevel.COMMUNITY else UnitKind.GOVERNANCE_CENTER
     )
-    return Unit.objects.filter(region=region, kind=kind, active=True).order_by("id").first()
+    return reference.center(region.pk, kind)
 
 
 def triage_unit(places: Places) -> Unit | None:
@@ -106,8 +113,7 @@ def route(
     if not outside_grids:
         ancestors = set(category.ancestor_ids)
         path = places.path
-        rules = RoutingRule.objects.filter(active=True).select_related("region", "target_unit")
-        for rule in rules.order_by("order", "id"):
+        for rule in reference.routing_rules():
             if rule.category_id and rule.category_id not in ancestors:
                 continue
             if rule.region_id and not (path and path.startswith(rule.region.path)):
@@ -131,12 +137,14 @@ def policy_for(kind: str, category: Category, level: str, priority: str) -> Dead
     """The most specific active policy: priority beats category beats kind beats level;
     a deeper category beats its ancestors."""
     ancestors = category.ancestor_ids
-    candidates = DeadlinePolicy.objects.filter(active=True).filter(
-        Q(kind="") | Q(kind=kind),
-        Q(level="") | Q(level=level),
-        Q(priority="") | Q(priority=priority),
-        Q(category__isnull=True) | Q(category_id__in=ancestors),
-    )
+    candidates = [
+        p
+        for p in reference.deadline_policies()
+        if p.kind in ("", kind)
+        and p.level in ("", level)
+        and p.priority in ("", priority)
+        and (p.category_id is None or p.category_id in ancestors)
+    ]
 
     def specificity(p: DeadlinePolicy) -> tuple[int, int]:
         score = 0
@@ -177,11 +185,9 @@ def compute_deadlines(case: Case, cal=None) -> None:
     """Set acknowledge_due, handle_due and verify_due from the limits, the clock start, the
     finished pauses and approved extensions. While suspended the stored deadlines stay as
     they were (the calendar cannot know when the pause ends); resume recomputes them."""
-    from fengqiao.workcalendar.calendar import WorkCalendar
-
     if case.suspended_at is not None:
         return
-    cal = cal or WorkCalendar.load()
+    cal = cal or reference.calendar()
     start = case.clock_start or case.created_at
     pauses = _pauses(case)
     unit = case.limit_unit

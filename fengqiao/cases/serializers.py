@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from fengqiao.cases import reference
 from fengqiao.cases.models import (
     Attachment,
     CaseKind,
@@ -210,16 +211,35 @@ class PartyInSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
+class ReferenceSlugField(serializers.SlugRelatedField):
+    """A code of reference data, looked up in the process's snapshot instead of a query."""
+
+    def __init__(self, lookup, **kwargs: Any) -> None:
+        self.lookup = lookup
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        found = self.lookup(data)
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return found
+
+
+def _active_category(code: str) -> Category | None:
+    found = reference.category(code)
+    return found if found is not None and found.code == code and found.active else None
+
+
 class CaseCreateSerializer(serializers.Serializer):
     """Intake on someone's behalf; the service validates coordinates, phone, citizen IDs."""
 
-    channel = serializers.SlugRelatedField(
-        slug_field="code", queryset=Channel.objects.filter(active=True)
+    channel = ReferenceSlugField(
+        reference.active_channel, queryset=Channel.objects.filter(active=True)
     )
     kind = serializers.ChoiceField(choices=CaseKind.choices, required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(active=True)
-    )
+    category = ReferenceSlugField(_active_category, queryset=Category.objects.filter(active=True))
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=10000)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -21,6 +21,7 @@ Typical use from a view::
 """
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,14 +29,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.cases import notifications, routing
+from fengqiao.cases import notifications, reference, routing
 from fengqiao.cases.attachments import check_upload
 from fengqiao.cases.duplicates import Candidate, suggest_duplicates
 from fengqiao.cases.errors import (
@@ -259,10 +260,13 @@ def index_case(case_id: int) -> None:
     case = Case.objects.filter(pk=case_id).select_related("category").first()
     if case is None:
         return
-    text = " ".join(
+    index_document("case", case.pk, _index_text(case))
+
+
+def _index_text(case: Case) -> str:
+    return " ".join(
         [case.tracking_number, case.title, case.description, case.address, case.category.name]
     )
-    index_document("case", case.pk, text)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -312,12 +316,7 @@ def _category(value: Any, errors: list[FieldError], public_only: bool) -> Catego
     if value is None or value == "":
         errors.append(FieldError("category", "required", _("Choose a category.")))
         return None
-    if isinstance(value, Category):
-        category = Category.objects.filter(pk=value.pk).first()
-    elif isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        category = Category.objects.filter(pk=int(value)).first()
-    else:
-        category = Category.objects.filter(code=value).first()
+    category = reference.category(value.pk if isinstance(value, Category) else value)
     if category is None or not category.active or (public_only and not category.public):
         errors.append(
             FieldError(
@@ -455,11 +454,66 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
 
 
 def allocate_tracking_number(district_code: str, year: int) -> str:
-    """The next number of the district and year, e.g. 230903-2026-000123.
+    """The next number of the district and year, e.g. 230903-2026-000123: unique and rising.
 
-    The counter row stays locked until the surrounding transaction ends, so numbers have no
-    gaps (a rolled-back intake gives its number back) and no duplicates.
+    On PostgreSQL it comes from a sequence per district and year, so concurrent intakes never
+    wait for each other (an intake that fails after taking its number leaves a gap). On SQLite,
+    which lets one writer in at a time anyway, a counter row is locked until commit.
     """
+    if connection.vendor == "postgresql" and re.fullmatch(r"\d{6}", district_code):
+        last = _next_from_sequence(district_code, year)
+    else:
+        last = _next_from_counter(district_code, year)
+    return f"{district_code}-{year}-{last:06d}"
+
+
+# Sequences this process has seen committed: no savepoint needed to use them.
+_known_sequences: set[str] = set()
+
+
+def _next_from_sequence(district_code: str, year: int) -> int:
+    name = f"cases_tracking_{district_code}_{int(year)}"
+    if name in _known_sequences:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [name])
+            return cursor.fetchone()[0]
+    for _attempt in range(3):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s)", [name])
+                value = cursor.fetchone()[0]
+            transaction.on_commit(lambda: _known_sequences.add(name))
+            return value
+        except ProgrammingError:  # the first number of this district and year
+            start = _first_free_number(district_code, year)
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}" START WITH {start}')
+            except (IntegrityError, ProgrammingError):
+                pass  # another intake created it at the same moment: use theirs
+    raise RuntimeError(f"cannot allocate a tracking number from sequence {name}")
+
+
+def _first_free_number(district_code: str, year: int) -> int:
+    """1 + the highest number used so far (by the counter row or by any case)."""
+    prefix = f"{district_code}-{year}-"
+    counted = (
+        TrackingCounter.objects.filter(district_code=district_code, year=year)
+        .values_list("last", flat=True)
+        .first()
+    ) or 0
+    used = 0
+    for number in Case.objects.filter(tracking_number__startswith=prefix).values_list(
+        "tracking_number", flat=True
+    ):
+        suffix = number[len(prefix) :]
+        if suffix.isdigit():
+            used = max(used, int(suffix))
+    return max(counted, used) + 1
+
+
+def _next_from_counter(district_code: str, year: int) -> int:
+    # The counter row stays locked until the surrounding transaction ends: no gaps, no duplicates.
     counters = TrackingCounter.objects.select_for_update()
     counter = counters.filter(district_code=district_code, year=year).first()
     if counter is None:
@@ -471,7 +525,7 @@ def allocate_tracking_number(district_code: str, year: int) -> str:
             counter = counters.get(district_code=district_code, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{district_code}-{year}-{counter.last:06d}"
+    return counter.last
 
 
 # -- intake --------------------------------------------------------------------------------
@@ -486,7 +540,7 @@ class IntakeResult:
 def _channel(channel: Channel | str) -> Channel:
     if isinstance(channel, Channel):
         return channel
-    found = Channel.objects.filter(code=channel, active=True).first()
+    found = reference.active_channel(channel)
     if found is None:
         raise InvalidInput("channel", "choice", _("Unknown channel."))
     return found
@@ -498,11 +552,12 @@ def _create_case(
     grid = None
     flag = LocationFlag.NO_LOCATION
     if cleaned.lon is not None and cleaned.lat is not None:
-        from fengqiao.territory.locate import locate
+        from fengqiao.territory.locate import get_locator
 
-        grid = locate(cleaned.lon, cleaned.lat)
+        grid_id = get_locator().locate(cleaned.lon, cleaned.lat)
+        grid = reference.grid(grid_id) if grid_id is not None else None
         flag = LocationFlag.NONE if grid else LocationFlag.OUTSIDE_GRIDS
-    places = routing.places_of(grid.community if grid else None)
+    places = routing.places_of(grid.community_id if grid else None)
     routed = routing.route(
         category=cleaned.category,
         channel=channel,
@@ -559,15 +614,18 @@ def _create_case(
     district_code = places.district.code[:6] if places.district else settings.DISTRICT_CODE
     # Taken last: the counter lock is held until commit, so keep what follows short.
     case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(now).year)
-    case.save()
-    Party.objects.bulk_create([Party(case=case, **p) for p in cleaned.parties])
+    case.save(force_insert=True)
+    case._created_parties = Party.objects.bulk_create(
+        [Party(case=case, **p) for p in cleaned.parties]
+    )
     for upload in cleaned.attachments:
         _store_attachment(case, upload, actor)
-    _history(
-        case,
-        actor,
-        "intake",
-        "",
+    entry = CaseHistory.objects.create(
+        case=case,
+        actor=case.created_by,
+        action="intake",
+        from_state="",
+        to_state=case.state,
         data={
             "channel": channel.code,
             "routing_rule": routed.rule.pk if routed.rule else None,
@@ -578,11 +636,16 @@ def _create_case(
             "parent": parent.pk if parent else None,
         },
         public=True,
-        bump=False,
     )
+    # Only the pointer to the current history row changes: no need to write the whole row again.
+    Case.objects.filter(pk=case.pk).update(current_history=entry)
+    case.current_history = entry
     kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
     _inbox(case, kind, unit=routed.unit, text=case.title)
-    _queue_index(case)
+    # Indexed in the same transaction: a case that is committed can be found.
+    from fengqiao.search.index import index_document
+
+    index_document("case", case.pk, _index_text(case))
     return case, duplicates, routed
 
 
@@ -613,17 +676,20 @@ def intake(actor: Any, data: Mapping[str, Any], channel: Channel | str) -> Intak
     now = _now()
     with transaction.atomic():
         case, duplicates, _routed = _create_case(actor, cleaned, channel, now)
-    _notify_reporters_after(case)
+        _notify_registered(case)
     return IntakeResult(case, duplicates)
 
 
-def _notify_reporters_after(case: Case) -> None:
+def _notify_registered(case: Case) -> None:
+    """Tell the reporter of a new case its tracking number (a new case has no merged cases)."""
     subject = _("Your report %(number)s was registered") % {"number": case.tracking_number}
     body = _(
         "Tracking number %(number)s. Follow it online with the last 4 digits of your phone number."
     ) % {"number": case.tracking_number}
-    with transaction.atomic():
-        _notify_reporters(case, subject, body)
+    recipient = notifications.Recipient(
+        case.reporter_name, case.reporter_email, case.reporter_phone
+    )
+    notifications.queue(recipient, subject, body)
 
 
 # -- triage and handling --------------------------------------------------------------------

@@ -9,6 +9,7 @@ the case was suspended in).
 "reopened" behaves like "accepted": every action open to an accepted case is open to it.
 """
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -118,6 +119,25 @@ def in_scope(case: Case, access: Access, perm: str) -> bool:
     return Case.objects.filter(pk=case.pk).filter(case_scope_q(access.scope(perm))).exists()
 
 
+def in_scope_known(
+    case: Case, access: Access, perm: str, task_unit_ids: Collection[int] = ()
+) -> bool:
+    """`in_scope` without a query, for a case whose row and task units the caller holds as they
+    are in the database (the case it has just created in this transaction). The same rule as
+    `case_scope_q`; tests/test_cases_workflow.py checks the two agree."""
+    if not access.has_perm(perm):
+        return False
+    scope = access.scope(perm)
+    if case.region_path and scope.covers_path(case.region_path):
+        return True
+    if case.grid_id is not None and case.grid_id in scope.grid_ids:
+        return True
+    units = scope.unit_ids
+    return bool(units) and (
+        case.handling_unit_id in units or any(u in units for u in task_unit_ids)
+    )
+
+
 def acts_for_unit(access: Access, unit, perm: str = Perm.CASE_HANDLE) -> bool:
     """May `access` act for `unit` (its tasks): a unit scope naming it, or a region scope over it."""
     if not access.has_perm(perm):
@@ -169,8 +189,12 @@ def check_transition(case: Case, name: str, access: Access) -> Transition:
     return check_state(case, name)
 
 
-def allowed_actions(case: Case, access: Access) -> list[Transition]:
-    """The transitions the UI may offer on `case` to `access` (state and permission both)."""
+def allowed_actions(
+    case: Case, access: Access, check: Callable[[str], bool] | None = None
+) -> list[Transition]:
+    """The transitions the UI may offer on `case` to `access` (state and permission both).
+
+    `check(perm)` replaces the scope query when the caller already knows the answer."""
     result = []
     held: dict[str, bool] = {}
     # Most roles hold their capabilities over one and the same scope: ask the database once
@@ -186,7 +210,7 @@ def allowed_actions(case: Case, access: Access) -> list[Transition]:
                     continue
                 scope = access.scope(p)
                 if scope not in by_scope:
-                    by_scope[scope] = in_scope(case, access, p)
+                    by_scope[scope] = check(p) if check else in_scope(case, access, p)
                 held[p] = by_scope[scope]
         if any(held[p] for p in t.perms):
             result.append(t)

@@ -1,5 +1,8 @@
 """Masking of sensitive personal information in lists and exports, and logging of full reads."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -38,10 +41,33 @@ def log_sensitive_read(
     actor: Any, obj: models.Model, field: str, purpose: str = ""
 ) -> SensitiveAccess:
     """Record that `actor` was shown the unmasked `field` of `obj`."""
-    return SensitiveAccess.objects.create(
+    entry = SensitiveAccess(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         field=field,
         purpose=purpose[:100],
     )
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(entry)
+    else:
+        entry.save()
+    return entry
+
+
+_batch: ContextVar[list[SensitiveAccess] | None] = ContextVar("sensitive_reads", default=None)
+
+
+@contextmanager
+def batched_sensitive_reads() -> Iterator[None]:
+    """Log the reads made inside in one INSERT when the block ends (a page showing several
+    sensitive fields). If the block raises, nothing was shown, so nothing is logged."""
+    batch: list[SensitiveAccess] = []
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if batch:
+        SensitiveAccess.objects.bulk_create(batch)

@@ -88,3 +88,13 @@ class TimelineEntry(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RefDataState(models.Model):
+    """One row whose generation rises on every change of reference data (fengqiao.core.refdata),
+    so every process can see its snapshots are stale."""
+
+    generation = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"reference data generation {self.generation}"

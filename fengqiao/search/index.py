@@ -90,7 +90,8 @@ def write_bodies(
     """Store already-segmented bodies (object_id → space-joined tokens): for bulk loaders."""
     vendor = vendor or _vendor(using)
     ids, bodies = list(rows), list(rows.values())
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+    # No savepoint: inside a caller's transaction (an intake) a failure fails the whole of it.
+    with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute(
                 "INSERT INTO search_document (kind, object_id, tsv) "
@@ -124,7 +125,8 @@ def remove_document(kind: str, object_id: int, using: str = DEFAULT_DB_ALIAS) ->
     """Remove one object's document (no error if there is none)."""
     _check_kind(kind)
     vendor = _vendor(using)
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+    # No savepoint: inside a caller's transaction (an intake) a failure fails the whole of it.
+    with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute(
                 "DELETE FROM search_document WHERE kind = %s AND object_id = %s",

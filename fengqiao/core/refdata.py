@@ -1,0 +1,101 @@
+"""Per-process snapshots of the reference data every request reads: channels, categories, regions,
+grids, units, routing rules, deadline policies, calendar overrides.
+
+These rows are edited by administrators a few times a month and read on every intake, so each
+process keeps what it loaded, keyed by a generation number:
+
+- the apps list the models they own with `watch(...)` (in their AppConfig.ready); any save or
+  delete of such a row bumps `RefDataState.generation` in the same transaction and drops this
+  process's snapshots at once; bulk writes (imports, loaders) call `changed()` themselves;
+- every process compares its generation with the database's at most every
+  REFDATA_CHECK_SECONDS and drops its snapshots when they differ. An edit made elsewhere is
+  therefore seen within that many seconds; the snapshot read inside a transaction that later
+  rolls back carries that transaction's generation, so it is dropped at the next check.
+
+Snapshot values are shared by every request of the process: treat them as read-only.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Model
+from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_values: dict[str, Any] = {}
+_generation: int | None = None
+_checked_at = 0.0
+_watched: set[type[Model]] = set()
+
+
+def current_generation() -> int:
+    from fengqiao.core.models import RefDataState
+
+    found = RefDataState.objects.filter(pk=1).values_list("generation", flat=True).first()
+    return found or 0
+
+
+def _refresh() -> None:
+    global _generation, _checked_at
+    now = time.monotonic()
+    if _generation is not None and now - _checked_at < settings.REFDATA_CHECK_SECONDS:
+        return
+    generation = current_generation()
+    with _lock:
+        if generation != _generation:
+            _values.clear()
+            _generation = generation
+        _checked_at = now
+
+
+def get(name: str, loader: Callable[[], T]) -> T:
+    """The snapshot `name`, loaded by `loader()` when this process has none for the generation."""
+    _refresh()
+    try:
+        return _values[name]
+    except KeyError:
+        value = loader()
+        _values[name] = value
+        return value
+
+
+def clear() -> None:
+    """Drop this process's snapshots; the next read checks the generation again."""
+    global _generation, _checked_at
+    with _lock:
+        _values.clear()
+        _generation = None
+        _checked_at = 0.0
+
+
+def changed() -> None:
+    """Call inside the transaction that changed reference data (bulk writes send no signals)."""
+    from fengqiao.core.models import RefDataState
+
+    if not RefDataState.objects.filter(pk=1).update(generation=F("generation") + 1):
+        RefDataState.objects.get_or_create(pk=1, defaults={"generation": 1})
+    clear()
+    transaction.on_commit(clear)
+
+
+def _on_change(sender: type[Model], **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return  # fixtures loading: the loader calls changed() once
+    changed()
+
+
+def watch(*models: type[Model]) -> None:
+    """Keep snapshots of these models in step with every save and delete."""
+    for model in models:
+        if model in _watched:
+            continue
+        _watched.add(model)
+        uid = f"refdata:{model._meta.label}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=uid + ":save")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=uid + ":delete")
