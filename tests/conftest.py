@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from fengqiao.cases import services
 from fengqiao.core import refdata
 from fengqiao.territory import locate
 from tests.factories import Personas, World, make_personas, make_world
@@ -22,9 +23,13 @@ def _fresh_grid_index(settings):
     settings.GRID_INDEX_CHECK_SECONDS = 0
     locate.invalidate()
     refdata.clear()
+    # A sequence created inside a test's transaction is rolled back with it, even where the
+    # test ran its on-commit callbacks (which is when the process learns a sequence exists).
+    services._known_sequences.clear()
     yield
     locate.invalidate()
     refdata.clear()
+    services._known_sequences.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The aggregates (CaseFact, and the DailyCounter / MonthlyCounter sums the indicators read)
-equal a full recount from the case tables, on random histories driven through the real case
-services, refreshed incrementally from the case history."""
+"""The aggregates (CaseFact, and the Rollup sums the indicators read) equal a full recount from
+the case tables, on random histories driven through the real case services, refreshed
+incrementally from the case history: every rollup spec, the facts alone, the trend and the
+breakdowns by place and by category."""
 
 from datetime import date, datetime, timedelta
 from unittest import mock
@@ -12,18 +13,18 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from fengqiao.accounts.access import access_for
+from fengqiao.accounts.access import Scope, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.analytics import indicators
 from fengqiao.analytics.facts import (
     FACT_FIELDS,
-    MONTHLY_DIMS,
     counter_deltas,
     rebuild_all_facts,
+    rebuild_counters,
     refresh_from_history,
 )
 from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
-from fengqiao.analytics.models import COUNTER_DIMS, CaseFact, DailyCounter, MonthlyCounter
+from fengqiao.analytics.models import ROLLUP_KEY, ROLLUPS, CaseFact, Rollup
 from fengqiao.analytics.periods import Period, month, year
 from fengqiao.analytics.recount import recount
 from fengqiao.cases import services
@@ -150,85 +151,117 @@ def all_filters(actor, world) -> list[Filters]:
     periods.append(Period("custom", date(2025, 12, 1), date(2028, 12, 31)))
     out = [Filters(scope, p) for p in periods]
     span = periods[-1]
+    neighbourhood = Category.objects.get(code="neighbourhood")
+    # The top-level category above it (a subtree filter with several leaves).
+    dispute_root = Category.objects.get(pk=int(neighbourhood.path.strip("/").split("/")[0]))
+    screening = Channel.objects.get(code="screening")
     out += [
         Filters(scope, span, region=world.district),
         Filters(scope, span, region=world.city),
-        Filters(
-            scope, span, region=world.city, category=Category.objects.get(code="neighbourhood")
-        ),
+        Filters(scope, span, region=world.city, category=neighbourhood),
         Filters(scope, span, region=world.taoxi),
         Filters(scope, span, region=world.huayuan),
         Filters(scope, span, grid=world.grids["230903013001001"]),
-        Filters(scope, span, category=Category.objects.get(code="neighbourhood")),
-        Filters(scope, span, channel=Channel.objects.get(code="screening")),
+        Filters(scope, span, category=neighbourhood),
+        Filters(scope, span, channel=screening),
+        Filters(scope, span, category=neighbourhood, channel=screening),
     ]
+    # A province leader (rollups by city, with category or channel) and a city leader over a
+    # custom period (the daily rollup).
+    province = Scope(region_paths=(world.province.path,))
+    out += [
+        Filters(province, periods[0]),
+        Filters(province, periods[0], category=dispute_root),
+        Filters(province, periods[0], channel=screening),
+        Filters(province, periods[0], region=world.district, channel=screening),
+        Filters(province, periods[0], region=world.taoxi),
+    ]
+    city = Scope(region_paths=(world.city.path,))
+    out += [Filters(city, periods[3]), Filters(city, periods[3], region=world.taoxi)]
     # A community clerk's scope: only 松山社区.
     station = access_for(world.songshan_clerk).scope(Perm.STATS_VIEW)
     out.append(Filters(station, span))
     return out
 
 
-def counter_tables() -> tuple[dict, dict]:
-    daily = {
-        tuple(r[:-2]): [r[-2], r[-1]]
-        for r in DailyCounter.objects.values_list("day", *COUNTER_DIMS, "n", "total")
+def counter_tables() -> dict:
+    return {
+        tuple(r[:-2]): [r[-2], r[-1]] for r in Rollup.objects.values_list(*ROLLUP_KEY, "n", "total")
     }
-    monthly = {
-        tuple(r[:-2]): [r[-2], r[-1]]
-        for r in MonthlyCounter.objects.values_list(*MONTHLY_DIMS, "n", "total")
-    }
-    return daily, monthly
 
 
 def assert_counters_sum_the_facts() -> None:
-    """Both counter tables hold exactly the facts summed afresh (no zero rows left over)."""
+    """The rollups hold exactly the facts summed afresh (no zero rows left over)."""
     facts = CaseFact.objects.values_list(*FACT_FIELDS, "value")
     assert counter_tables() == counter_deltas([], facts)
 
 
-def assert_equal_to_recount(filters_list: list[Filters]) -> None:
+def _same(got, want, *label) -> None:
+    assert (got.value, got.numerator, got.denominator) == (
+        want.value,
+        want.numerator,
+        want.denominator,
+    ), label
+
+
+def assert_equal_to_recount(filters_list: list[Filters]) -> set:
+    """Figures, trend and breakdowns equal a recount; returns the rollup specs used."""
     codes = list(INDICATORS)
-    used_monthly = 0
+    used = set()
     for f in filters_list:
-        used_monthly += indicators._monthly_ok(f, None)
+        used.add(indicators.rollup_for(f, None))
         figures = evaluate(codes, f, compare=False)
         expected = recount(codes, f)
         for code in codes:
-            got = figures[code].current
-            want = expected[code]
-            assert (got.value, got.numerator, got.denominator) == (
-                want.value,
-                want.numerator,
-                want.denominator,
-            ), (code, f.period, f.region, f.grid, f.category, f.channel)
-        # The trend (grouped by month) reads the same counters; a month cut by the period
-        # counts only its days inside the period.
-        if len(f.period.months()) > 2:
-            continue
-        for p, values in indicators.trend(codes, f):
-            inside = Period("custom", max(p.start, f.period.start), min(p.end, f.period.end))
-            expected = recount(codes, f.with_period(inside))
-            for code, got in values.items():
-                assert (got.value, got.numerator, got.denominator) == (
-                    expected[code].value,
-                    expected[code].numerator,
-                    expected[code].denominator,
-                ), ("trend", code, p)
-    assert used_monthly  # the monthly counters were exercised, not only the daily ones
+            _same(figures[code].current, expected[code], code, f.period, f.region, f.grid,
+                  f.category, f.channel)  # fmt: skip
+        # The trend (grouped by month) reads the same sums; a month cut by the period counts
+        # only its days inside the period.
+        if len(f.period.months()) <= 2:
+            used.add(indicators.rollup_for(f, "month"))
+            for p, values in indicators.trend(codes, f):
+                inside = Period("custom", max(p.start, f.period.start), min(p.end, f.period.end))
+                expected = recount(codes, f.with_period(inside))
+                for code, got in values.items():
+                    _same(got, expected[code], "trend", code, p)
+        if f.period.kind != "month":
+            continue  # breakdowns: for one month (enough to cover every rollup)
+        if f.grid is None and f.unit is None:
+            region = f.region or world_region(f)
+            if region is not None and region.level < 5:
+                used.add(indicators.rollup_for(f.with_place(region=region), "area"))
+                for child, values in indicators.breakdown_by_place(codes, f, region):
+                    if not isinstance(child, type(region)):
+                        continue
+                    want = recount(codes, f.with_place(region=child))
+                    for code, got in values.items():
+                        _same(got, want[code], "place", code, child, f.period)
+        if f.channel is None:
+            used.add(indicators.rollup_for(f, "category_id"))
+            for node, values in indicators.breakdown_by_category(codes, f):
+                want = recount(codes, f.with_category(node))
+                for code, got in values.items():
+                    _same(got, want[code], "category", code, node, f.period)
+    return used - {None}
 
 
-def assert_equal_to_recount_daily(filters_list: list[Filters]) -> None:
+def world_region(f: Filters):
+    from fengqiao.territory.models import Region
+
+    paths = f.scope.region_paths
+    if len(paths) != 1:
+        return None
+    return Region.objects.filter(path=paths[0]).first()
+
+
+def assert_equal_to_recount_from_facts(filters_list: list[Filters]) -> None:
     codes = list(INDICATORS)
     for f in filters_list:
         figures = evaluate(codes, f, compare=False)
         expected = recount(codes, f)
         for code in codes:
-            got = figures[code].current
-            assert (got.value, got.numerator, got.denominator) == (
-                expected[code].value,
-                expected[code].numerator,
-                expected[code].denominator,
-            ), ("daily", code, f.period, f.region, f.grid, f.category, f.channel)
+            _same(figures[code].current, expected[code], "facts", code, f.period, f.region,
+                  f.grid, f.category, f.channel)  # fmt: skip
 
 
 @hsettings(
@@ -248,16 +281,19 @@ def test_aggregates_equal_a_full_recount_on_random_histories(cw, world, personas
             refresh_from_history()
         assert_counters_sum_the_facts()
         filters = all_filters(actor, world)
-        assert_equal_to_recount(filters)
-        # The same figures from the daily counters alone (as for a grid or a unit).
-        with mock.patch.object(indicators, "_monthly_ok", lambda f, g: False):
-            assert_equal_to_recount_daily(filters)
+        used = assert_equal_to_recount(filters)
+        assert used == set(ROLLUPS)  # every rollup answered some figure
+        # The same figures from the facts alone (as for a grid, a unit or a street + category).
+        with mock.patch.object(indicators, "rollup_for", lambda f, g: None):
+            assert_equal_to_recount_from_facts(filters)
         # A full rebuild writes exactly the rows the incremental refresh kept, counters too.
         before = sorted(CaseFact.objects.values_list("case_id", "measure", "day", "value"))
         counters_before = counter_tables()
         rebuild_all_facts()
         after = sorted(CaseFact.objects.values_list("case_id", "measure", "day", "value"))
         assert before == after
+        assert counter_tables() == counters_before
+        rebuild_counters(world.city.path)  # a rebuild under a prefix leaves the same rows
         assert counter_tables() == counters_before
         transaction.set_rollback(True)
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from fengqiao.accounts.access import Scope
 from fengqiao.analytics import indicators, synth
-from fengqiao.analytics.facts import FACT_FIELDS, counter_deltas
+from fengqiao.analytics.facts import FACT_FIELDS, counter_deltas, refresh_case_facts
 from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import CaseFact
 from fengqiao.analytics.periods import Period, month, year
@@ -42,7 +42,7 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases_case', "
-                "'analytics_casefact', 'analytics_dailycounter', 'analytics_monthlycounter')"
+                "'analytics_casefact', 'analytics_rollup')"
             )
             indexes_before = cur.fetchone()[0]
     demo_grids = set(Grid.objects.values_list("id", flat=True))
@@ -60,10 +60,19 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
     assert FollowUpVisit.objects.filter(case__region_path__startswith=province.path).exists()
     assert SupervisionCard.objects.filter(case__region_path__startswith=province.path).exists()
 
-    # The counters are the facts summed, and the facts are what the refresh would write.
-    assert counter_tables() == counter_deltas(
-        [], CaseFact.objects.values_list(*FACT_FIELDS, "value")
+    # The rollups are the facts summed (facts.counter_deltas), and the facts (made by numpy)
+    # are exactly what the per-case refresh writes (facts.case_facts): refreshing every
+    # synthetic case changes no fact and no rollup row.
+    rollups = counter_tables()
+    assert rollups == counter_deltas([], CaseFact.objects.values_list(*FACT_FIELDS, "value"))
+    columns = [f.attname for f in CaseFact._meta.concrete_fields if not f.primary_key]
+    before = sorted(CaseFact.objects.values_list(*columns))
+    synth_ids = Case.objects.filter(region_path__startswith=province.path).values_list(
+        "id", flat=True
     )
+    refresh_case_facts(list(synth_ids))
+    assert sorted(CaseFact.objects.values_list(*columns)) == before
+    assert counter_tables() == rollups
     scope = Scope(region_paths=(province.path,))
     city = Region.objects.filter(parent=province).order_by("code").first()
     district = Region.objects.filter(parent=city).order_by("code").first()
@@ -71,13 +80,13 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
     this_year = date.today().year
     periods = [year(this_year - 1), month(date(this_year - 1, 6, 1)),
                Period("custom", date(this_year - 2, 3, 10), date(this_year, 12, 31))]  # fmt: skip
-    used_monthly = False
+    used = set()
     for period in periods:
         for region in (None, city, district, street):
             f = Filters(scope, period, region=region)
-            used_monthly |= indicators._monthly_ok(f, None)
+            used.add(indicators.rollup_for(f, None))
             _assert_equal(f)
-    assert used_monthly
+    assert len(used - {None}) >= 3
     old = Filters(scope, year(this_year - 1))
     rate = evaluate(["resolution_rate"], old, compare=False)["resolution_rate"].current
     assert rate.denominator > 300 and rate.value > 90
@@ -104,7 +113,7 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases_case', "
-                "'analytics_casefact', 'analytics_dailycounter', 'analytics_monthlycounter')"
+                "'analytics_casefact', 'analytics_rollup')"
             )
             assert cur.fetchone()[0] == indexes_before
     assert counter_tables() == counter_deltas(

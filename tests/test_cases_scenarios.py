@@ -48,7 +48,7 @@ def test_s1_construction_noise_from_resident_report_to_satisfied_visit(
     with django_capture_on_commit_callbacks(execute=True):
         result = report(None, reporter_email="wang@example.org")
     case = result.case
-    assert re.fullmatch(r"230903-\d{4}-000001", case.tracking_number)
+    assert re.fullmatch(r"230903-\d{4}-\d{6}", case.tracking_number)
     assert case.grid == world.grids["230903013001001"]
     assert (case.community, case.street, case.district) == (
         world.huayuan,
