@@ -7,10 +7,11 @@ Every query starts from `workflow.visible_cases(access)`, which adds the unit ta
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -105,20 +106,69 @@ def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) 
     return qs
 
 
+LIST_RELATED = ("category", "channel", "handling_unit", "community", "grid")
+# Newest-first search walks at most this many of the user's cases, in growing windows, before
+# it hands a rare word to the full-text index (see _search_newest_first).
+SEARCH_WINDOWS = (250, 1000, 4000)
+
+
+def _before(qs: QuerySet, when: datetime, pk: int) -> QuerySet:
+    # (created_at, id) < (when, pk), written so that `created_at <= when` bounds the index
+    # scan: with an OR of the two cases the database walks every newer row first.
+    return qs.filter(created_at__lte=when).exclude(created_at=when, id__gte=pk)
+
+
 def case_page(
     user: Any, filters: CaseFilters, *, cursor: str | None = None, limit: int = DEFAULT_PAGE
 ) -> Page:
     """One page of the case list, newest first, keyset-paginated on (created_at, id)."""
     limit = max(1, min(int(limit), MAX_PAGE))
-    qs = filtered_cases(user, filters).select_related(
-        "category", "channel", "handling_unit", "community", "grid"
-    )
-    if cursor:
-        when, pk = decode_cursor(cursor)
-        # (created_at, id) < (when, pk), written so that `created_at <= when` bounds the index
-        # scan: with an OR of the two cases the database walks every newer row first.
-        qs = qs.filter(created_at__lte=when).exclude(created_at=when, id__gte=pk)
+    start = decode_cursor(cursor) if cursor else None
+    if filters.q.strip() and connection.vendor == "postgresql":
+        page = _search_newest_first(user, filters, start, limit)
+        if page is not None:
+            return page
+    qs = filtered_cases(user, filters).select_related(*LIST_RELATED)
+    if start:
+        qs = _before(qs, *start)
     rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def _search_newest_first(
+    user: Any, filters: CaseFilters, start: tuple[datetime, int] | None, limit: int
+) -> Page | None:
+    """A search page found by walking the user's filtered cases newest first and asking the
+    index about each window of ids; None when the words are too rare to fill the page soon.
+
+    PostgreSQL estimates a search of several words by multiplying their frequencies. Words
+    that always occur together (燃气 泄漏, 宅基 基地) are then taken for rare, and it reads
+    every match from the index and probes each case row (≈ 0.6 s for 55,000 matches in
+    1,000,000 cases). A common search fills its page from the newest few hundred cases; a
+    rare one (too few matches in the windows) goes to the index, which is fast for it.
+    """
+    from fengqiao.search.index import matching_among
+
+    base = filtered_cases(user, replace(filters, q="")).order_by("-created_at", "-id")
+    found: list[int] = []
+    position = start
+    for window in SEARCH_WINDOWS:
+        qs = _before(base, *position) if position else base
+        rows = list(qs.values_list("id", "created_at")[:window])
+        if not rows:
+            break
+        hits = matching_among("case", filters.q, [pk for pk, _at in rows])
+        found += [pk for pk, _at in rows if pk in hits]
+        if len(found) > limit or len(rows) < window:
+            break
+        position = (rows[-1][1], rows[-1][0])
+    else:
+        return None  # still short after every window: a rare word
+    ids = found[: limit + 1]
+    by_id = Case.objects.select_related(*LIST_RELATED).in_bulk(ids)
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1]) if more and rows else None)

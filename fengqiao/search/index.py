@@ -175,6 +175,40 @@ def matching_ids(kind: str, query: str, using: str = DEFAULT_DB_ALIAS) -> RawSQL
     )
 
 
+def matching_among(
+    kind: str, query: str, object_ids: list[int], using: str = DEFAULT_DB_ALIAS
+) -> set[int]:
+    """Which of `object_ids` match `query`: one probe per id through the (kind, object_id)
+    key, whatever the words' frequency (for walking a list newest first)."""
+    _check_kind(kind)
+    terms = query_terms(query)
+    if not terms or not object_ids:
+        return set()
+    vendor = _vendor(using)
+    expression = match_expression(terms, vendor)
+    with connections[using].cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute(
+                "SELECT object_id FROM search_document WHERE kind = %s "
+                "AND object_id = ANY(%s) AND tsv @@ plainto_tsquery('simple', %s)",
+                [kind, list(object_ids), expression],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        found: set[int] = set()
+        for start in range(0, len(object_ids), 500):  # SQLite's limit on parameters
+            chunk = [int(i) for i in object_ids[start : start + 500]]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                "SELECT k.object_id FROM search_key k "
+                "JOIN search_document ON search_document.rowid = k.id "
+                f"WHERE k.kind = %s AND k.object_id IN ({placeholders}) "
+                "AND search_document MATCH %s",
+                [kind, *chunk, expression],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+        return found
+
+
 def search(queryset: QuerySet, kind: str, query: str) -> QuerySet:
     """`queryset` narrowed to objects whose `kind` document matches `query`."""
     return queryset.filter(pk__in=matching_ids(kind, query, using=queryset.db))

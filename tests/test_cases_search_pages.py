@@ -1,0 +1,91 @@
+"""Newest-first search pages (queries._search_newest_first) give exactly the pages the plain
+full-text filter gives: common words, rare words, no match, filters, every page by cursor."""
+
+import pytest
+
+from fengqiao.cases import queries
+from fengqiao.cases.queries import CaseFilters
+from fengqiao.search.index import matching_among
+from tests.case_factories import (
+    HUAYUAN_POINT,
+    SONGSHAN_POINT,
+    fast_passwords,
+    make_case_world,
+    report,
+)
+
+TEXTS = [
+    ("楼道燃气泄漏", "居民闻到楼道燃气泄漏的气味"),  # common: every third case
+    ("夜间施工噪音", "工地夜里施工噪音扰民"),
+    ("路灯损坏", "小区路灯坏了"),
+]
+
+
+@pytest.fixture
+def cases(world, settings):
+    fast_passwords(settings)
+    cw = make_case_world(world)
+    made = []
+    for i in range(45):
+        title, text = TEXTS[i % 3]
+        if i in (7, 31):
+            text += "，有高空抛物"  # rare: two cases
+        point = HUAYUAN_POINT if i % 2 else SONGSHAN_POINT
+        made.append(report(None, title=title, description=text, lon=point[0], lat=point[1]).case)
+    return cw, made
+
+
+def _pages(user, filters, limit, walk):
+    """Every page's ids, following the cursors, with the newest-first walk on or off."""
+    out, cursor = [], None
+    while True:
+        if walk:
+            start = queries.decode_cursor(cursor) if cursor else None
+            page = queries._search_newest_first(user, filters, start, limit)
+            if page is None:
+                return None
+        else:
+            qs = queries.filtered_cases(user, filters).order_by("-created_at", "-id")
+            if cursor:
+                qs = queries._before(qs, *queries.decode_cursor(cursor))
+            rows = list(qs[: limit + 1])
+            page = queries.Page(
+                rows[:limit], queries.encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+            )
+        out.append([c.pk for c in page.items])
+        if not page.next_cursor:
+            return out
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize(
+    ("q", "extra"),
+    [("燃气泄漏", {}), ("噪音", {}), ("燃气", {"state": "registered"}), ("高空抛物", {})],
+)
+def test_the_walk_gives_the_plain_pages(cases, monkeypatch, q, extra):
+    cw, _made = cases
+    monkeypatch.setattr(queries, "SEARCH_WINDOWS", (4, 8, 64))
+    filters = CaseFilters(q=q, **extra)
+    for user in (cw.district_clerk, cw.huayuan_clerk):
+        plain = _pages(user, filters, 5, walk=False)
+        walked = _pages(user, filters, 5, walk=True)
+        assert walked == plain, (q, user.username)
+        assert sum(len(p) for p in plain) > 0
+
+
+def test_a_rare_word_goes_to_the_index(cases, monkeypatch):
+    cw, _made = cases
+    monkeypatch.setattr(queries, "SEARCH_WINDOWS", (4, 8))
+    filters = CaseFilters(q="高空抛物")
+    assert queries._search_newest_first(cw.district_clerk, filters, None, 5) is None
+    # case_page then answers from the index, with the same result.
+    page = queries.case_page(cw.district_clerk, filters, limit=5)
+    assert len(page.items) == 2 and page.next_cursor is None
+
+
+def test_matching_among_checks_only_the_given_ids(cases):
+    _cw, made = cases
+    ids = [c.pk for c in made[:9]]
+    assert matching_among("case", "燃气泄漏", ids) == {made[i].pk for i in (0, 3, 6)}
+    assert matching_among("case", "火箭发射", ids) == set()
+    assert matching_among("case", "", ids) == set()
