@@ -22,16 +22,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model
+from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from fengqiao.analytics.models import (
-    COUNTER_DIMS,
+    ROLLUP_KEY,
+    ROLLUPS,
     CaseFact,
-    DailyCounter,
     FactCursor,
-    MonthlyCounter,
+    Rollup,
+    cut_path,
 )
 from fengqiao.cases.models import (
     Case,
@@ -223,81 +224,73 @@ def _rows(cases: list[Case]) -> Iterator[CaseFact]:
 
 
 # -- counters ------------------------------------------------------------------------------
-# A fact row's place in the counters: DailyCounter key (day + COUNTER_DIMS) and MonthlyCounter
-# key (month, area path, district, category, channel, kind, measure).
-FACT_FIELDS = ("day", "district_id", "street_id", "community_id", "grid_id", "region_path",
-               "handling_unit_id", "category_id", "channel_id", "kind", "measure")  # fmt: skip
-MONTHLY_DIMS = ("month", "area_path", "district_id", "kind", "measure")
+# A fact row as the rollups see it: FACT_FIELDS + (value,). Each row adds to one Rollup row per
+# spec in ROLLUPS (rollup_key).
+FACT_FIELDS = ("day", "region_path", "category_id", "channel_id", "kind", "measure")
+UPSERT_CHUNK = 500
 
 
-def area_path(region_path: str, district_id: int | None) -> str:
-    """The region path cut after the district (the path itself when it names no district)."""
-    token = f"/{district_id}/"
-    if district_id and token in region_path:
-        return region_path[: region_path.index(token) + len(token)]
-    return region_path
-
-
-def _daily_key(row: tuple) -> tuple:
-    day, district, street, community, grid, path, unit, category, channel, kind, measure = row
-    return (day, district or 0, street or 0, community or 0, grid or 0, path or "", unit or 0,
-            category, channel, kind, measure)  # fmt: skip
-
-
-def _monthly_key(daily: tuple) -> tuple:
-    day, district, _s, _c, _g, path, _u, _cat, _ch, kind, measure = daily
-    return (day.replace(day=1), area_path(path, district), district, kind, measure)
+def rollup_keys(day: date, path: str | None, category: int, channel: int, kind: str,
+                measure: str) -> Iterator[tuple]:  # fmt: skip
+    """The Rollup keys (ROLLUP_KEY order) a fact adds to, one per spec."""
+    path = path or ""
+    month = day.replace(day=1)
+    for spec in ROLLUPS:
+        dim_id = category if spec.dim == "category" else channel if spec.dim == "channel" else 0
+        yield (spec.grain, day if spec.grain == "d" else month, spec.depth,
+               cut_path(path, spec.depth), spec.dim, dim_id, kind, measure)  # fmt: skip
 
 
 Deltas = dict[tuple, list[int]]
 
 
-def counter_deltas(old: Iterable[tuple], new: Iterable[tuple]) -> tuple[Deltas, Deltas]:
-    """(daily, monthly) changes {key: [Δn, Δtotal]} from old to new fact rows, each given as
-    FACT_FIELDS + (value,); keys whose change is zero are left out."""
-    daily: Deltas = defaultdict(lambda: [0, 0])
+def counter_deltas(old: Iterable[tuple], new: Iterable[tuple]) -> Deltas:
+    """Rollup changes {key: [Δn, Δtotal]} from old to new fact rows, each given as
+    FACT_FIELDS + (value,) (or, summed already, FACT_FIELDS + (n, total)); keys whose change is
+    zero are left out."""
+    out: Deltas = defaultdict(lambda: [0, 0])
     for sign, rows in ((-1, old), (1, new)):
         for row in rows:
-            d = daily[_daily_key(row[:-1])]
-            d[0] += sign
-            d[1] += sign * row[-1]
-    monthly: Deltas = defaultdict(lambda: [0, 0])
-    for key, (dn, dt) in daily.items():
-        m = monthly[_monthly_key(key)]
-        m[0] += dn
-        m[1] += dt
-    return (
-        {k: v for k, v in daily.items() if v != [0, 0]},
-        {k: v for k, v in monthly.items() if v != [0, 0]},
-    )
+            if len(row) == len(FACT_FIELDS) + 1:
+                n, total = 1, row[-1]
+            else:
+                n, total = row[-2], row[-1]
+            for key in rollup_keys(*row[: len(FACT_FIELDS)]):
+                d = out[key]
+                d[0] += sign * n
+                d[1] += sign * total
+    return {k: v for k, v in out.items() if v != [0, 0]}
 
 
-def _apply(model: type[Model], fields: tuple[str, ...], deltas: Deltas) -> None:
-    """Add the changes row by row with `n = n + Δ` (no lost update under concurrency); a
-    missing row is inserted in a savepoint, and if a concurrent transaction inserted it first,
-    the update is retried. Keys are taken in sorted order so two refreshes cannot deadlock."""
-    for key in sorted(deltas):
-        dn, dt = deltas[key]
-        where = dict(zip(fields, key, strict=True))
-        while True:
-            if model.objects.filter(**where).update(n=F("n") + dn, total=F("total") + dt):
-                if dn < 0:
-                    model.objects.filter(**where, n=0, total=0).delete()
-                break
-            try:
-                with transaction.atomic():
-                    model.objects.create(**where, n=dn, total=dt)
-                break
-            except IntegrityError:
-                continue
+def _apply(deltas: Deltas) -> None:
+    """Add the changes with one INSERT … ON CONFLICT DO UPDATE SET n = n + Δ per chunk (atomic
+    under concurrency on both databases), then delete the rows that came to zero. Keys go in
+    sorted order so two refreshes cannot deadlock."""
+    table = Rollup._meta.db_table
+    cols = ", ".join((*ROLLUP_KEY, "n", "total"))
+    marks = "(" + ", ".join(["%s"] * (len(ROLLUP_KEY) + 2)) + ")"
+    keys = sorted(deltas)
+    with connection.cursor() as cur:
+        for i in range(0, len(keys), UPSERT_CHUNK):
+            chunk = keys[i : i + UPSERT_CHUNK]
+            params = [v for k in chunk for v in (*k, *deltas[k])]
+            cur.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([marks] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET n = {table}.n + excluded.n,"
+                f" total = {table}.total + excluded.total RETURNING id, n, total",
+                params,
+            )
+            zero = [pk for pk, n, total in cur.fetchall() if n == 0 and total == 0]
+            if zero:
+                cur.execute(
+                    f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(zero))})", zero
+                )
 
 
 def apply_counter_deltas(old: Iterable[tuple], new: Iterable[tuple]) -> None:
-    """Bring the counters from the old fact rows of some cases to their new ones (call inside
+    """Bring the rollups from the old fact rows of some cases to their new ones (call inside
     the transaction that replaces the facts)."""
-    daily, monthly = counter_deltas(old, new)
-    _apply(DailyCounter, ("day", *COUNTER_DIMS), daily)
-    _apply(MonthlyCounter, MONTHLY_DIMS, monthly)
+    _apply(counter_deltas(old, new))
 
 
 def _fact_tuple(f: CaseFact) -> tuple:
@@ -332,63 +325,32 @@ def refresh_case_facts(case_ids: Iterable[int], *, counters: bool = True) -> int
     return written
 
 
-def _vendor_sql() -> tuple[str, str]:
-    """(first day of the month of `day`, position of a substring) in this database's SQL."""
-    if connection.vendor == "postgresql":
-        return "CAST(date_trunc('month', day) AS date)", "strpos"
-    return "date(day, 'start of month')", "instr"
-
-
 def rebuild_counters(prefix: str = "") -> None:
-    """Recompute both counter tables from the facts with two grouped INSERT … SELECT; with a
-    region path `prefix`, only the counters of the places under it (e.g. after a bulk load)."""
-    month, strpos = _vendor_sql()
-    token = "'/' || CAST(district_id AS TEXT) || '/'"
-    area = (
-        f"CASE WHEN district_id <> 0 AND {strpos}(region_path, {token}) > 0 "
-        f"THEN substr(region_path, 1, {strpos}(region_path, {token}) + "
-        f"length(CAST(district_id AS TEXT)) + 1) ELSE region_path END"
-    )
-    daily_cols = ", ".join(("day", *COUNTER_DIMS))
-    fact_cols = (
-        "day, COALESCE(district_id, 0), COALESCE(street_id, 0), COALESCE(community_id, 0), "
-        "COALESCE(grid_id, 0), COALESCE(region_path, ''), COALESCE(handling_unit_id, 0), "
-        "category_id, channel_id, kind, measure"
-    )
-    with transaction.atomic(), connection.cursor() as cur:
+    """Recompute the rollups from the facts; with a region path `prefix`, only those of the
+    places under it (e.g. after a bulk load). The facts are summed per day and fact dimension in
+    SQL and cut into rollup keys by `counter_deltas`, the function the incremental path uses."""
+    table = Rollup._meta.db_table
+    with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Writers already running finish first; later ones wait for the new counters.
-            cur.execute(
-                f"LOCK TABLE {DailyCounter._meta.db_table}, {MonthlyCounter._meta.db_table} "
-                "IN EXCLUSIVE MODE"
-            )
-            # Room to group millions of facts in memory (hash aggregate) instead of on disk.
-            cur.execute("SET LOCAL work_mem = '256MB'")
-        # An area path starts with the prefix exactly when the region path does (the cut is
-        # after the district, and a prefix of the region path is a whole chain of regions).
-        # Paths hold only digits and slashes: nothing to escape in LIKE.
-        like = [prefix + "%"]
-        escape = ""
-        cur.execute(
-            f"DELETE FROM {DailyCounter._meta.db_table} WHERE region_path LIKE %s{escape}", like
+            with connection.cursor() as cur:
+                # Writers already running finish first; later ones wait for the new rollups.
+                cur.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+                cur.execute("SET LOCAL work_mem = '256MB'")
+        # An area path starts with the prefix exactly when the region path does (a cut keeps
+        # whole regions).
+        Rollup.objects.filter(area_path__startswith=prefix).delete()
+        sums = (
+            CaseFact.objects.filter(region_path__startswith=prefix)
+            if prefix
+            else CaseFact.objects.all()
         )
-        cur.execute(
-            f"DELETE FROM {MonthlyCounter._meta.db_table} WHERE area_path LIKE %s{escape}", like
-        )
-        cur.execute(
-            f"INSERT INTO {DailyCounter._meta.db_table} ({daily_cols}, n, total) "
-            f"SELECT {fact_cols}, COUNT(*), SUM(value) FROM {CaseFact._meta.db_table} "
-            f"WHERE COALESCE(region_path, '') LIKE %s{escape} GROUP BY {fact_cols}",
-            like,
-        )
-        cur.execute(
-            f"INSERT INTO {MonthlyCounter._meta.db_table} ({', '.join(MONTHLY_DIMS)}, n, total) "
-            f"SELECT m, a, district_id, kind, measure, SUM(n), SUM(total) "
-            f"FROM (SELECT {month} AS m, {area} AS a, district_id, kind, measure, n, total "
-            f"FROM {DailyCounter._meta.db_table} WHERE region_path LIKE %s{escape}) d "
-            f"GROUP BY m, a, district_id, kind, measure",
-            like,
-        )
+        rows = sums.values_list(*FACT_FIELDS).annotate(n=Count("id"), t=Sum("value")).order_by()
+        deltas = counter_deltas([], rows.iterator(chunk_size=10_000))
+        Rollup.objects.bulk_create(
+            (Rollup(**dict(zip(ROLLUP_KEY, k, strict=True)), n=n, total=t)
+             for k, (n, t) in deltas.items()),
+            batch_size=5000,
+        )  # fmt: skip
 
 
 def rebuild_all_facts() -> int:

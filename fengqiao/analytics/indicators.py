@@ -26,7 +26,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Scope
-from fengqiao.analytics.models import CaseFact, DailyCounter, MonthlyCounter
+from fengqiao.analytics.models import (
+    ROLLUPS,
+    CaseFact,
+    Rollup,
+    RollupSpec,
+    cut_path,
+    path_depth,
+)
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import CaseKind, Category, Channel
 from fengqiao.mediation import counting as mediation
@@ -306,98 +313,106 @@ def _measures(inds: Iterable[Indicator]) -> set[str]:
     return {m for i in inds for m in (*i.numerator, *i.denominator)}
 
 
-# The id column that names a region of each level on the counters (an equality the indexes
-# can use, next to the exact path prefix).
-REGION_COLUMN = {
-    Region.Level.DISTRICT: "district_id",
-    Region.Level.STREET: "street_id",
-    Region.Level.COMMUNITY: "community_id",
-}
-MONTHLY_GROUPS = (None, "district_id", "month")
-
-
 def _whole_months(period: Period) -> bool:
     return period.start.day == 1 and (period.end + timedelta(days=1)).day == 1
 
 
-def _monthly_ok(filters: Filters, group: str | None) -> bool:
-    """Whether MonthlyCounter answers exactly: whole months, every place restriction (scope
-    and filter) a district or a region above it, no grid, unit, category or channel."""
+def _places_depth(filters: Filters) -> int | None:
+    """How deep the place restrictions (scope and region filter) go, as region path depth; None
+    when a grid, a unit or a scope of grids or units is named (no rollup has them)."""
     f = filters
-    if group not in MONTHLY_GROUPS or not _whole_months(f.period):
-        return False
-    if f.category is not None or f.channel is not None:
-        return False
     if f.grid or f.unit or f.scope.grid_ids or f.scope.unit_ids or not f.scope.region_paths:
-        return False
-    if f.region is not None and f.region.level > Region.Level.DISTRICT:
-        return False
-    ids = {int(p.strip("/").split("/")[-1]) for p in f.scope.region_paths}
-    levels = list(Region.objects.filter(pk__in=ids).values_list("level", flat=True))
-    return len(levels) == len(ids) and all(lv <= Region.Level.DISTRICT for lv in levels)
+        return None
+    paths = [*f.scope.region_paths, *([f.region.path] if f.region is not None else [])]
+    return max(path_depth(p) for p in paths)
 
 
-def counters(
-    filters: Filters, measures: Iterable[str], kind: str = "", *, monthly: bool = False
-) -> QuerySet:
-    """The counter rows behind `measures` for `filters` (same selection as `facts`)."""
+def rollup_for(filters: Filters, group: str | None) -> RollupSpec | None:
+    """The rollup that answers these filters exactly (the shallowest deep enough), or None.
+
+    group: None, "month", "category_id" or "area" (the children of the deepest restriction,
+    one level down). A path prefix naming at most `depth` regions selects the same facts
+    through their cut paths (models.cut_path), so the rollup's sums equal the facts' sums.
+    """
     f = filters
-    measures = sorted(set(measures))
-    if monthly:
-        qs = MonthlyCounter.objects.filter(
-            measure__in=measures, month__gte=f.period.start, month__lte=f.period.end
-        ).filter(f.scope.q(path="area_path"))
-        path = "area_path"
-    else:
-        qs = DailyCounter.objects.filter(
-            measure__in=measures, day__gte=f.period.start, day__lte=f.period.end
-        ).filter(f.scope.q(path="region_path", grid="grid_id", unit="handling_unit_id"))
-        path = "region_path"
-        if f.grid is not None:
-            qs = qs.filter(grid_id=f.grid.pk)
-        if f.unit is not None:
-            qs = qs.filter(handling_unit_id=f.unit.pk)
-    if f.region is not None:
-        qs = qs.filter(**{f"{path}__startswith": f.region.path})
-        column = REGION_COLUMN.get(f.region.level)
-        # The case's district/street/community are the regions on its path (intake sets
-        # both), so these only let an index narrow what the prefix selects.
-        if column and (not monthly or column == "district_id"):
-            qs = qs.filter(**{column: f.region.pk})
-        elif f.region.level == Region.Level.CITY:
-            qs = qs.filter(
-                district_id__in=Region.objects.filter(
-                    path__startswith=f.region.path, level=Region.Level.DISTRICT
-                ).values("id")
-            )
-    if f.category is not None:  # never with monthly (see _monthly_ok)
-        qs = qs.filter(
-            category_id__in=Category.objects.filter(path__startswith=f.category.path).values("id")
-        )
-    if f.channel is not None:
-        qs = qs.filter(channel_id=f.channel.pk)
+    depth = _places_depth(f)
+    if depth is None or (f.category is not None and f.channel is not None):
+        return None
+    dim = "category" if f.category is not None else "channel" if f.channel is not None else ""
+    if group == "category_id":
+        if f.channel is not None:
+            return None
+        dim = "category"
+    elif group == "area":
+        if f.region is None:
+            return None
+        depth = max(depth, path_depth(f.region.path) + 1)
+    elif group not in (None, "month"):
+        return None
+    grain = "m" if _whole_months(f.period) else "d"
+    fits = [s for s in ROLLUPS if s.grain == grain and s.dim == dim and s.depth >= depth]
+    return min(fits, key=lambda s: s.depth) if fits else None
+
+
+def _rollup_rows(filters: Filters, spec: RollupSpec, measures: Iterable[str], kind: str):
+    f = filters
+    qs = Rollup.objects.filter(
+        grain=spec.grain,
+        depth=spec.depth,
+        dim=spec.dim,
+        measure__in=sorted(set(measures)),
+        start__gte=f.period.start,
+        start__lte=f.period.end,
+    ).filter(f.scope.q(path="area_path"))
     if kind:
         qs = qs.filter(kind=kind)
+    if f.region is not None:
+        qs = qs.filter(area_path__startswith=f.region.path)
+    if spec.dim == "category" and f.category is not None:
+        qs = qs.filter(
+            dim_id__in=Category.objects.filter(path__startswith=f.category.path).values("id")
+        )
+    if spec.dim == "channel":
+        qs = qs.filter(dim_id=f.channel.pk)
     return qs
 
 
+def _area_id(path: str) -> int | None:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return int(last) if last.isdigit() else None
+
+
 def _sums(filters: Filters, inds: Sequence[Indicator], group: str | None) -> dict:
-    """{(group value, kind, measure): total} for the indicators' measures, from the counters.
-    `group`: None, a dimension of the counters ("grid_id", "category_id" …) or "month"."""
+    """{(group value, kind, measure): total} for the indicators' measures, from a rollup when
+    one answers exactly (rollup_for), else from the facts. `group`: None, a dimension of the
+    facts ("grid_id", "category_id" …), "month", or "area" (rollups only: the id of the
+    child region, one level below the restrictions)."""
     out: dict = defaultdict(int)
-    monthly = _monthly_ok(filters, group)
+    spec = rollup_for(filters, group)
     for kind, members in _by_kind(inds).items():
-        qs = counters(filters, _measures(members), kind, monthly=monthly)
-        field_name = group
-        if group == "month":
-            field_name = "month" if monthly else "m"
-            if not monthly:
+        measures = _measures(members)
+        if spec is not None:
+            qs = _rollup_rows(filters, spec, measures, kind)
+            field_name = {"month": "start", "category_id": "dim_id", "area": "area_path"}.get(
+                group or "", group
+            )
+            total = "total"
+        else:
+            if group == "area":
+                raise ValueError("grouping by area needs a rollup")
+            qs = facts(filters, measures, kind)
+            field_name = group
+            if group == "month":
+                field_name = "m"
                 qs = qs.annotate(m=TruncMonth("day"))
+            total = "value"
         fields = ([field_name] if field_name else []) + ["measure"]
-        for row in qs.values(*fields).annotate(sum=Sum("total")).order_by():
+        for row in qs.values(*fields).annotate(sum=Sum(total)).order_by():
             key = row[field_name] if field_name else None
             if group == "month":
                 key = date(key.year, key.month, 1)
+            elif group == "area":  # the child of the region the row's place lies in
+                key = _area_id(cut_path(key, path_depth(filters.region.path) + 1))
             out[(key, kind, row["measure"])] += row["sum"] or 0
     return out
 
@@ -507,6 +522,8 @@ def breakdown_by_place(
     else:
         children = list(Region.objects.filter(parent=region).order_by("code"))
         group = CHILD_FIELD.get(region.level, "street_id")
+        if rollup_for(f, "area") is not None:
+            group = "area"
     if group == "region_path":
         # Cities under a province: no city column on the facts, one query per city.
         return [(c, evaluate_plain(inds, f.with_place(region=c))) for c in children]

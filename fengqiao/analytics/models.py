@@ -3,9 +3,11 @@
 `CaseFact` holds what each case contributes to the indicators: one row per (case, measure,
 event), with the day the event counts on and the case's dimensions copied in. It is derived
 data, rebuilt per case by `fengqiao.analytics.facts.refresh_case_facts`, so it can always be
-recomputed exactly from the cases; indicators sum it with GROUP BY over indexes and never scan
-the cases table.
+recomputed exactly from the cases. Indicators read its sums (`Rollup`) where a rollup answers
+exactly, and otherwise sum the facts over their indexes; they never scan the cases table.
 """
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -37,106 +39,96 @@ class CaseFact(models.Model):
         indexes = [
             models.Index(fields=["measure", "day"], name="fact_measure_day"),
             models.Index(fields=["case"], name="fact_case"),
+            # Places below the rollups (street, community, custom periods): a path prefix.
             models.Index(
-                fields=["measure", "district_id", "day"], name="fact_measure_district_day"
+                fields=["measure", "region_path", "day"],
+                opclasses=["", "varchar_pattern_ops", ""],
+                name="fact_measure_path_day",
             ),
+            models.Index(fields=["grid_id", "day"], name="fact_grid_day"),
+            models.Index(fields=["handling_unit_id", "day"], name="fact_unit_day"),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.measure} {self.day} {self.value}"
 
 
-# Dimensions of the counters. Missing ids are stored as 0 and a missing path as "" (not NULL) so
-# that the unique key also holds for them on both databases.
-COUNTER_DIMS = (
-    "district_id",
-    "street_id",
-    "community_id",
-    "grid_id",
-    "region_path",
-    "handling_unit_id",
-    "category_id",
-    "channel_id",
-    "kind",
-    "measure",
+@dataclass(frozen=True)
+class RollupSpec:
+    """One rollup of the facts: per `grain` ("m": month, "d": day), per place cut at `depth`
+    components of the region path, and per `dim` ("", "category" or "channel")."""
+
+    grain: str
+    depth: int
+    dim: str = ""
+
+
+# What the rollups hold. Measured at 1M synthetic cases (12,500 communities, 100,000 grids):
+# keys finer than a district per day, or with category and channel together, barely compress
+# (about one row per fact), so those questions go to the facts over their indexes instead.
+ROLLUPS: tuple[RollupSpec, ...] = (
+    RollupSpec("m", 2),  # city (province: sums of cities)
+    RollupSpec("m", 3),  # district
+    RollupSpec("m", 4),  # street / town
+    RollupSpec("m", 2, "category"),
+    RollupSpec("m", 2, "channel"),
+    RollupSpec("m", 3, "category"),
+    RollupSpec("m", 3, "channel"),
+    RollupSpec("d", 2),  # custom periods at city or province scope
 )
 
 
-class DailyCounter(models.Model):
-    """The facts summed per day and per every dimension a filter or a scope can name.
+def path_depth(path: str) -> int:
+    """How many regions a path names ("/1/2/3/" → 3)."""
+    return max(0, path.count("/") - 1)
 
-    `n` counts fact rows and `total` sums their values (equal to `n` except for measures with a
-    value, e.g. handling_minutes). Kept exactly in step with CaseFact: whenever the facts of a
-    case are replaced, the difference old → new is added here in the same transaction
-    (facts.apply_counter_deltas). The region path and handling unit are part of the key so a
-    scope (path prefix, grids, units) filters counters exactly as it filters facts.
+
+def cut_path(path: str, depth: int) -> str:
+    """The first `depth` regions of a path (the path itself when it is not deeper). A path
+    prefix naming at most `depth` regions selects a fact exactly when it selects its cut."""
+    if path_depth(path) <= depth:
+        return path
+    return "/".join(path.split("/")[: depth + 1]) + "/"
+
+
+ROLLUP_KEY = ("grain", "start", "depth", "area_path", "dim", "dim_id", "kind", "measure")
+
+
+class Rollup(models.Model):
+    """The facts summed per ROLLUPS spec: `n` counts fact rows, `total` sums their values.
+
+    Kept exactly in step with CaseFact: whenever the facts of a case are replaced, the
+    difference old → new is added in the same transaction (facts.apply_counter_deltas), and
+    `facts.rebuild_counters` recomputes them. `start` is the day (grain "d") or the first day of
+    the month (grain "m"); `area_path` the fact's region path cut at `depth`; `dim_id` the
+    category or channel id for that dim, else 0.
     """
 
-    day = models.DateField()
-    district_id = models.BigIntegerField(default=0)
-    street_id = models.BigIntegerField(default=0)
-    community_id = models.BigIntegerField(default=0)
-    grid_id = models.BigIntegerField(default=0)
-    region_path = models.CharField(max_length=255, blank=True, default="")
-    handling_unit_id = models.BigIntegerField(default=0)
-    category_id = models.BigIntegerField()
-    channel_id = models.BigIntegerField()
-    kind = models.CharField(max_length=16)
-    measure = models.CharField(max_length=24)
-    n = models.BigIntegerField(default=0)
-    total = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["day", *COUNTER_DIMS], name="daily_counter_key")
-        ]
-        indexes = [
-            models.Index(fields=["measure", "day"], name="dcount_measure_day"),
-            models.Index(fields=["measure", "district_id", "day"], name="dcount_measure_district"),
-            models.Index(fields=["measure", "street_id", "day"], name="dcount_measure_street"),
-            models.Index(fields=["measure", "community_id", "day"], name="dcount_measure_comm"),
-            models.Index(fields=["grid_id", "day"], name="dcount_grid_day"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.measure} {self.total}"
-
-
-class MonthlyCounter(models.Model):
-    """The same sums per month, district and kind only (no street, community, grid, unit,
-    category or channel).
-
-    At province scale a city's or the province's month is a few hundred of these rows instead
-    of the tens of thousands of daily ones (the daily rows barely compress: there are about
-    as many as facts). Indicators use them when the period is whole months, every place
-    restriction is a district or above, and no category or channel is chosen
-    (indicators._monthly_ok). `area_path` is the case's region path cut after its district, so
-    a prefix filter by a district, city or province path selects exactly the rows it selects
-    on the facts.
-    """
-
-    month = models.DateField()  # the first day of the month
+    grain = models.CharField(max_length=1)
+    start = models.DateField()
+    depth = models.PositiveSmallIntegerField()
     area_path = models.CharField(max_length=255, blank=True, default="")
-    district_id = models.BigIntegerField(default=0)
+    dim = models.CharField(max_length=8, blank=True, default="")
+    dim_id = models.BigIntegerField(default=0)
     kind = models.CharField(max_length=16)
     measure = models.CharField(max_length=24)
     n = models.BigIntegerField(default=0)
     total = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["month", "area_path", "district_id", "kind", "measure"],
-                name="monthly_counter_place_key",
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=list(ROLLUP_KEY), name="rollup_key")]
         indexes = [
-            models.Index(fields=["measure", "month"], name="mcount_measure_month"),
-            models.Index(fields=["district_id", "month"], name="mcount_district_month"),
+            # Every query names grain, depth, dim and measures, then a path prefix and a range
+            # of starts (and sometimes a kind).
+            models.Index(
+                fields=["grain", "depth", "dim", "measure", "area_path", "start", "kind"],
+                opclasses=["", "", "", "", "varchar_pattern_ops", "", ""],
+                name="rollup_lookup",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.month} {self.measure} {self.total}"
+        return f"{self.grain}{self.start} {self.area_path} {self.measure} {self.total}"
 
 
 class FactCursor(models.Model):
