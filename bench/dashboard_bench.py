@@ -406,13 +406,29 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from fengqiao.analytics.indicators import INDICATORS
     from fengqiao.analytics.synth import synthetic_province
     from fengqiao.cases.models import Case, Category
     from fengqiao.territory.models import Region
 
+    global CODES
+    CODES = [c for c in CODES if c in INDICATORS and set(INDICATORS[c].numerator) <= set(
+        MEASURE_SQL)]  # fmt: skip
     province = synthetic_province()
     n_cases = Case.objects.filter(region_path__startswith=province.path).count()
     log(f"synthetic province: {n_cases:,} cases")
+    with connection.cursor() as cur:
+        for table in ("cases_case", "analytics_casefact", "analytics_rollup",
+                      "cases_followupvisit", "cases_supervisioncard"):  # fmt: skip
+            cur.execute(
+                f"SELECT pg_total_relation_size('{table}'), pg_relation_size('{table}'), "
+                f"(SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}')"
+            )
+            total, heap, rows = cur.fetchone()
+            log(f"  {table}: {rows:,} rows, {total / 2**20:,.0f} MB with indexes "
+                f"({heap / 2**20:,.0f} MB heap)")  # fmt: skip
     db = duckdb_load(province.path)
     ctx = {
         "paths": {str(pk): path for pk, path in Region.objects.values_list("id", "path")},

@@ -19,7 +19,6 @@ counters of the synthetic province are summed from those facts in SQL
 (`facts.rebuild_counters(prefix)`), so the figures equal a recount by construction.
 """
 
-import bisect
 import json
 import math
 import random
@@ -27,15 +26,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from fengqiao.analytics.facts import case_facts, rebuild_counters
-from fengqiao.analytics.models import CaseFact, DailyCounter, MonthlyCounter
+from fengqiao.analytics.facts import MEASURES
+from fengqiao.analytics.models import ROLLUPS, CaseFact, Rollup, RollupSpec, cut_path
 from fengqiao.cases.models import Case, Category, Channel, FollowUpVisit, SupervisionCard
+from fengqiao.cases.workflow import OPEN
 from fengqiao.org.models import Unit, UnitKind
 from fengqiao.territory.models import Grid, Region
 
@@ -89,6 +89,7 @@ class Summary:
     visits: int = 0
     cards: int = 0
     facts: int = 0
+    rollups: int = 0
     seconds: dict[str, float] | None = None
 
 
@@ -378,198 +379,501 @@ def build_territory(opts: Options, summary: Summary) -> dict[str, Any]:
 
 
 # -- cases ----------------------------------------------------------------------------------
+# Generated in numpy, a batch of cases at a time: every attribute is an array, the facts are the
+# rules of facts.case_facts applied to those arrays (test_analytics_synth proves them equal to
+# what refresh_case_facts writes), and the rollups are summed from the fact arrays with
+# np.unique (equal to facts.counter_deltas, same test). Rows go to the database as text.
 
-
-def _weighted(rng: random.Random, items: Sequence, cum: Sequence[float]) -> Any:
-    return items[bisect.bisect_left(cum, rng.random() * cum[-1])]
-
-
-def _cum(weights: Iterable[float]) -> list[float]:
-    out, total = [], 0.0
-    for w in weights:
-        total += w
-        out.append(total)
-    return out
-
-
-CASE_COLUMNS = [
-    "id", "tracking_number", "kind", "category_id", "title", "address", "lon", "lat", "grid_id",
-    "community_id", "street_id", "district_id", "region_path", "location_flag", "channel_id",
-    "reporter_name", "people_involved", "risk_level", "state", "handling_level",
-    "handling_unit_id", "created_at", "updated_at", "accepted_at", "resolved_at", "closed_at",
-    "clock_start", "handle_limit", "handle_due", "is_overdue", "supervision_level", "outcome",
-    "outcome_success",
-]  # fmt: skip
+CASE_BATCH = 200_000
 FACT_COLUMNS = [
-    "case_id", "measure", "day", "district_id", "street_id", "community_id", "grid_id",
+    "case_id", "measure", "day", "value", "district_id", "street_id", "community_id", "grid_id",
     "region_path", "handling_unit_id", "category_id", "category_path", "channel_id", "kind",
-    "value",
 ]  # fmt: skip
-VISIT_COLUMNS = ["case_id", "method", "visited_at", "satisfaction", "note"]
-CARD_COLUMNS = ["case_id", "level", "raised_at", "reason", "to_unit_id", "resolved_at"]
+OPEN_SET = {str(s) for s in OPEN}
+NULL = -1  # missing time or id in the int64 arrays
 
 
-def generate(
-    opts: Options, world: dict[str, Any], first_id: int, now: datetime
-) -> Iterator[tuple[tuple, list[tuple], list[tuple], list[tuple]]]:
-    """(case row, visit rows, card rows, fact rows) for each synthetic case, oldest first."""
-    rng = random.Random(opts.seed)
-    cats = list(Category.objects.filter(active=True))
-    leaves = [c for c in cats if not any(o.parent_id == c.pk for o in cats)]
-    cat_cum = _cum(rng.paretovariate(1.2) for _ in leaves)
-    channels = dict(Channel.objects.values_list("code", "id"))
-    chan_items = [(channels[c], w) for c, w in CHANNEL_WEIGHTS.items() if c in channels]
-    chan_ids, chan_cum = [c for c, _w in chan_items], _cum(w for _c, w in chan_items)
-    grids = world["grids"]
-    grid_cum = _cum(rng.uniform(0.3, 3.0) for _ in grids)
-    centers, stations = world["centers"], world["stations"]
+def _pick(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+    cum = np.cumsum(np.asarray(weights, dtype=float))
+    return np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), len(cum) - 1)
 
-    def light(r: Any) -> SimpleNamespace:  # plain attributes: model pk lookups are slow
-        return SimpleNamespace(
-            pk=r.pk, path=r.path, parent_id=r.parent_id, code=r.code, name=r.name
-        )
 
-    regions = {pk: light(r) for pk, r in world["regions"].items()}
-    districts = [regions[d.pk] for d in world["districts"]]
-    leaves = [SimpleNamespace(pk=c.pk, path=c.path, kind=c.kind) for c in leaves]
-    risk_items, risk_cum = [r for r, _w in RISKS], _cum(w for _r, w in RISKS)
-    open_items, open_cum = [s for s, _w in OPEN_STATES], _cum(w for _s, w in OPEN_STATES)
-    done_items, done_cum = [s for s, _w in DONE_STATES], _cum(w for _s, w in DONE_STATES)
-    sat_items, sat_cum = [s for s, _w in SATISFACTION], _cum(w for _s, w in SATISFACTION)
+class _Text:
+    """Column values as the database takes them in text: COPY text format on PostgreSQL, plain
+    strings / None for executemany on SQLite (column affinity turns numbers into numbers).
+    Synthetic strings hold no tab, newline or backslash, so nothing is escaped."""
 
-    # Day weights: growth over the years × season × fewer cases on weekends.
-    first_day = (now - timedelta(days=365 * opts.years)).date()
-    days = [first_day + timedelta(days=i) for i in range((now.date() - first_day).days)]
-    day_cum = _cum(
-        (1 + i / len(days)) * SEASON[d.month - 1] * (0.7 if d.weekday() >= 5 else 1.0)
-        for i, d in enumerate(days)
-    )
-    # How many cases each day gets, then the cases day by day (ids follow time, as in life).
-    per_day = [0] * len(days)
-    for _ in range(opts.cases):
-        per_day[min(bisect.bisect_left(day_cum, rng.random() * day_cum[-1]), len(days) - 1)] += 1
-    tz = timezone.get_current_timezone()
+    def __init__(self, pg: bool) -> None:
+        self.pg = pg
+        self.null = "\\N" if pg else None
 
-    def local_day(dt: datetime) -> date:  # timezone.localdate without the per-call lookups
-        return dt.astimezone(tz).date()
+    def ints(self, a: np.ndarray, null: np.ndarray | None = None) -> list:
+        out = a.astype(str).astype(object)
+        if null is not None:
+            out[null] = self.null
+        return out.tolist()
 
-    day_of_case = (d for d, k in zip(days, per_day, strict=True) for _ in range(k))
+    def objs(self, a: np.ndarray) -> list:
+        out = a.astype(object)
+        out[np.equal(out, None)] = self.null
+        return out.tolist()
 
-    for i, d in enumerate(day_of_case):
-        created = datetime(
-            d.year, d.month, d.day, rng.randint(7, 20), rng.randint(0, 59), tzinfo=tz
-        )
-        if created >= now:
-            created = now - timedelta(minutes=rng.randint(1, 600))
-        age = (now - created).days
-        cat = _weighted(rng, leaves, cat_cum)
-        kind = cat.kind or "dispute"
-        if rng.random() < 0.98:
-            grid_id, comm_id, lon0, lat0 = _weighted(rng, grids, grid_cum)
-            comm = regions[comm_id]
-            street = regions[comm.parent_id]
-            district = regions[street.parent_id]
-            lon = round(lon0 + rng.random() * GRID_SIZE, 6)
-            lat = round(lat0 + rng.random() * GRID_SIZE, 6)
-            path, flag = comm.path, ""
-            r = rng.random()
-            level, unit = (
-                ("community", stations.get(comm.pk)) if r < 0.6
-                else ("street", centers.get(street.pk)) if r < 0.9
-                else ("district", centers.get(district.pk))
-            )  # fmt: skip
-            street_id, community_id = street.pk, comm.pk
-        else:  # no location: the district center's triage queue
-            district = districts[rng.randrange(len(districts))]
-            grid_id = street_id = community_id = None
-            lon = lat = None
-            path, flag = district.path, "no_location"
-            level, unit = "district", centers.get(district.pk)
-        done_share = 0.99 if age > 60 else 0.7 if age > 14 else 0.15
-        is_done = rng.random() < done_share
-        state = (
-            _weighted(rng, done_items, done_cum)
-            if is_done
-            else _weighted(rng, open_items, open_cum)
-        )
-        handle_limit = 22 if kind == "dispute" else 15
-        handle_due = created + timedelta(days=handle_limit * 7 / 5)
-        accepted = created + timedelta(hours=2) if state != "registered" else None
-        resolved = closed = None
-        success = None
-        if state in ("closed", "resolved"):
-            # Most within the limit; one in twelve late.
-            late = rng.random() < 1 / 12
-            span = rng.uniform(1, 10) * 86400 if not late else rng.uniform(32, 60) * 86400
-            resolved = created + timedelta(seconds=span)
-            if resolved >= now:
-                resolved = now - timedelta(minutes=1)
-            closed = resolved + timedelta(days=2) if state == "closed" else None
-            if closed is not None and closed >= now:
-                closed = None
-                state = "resolved"
-            s = rng.random()
-            success = True if s < 0.975 else False if s < 0.99 else None
-            overdue = resolved > handle_due
-        elif state in ("cancelled", "diverted"):
-            overdue = False
+    def floats(self, a: np.ndarray, null: np.ndarray) -> list:
+        out = np.round(a, 6).astype(str).astype(object)
+        out[null] = self.null
+        return out.tolist()
+
+    def bools(self, a: np.ndarray, null: np.ndarray | None = None) -> list:
+        t, f = ("t", "f") if self.pg else ("1", "0")
+        out = np.where(a, t, f).astype(object)
+        if null is not None:
+            out[null] = self.null
+        return out.tolist()
+
+    def times(self, epoch: np.ndarray) -> list:
+        null = epoch == NULL
+        text = np.datetime_as_string(epoch.astype("datetime64[s]"), unit="s")
+        text = np.strings.add(text, "+00") if self.pg else np.strings.replace(text, "T", " ")
+        out = text.astype(object)
+        out[null] = self.null
+        return out.tolist()
+
+    def days(self, days: np.ndarray) -> list:
+        return np.datetime_as_string(days.astype("datetime64[D]")).astype(object).tolist()
+
+    def const(self, value: Any, n: int) -> list:
+        if value is None:
+            return [self.null] * n
+        if isinstance(value, bool):
+            value = ("t" if value else "f") if self.pg else int(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat() if self.pg else _sqlite_time(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        return [str(value) if self.pg else value] * n
+
+
+def _sqlite_time(dt: datetime) -> str:
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def write_columns(model: type[models.Model], given: dict[str, list], n: int) -> int:
+    """Insert `n` rows of `model` from text columns {attname: values}; every other concrete
+    column gets its default (COPY on PostgreSQL, executemany on SQLite)."""
+    pg = connection.vendor == "postgresql"
+    text = _Text(pg)
+    names, cols = [], []
+    for f in model._meta.concrete_fields:
+        if f.attname in given:
+            cols.append(given[f.attname])
+        elif f.primary_key:
+            continue
         else:
-            overdue = handle_due < now or rng.random() < 0.04
-        case_id = first_id + i
-        cards = []
-        if overdue:
-            cards.append(("yellow", handle_due + timedelta(days=1)))
-            if rng.random() < 0.3:
-                cards.append(("red", handle_due + timedelta(days=5)))
-            cards = [(lv, at) for lv, at in cards if at < now]
-        supervision = cards[-1][0] if cards else "none"
-        visits = []
-        finish = resolved or closed
-        if finish is not None and rng.random() < 0.5:
-            at = finish + timedelta(days=rng.randint(1, 5))
-            if at < now:
-                visits.append(
-                    ("phone" if rng.random() < 0.7 else "in_person", at,
-                     _weighted(rng, sat_items, sat_cum))
-                )  # fmt: skip
-        channel_id = _weighted(rng, chan_ids, chan_cum)
-        case_row = (
-            case_id, f"{district.code[:6]}-{created.year}-{case_id % 10**8:08d}", kind, cat.pk,
-            rng.choice(TITLES), f"{comm.name if community_id else district.name}{rng.randint(1, 40)}号",
-            lon, lat, grid_id, community_id, street_id, district.pk, path, flag, channel_id,
-            "张某", rng.randint(1, 12), _weighted(rng, risk_items, risk_cum), state, level, unit,
-            created, created, accepted, resolved, closed, created, handle_limit, handle_due,
-            overdue, supervision, "已调处" if resolved else "", success,
+            cols.append(text.const(Loader._default(f), n))
+        names.append(f.column)
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if pg:
+            with cur.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                step = 50_000
+                for i in range(0, n, step):
+                    part = [c[i : i + step] for c in cols]
+                    copy.write("\n".join(map("\t".join, zip(*part, strict=True))) + "\n")
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            cur.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
+                list(zip(*cols, strict=True)),
+            )
+    return n
+
+
+class _World:
+    """The synthetic province as arrays, for drawing cases."""
+
+    def __init__(self, opts: Options, world: dict[str, Any], now: datetime) -> None:
+        rng = random.Random(opts.seed)  # the weights: same as before for the same seed
+        cats = list(Category.objects.filter(active=True))
+        leaves = [c for c in cats if not any(o.parent_id == c.pk for o in cats)]
+        self.cat_w = [rng.paretovariate(1.2) for _ in leaves]
+        self.cat_id = np.array([c.pk for c in leaves], dtype=np.int64)
+        self.cat_path = np.array([c.path for c in leaves], dtype=object)
+        self.kinds = sorted({c.kind or "dispute" for c in leaves})
+        self.cat_kind = np.array([self.kinds.index(c.kind or "dispute") for c in leaves])
+        channels = dict(Channel.objects.values_list("code", "id"))
+        items = [(channels[c], w) for c, w in CHANNEL_WEIGHTS.items() if c in channels]
+        self.chan_id = np.array([c for c, _w in items], dtype=np.int64)
+        self.chan_w = [w for _c, w in items]
+        regions = world["regions"]
+        grids = world["grids"]  # (id, community id, min lon, min lat)
+        self.grid_w = [rng.uniform(0.3, 3.0) for _ in grids]
+        self.grid_id = np.array([g[0] for g in grids], dtype=np.int64)
+        self.grid_lon = np.array([g[2] for g in grids])
+        self.grid_lat = np.array([g[3] for g in grids])
+        comm = [regions[g[1]] for g in grids]
+        street = [regions[c.parent_id] for c in comm]
+        district = [regions[s.parent_id] for s in street]
+        centers, stations = world["centers"], world["stations"]
+        self.grid_comm = np.array([c.pk for c in comm], dtype=np.int64)
+        self.grid_street = np.array([s.pk for s in street], dtype=np.int64)
+        self.grid_district = np.array([d.pk for d in district], dtype=np.int64)
+        self.grid_path = np.array([c.path for c in comm], dtype=object)
+        self.grid_name = np.array([c.name for c in comm], dtype=object)
+        self.grid_units = np.array(
+            [[stations.get(c.pk, NULL), centers.get(s.pk, NULL), centers.get(d.pk, NULL)]
+             for c, s, d in zip(comm, street, district, strict=True)], dtype=np.int64,
         )  # fmt: skip
-        ns = SimpleNamespace(
-            merged_into_id=None, created_at=created, state=state, outcome_success=success,
-            accepted_at=accepted, resolved_at=resolved, closed_at=closed, is_overdue=overdue,
-            handle_due=handle_due,
+        ds = world["districts"]
+        self.d_id = np.array([d.pk for d in ds], dtype=np.int64)
+        self.d_path = np.array([d.path for d in ds], dtype=object)
+        self.d_name = np.array([d.name for d in ds], dtype=object)
+        self.d_center = np.array([centers.get(d.pk, NULL) for d in ds], dtype=np.int64)
+        self.code6 = {r.pk: r.code[:6] for r in ds}
+        # Places for the rollups: every region id on a path, as a small rank.
+        self.path_of = dict(
+            Region.objects.filter(path__startswith=world["province"].path).values_list("id", "path")
+        )
+        self.region_ids = np.array(sorted(self.path_of), dtype=np.int64)
+        # Days: growth over the years × season × fewer cases on weekends.
+        tz = timezone.get_current_timezone()
+        first_day = (now - timedelta(days=365 * opts.years)).date()
+        days = [first_day + timedelta(days=i) for i in range((now.date() - first_day).days)]
+        self.day_w = [
+            (1 + i / len(days)) * SEASON[d.month - 1] * (0.7 if d.weekday() >= 5 else 1.0)
+            for i, d in enumerate(days)
+        ]
+        self.midnight = np.array(
+            [int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) for d in days],
+            dtype=np.int64,
+        )
+        # Local time offsets per quarter hour (every zone changes offset on a quarter hour).
+        self.t0 = int(self.midnight[0]) - 86400
+        stop = int(now.timestamp()) + 90 * 86400
+        self.offsets = np.array(
+            [int(datetime.fromtimestamp(t, tz).utcoffset().total_seconds())
+             for t in range(self.t0, stop, 900)], dtype=np.int64,
         )  # fmt: skip
-        contributions = case_facts(
-            ns,
-            [SimpleNamespace(visited_at=at, satisfaction=sat) for _m, at, sat in visits],
-            [SimpleNamespace(level=lv, raised_at=at) for lv, at in cards],
-            (),
-            local_day,
-        )
-        facts = [
-            (case_id, c.measure, c.day, district.pk, street_id, community_id, grid_id, path, unit,
-             cat.pk, cat.path, channel_id, kind, c.value)
-            for c in contributions
-        ]  # fmt: skip
-        yield (
-            case_row,
-            [(case_id, m, at, sat, "") for m, at, sat in visits],
-            [(case_id, lv, at, "超期督办", unit, None) for lv, at in cards],
-            facts,
-        )
+
+    def local_day(self, epoch: np.ndarray) -> np.ndarray:
+        """Days since 1970-01-01 of the local date (as timezone.localdate)."""
+        return (epoch + self.offsets[(epoch - self.t0) // 900]) // 86400
+
+    def ancestors(self, paths: np.ndarray, depth: int) -> np.ndarray:
+        """Rank (in region_ids) of the region a path is cut to at `depth`."""
+        cut = {p: int(cut_path(p, depth).rstrip("/").rsplit("/", 1)[-1]) for p in set(paths)}
+        ids = np.array([cut[p] for p in paths], dtype=np.int64)
+        return np.searchsorted(self.region_ids, ids)
+
+
+MEASURE_CODES = list(MEASURES)
+
+
+def _case_batch(
+    w: _World, rng: np.random.Generator, day_idx: np.ndarray, first_id: int, now_s: int
+) -> dict[str, Any]:
+    """One batch of cases as arrays (the distributions described in the module docstring)."""
+    n = len(day_idx)
+    ids = first_id + np.arange(n, dtype=np.int64)
+    created = w.midnight[day_idx] + rng.integers(7, 21, n) * 3600 + rng.integers(0, 60, n) * 60
+    future = created >= now_s
+    created[future] = now_s - rng.integers(1, 601, int(future.sum())) * 60
+    age = (now_s - created) // 86400
+    leaf = _pick(rng, n, w.cat_w)
+    kind = w.cat_kind[leaf]
+    dispute = kind == w.kinds.index("dispute") if "dispute" in w.kinds else np.zeros(n, bool)
+    located = rng.random(n) < 0.98
+    g = _pick(rng, n, w.grid_w)
+    d = rng.integers(0, len(w.d_id), n)
+    district = np.where(located, w.grid_district[g], w.d_id[d])
+    path = np.where(located, w.grid_path[g], w.d_path[d])
+    r = rng.random(n)
+    level_i = np.where(r < 0.6, 0, np.where(r < 0.9, 1, 2))
+    level_i[~located] = 2
+    unit = np.where(located, w.grid_units[g, level_i], w.d_center[d])
+    done = rng.random(n) < np.where(age > 60, 0.99, np.where(age > 14, 0.7, 0.15))
+    states = np.array([s for s, _w in OPEN_STATES] + [s for s, _w in DONE_STATES], dtype=object)
+    state_i = np.where(
+        done,
+        len(OPEN_STATES) + _pick(rng, n, [x for _s, x in DONE_STATES]),
+        _pick(rng, n, [x for _s, x in OPEN_STATES]),
+    )
+    state = states[state_i]
+    handle_limit = np.where(dispute, 22, 15)
+    handle_due = created + handle_limit * 7 * 86400 // 5
+    accepted = np.where(state != "registered", created + 7200, NULL)
+    concl = (state == "closed") | (state == "resolved")
+    late = rng.random(n) < 1 / 12
+    span = np.floor(np.where(late, rng.uniform(32, 60, n), rng.uniform(1, 10, n)) * 86400)
+    resolved = created + span.astype(np.int64)
+    resolved = np.where(resolved >= now_s, now_s - 60, resolved)
+    closed = np.where(state == "closed", resolved + 2 * 86400, NULL)
+    reopen_resolved = (state == "closed") & (closed >= now_s)
+    closed[reopen_resolved] = NULL
+    state[reopen_resolved] = "resolved"
+    resolved[~concl] = NULL
+    closed[~concl] = NULL
+    s = rng.random(n)
+    success = np.where(s < 0.975, 1, np.where(s < 0.99, 0, NULL))
+    success[~concl] = NULL
+    is_open = np.isin(state, list(OPEN_SET))
+    overdue = np.where(concl, resolved > handle_due, is_open & ((handle_due < now_s)
+                       | (rng.random(n) < 0.04)))  # fmt: skip
+    yellow = overdue & (handle_due + 86400 < now_s)
+    red = overdue & (rng.random(n) < 0.3) & (handle_due + 5 * 86400 < now_s)
+    supervision = np.where(red, "red", np.where(yellow, "yellow", "none")).astype(object)
+    visit_at = resolved + rng.integers(1, 6, n) * 86400
+    visited = concl & (rng.random(n) < 0.5) & (visit_at < now_s)
+    sat_i = _pick(rng, n, [x for _s, x in SATISFACTION])
+    phone = rng.random(n) < 0.7
+    channel = w.chan_id[_pick(rng, n, w.chan_w)]
+    return {
+        "n": n, "ids": ids, "created": created, "leaf": leaf, "kind": kind, "located": located,
+        "g": g, "d": d, "district": district, "path": path, "level_i": level_i, "unit": unit,
+        "state": state, "handle_limit": handle_limit, "handle_due": handle_due,
+        "accepted": accepted, "resolved": resolved, "closed": closed, "success": success,
+        "concl": concl, "is_open": is_open, "overdue": overdue, "yellow": yellow, "red": red,
+        "supervision": supervision, "visited": visited, "visit_at": visit_at, "sat_i": sat_i,
+        "phone": phone, "channel": channel,
+        "title": rng.integers(0, len(TITLES), n), "house": rng.integers(1, 41, n),
+        "people": rng.integers(1, 13, n), "risk": _pick(rng, n, [x for _r, x in RISKS]),
+        "lon": w.grid_lon[g] + rng.random(n) * GRID_SIZE,
+        "lat": w.grid_lat[g] + rng.random(n) * GRID_SIZE,
+    }  # fmt: skip
+
+
+def _batch_facts(w: _World, c: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The facts of a batch: facts.case_facts on arrays (no merged cases, no reopenings)."""
+    created, resolved = c["created"], c["resolved"]
+    concl, success = c["concl"], c["success"]
+    sat_ok = np.isin(
+        np.array([s for s, _w in SATISFACTION])[c["sat_i"]], ["satisfied", "basically"]
+    )
+    parts = [  # (measure, mask, time, value)
+        ("registered", np.ones(c["n"], bool), created, None),
+        ("resolved", concl & (success != 0), created, None),
+        ("accepted", c["accepted"] != NULL, c["accepted"], None),
+        ("concluded", concl, resolved, None),
+        ("handling_minutes", concl, resolved, np.maximum(0, (resolved - created) // 60)),
+        ("concluded_on_time", concl & ~c["overdue"] & (resolved <= c["handle_due"]), resolved,
+         None),
+        ("with_outcome", concl & (success != NULL), resolved, None),
+        ("success", concl & (success == 1), resolved, None),
+        ("open_overdue", c["is_open"] & c["overdue"], c["handle_due"], None),
+        ("visit", c["visited"], c["visit_at"], None),
+        ("visit_satisfied", c["visited"] & sat_ok, c["visit_at"], None),
+        ("card_yellow", c["yellow"], c["handle_due"] + 86400, None),
+        ("card_red", c["red"], c["handle_due"] + 5 * 86400, None),
+    ]  # fmt: skip
+    idx, measure, day, value = [], [], [], []
+    for name, mask, at, val in parts:
+        sel = np.flatnonzero(mask)
+        idx.append(sel)
+        measure.append(np.full(len(sel), MEASURE_CODES.index(name)))
+        day.append(w.local_day(at[sel]))
+        value.append(val[sel] if val is not None else np.ones(len(sel), dtype=np.int64))
+    return {
+        "idx": np.concatenate(idx),
+        "measure": np.concatenate(measure),
+        "day": np.concatenate(day),
+        "value": np.concatenate(value),
+    }
+
+
+class _RollupSums:
+    """Rollup rows summed from fact arrays: per spec, {packed key: (n, total)} via np.unique."""
+
+    def __init__(self, w: _World) -> None:
+        self.w = w
+        self.parts: dict[RollupSpec, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+            s: [] for s in ROLLUPS
+        }
+
+    @staticmethod
+    def _pack(start, area, dim, kind, measure) -> np.ndarray:
+        return (((start * 2**20 + area) * 2**12 + dim) * 2**4 + kind) * 2**6 + measure
+
+    @staticmethod
+    def _unpack(key: np.ndarray) -> tuple[np.ndarray, ...]:
+        measure = key % 2**6
+        key = key // 2**6
+        kind = key % 2**4
+        key = key // 2**4
+        dim = key % 2**12
+        key = key // 2**12
+        return key // 2**20, key % 2**20, dim, kind, measure
+
+    def add(self, c: dict[str, Any], f: dict[str, np.ndarray]) -> None:
+        w, i = self.w, f["idx"]
+        day = f["day"]
+        month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        cat_rank = c["leaf"][i]
+        chan_rank = np.searchsorted(np.sort(w.chan_id), c["channel"][i])
+        kind = c["kind"][i]
+        areas: dict[int, np.ndarray] = {}
+        for spec in ROLLUPS:
+            if spec.depth not in areas:
+                areas[spec.depth] = w.ancestors(c["path"], spec.depth)
+            area = areas[spec.depth][i]
+            dim = cat_rank if spec.dim == "category" else chan_rank if spec.dim == "channel" else 0
+            start = day if spec.grain == "d" else month
+            keys = self._pack(start, area, dim, kind, f["measure"])
+            uniq, inv = np.unique(keys, return_inverse=True)
+            self.parts[spec].append(
+                (uniq, np.bincount(inv, minlength=len(uniq)),
+                 np.bincount(inv, weights=f["value"], minlength=len(uniq)).astype(np.int64))
+            )  # fmt: skip
+
+    def write(self) -> int:
+        w = self.w
+        text = _Text(connection.vendor == "postgresql")
+        chan_sorted = np.sort(w.chan_id)
+        written = 0
+        for spec, parts in self.parts.items():
+            if not parts:
+                continue
+            keys = np.concatenate([p[0] for p in parts])
+            uniq, inv = np.unique(keys, return_inverse=True)
+            n = np.bincount(inv, weights=np.concatenate([p[1] for p in parts])).astype(np.int64)
+            total = np.bincount(inv, weights=np.concatenate([p[2] for p in parts]))
+            total = total.astype(np.int64)
+            start, area, dim, kind, measure = self._unpack(uniq)
+            if spec.grain == "d":
+                starts = start.astype("datetime64[D]")
+            else:
+                starts = start.astype("datetime64[M]").astype("datetime64[D]")
+            dim_id = (w.cat_id[dim] if spec.dim == "category" else chan_sorted[dim]
+                      if spec.dim == "channel" else np.zeros(len(uniq), dtype=np.int64))  # fmt: skip
+            paths = np.array([w.path_of[int(x)] for x in w.region_ids], dtype=object)[area]
+            k = len(uniq)
+            written += write_columns(
+                Rollup,
+                {
+                    "grain": text.const(spec.grain, k),
+                    "start": np.datetime_as_string(starts).astype(object).tolist(),
+                    "depth": text.const(spec.depth, k),
+                    "area_path": paths.tolist(),
+                    "dim": text.const(spec.dim, k),
+                    "dim_id": text.ints(dim_id),
+                    "kind": np.array(w.kinds, dtype=object)[kind].tolist(),
+                    "measure": np.array(MEASURE_CODES, dtype=object)[measure].tolist(),
+                    "n": text.ints(n),
+                    "total": text.ints(total),
+                },
+                k,
+            )
+        return written
+
+
+def _write_batch(w: _World, c: dict[str, Any], f: dict[str, np.ndarray], summary: Summary) -> None:
+    text = _Text(connection.vendor == "postgresql")
+    n = c["n"]
+    loc, g, d = c["located"], c["g"], c["d"]
+    nloc = ~loc
+    ids = text.ints(c["ids"])
+    grid = np.where(loc, w.grid_id[g], NULL)
+    comm = np.where(loc, w.grid_comm[g], NULL)
+    street = np.where(loc, w.grid_street[g], NULL)
+    unit_null = c["unit"] == NULL
+    local = c["created"] + w.offsets[(c["created"] - w.t0) // 900]
+    year = local.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+    code6 = np.array([w.code6[int(x)] for x in w.d_id], dtype=object)
+    order = np.argsort(w.d_id)
+    dcode = code6[order[np.searchsorted(w.d_id, c["district"], sorter=order)]]
+    tracking = [f"{a}-{y}-{i % 10**8:08d}" for a, y, i in
+                zip(dcode.tolist(), year.tolist(), c["ids"].tolist(), strict=True)]  # fmt: skip
+    place = np.where(loc, w.grid_name[g], w.d_name[d])
+    address = [f"{p}{h}号" for p, h in zip(place.tolist(), c["house"].tolist(), strict=True)]
+    levels = np.array(["community", "street", "district"], dtype=object)[c["level_i"]]
+    risks = np.array([r for r, _w in RISKS], dtype=object)[c["risk"]]
+    write_columns(
+        Case,
+        {
+            "id": ids, "tracking_number": tracking, "kind": np.array(w.kinds, dtype=object)[
+                c["kind"]].tolist(),
+            "category_id": text.ints(w.cat_id[c["leaf"]]),
+            "title": np.array(TITLES, dtype=object)[c["title"]].tolist(), "address": address,
+            "lon": text.floats(c["lon"], nloc), "lat": text.floats(c["lat"], nloc),
+            "grid_id": text.ints(grid, nloc), "community_id": text.ints(comm, nloc),
+            "street_id": text.ints(street, nloc), "district_id": text.ints(c["district"]),
+            "region_path": c["path"].tolist(),
+            "location_flag": np.where(loc, "", "no_location").astype(object).tolist(),
+            "channel_id": text.ints(c["channel"]), "reporter_name": text.const("张某", n),
+            "people_involved": text.ints(c["people"]), "risk_level": risks.tolist(),
+            "state": c["state"].tolist(), "handling_level": levels.tolist(),
+            "handling_unit_id": text.ints(c["unit"], unit_null),
+            "created_at": text.times(c["created"]), "updated_at": text.times(c["created"]),
+            "accepted_at": text.times(c["accepted"]), "resolved_at": text.times(c["resolved"]),
+            "closed_at": text.times(c["closed"]), "clock_start": text.times(c["created"]),
+            "handle_limit": text.ints(c["handle_limit"]),
+            "handle_due": text.times(c["handle_due"]), "is_overdue": text.bools(c["overdue"]),
+            "supervision_level": c["supervision"].tolist(),
+            "outcome": np.where(c["resolved"] != NULL, "已调处", "").astype(object).tolist(),
+            "outcome_success": text.bools(c["success"] == 1, c["success"] == NULL),
+        },
+        n,
+    )  # fmt: skip
+    v = np.flatnonzero(c["visited"])
+    sats = np.array([s for s, _w in SATISFACTION], dtype=object)
+    write_columns(
+        FollowUpVisit,
+        {
+            "case_id": text.ints(c["ids"][v]),
+            "method": np.where(c["phone"][v], "phone", "in_person").astype(object).tolist(),
+            "visited_at": text.times(c["visit_at"][v]),
+            "satisfaction": sats[c["sat_i"][v]].tolist(),
+            "note": text.const("", len(v)),
+        },
+        len(v),
+    )
+    y, r = np.flatnonzero(c["yellow"]), np.flatnonzero(c["red"])
+    cards = np.concatenate([y, r])
+    raised = np.concatenate([c["handle_due"][y] + 86400, c["handle_due"][r] + 5 * 86400])
+    write_columns(
+        SupervisionCard,
+        {
+            "case_id": text.ints(c["ids"][cards]),
+            "level": (["yellow"] * len(y)) + (["red"] * len(r)),
+            "raised_at": text.times(raised),
+            "reason": text.const("超期督办", len(cards)),
+            "to_unit_id": text.ints(c["unit"][cards], unit_null[cards]),
+            "resolved_at": text.const(None, len(cards)),
+        },
+        len(cards),
+    )
+    # Facts: the case's dimensions once per case as text, then one line per fact.
+    i = f["idx"]
+    k = len(i)
+    cat_path = w.cat_path[c["leaf"]]
+    write_columns(
+        CaseFact,
+        {
+            "case_id": text.ints(c["ids"][i]),
+            "measure": np.array(MEASURE_CODES, dtype=object)[f["measure"]].tolist(),
+            "day": text.days(f["day"]),
+            "value": text.ints(f["value"]),
+            "district_id": text.ints(c["district"][i]),
+            "street_id": text.ints(street[i], nloc[i]),
+            "community_id": text.ints(comm[i], nloc[i]),
+            "grid_id": text.ints(grid[i], nloc[i]),
+            "region_path": c["path"][i].tolist(),
+            "handling_unit_id": text.ints(c["unit"][i], unit_null[i]),
+            "category_id": text.ints(w.cat_id[c["leaf"]][i]),
+            "category_path": cat_path[i].tolist(),
+            "channel_id": text.ints(c["channel"][i]),
+            "kind": np.array(w.kinds, dtype=object)[c["kind"][i]].tolist(),
+        },
+        k,
+    )
+    summary.visits += len(v)
+    summary.cards += len(cards)
+    summary.facts += k
 
 
 def _load_cases(
     opts: Options, world: dict[str, Any], summary: Summary, progress: Callable[[str], None]
-) -> None:
-    now = timezone.now()
+) -> _RollupSums:
+    now = timezone.now().replace(microsecond=0)
+    now_s = int(now.timestamp())
     first = _reserve_ids(Case, opts.cases)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -579,34 +883,21 @@ def _load_cases(
                 # build_territory and the reference data hold, by construction; checking ten
                 # million of them one by one at commit would take longer than loading them.
                 cur.execute("SET LOCAL session_replication_role = replica")
-    loaders = {
-        "cases": Loader(Case, CASE_COLUMNS),
-        "visits": Loader(FollowUpVisit, VISIT_COLUMNS),
-        "cards": Loader(SupervisionCard, CARD_COLUMNS),
-        "facts": Loader(CaseFact, FACT_COLUMNS),
-    }
-    batch: dict[str, list] = {k: [] for k in loaders}
-
-    def flush() -> None:
-        # Cases first: the others reference them.
-        for name in ("cases", "visits", "cards", "facts"):
-            loaders[name].write(batch[name])
-            batch[name] = []
-
-    for n, (case_row, visits, cards, facts) in enumerate(generate(opts, world, first, now), 1):
-        batch["cases"].append(case_row)
-        batch["visits"] += visits
-        batch["cards"] += cards
-        batch["facts"] += facts
-        summary.visits += len(visits)
-        summary.cards += len(cards)
-        summary.facts += len(facts)
-        if n % BATCH == 0:
-            flush()
-            if n % (BATCH * 25) == 0:
-                progress(f"  {n:,} cases")
-    flush()
+    w = _World(opts, world, now)
+    rng = np.random.default_rng(opts.seed)
+    # Which day each case falls on, then the cases day by day (ids follow time, as in life).
+    day_idx = np.sort(_pick(rng, opts.cases, w.day_w))
+    sums = _RollupSums(w)
+    for start in range(0, opts.cases, CASE_BATCH):
+        c = _case_batch(w, rng, day_idx[start : start + CASE_BATCH], first + start, now_s)
+        f = _batch_facts(w, c)
+        _write_batch(w, c, f, summary)
+        sums.add(c, f)
+        done = start + c["n"]
+        if done % (CASE_BATCH * 5) == 0:
+            progress(f"  {done:,} cases")
     summary.cases = opts.cases
+    return sums
 
 
 # -- entry points ---------------------------------------------------------------------------
@@ -629,8 +920,7 @@ def reset() -> None:
                 continue
             table = rel.related_model._meta.db_table
             cur.execute(f"DELETE FROM {table} WHERE {rel.field.column} IN ({cases})", like)
-        cur.execute(f"DELETE FROM {DailyCounter._meta.db_table} WHERE region_path LIKE %s", like)
-        cur.execute(f"DELETE FROM {MonthlyCounter._meta.db_table} WHERE area_path LIKE %s", like)
+        cur.execute(f"DELETE FROM {Rollup._meta.db_table} WHERE area_path LIKE %s", like)
         cur.execute("DELETE FROM cases_case WHERE region_path LIKE %s", like)
         regions = "SELECT id FROM territory_region WHERE path LIKE %s"
         cur.execute(f"DELETE FROM territory_grid WHERE community_id IN ({regions})", like)
@@ -666,22 +956,18 @@ def build(opts: Options, progress: Callable[[str], None] = lambda _m: None) -> S
     )
     big = opts.cases >= BIG_LOAD
     with transaction.atomic(), indexes_dropped([Case, CaseFact], big):
-        _load_cases(opts, world, summary, progress)
+        sums = _load_cases(opts, world, summary, progress)
     t2 = time.monotonic()
     progress(f"cases: {summary.cases:,}, facts: {summary.facts:,} ({t2 - t1:.0f} s)")
+    with transaction.atomic(), indexes_dropped([Rollup], big):
+        summary.rollups = sums.write()
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            for table in ("cases_case", "analytics_casefact"):
-                cur.execute(f"ANALYZE {table}")
-    with transaction.atomic(), indexes_dropped([DailyCounter, MonthlyCounter], big):
-        rebuild_counters(prefix=world["province"].path)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            for model in (DailyCounter, MonthlyCounter):
+            for model in (Case, CaseFact, Rollup):
                 cur.execute(f"ANALYZE {model._meta.db_table}")
     t3 = time.monotonic()
-    progress(f"counters ({t3 - t2:.0f} s)")
-    summary.seconds = {"territory": t1 - t0, "cases": t2 - t1, "counters": t3 - t2}
+    progress(f"rollups: {summary.rollups:,} rows ({t3 - t2:.0f} s)")
+    summary.seconds = {"territory": t1 - t0, "cases": t2 - t1, "rollups": t3 - t2}
     return summary
 
 
