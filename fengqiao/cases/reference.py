@@ -42,12 +42,15 @@ def category(value: Any) -> Any:
 
 
 def lazy(name: str, key: Any, load) -> Any:
+    """The value of `key` in the snapshot `name`, loaded on first use. A row that does not
+    exist is not remembered: rows created by bulk loaders (no signal) are found at once."""
     memo = refdata.get(name, dict)
     try:
         return memo[key]
     except KeyError:
         value = load()
-        memo[key] = value
+        if value is not None:
+            memo[key] = value
         return value
 
 

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
+from fengqiao.core import audit, refdata
 from fengqiao.core.models import AuditEntry
 from fengqiao.territory import locate, services
 from fengqiao.territory.models import Grid, GridKind, Region, SiteType
@@ -420,6 +420,7 @@ def _write_regions(rows: list[_RegionRow], report: ImportReport) -> None:
         for obj in created:
             obj.path = (obj.parent.path if obj.parent_id else "/") + f"{obj.pk}/"
         Region.objects.bulk_update(created, ["path"], batch_size=1000)
+        refdata.changed()  # bulk writes send no signal: every process re-reads the regions
         report.created += len(created)
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from fengqiao.core import refdata
 from fengqiao.territory.models import Grid, GridIndexState
 
 # Margin (in cell widths) around every edge when marking cells: a cell within it of an edge is
@@ -282,6 +283,7 @@ def grids_changed() -> None:
     if not updated:
         GridIndexState.objects.get_or_create(pk=1, defaults={"version": 1})
     transaction.on_commit(invalidate)
+    refdata.changed()  # grids are reference data too (fengqiao.cases.reference)
 
 
 def locate(lon: float, lat: float) -> Grid | None:
