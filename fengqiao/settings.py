@@ -300,6 +300,10 @@ PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei
 PERIODIC_TASKS["fengqiao.mediation.tasks.performance_reminders_task"] = env_int(
     "MEDIATION_REMINDER_SECONDS", 3600
 )
+# Mediation: the one-month time limit runs as a deadline, swept with the cases' deadlines.
+PERIODIC_TASKS["fengqiao.mediation.tasks.sweep_time_limits_task"] = PERIODIC_TASKS[
+    "fengqiao.cases.tasks.sweep_deadlines_task"
+]
 # API: drop Idempotency-Key records older than 24 h.
 PERIODIC_TASKS["fengqiao.api.tasks.purge_idempotency_records"] = 3600
 # Monitoring room (issue 5): keep the indicator aggregates in step with the case history.

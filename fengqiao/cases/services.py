@@ -103,6 +103,7 @@ __all__ = [
     "dispatch",
     "divert",
     "escalate",
+    "flag_mediation_overdue",
     "inbox_for",
     "intake",
     "merge",
@@ -1485,6 +1486,73 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
                     )
             report.near += 1
     return report
+
+
+def flag_mediation_overdue(
+    case: Case | int,
+    *,
+    due: datetime,
+    reference: str,
+    unit: Unit | None = None,
+    newly_overdue: bool = False,
+    now: datetime | None = None,
+) -> list[str]:
+    """The case's people's mediation ran past its time limit (`due`): raise a yellow card on
+    the case, and a red one when it is still running CASE_RED_CARD_AFTER_WORKING_DAYS working
+    days after `due`, as sweep_deadlines does for the handle deadline. The mediation sweep
+    (fengqiao.mediation.services.sweep_time_limits) calls this holding the mediation's row lock,
+    after checking that the mediation is still open; `unit` is the committee being chased,
+    `newly_overdue` says the mediation has just been marked overdue (its committee is told).
+
+    Locks the case row. Idempotent: a card the case already holds (from its own deadline, this
+    sweep or a supervisor) is never raised again. A suspended or finished case is left alone.
+    Writes a "deadline_sweep" history entry without a version bump when something changed.
+    The case's own `is_overdue` is not touched: it means the handle deadline was missed and
+    feeds the on-time rate; the mediation keeps its own mark.
+
+    Returns the changes: some of "mediation_overdue", "yellow", "red", in that order.
+    """
+    from fengqiao.workcalendar.calendar import WorkCalendar
+
+    now = now or _now()
+    with transaction.atomic():
+        case = _lock(case)
+        if case.state not in SWEPT_STATES or due >= now:
+            return []
+        changes = []
+        if newly_overdue:
+            changes.append("mediation_overdue")
+            text = _("Mediation %(n)s passed its time limit") % {"n": reference}
+            _inbox(case, InboxItem.Kind.OVERDUE, unit=unit, text=text)
+        if case.supervision_level == SupervisionLevel.NONE:
+            reason = _("Mediation %(n)s passed its time limit") % {"n": reference}
+            _mediation_card(case, SupervisionLevel.YELLOW, reason, unit, now)
+            changes.append("yellow")
+        red_after = settings.CASE_RED_CARD_AFTER_WORKING_DAYS
+        if (
+            case.supervision_level == SupervisionLevel.YELLOW
+            and WorkCalendar.load().add_working_days(due, red_after) < now
+        ):
+            reason = _("Mediation %(n)s still running %(d)d working days after its time limit") % {
+                "n": reference,
+                "d": red_after,
+            }
+            _mediation_card(case, SupervisionLevel.RED, reason, unit, now)
+            changes.append("red")
+        if changes:
+            data = {"changes": changes, "mediation": reference, "due": due.isoformat()}
+            _history(case, None, "deadline_sweep", case.state, data=data, bump=False)
+    return changes
+
+
+def _mediation_card(case: Case, level: str, reason: str, unit: Unit | None, now: datetime) -> None:
+    """A card through _raise_card (handling unit and supervisor told), addressed to the
+    committee whose mediation is late, which hears of it too."""
+    card = _raise_card(case, level, reason, None, now)
+    if card is not None and unit is not None and unit.pk != case.handling_unit_id:
+        card.to_unit = unit
+        card.save(update_fields=["to_unit"])
+        _inbox(case, InboxItem.Kind.SUPERVISION, unit=unit, text=reason)
 
 
 # -- after closure -------------------------------------------------------------------------

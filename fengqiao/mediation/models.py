@@ -232,6 +232,9 @@ class Mediation(models.Model):
     )
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     due = models.DateTimeField(_("to be settled by"), null=True, blank=True)
+    # Set by the time-limit sweep (services.sweep_time_limits) once `due` passed while open;
+    # kept after the mediation ends, like Case.is_overdue.
+    is_overdue = models.BooleanField(_("past the time limit"), default=False)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     failure_reason = models.TextField(_("why mediation failed"), blank=True)
     routes_told = models.JSONField(_("routes the parties were told of"), default=list, blank=True)
@@ -596,4 +599,7 @@ EVENT_LABELS = {
     "fail": _("mediation failed"),
     "judicial_confirmation": _("judicial confirmation recorded"),
     "case_not_updated": _("the case could not be updated"),
+    "deadline_near": _("time limit near: the committee was warned"),
+    "overdue": _("time limit passed"),
+    "supervision": _("supervision card raised on the case"),
 }

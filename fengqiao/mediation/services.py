@@ -44,6 +44,7 @@ from fengqiao.cases.models import (
     InboxItem,
     Party,
     RiskLevel,
+    SupervisionLevel,
     Task,
 )
 from fengqiao.cases.workflow import FINISHED, in_scope
@@ -1130,6 +1131,97 @@ def send_performance_reminders(today: date | None = None) -> int:
             )  # fmt: skip
             sent += 1
     return sent
+
+
+@dataclass
+class TimeLimitReport:
+    overdue: int = 0
+    yellow: int = 0
+    red: int = 0
+    near: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"overdue": self.overdue, "yellow": self.yellow, "red": self.red, "near": self.near}
+
+
+def _sweep_event(m: Mediation, action: str, data: dict) -> None:
+    # No version bump: the clock ticking must not make a mediator's open form stale.
+    MediationEvent.objects.create(
+        mediation=m, action=action, from_state=m.state, to_state=m.state, data=data
+    )
+
+
+def sweep_time_limits(now: datetime | None = None) -> TimeLimitReport:
+    """The mediation's one-month time limit (`Mediation.due`, working days from acceptance) run
+    as a case deadline: an open mediation past it is marked overdue and its case gets a yellow
+    card, then a red one CASE_RED_CARD_AFTER_WORKING_DAYS working days later (through
+    cases.services.flag_mediation_overdue: the supervisor's inbox, the case's history); the
+    committee is warned once per mediation and due date when less than one working day is left.
+
+    Ended mediations (agreed, failed, refused, withdrawn) are never flagged. The mediation model
+    has no pause or extension of its limit; while its case is suspended, the mediation is not
+    swept either (the case's clocks stop). Idempotent: a second run changes nothing more.
+    """
+    now = now or _now()
+    swept_cases = case_services.SWEPT_STATES
+    report = TimeLimitReport()
+    late = (
+        Mediation.objects.filter(state__in=OPEN_STATES, due__lt=now, case__state__in=swept_cases)
+        .exclude(is_overdue=True, case__supervision_level=SupervisionLevel.RED)
+        .order_by("pk")
+    )
+    for pk in late.values_list("pk", flat=True):
+        with transaction.atomic():
+            # Mediation first, then the case: the lock order of every mediation service.
+            m = Mediation.objects.select_for_update().get(pk=pk)
+            if m.state not in OPEN_STATES or m.due is None or m.due >= now:
+                continue
+            changes = case_services.flag_mediation_overdue(
+                m.case_id,
+                due=m.due,
+                reference=m.number,
+                unit=Unit.objects.get(pk=m.committee_id),
+                newly_overdue=not m.is_overdue,
+                now=now,
+            )
+            if not changes:
+                continue
+            if "mediation_overdue" in changes:
+                m.is_overdue = True
+                m.save(update_fields=["is_overdue"])
+                report.overdue += 1
+            report.yellow += "yellow" in changes
+            report.red += "red" in changes
+            action = "overdue" if "mediation_overdue" in changes else "supervision"
+            _sweep_event(m, action, {"changes": changes, "due": m.due.isoformat()})
+
+    # Time limit near: less than one working day left, warned once per mediation and due date.
+    soon = Mediation.objects.filter(
+        state__in=OPEN_STATES,
+        is_overdue=False,
+        due__gte=now,
+        due__lte=wc.add_working_days(now, 1),
+        case__state__in=swept_cases,
+    ).order_by("pk")
+    for pk in soon.values_list("pk", flat=True):
+        with transaction.atomic():
+            m = Mediation.objects.select_for_update().get(pk=pk)
+            if m.state not in OPEN_STATES or m.due is None or m.due < now:
+                continue
+            # The key the once-only check looks for: stable whatever the language of the run.
+            key = f"{m.number} {m.due.isoformat()}"
+            near = InboxItem.objects.filter(
+                case_id=m.case_id, kind=InboxItem.Kind.DEADLINE_NEAR, text=key
+            )
+            if near.exists():
+                continue
+            InboxItem.objects.create(
+                case_id=m.case_id, unit_id=m.committee_id, kind=InboxItem.Kind.DEADLINE_NEAR,
+                text=key,
+            )  # fmt: skip
+            _sweep_event(m, "deadline_near", {"due": m.due.isoformat()})
+            report.near += 1
+    return report
 
 
 def record_failure(
