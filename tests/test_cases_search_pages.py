@@ -64,7 +64,8 @@ def _pages(user, filters, limit, walk):
 )
 def test_the_walk_gives_the_plain_pages(cases, monkeypatch, q, extra):
     cw, _made = cases
-    monkeypatch.setattr(queries, "SEARCH_WINDOWS", (4, 8, 64))
+    monkeypatch.setattr(queries, "SEARCH_WALK_MAX", 80)
+    monkeypatch.setattr("fengqiao.search.index.least_term_share", lambda q: 0.9)
     filters = CaseFilters(q=q, **extra)
     for user in (cw.district_clerk, cw.huayuan_clerk):
         plain = _pages(user, filters, 5, walk=False)
@@ -75,12 +76,34 @@ def test_the_walk_gives_the_plain_pages(cases, monkeypatch, q, extra):
 
 def test_a_rare_word_goes_to_the_index(cases, monkeypatch):
     cw, _made = cases
-    monkeypatch.setattr(queries, "SEARCH_WINDOWS", (4, 8))
     filters = CaseFilters(q="高空抛物")
+    # Words the statistics do not know as common go to the index at once …
+    monkeypatch.setattr("fengqiao.search.index.least_term_share", lambda q: 0.0)
+    assert queries._search_newest_first(cw.district_clerk, filters, None, 5) is None
+    # … and so do words too rare to fill the page within the walk.
+    monkeypatch.setattr("fengqiao.search.index.least_term_share", lambda q: 0.9)
+    monkeypatch.setattr(queries, "SEARCH_WALK_MAX", 25)
     assert queries._search_newest_first(cw.district_clerk, filters, None, 5) is None
     # case_page then answers from the index, with the same result.
     page = queries.case_page(cw.district_clerk, filters, limit=5)
     assert len(page.items) == 2 and page.next_cursor is None
+
+
+def test_the_statistics_know_common_words(cases):
+    from django.db import connection
+
+    from fengqiao.search.index import least_term_share
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_document")
+        import fengqiao.search.index as index
+
+        index._TERM_SHARES = (0.0, {})
+        assert least_term_share("燃气泄漏") > 0.2  # a third of the 45 documents
+        assert least_term_share("燃气泄漏 高空抛物") < 0.2
+    else:
+        assert least_term_share("燃气泄漏") == 0.0  # SQLite: no statistics, no walk
 
 
 def test_matching_among_checks_only_the_given_ids(cases):

@@ -7,6 +7,7 @@ Every query starts from `workflow.visible_cases(access)`, which adds the unit ta
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -107,9 +108,10 @@ def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) 
 
 
 LIST_RELATED = ("category", "channel", "handling_unit", "community", "grid")
-# Newest-first search walks at most this many of the user's cases, in growing windows, before
-# it hands a rare word to the full-text index (see _search_newest_first).
-SEARCH_WINDOWS = (250, 1000, 4000)
+# Newest-first search (see _search_newest_first) only for words that each occur in at least
+# this share of documents, reading at most SEARCH_WALK_MAX cases in two windows.
+SEARCH_WALK_MIN_SHARE = 0.01
+SEARCH_WALK_MAX = 8000
 
 
 def _before(qs: QuerySet, when: datetime, pk: int) -> QuerySet:
@@ -149,12 +151,17 @@ def _search_newest_first(
     1,000,000 cases). A common search fills its page from the newest few hundred cases; a
     rare one (too few matches in the windows) goes to the index, which is fast for it.
     """
-    from fengqiao.search.index import matching_among
+    from fengqiao.search.index import least_term_share, matching_among
 
+    share = least_term_share(filters.q)
+    if share < SEARCH_WALK_MIN_SHARE:
+        return None  # a rare word: the index finds its few matches at once
+    # Twice the cases the page needs if the words always came together, then four times that.
+    first = min(SEARCH_WALK_MAX // 5, max(100, math.ceil(2 * (limit + 1) / share)))
     base = filtered_cases(user, replace(filters, q="")).order_by("-created_at", "-id")
     found: list[int] = []
     position = start
-    for window in SEARCH_WINDOWS:
+    for window in (first, 4 * first):
         qs = _before(base, *position) if position else base
         rows = list(qs.values_list("id", "created_at")[:window])
         if not rows:

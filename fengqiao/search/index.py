@@ -29,6 +29,7 @@ SQLite: FTS5 table search_document(kind UNINDEXED, object_id UNINDEXED, body) pl
   mapping (kind, object_id) to the FTS rowid; matched with "tok1" AND "tok2" (quoted strings).
 """
 
+import time
 from collections.abc import Iterable
 from itertools import islice
 
@@ -173,6 +174,34 @@ def matching_ids(kind: str, query: str, using: str = DEFAULT_DB_ALIAS) -> RawSQL
         "SELECT object_id FROM search_document WHERE search_document MATCH %s AND kind = %s",
         (expression, kind),
     )
+
+
+_TERM_SHARES: tuple[float, dict[str, float]] = (0.0, {})
+TERM_SHARES_SECONDS = 600
+
+
+def least_term_share(query: str, using: str = DEFAULT_DB_ALIAS) -> float:
+    """PostgreSQL: the share of documents holding the rarest word of `query`, from the
+    statistics ANALYZE keeps on the most common words (0.0 for a word not among them, and on
+    SQLite). An upper bound of the share of documents that match the whole query."""
+    global _TERM_SHARES
+    if _vendor(using) != "postgresql":
+        return 0.0
+    terms = query_terms(query)
+    if not terms:
+        return 0.0
+    read_at, shares = _TERM_SHARES
+    if time.monotonic() - read_at > TERM_SHARES_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT u.word, u.share FROM pg_stats s, "
+                "unnest(s.most_common_elems::text::text[], "
+                "s.most_common_elem_freqs::text::float8[]) AS u(word, share) "
+                "WHERE s.tablename = 'search_document' AND s.attname = 'tsv'"
+            )
+            shares = dict(cursor.fetchall())
+        _TERM_SHARES = (time.monotonic(), shares)
+    return min(shares.get(term, 0.0) for term in terms)
 
 
 def matching_among(
