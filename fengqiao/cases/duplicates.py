@@ -30,10 +30,11 @@ def tokens(text: str) -> frozenset[str]:
 # Every intake compares itself with up to MAX_SCANNED recent cases nearby: segment each text once.
 @functools.lru_cache(maxsize=8192)
 def _tokens(text: str) -> frozenset[str]:
-    import jieba
+    # The search module's tokenizer: one dictionary per process, with the domain words.
+    from fengqiao.search.text import tokenizer
 
     words = set()
-    for w in jieba.lcut_for_search(text or ""):
+    for w in tokenizer().lcut_for_search(text or ""):
         w = w.strip().lower()
         if not w or w in _STOP or not _WORD.search(w):
             continue
