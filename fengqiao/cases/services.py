@@ -613,7 +613,7 @@ def _create_case(
     )
     routing.compute_deadlines(case)
     district_code = places.district.code[:6] if places.district else settings.DISTRICT_CODE
-    # Taken last: the counter lock is held until commit, so keep what follows short.
+    # Taken last: on SQLite the counter row stays locked until commit (PostgreSQL: a sequence).
     case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(now).year)
     case.save(force_insert=True)
     case._created_parties = Party.objects.bulk_create(
