@@ -258,3 +258,17 @@ def test_a_server_error_rolls_the_write_back_and_frees_the_key(cw, monkeypatch):
     monkeypatch.undo()
     ok = _post(c, _body(), HTTP_IDEMPOTENCY_KEY="k-500")
     assert ok.status_code == 201 and Case.objects.count() == 1
+
+
+def test_community_scopes_compare_paths_by_equality(world, cw):
+    from fengqiao.accounts.access import LOWEST_LEVEL
+    from fengqiao.territory.models import Region
+
+    # Nothing lies below a community: equality is the same set as the prefix.
+    assert LOWEST_LEVEL == Region.Level.COMMUNITY == max(Region.Level.values)
+    scope = access_for(cw.huayuan_clerk).scope(Perm.CASE_VIEW)
+    assert scope.leaf_paths == {world.huayuan.path}
+    assert "region_path__startswith" not in str(scope.q(path="region_path"))
+    district = access_for(cw.district_clerk).scope(Perm.CASE_VIEW)
+    assert not district.leaf_paths
+    assert "region_path__startswith" in str(district.q(path="region_path"))

@@ -16,6 +16,8 @@ from fengqiao.accounts.models import RoleAssignment, ScopeType
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
 
 NOTHING = Q(pk__in=[])
+# Region.Level.COMMUNITY: regions of this level have no children.
+LOWEST_LEVEL = 5
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class Scope:
     unit_ids: frozenset[int] = frozenset()
     # Region paths of the units in `unit_ids`, for data located by place rather than by unit.
     unit_region_paths: tuple[str, ...] = ()
+    # Paths of communities/villages, the lowest level: nothing lies below them, so "inside" is
+    # "equal", which an index on (path, date) can walk in date order (a prefix cannot).
+    leaf_paths: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -50,7 +55,10 @@ class Scope:
         parts: list[Q] = []
         if path:
             paths = self.region_paths + (self.unit_region_paths if unit_regions else ())
-            parts += [Q(**{f"{path}__startswith": p}) for p in _outermost(paths)]
+            parts += [
+                Q(**{path: p}) if p in self.leaf_paths else Q(**{f"{path}__startswith": p})
+                for p in _outermost(paths)
+            ]
         if grid and self.grid_ids:
             parts.append(Q(**{f"{grid}__in": sorted(self.grid_ids)}))
         if unit and self.unit_ids:
@@ -100,18 +108,25 @@ class Access:
         grids: set[int] = set()
         units: set[int] = set()
         unit_paths: list[str] = []
+        leaves: set[str] = set()
         for a in self.assignments:
             if perm not in ROLE_PERMISSIONS.get(a.role, ()):
                 continue
             if a.scope_type == ScopeType.REGION and a.region is not None:
                 paths.append(a.region.path)
+                if a.region.level == LOWEST_LEVEL:
+                    leaves.add(a.region.path)
             elif a.scope_type == ScopeType.GRIDS:
                 grids.update(g.pk for g in a.grids.all())
             elif a.scope_type == ScopeType.UNIT and a.unit is not None:
                 units.add(a.unit.pk)
                 units.update(_descendant_unit_ids(a.unit))
                 unit_paths.append(a.unit.region.path)
-        return Scope(tuple(paths), frozenset(grids), frozenset(units), tuple(unit_paths))
+                if a.unit.region.level == LOWEST_LEVEL:
+                    leaves.add(a.unit.region.path)
+        return Scope(
+            tuple(paths), frozenset(grids), frozenset(units), tuple(unit_paths), frozenset(leaves)
+        )
 
     # Territory and organisation helpers used across the platform.
 

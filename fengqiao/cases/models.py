@@ -328,6 +328,8 @@ class Case(models.Model):
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["grid", "created_at"], name="case_grid_created"),
             models.Index(fields=["created_at", "id"], name="case_created_id"),
+            # A community's cases newest first (scopes compare a community's path by equality).
+            models.Index(fields=["region_path", "created_at", "id"], name="case_path_created"),
             # The overdue list newest first (and searches within it): the few overdue cases
             # in date order, instead of walking every case's date to find them.
             models.Index(
