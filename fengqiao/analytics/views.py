@@ -24,6 +24,7 @@ from fengqiao.cases.workflow import OPEN, case_scope_q, visible_cases
 from fengqiao.territory.models import Grid, Region
 
 DRILL_PAGE = 50
+LIST_FIELDS = ("id", "tracking_number", "title", "state", "handle_due", "created_at")
 TREND_CODES = ("screened", "resolved", "accepted", "concluded")
 PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue")
 MAP_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue", "red_cards")
@@ -110,7 +111,12 @@ def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
         qs = qs.filter(category__path__startswith=filters.category.path)
     if filters.channel is not None:
         qs = qs.filter(channel=filters.channel)
-    qs = qs.filter(state__in=OPEN).select_related("category", "community", "handling_unit")
+    # Only what _case_list.html shows: the case rows are wide (texts, geometry of the joins).
+    qs = (
+        qs.filter(state__in=OPEN)
+        .select_related("category", "community")
+        .only(*LIST_FIELDS, "category__name", "community__name")
+    )
     return {
         "overdue": list(qs.filter(is_overdue=True).order_by("handle_due", "id")[:10]),
         "red": list(
