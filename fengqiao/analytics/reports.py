@@ -13,30 +13,9 @@ from fengqiao.analytics import indicators as ind
 from fengqiao.analytics.indicators import INDICATORS, Filters
 from fengqiao.territory.models import Region
 
-REPORT_CODES = (
-    "screened",
-    "resolved",
-    "resolution_rate",
-    "dispute_success_rate",
-    "mediation_success_rate",
-    "mediation_accepted",
-    "mediation_successful",
-    "mediation_failed",
-    "accepted",
-    "concluded",
-    "on_time_rate",
-    "open_overdue",
-    "avg_handling_days",
-    "satisfaction_rate",
-    "reopen_rate",
-    "repeat_reports",
-    "yellow_cards",
-    "red_cards",
-    "grids",
-    "grid_workers",
-    "stations",
-    "mediators",
-)
+# The dashboard's figures, and after "accepted" the cases concluded (the report's own row).
+_AFTER = ind.DASHBOARD.index("accepted") + 1
+REPORT_CODES = (*ind.DASHBOARD[:_AFTER], "concluded", *ind.DASHBOARD[_AFTER:])
 PLACE_CODES = ("screened", "resolved", "resolution_rate")
 
 

@@ -249,9 +249,11 @@ def _notify_reporters(case: Case, subject: str, body: str) -> None:
         notifications.queue(r, subject, body)
 
 
-def _queue_index(case: Case) -> None:
-    case_id = case.pk
-    transaction.on_commit(lambda: index_case(case_id))
+def _index(case: Case) -> None:
+    """Index the case's text in the caller's transaction: a committed case can be found."""
+    from fengqiao.search.index import index_document
+
+    index_document("case", case.pk, _index_text(case))
 
 
 def index_case(case_id: int) -> None:
@@ -643,10 +645,7 @@ def _create_case(
     case.current_history = entry
     kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
     _inbox(case, kind, unit=routed.unit, text=case.title)
-    # Indexed in the same transaction: a case that is committed can be found.
-    from fengqiao.search.index import index_document
-
-    index_document("case", case.pk, _index_text(case))
+    _index(case)
     return case, duplicates, routed
 
 
@@ -1720,7 +1719,7 @@ def update_details(
             )
             routing.compute_deadlines(case)
         _history(case, actor, "update", case.state, data={"changes": diff})
-        _queue_index(case)
+        _index(case)
     return case
 
 
