@@ -17,6 +17,7 @@ from fengqiao.cases.models import (
     Party,
     RoutingRule,
 )
+from fengqiao.core import fastinsert
 from fengqiao.workcalendar.calendar import deadline
 from tests.case_factories import (
     HEPAN_POINT,
@@ -185,9 +186,14 @@ def test_tracking_numbers_sequential_per_district_and_year(cw):
 
 def test_a_failed_intake_leaves_nothing_and_numbers_stay_unique(cw, monkeypatch):
     first = report(None).case.tracking_number
-    monkeypatch.setattr(
-        Party.objects, "bulk_create", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
-    )
+    real_insert = fastinsert.insert
+
+    def failing(objs, *args, **kwargs):
+        if objs and isinstance(objs[0], Party):  # the parties, after the case row
+            raise RuntimeError("boom")
+        return real_insert(objs, *args, **kwargs)
+
+    monkeypatch.setattr(fastinsert, "insert", failing)
     with pytest.raises(RuntimeError):
         report(None, parties=[{"name": "甲"}])
     monkeypatch.undo()

@@ -241,7 +241,7 @@ def indexes_dropped(models_: Sequence[type[models.Model]], active: bool) -> Iter
             cur.execute(f'DROP INDEX "{name}"')
     yield
     with connection.cursor() as cur:
-        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for table, name, definition in constraints:
             cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for _n, definition in indexes:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -60,6 +61,50 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * r * math.asin(math.sqrt(h))
 
 
+_FIELDS = {"id", "tracking_number", "title", "description", "lon", "lat", "grid_id", "state"}
+# In the model's order: Model.from_db takes the values of the loaded fields in that order.
+_COLUMNS = tuple(f.attname for f in Case._meta.concrete_fields if f.attname in _FIELDS)
+
+
+def _box(lon: float, lat: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(lon range, lat range) of the square of RADIUS_M around the point."""
+    dlat = RADIUS_M / 111_320
+    dlon = RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    return (lon - dlon, lon + dlon), (lat - dlat, lat + dlat)
+
+
+@functools.cache
+def _recent_nearby_sql(by_grid: bool, by_point: bool) -> str:
+    """The intake's candidate query, written once per process: the ORM's compiling of it cost
+    more CPU than the database spends answering it. Same rows as the QuerySet branch."""
+    meta = Case._meta
+    col = {name: meta.get_field(name).column for name in (*_COLUMNS, "category", "created_at")}
+    place = []
+    if by_grid:
+        place.append(f"{col['grid_id']} = %s")
+    if by_point:
+        place.append(f"({col['lat']} BETWEEN %s AND %s AND {col['lon']} BETWEEN %s AND %s)")
+    return (
+        f"SELECT {', '.join(col[c] for c in _COLUMNS)} FROM {meta.db_table} "
+        f"WHERE ({' OR '.join(place)}) AND {col['category']} = %s AND {col['created_at']} >= %s "
+        f"AND NOT ({col['state']} = %s) ORDER BY {col['created_at']} DESC LIMIT {MAX_SCANNED}"
+    )
+
+
+def _recent_nearby(category_id: int, grid_id, lon, lat, since) -> list[Case]:
+    by_point = lon is not None and lat is not None
+    params: list[Any] = []
+    if grid_id is not None:
+        params.append(grid_id)
+    if by_point:
+        (lon0, lon1), (lat0, lat1) = _box(lon, lat)
+        params += [lat0, lat1, lon0, lon1]
+    params += [category_id, connection.ops.adapt_datetimefield_value(since), CaseState.CANCELLED]
+    with connection.cursor() as cursor:
+        cursor.execute(_recent_nearby_sql(grid_id is not None, by_point), params)
+        return [Case.from_db(connection.alias, list(_COLUMNS), row) for row in cursor.fetchall()]
+
+
 @dataclass
 class Candidate:
     case: Case
@@ -106,17 +151,19 @@ def suggest_duplicates(
     if grid_id is not None:
         place |= Q(grid_id=grid_id)
     if lon is not None and lat is not None:
-        dlat = RADIUS_M / 111_320
-        dlon = RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-        place |= Q(lat__range=(lat - dlat, lat + dlat), lon__range=(lon - dlon, lon + dlon))
-    qs = Case.objects.all() if qs is None else qs
-    rows = (
-        qs.filter(place, category_id=category_id, created_at__gte=now - timedelta(days=DAYS))
-        .exclude(state=CaseState.CANCELLED)
-        .exclude(pk=exclude_pk)
-        .only("id", "tracking_number", "title", "description", "lon", "lat", "grid_id", "state")
-        .order_by("-created_at")[:MAX_SCANNED]
-    )
+        place |= Q(lat__range=_box(lon, lat)[1], lon__range=_box(lon, lat)[0])
+    since = now - timedelta(days=DAYS)
+    if qs is None and exclude_pk is None:
+        rows = _recent_nearby(category_id, grid_id, lon, lat, since)
+    else:
+        qs = Case.objects.all() if qs is None else qs
+        rows = (
+            qs.filter(place, category_id=category_id, created_at__gte=since)
+            .exclude(state=CaseState.CANCELLED)
+            .exclude(pk=exclude_pk)
+            .only(*_COLUMNS)
+            .order_by("-created_at")[:MAX_SCANNED]
+        )
     mine = tokens(f"{data.get('title') or ''} {data.get('description') or ''}")
     found = []
     for other in rows:

@@ -22,7 +22,7 @@ Typical use from a view::
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,6 +81,7 @@ from fengqiao.cases.workflow import (
     in_scope,
     visible_cases,
 )
+from fengqiao.core import fastinsert
 from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_phone
 from fengqiao.org.models import Unit
 
@@ -222,7 +223,7 @@ def _inbox(
 ) -> None:
     if unit is None and user is None:
         return
-    InboxItem.objects.create(case=case, kind=kind, unit=unit, user=user, text=text[:200])
+    fastinsert.insert([InboxItem(case=case, kind=kind, unit=unit, user=user, text=text[:200])])
 
 
 def _supervisor_unit(case: Case) -> Unit | None:
@@ -472,6 +473,31 @@ def allocate_tracking_number(district_code: str, year: int) -> str:
 
 # Sequences this process has seen committed: no savepoint needed to use them.
 _known_sequences: set[str] = set()
+_history_sequence: list[str] = []
+
+
+def _take_numbers(district_code: str, year: int) -> tuple[str, int | None]:
+    """The case's tracking number and, on PostgreSQL, the id its first history row will have
+    (one round trip once the district's sequence is known; None on SQLite)."""
+    if connection.vendor != "postgresql":
+        return allocate_tracking_number(district_code, year), None
+    if not _history_sequence:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                [CaseHistory._meta.db_table, CaseHistory._meta.pk.column],
+            )
+            _history_sequence.append(cursor.fetchone()[0])
+    name = f"cases_tracking_{district_code}_{int(year)}"
+    if name in _known_sequences and re.fullmatch(r"\d{6}", district_code):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s), nextval(%s)", [name, _history_sequence[0]])
+            last, history_id = cursor.fetchone()
+        return f"{district_code}-{year}-{last:06d}", history_id
+    number = allocate_tracking_number(district_code, year)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [_history_sequence[0]])
+        return number, cursor.fetchone()[0]
 
 
 def _next_from_sequence(district_code: str, year: int) -> int:
@@ -538,6 +564,7 @@ def _next_from_counter(district_code: str, year: int) -> int:
 class IntakeResult:
     case: Case
     duplicates: list[Candidate] = field(default_factory=list)
+    answer: Any = None  # what `respond(case)` returned, inside the intake's transaction
 
 
 def _channel(channel: Channel | str) -> Channel:
@@ -616,14 +643,18 @@ def _create_case(
     routing.compute_deadlines(case)
     district_code = places.district.code[:6] if places.district else settings.DISTRICT_CODE
     # Taken last: on SQLite the counter row stays locked until commit (PostgreSQL: a sequence).
-    case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(now).year)
-    case.save(force_insert=True)
-    case._created_parties = Party.objects.bulk_create(
-        [Party(case=case, **p) for p in cleaned.parties]
-    )
+    case.tracking_number, history_id = _take_numbers(district_code, timezone.localtime(now).year)
+    # On PostgreSQL the history row's id is known before either row exists, so the case is
+    # written once with its current_history (the foreign key is checked at commit); an UPDATE
+    # afterwards would write the wide row and its many indexes a second time.
+    case.current_history_id = history_id
+    fastinsert.insert([case])
+    case._created_parties = [Party(case=case, **p) for p in cleaned.parties]
+    fastinsert.insert(case._created_parties)
     for upload in cleaned.attachments:
         _store_attachment(case, upload, actor)
-    entry = CaseHistory.objects.create(
+    entry = CaseHistory(
+        id=history_id,
         case=case,
         actor=case.created_by,
         action="intake",
@@ -640,8 +671,10 @@ def _create_case(
         },
         public=True,
     )
-    # Only the pointer to the current history row changes: no need to write the whole row again.
-    Case.objects.filter(pk=case.pk).update(current_history=entry)
+    fastinsert.insert([entry])
+    if history_id is None:
+        # Only the pointer to the current history row changes: not the whole row again.
+        Case.objects.filter(pk=case.pk).update(current_history=entry)
     case.current_history = entry
     kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
     _inbox(case, kind, unit=routed.unit, text=case.title)
@@ -649,7 +682,13 @@ def _create_case(
     return case, duplicates, routed
 
 
-def intake(actor: Any, data: Mapping[str, Any], channel: Channel | str) -> IntakeResult:
+def intake(
+    actor: Any,
+    data: Mapping[str, Any],
+    channel: Channel | str,
+    *,
+    respond: Callable[[Case], Any] | None = None,
+) -> IntakeResult:
     """Register a new case from any channel; `actor` None is a resident's public report.
 
     data: kind, category (object, id or code), title, description, address, lon, lat,
@@ -662,6 +701,9 @@ def intake(actor: Any, data: Mapping[str, Any], channel: Channel | str) -> Intak
     by RoutingRule, stores deadlines from DeadlinePolicy on the working-day calendar, allocates
     the tracking number, writes the history, and on commit indexes the text and tells the
     reporter the tracking number. Returns the case and its possible duplicates.
+
+    `respond(case)`, if given, runs last inside the intake's transaction (an API answer whose
+    log of sensitive reads must commit with the case, in one commit); its result is `answer`.
     """
     public = actor is None
     channel = _channel(channel)
@@ -677,7 +719,8 @@ def intake(actor: Any, data: Mapping[str, Any], channel: Channel | str) -> Intak
     with transaction.atomic():
         case, duplicates, _routed = _create_case(actor, cleaned, channel, now)
         _notify_registered(case)
-    return IntakeResult(case, duplicates)
+        answer = respond(case) if respond is not None else None
+    return IntakeResult(case, duplicates, answer)
 
 
 def _notify_registered(case: Case) -> None:

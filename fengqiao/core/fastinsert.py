@@ -1,0 +1,91 @@
+"""INSERTs of model instances with the SQL built once per process, for the hot write paths.
+
+`Model.save()` and `QuerySet.bulk_create()` compile the same INSERT again on every call; for the
+case intake (a case, its history, parties, an inbox item on every report) that compiling costs
+more CPU than the database spends on the rows. `insert(objs)` asks Django's own insert compiler
+for the SQL once per model, field list, row count and database, then converts each value with the
+compiler's own `pre_save_val` and `prepare_value` (defaults, auto_now, JSON and time zone
+handling exactly as `save()` does). It sends no signals, like `bulk_create`; use it only for
+models nobody listens to (reference data, watched by fengqiao.core.refdata, must keep `save()`).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+_compiled: dict[tuple, tuple[str, Any, list, list]] = {}
+
+
+def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple:
+    key = (model, with_pk, rows, using)
+    found = _compiled.get(key)
+    if found is not None:
+        return found
+    meta = model._meta
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not f.generated and (with_pk or f is not meta.auto_field)
+    ]
+    connection = connections[using]
+    returning = [] if with_pk else list(meta.db_returning_fields)
+    if returning and rows > 1 and not connection.features.can_return_rows_from_bulk_insert:
+        raise NotImplementedError("this database cannot return ids from a multi-row insert")
+    query = InsertQuery(model)
+    # Placeholder objects: only the SQL text is kept; values are converted per call below.
+    query.insert_values(fields, [model() for _ in range(rows)])
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = returning or None
+    statements = compiler.as_sql()
+    if len(statements) != 1:
+        raise NotImplementedError("an INSERT this database splits into several statements")
+    sql = statements[0][0]
+    # What the compiler itself applies to returned values (e.g. SQLite's integer ids).
+    cols = [f.get_col(meta.db_table) for f in returning]
+    returning = [
+        (f.attname, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        for f, col in zip(returning, cols, strict=True)
+    ]
+    found = (sql, compiler, fields, returning)
+    _compiled[key] = found
+    return found
+
+
+def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+    """INSERT these instances of one model in one statement and set their primary keys.
+
+    Either every instance has its primary key set already (taken from a sequence) or none has.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    with_pk = objs[0].pk is not None
+    if any(type(o) is not model or (o.pk is not None) != with_pk for o in objs):
+        raise ValueError("insert() takes instances of one model, all with or all without a pk")
+    connection = connections[using]
+    if not with_pk and not connection.features.can_return_columns_from_insert:
+        model._base_manager.using(using).bulk_create(objs)  # old SQLite: no RETURNING
+        return
+    sql, compiler, fields, returning = _compile(model, with_pk, len(objs), using)
+    rows = [
+        [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs
+    ]
+    if len(rows) > 1 and "UNNEST(" in sql:
+        # PostgreSQL's multi-row form takes one array per column (see its assemble_as_sql).
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            for obj, row in zip(objs, cursor.fetchall(), strict=True):
+                for (attname, col, converters), value in zip(returning, row, strict=True):
+                    for conv in converters:
+                        value = conv(value, col, connection)
+                    setattr(obj, attname, value)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
