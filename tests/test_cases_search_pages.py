@@ -3,16 +3,20 @@ full-text filter gives: common words, rare words, no match, filters, every page 
 
 import pytest
 
+from fengqiao.accounts.roles import Role
 from fengqiao.cases import queries
+from fengqiao.cases.models import Case
 from fengqiao.cases.queries import CaseFilters
 from fengqiao.search.index import matching_among
 from tests.case_factories import (
+    HEPAN_POINT,
     HUAYUAN_POINT,
     SONGSHAN_POINT,
     fast_passwords,
     make_case_world,
     report,
 )
+from tests.factories import assign, make_user
 
 TEXTS = [
     ("楼道燃气泄漏", "居民闻到楼道燃气泄漏的气味"),  # common: every third case
@@ -112,3 +116,50 @@ def test_matching_among_checks_only_the_given_ids(cases):
     assert matching_among("case", "燃气泄漏", ids) == {made[i].pk for i in (0, 3, 6)}
     assert matching_among("case", "火箭发射", ids) == set()
     assert matching_among("case", "", ids) == set()
+
+
+@pytest.fixture
+def overdue_cases(world, settings):
+    """Cases in two streets, two in three overdue: a street's scope is a path prefix, and its
+    overdue cases are a few among the district's (the street clerk's 宅基地 + overdue search)."""
+    fast_passwords(settings)
+    cw = make_case_world(world)
+    street_clerk = make_user("clerk_taoxi", "中心丙", unit=world.taoxi_center)
+    assign(street_clerk, Role.CENTER_STAFF, region=world.taoxi)
+    made = []
+    for i in range(48):
+        title, text = ("宅基地界址争议", "两户村民因宅基地界址发生争执") if i % 4 else TEXTS[i % 3]
+        point = (HUAYUAN_POINT, SONGSHAN_POINT, HEPAN_POINT)[i % 3]
+        made.append(report(None, title=title, description=text, lon=point[0], lat=point[1]).case)
+    Case.objects.filter(pk__in=[c.pk for i, c in enumerate(made) if i % 3 != 1]).update(
+        is_overdue=True
+    )
+    return cw, street_clerk, made
+
+
+@pytest.mark.parametrize("q", ["宅基地", "燃气泄漏", "噪音"])
+def test_the_walk_gives_the_plain_pages_among_overdue_cases(overdue_cases, monkeypatch, q):
+    cw, street_clerk, made = overdue_cases
+    monkeypatch.setattr(queries, "SEARCH_WALK_MAX", 60)
+    monkeypatch.setattr("fengqiao.search.index.least_term_share", lambda q: 0.5)
+    filters = CaseFilters(q=q, overdue=True)
+    for user in (street_clerk, cw.district_clerk, cw.huayuan_clerk):
+        plain = _pages(user, filters, 4, walk=False)
+        assert _pages(user, filters, 4, walk=True) == plain, (q, user.username)
+        assert _case_pages(user, filters, 4) == plain, (q, user.username)
+    if q == "宅基地":
+        # The street's overdue matches (花园: i % 3 == 0; 松山's are not overdue), and none of
+        # the other street's (河畔, i % 3 == 2, overdue too).
+        found = {pk for page in _pages(street_clerk, filters, 4, walk=True) for pk in page}
+        assert found == {c.pk for i, c in enumerate(made) if i % 4 and i % 3 == 0}
+
+
+def _case_pages(user, filters, limit):
+    """Every page case_page gives (the walk or the index, whichever it takes)."""
+    out, cursor = [], None
+    while True:
+        page = queries.case_page(user, filters, cursor=cursor, limit=limit)
+        out.append([c.pk for c in page.items])
+        if not page.next_cursor:
+            return out
+        cursor = page.next_cursor

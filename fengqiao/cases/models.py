@@ -331,10 +331,12 @@ class Case(models.Model):
             # A community's cases newest first (scopes compare a community's path by equality).
             models.Index(fields=["region_path", "created_at", "id"], name="case_path_created"),
             # The overdue list newest first (and searches within it): the few overdue cases
-            # in date order, instead of walking every case's date to find them.
+            # in date order, instead of walking every case's date to find them. The region
+            # path rides along so that a street's overdue cases (a path prefix) are read from
+            # the index alone; only overdue cases are in it, so an intake never writes to it.
             models.Index(
-                fields=["-created_at", "-id"],
-                name="case_overdue_created",
+                fields=["-created_at", "-id", "region_path"],
+                name="case_overdue_path",
                 condition=models.Q(is_overdue=True),
             ),
         ]

@@ -217,9 +217,13 @@ def matching_among(
     expression = match_expression(terms, vendor)
     with connections[using].cursor() as cursor:
         if vendor == "postgresql":
+            # ts_match_vq is the function behind @@: the same test, but one the GIN index cannot
+            # answer. With @@ PostgreSQL, taking words that always occur together for rare,
+            # reads every match from the GIN index to AND it with the ids (宅基地: 66,000
+            # entries, 26 ms for 783 ids, against 4 ms for the 783 key probes).
             cursor.execute(
                 "SELECT object_id FROM search_document WHERE kind = %s "
-                "AND object_id = ANY(%s) AND tsv @@ plainto_tsquery('simple', %s)",
+                "AND object_id = ANY(%s) AND ts_match_vq(tsv, plainto_tsquery('simple', %s))",
                 [kind, list(object_ids), expression],
             )
             return {row[0] for row in cursor.fetchall()}
