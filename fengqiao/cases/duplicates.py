@@ -74,9 +74,13 @@ def _box(lon: float, lat: float) -> tuple[tuple[float, float], tuple[float, floa
 
 
 @functools.cache
-def _recent_nearby_sql(by_grid: bool, by_point: bool) -> str:
+def _recent_nearby_sql(by_grid: bool, by_point: bool, near_grids: int) -> str:
     """The intake's candidate query, written once per process: the ORM's compiling of it cost
-    more CPU than the database spends answering it. Same rows as the QuerySet branch."""
+    more CPU than the database spends answering it. Same rows as the QuerySet branch.
+
+    With a point, `near_grids` ids (see `_grids_near`) and the cases outside every grid bound
+    it, so the (grid, created_at) index finds the rows instead of the database reading every
+    recent case of the category in the whole installation."""
     meta = Case._meta
     col = {name: meta.get_field(name).column for name in (*_COLUMNS, "category", "created_at")}
     place = []
@@ -84,24 +88,44 @@ def _recent_nearby_sql(by_grid: bool, by_point: bool) -> str:
         place.append(f"{col['grid_id']} = %s")
     if by_point:
         place.append(f"({col['lat']} BETWEEN %s AND %s AND {col['lon']} BETWEEN %s AND %s)")
+    where = f"({' OR '.join(place)})"
+    if by_point:
+        near = [f"{col['grid_id']} IS NULL"]
+        if near_grids:
+            near.insert(0, f"{col['grid_id']} IN ({', '.join(['%s'] * near_grids)})")
+        where += f" AND ({' OR '.join(near)})"
     return (
         f"SELECT {', '.join(col[c] for c in _COLUMNS)} FROM {meta.db_table} "
-        f"WHERE ({' OR '.join(place)}) AND {col['category']} = %s AND {col['created_at']} >= %s "
+        f"WHERE {where} AND {col['category']} = %s AND {col['created_at']} >= %s "
         f"AND NOT ({col['state']} = %s) ORDER BY {col['created_at']} DESC LIMIT {MAX_SCANNED}"
     )
 
 
-def _recent_nearby(category_id: int, grid_id, lon, lat, since) -> list[Case]:
+def _grids_near(lon: float, lat: float, grid_id: int | None) -> list[int]:
+    """The grids around the point (today's boundaries) and the case's own grid. A case within
+    RADIUS_M lies in one of them, unless its grid was since redrawn away or retired: such a
+    case is no longer "nearby" by grid and is not suggested."""
+    from fengqiao.territory.locate import get_locator
+
+    (lon0, lon1), (lat0, lat1) = _box(lon, lat)
+    near = get_locator().grids_near(lon0, lat0, lon1, lat1)
+    if grid_id is not None and grid_id not in near:
+        near.append(grid_id)
+    return near
+
+
+def _recent_nearby(category_id: int, grid_id, lon, lat, near: list[int], since) -> list[Case]:
     by_point = lon is not None and lat is not None
     params: list[Any] = []
     if grid_id is not None:
         params.append(grid_id)
     if by_point:
         (lon0, lon1), (lat0, lat1) = _box(lon, lat)
-        params += [lat0, lat1, lon0, lon1]
+        params += [lat0, lat1, lon0, lon1, *near]
     params += [category_id, connection.ops.adapt_datetimefield_value(since), CaseState.CANCELLED]
+    sql = _recent_nearby_sql(grid_id is not None, by_point, len(near))
     with connection.cursor() as cursor:
-        cursor.execute(_recent_nearby_sql(grid_id is not None, by_point), params)
+        cursor.execute(sql, params)
         return [Case.from_db(connection.alias, list(_COLUMNS), row) for row in cursor.fetchall()]
 
 
@@ -148,13 +172,16 @@ def suggest_duplicates(
         return []
     now = now or timezone.now()
     place = Q()
+    near: list[int] = []
     if grid_id is not None:
         place |= Q(grid_id=grid_id)
     if lon is not None and lat is not None:
         place |= Q(lat__range=_box(lon, lat)[1], lon__range=_box(lon, lat)[0])
+        near = _grids_near(lon, lat, grid_id)
+        place &= Q(grid_id__in=near) | Q(grid_id__isnull=True)
     since = now - timedelta(days=DAYS)
     if qs is None and exclude_pk is None:
-        rows = _recent_nearby(category_id, grid_id, lon, lat, since)
+        rows = _recent_nearby(category_id, grid_id, lon, lat, near, since)
     else:
         qs = Case.objects.all() if qs is None else qs
         rows = (

@@ -196,6 +196,14 @@ class GridLocator:
             return int(self.grid_ids[hits[0]])
         return int(self.grid_ids[hits].min())
 
+    def grids_near(self, lon0: float, lat0: float, lon1: float, lat1: float) -> list[int]:
+        """Ids of the grids whose bounding boxes meet this box: every grid holding a point of
+        the box, and perhaps a few more (callers filter by the points themselves)."""
+        if self.tree is None:
+            return []
+        hits = self.tree.query(shapely.box(lon0, lat0, lon1, lat1))
+        return sorted(int(g) for g in self.grid_ids[hits])
+
     def locate_many(
         self, lons: Sequence[float], lats: Sequence[float], allowed: Sequence[int] | None = None
     ) -> np.ndarray:
