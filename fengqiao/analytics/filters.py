@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,3 +93,39 @@ def query_string(filters: Filters, **extra: Any) -> str:
     }
     params.update(extra)
     return urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+
+def cases_in_scope(user: Any, filters: Filters) -> QuerySet:
+    """The cases behind the filters that `user` may see: visible to them (CASE_VIEW), inside
+    the statistics scope, and in the region, grid, unit, category and channel asked for.
+
+    When both scopes hold the whole region, the region's path alone says which cases: the
+    same path test written three times (two scopes and the region) made PostgreSQL expect a
+    thousand times fewer rows than there are and, at 10 M cases, choose a plan 700 times slower
+    for the dashboard's lists."""
+    from fengqiao.cases.models import Case
+    from fengqiao.cases.workflow import case_scope_q, visible_cases
+
+    access = access_for(user)
+    region = filters.region
+    if not access.has_perm(Perm.CASE_VIEW):
+        qs = Case.objects.none()
+    elif (
+        region is not None
+        and access.scope(Perm.CASE_VIEW).covers_path(region.path)
+        and filters.scope.covers_path(region.path)
+    ):
+        qs = Case.objects.filter(region_path__startswith=region.path)
+    else:
+        qs = visible_cases(access, Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
+        if region is not None:
+            qs = qs.filter(region_path__startswith=region.path)
+    if filters.grid is not None:
+        qs = qs.filter(grid_id=filters.grid.pk)
+    if filters.unit is not None:
+        qs = qs.filter(handling_unit_id=filters.unit.pk)
+    if filters.category is not None:
+        qs = qs.filter(category__path__startswith=filters.category.path)
+    if filters.channel is not None:
+        qs = qs.filter(channel_id=filters.channel.pk)
+    return qs

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.analytics import indicators as ind
+from fengqiao.analytics.filters import cases_in_scope
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.models import ExportJob
 from fengqiao.cases.models import Case, FollowUpVisit, SupervisionCard
-from fengqiao.cases.workflow import case_scope_q, visible_cases
+from fengqiao.cases.workflow import visible_cases
 
 CHUNK = 2000
 
@@ -59,21 +60,6 @@ def columns(ledger: str) -> list[str]:
             _("State")]  # fmt: skip
 
 
-def _cases_in_scope(user: Any, filters: Filters) -> QuerySet:
-    qs = visible_cases(access_for(user), Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
-    if filters.region is not None:
-        qs = qs.filter(region_path__startswith=filters.region.path)
-    if filters.grid is not None:
-        qs = qs.filter(grid_id=filters.grid.pk)
-    if filters.unit is not None:
-        qs = qs.filter(handling_unit_id=filters.unit.pk)
-    if filters.category is not None:
-        qs = qs.filter(category__path__startswith=filters.category.path)
-    if filters.channel is not None:
-        qs = qs.filter(channel_id=filters.channel.pk)
-    return qs
-
-
 def queryset(ledger: str, user: Any, filters: Filters) -> QuerySet:
     if ledger == "screening":
         ids = ind.drill_case_ids(ind.INDICATORS["screened"], filters)
@@ -83,7 +69,7 @@ def queryset(ledger: str, user: Any, filters: Filters) -> QuerySet:
             .select_related("category", "channel", "street", "community", "grid", "handling_unit")
             .order_by("created_at", "id")
         )
-    cases = _cases_in_scope(user, filters)
+    cases = cases_in_scope(user, filters)
     start, end = _bounds(filters)
     if ledger == "visits":
         return (

@@ -16,11 +16,17 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.analytics import indicators as ind
 from fengqiao.analytics.errors import BadFilter
-from fengqiao.analytics.filters import home_region, parse_filters, query_string, stats_access
+from fengqiao.analytics.filters import (
+    cases_in_scope,
+    home_region,
+    parse_filters,
+    query_string,
+    stats_access,
+)
 from fengqiao.analytics.indicators import INDICATORS, Filters
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import Case, RiskLevel, SupervisionLevel
-from fengqiao.cases.workflow import OPEN, case_scope_q, visible_cases
+from fengqiao.cases.workflow import OPEN, visible_cases
 from fengqiao.territory.models import Grid, Region
 
 DRILL_PAGE = 50
@@ -101,16 +107,7 @@ def _place_level(filters: Filters) -> Region | None:
 
 def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
     """Overdue, red-card and high-risk open cases in the scope (short lists, newest first)."""
-    access = access_for(request.user)
-    qs = visible_cases(access, Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
-    if filters.region is not None:
-        qs = qs.filter(region_path__startswith=filters.region.path)
-    if filters.grid is not None:
-        qs = qs.filter(grid=filters.grid)
-    if filters.category is not None:
-        qs = qs.filter(category__path__startswith=filters.category.path)
-    if filters.channel is not None:
-        qs = qs.filter(channel=filters.channel)
+    qs = cases_in_scope(request.user, filters)
     # Only what _case_list.html shows: the case rows are wide (texts, geometry of the joins).
     qs = (
         qs.filter(state__in=OPEN)

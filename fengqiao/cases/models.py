@@ -40,6 +40,14 @@ class CaseState(models.TextChoices):
     REOPENED = "reopened", _("reopened")
 
 
+# The states of an open case (fengqiao.cases.workflow.OPEN, which a test keeps equal): the
+# monitoring room's partial indexes below hold only such cases.
+OPEN_STATES = sorted(
+    {"registered", "accepted", "dispatched", "acknowledged", "in_progress", "suspended"}
+    | {"returned", "escalated", "reopened"}
+)
+
+
 class RiskLevel(models.TextChoices):
     LOW = "low", _("low")
     MEDIUM = "medium", _("medium")
@@ -338,6 +346,31 @@ class Case(models.Model):
                 fields=["-created_at", "-id", "region_path"],
                 name="case_overdue_path",
                 condition=models.Q(is_overdue=True),
+            ),
+            # The monitoring room's short lists of open cases (overdue and red-card by due
+            # date, high-risk newest first) at any scope: a wide scope walks these small
+            # indexes in list order and tests the path in the index; a narrow one reads its
+            # few open cases by path. Only open cases are in them (a new case: case_open_path,
+            # and case_open_risk when high-risk).
+            models.Index(
+                fields=["handle_due", "id", "region_path"],
+                name="case_open_overdue",
+                condition=models.Q(is_overdue=True, state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["handle_due", "id", "region_path"],
+                name="case_open_red",
+                condition=models.Q(supervision_level="red", state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["-created_at", "-id", "region_path"],
+                name="case_open_risk",
+                condition=models.Q(risk_level__in=["critical", "high"], state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["region_path", "handle_due"],
+                name="case_open_path",
+                condition=models.Q(state__in=OPEN_STATES),
             ),
         ]
 
