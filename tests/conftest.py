@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from fengqiao.accounts import access
 from fengqiao.cases import services
 from fengqiao.core import refdata
 from fengqiao.territory import locate
@@ -23,12 +24,16 @@ def _fresh_grid_index(settings):
     settings.GRID_INDEX_CHECK_SECONDS = 0
     locate.invalidate()
     refdata.clear()
+    # Ids and the reference data generation start again after a rollback: a remembered Access
+    # could match another test's rows.
+    access.clear_cache()
     # A sequence created inside a test's transaction is rolled back with it, even where the
     # test ran its on-commit callbacks (which is when the process learns a sequence exists).
     services._known_sequences.clear()
     yield
     locate.invalidate()
     refdata.clear()
+    access.clear_cache()
     services._known_sequences.clear()
 
 

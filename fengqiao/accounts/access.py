@@ -5,15 +5,20 @@ filters its queryset with `Scope.q(...)`. There is no bypass flag: an administra
 only the regions their assignment names.
 """
 
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
-from fengqiao.accounts.models import RoleAssignment, ScopeType
+from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
+from fengqiao.core import refdata
+from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
 # Region.Level.COMMUNITY: regions of this level have no children.
@@ -81,11 +86,17 @@ def _outermost(paths: tuple[str, ...]) -> list[str]:
 
 @dataclass
 class Access:
-    """What one user may do where. Build with `access_for(user)`; cached on the user object."""
+    """What one user may do where. Build with `access_for(user)`; cached on the user object.
+
+    `assignments` and the scopes may be shared with other requests of the same user in this
+    process (see `access_for`): read them, never change them.
+    """
 
     user: Any
-    assignments: list[RoleAssignment] = field(default_factory=list)
+    assignments: Sequence[RoleAssignment] = ()
     _scopes: dict[str, Scope] = field(default_factory=dict, repr=False)
+    # Unit id → ids of the units below it, for unit-scoped roles (loaded with the assignments).
+    _units_below: Mapping[int, frozenset[int]] = field(default_factory=dict, repr=False)
 
     @property
     def roles(self) -> set[str]:
@@ -120,7 +131,8 @@ class Access:
                 grids.update(g.pk for g in a.grids.all())
             elif a.scope_type == ScopeType.UNIT and a.unit is not None:
                 units.add(a.unit.pk)
-                units.update(_descendant_unit_ids(a.unit))
+                below = self._units_below.get(a.unit.pk)
+                units.update(_descendant_unit_ids(a.unit) if below is None else below)
                 unit_paths.append(a.unit.region.path)
                 if a.unit.region.level == LOWEST_LEVEL:
                     leaves.add(a.unit.region.path)
@@ -185,15 +197,134 @@ def _descendant_unit_ids(unit) -> set[int]:
     return found
 
 
-def access_for(user: Any) -> Access:
-    """The Access of `user` (anonymous or inactive users get an empty one)."""
-    cached = getattr(user, "_fengqiao_access", None)
-    if cached is not None:
-        return cached
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Access(user, [])
+# -- Access per request at the cost of one prepared query -------------------------------------
+#
+# Building an Access costs ORM queries (assignments with their region/unit, grids, the unit tree)
+# and Python; both showed in every API request's profile. So each process keeps the built parts
+# (assignments and scopes: never the user object) per user, under a key that is read afresh on
+# every request, in the same round trip as the API token (fengqiao.api.tokens.find_token) or by
+# one prepared query (`_read_key`):
+#
+# - the user's active role assignments as rows (id, role, scope, region, unit, grid ids): any
+#   change of a role, of its scope or grids, deactivation or removal changes the key, by any
+#   write path (admin, loaders, queryset updates, raw SQL): nothing has to remember to bump it;
+# - the reference data generation (fengqiao.core.refdata), which every change of a region, grid
+#   or unit raises in its own transaction: region paths and levels, the unit tree and the names
+#   shown with the roles. Read from the database on every request, not checked every
+#   REFDATA_CHECK_SECONDS as the snapshots are, so it is never stale either.
+#
+# An entry is built after its key was read, so it is never older than its key. An entry built
+# inside a transaction that changed reference data serves only that transaction while the
+# change stands (`_usable`): it could roll back, and another process could then commit other
+# data under the same generation number.
+
+# One active assignment as keyed: (id, role, scope type, region id, unit id, sorted grid ids).
+AssignmentKey = tuple[int, str, str, int | None, int | None, tuple[int, ...]]
+GrantKey = tuple[int, tuple[AssignmentKey, ...]]  # (reference data generation, assignments)
+
+# Set on a user object by the token query: the GrantKey read with it (used once, see access_for).
+_KEY_ATTR = "_fengqiao_grant_key"
+GRANTS_MAX = 10_000  # users remembered per process; past that the memory is dropped whole
+# User id → (key, the uncommitted reference data change it was built on or None, parts).
+_grants: dict[int, tuple[GrantKey, tuple | None, "_Grant"]] = {}
+_grants_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """The user-independent part of an Access, shared by one user's requests in a process."""
+
+    assignments: tuple[RoleAssignment, ...]
+    units_below: Mapping[int, frozenset[int]]
+    # Filled lazily by Access.scope; every writer computes the same value for a key.
+    scopes: dict[str, Scope] = field(default_factory=dict)
+
+
+def clear_cache() -> None:
+    """Forget every process-wide Access part (tests: the database is rolled back under them)."""
+    with _grants_lock:
+        _grants.clear()
+
+
+def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> GrantKey:
+    """The GrantKey of rows (role assignment id, role, scope type, region id, unit id, grid id)
+    as the assignment columns of `assignment_sql` give them (one row per grid; ids may be NULL)."""
+    found: dict[int, tuple[str, str, int | None, int | None, list[int]]] = {}
+    for ra_id, role, scope_type, region_id, unit_id, grid_id in rows:
+        if ra_id is None:
+            continue
+        entry = found.get(ra_id)
+        if entry is None:
+            entry = found[ra_id] = (role, scope_type, region_id, unit_id, [])
+        if grid_id is not None:
+            entry[4].append(grid_id)
+    assignments = tuple(
+        sorted((pk, r, s, rg, u, tuple(sorted(g))) for pk, (r, s, rg, u, g) in found.items())
+    )
+    return (generation or 0, assignments)
+
+
+def remember_key(user: Any, key: GrantKey) -> None:
+    """Hand the key read together with `user` (by the token query) to this request's access_for."""
+    setattr(user, _KEY_ATTR, key)
+
+
+def assignment_sql(connection: Any, user_id_sql: str) -> tuple[str, str, list[Any]]:
+    """(columns, joins, join params) that add to a query over users the reference data generation
+    and the user's active role assignments (columns as `key_from_rows` reads them after the
+    generation). `user_id_sql` is the SQL of the user's id in the outer query."""
+    qn = connection.ops.quote_name
+    ra = RoleAssignment._meta
+    through = RoleAssignment.grids.through._meta
+    grids_field = RoleAssignment._meta.get_field("grids")
+    state = RefDataState._meta
+    col = {f.name: qn(f.column) for f in ra.concrete_fields}
+    columns = (
+        f"(SELECT rs.{qn(state.get_field('generation').column)} FROM {qn(state.db_table)} rs "
+        f"WHERE rs.{qn(state.pk.column)} = 1), "
+        f"ra.{col['id']}, ra.{col['role']}, ra.{col['scope_type']}, ra.{col['region']}, "
+        f"ra.{col['unit']}, rg.{qn(grids_field.m2m_reverse_name())}"
+    )
+    joins = (
+        f"LEFT JOIN {qn(ra.db_table)} ra ON ra.{col['user']} = {user_id_sql} "
+        f"AND ra.{col['active']} = %s "
+        f"LEFT JOIN {qn(through.db_table)} rg ON rg.{qn(grids_field.m2m_column_name())} "
+        f"= ra.{col['id']} AND ra.{col['scope_type']} = %s"
+    )
+    return columns, joins, [True, ScopeType.GRIDS.value]
+
+
+# Database alias → (SQL, parameters before the user id) of `_read_key`, built once.
+_key_sql: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _read_key(user_id: int) -> GrantKey | None:
+    """The GrantKey of an active user, or None (inactive or gone): one query, SQL built once."""
+    alias = router.db_for_read(RoleAssignment)
+    connection = connections[alias]
+    prepared = _key_sql.get(alias)
+    if prepared is None:
+        qn = connection.ops.quote_name
+        meta = User._meta
+        columns, joins, params = assignment_sql(connection, f"u.{qn(meta.pk.column)}")
+        sql = (
+            f"SELECT u.{qn(meta.get_field('is_active').column)}, {columns} "
+            f"FROM {qn(meta.db_table)} u {joins} WHERE u.{qn(meta.pk.column)} = %s"
+        )
+        prepared = _key_sql[alias] = (sql, params)
+    sql, params = prepared
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, user_id])
+        rows = cursor.fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    return key_from_rows(rows[0][1], (row[2:] for row in rows))
+
+
+def _load_grant(user_id: int) -> tuple[tuple[AssignmentKey, ...], _Grant]:
+    """The user's active assignments (region, unit, grids and unit tree loaded) and their key."""
     assignments = list(
-        RoleAssignment.objects.filter(user=user, active=True).select_related(
+        RoleAssignment.objects.filter(user_id=user_id, active=True).select_related(
             "region", "unit", "unit__region"
         )
     )
@@ -206,6 +337,86 @@ def access_for(user: Any) -> Access:
         prefetch_related_objects(
             by_grids, Prefetch("grids", queryset=Grid.objects.only("id", "community_id"))
         )
-    access = Access(user, assignments)
+    units_below = {
+        a.unit.pk: frozenset(_descendant_unit_ids(a.unit))
+        for a in assignments
+        if a.scope_type == ScopeType.UNIT and a.unit is not None
+    }
+    # The key of what was loaded (not of what the token query read): an assignment changed in
+    # between is then stored under its new content, never under the old.
+    loaded = tuple(
+        sorted(
+            (
+                a.pk,
+                a.role,
+                a.scope_type,
+                a.region_id,
+                a.unit_id,
+                tuple(sorted(g.pk for g in a.grids.all()))
+                if a.scope_type == ScopeType.GRIDS
+                else (),
+            )
+            for a in assignments
+        )
+    )
+    return loaded, _Grant(tuple(assignments), units_below)
+
+
+def _uncommitted_change(alias: str) -> tuple | None:
+    """The latest reference data change of the open transaction, or None: `refdata.changed()`
+    queued its `clear` to run on commit (Django drops the entry when the savepoint that made
+    the change rolls back, and the list when the transaction ends)."""
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        return None
+    for entry in reversed(connection.run_on_commit):
+        if entry[1] is refdata.clear:
+            return entry
+    return None
+
+
+def _usable(change: tuple | None, alias: str) -> bool:
+    # A part built on uncommitted reference data serves only while that change stands: after a
+    # rollback, another process could commit other data under the same generation number.
+    return change is None or any(e is change for e in connections[alias].run_on_commit)
+
+
+def _grant(user_id: int, key: GrantKey) -> _Grant:
+    alias = router.db_for_read(RoleAssignment)
+    entry = _grants.get(user_id)
+    if entry is not None and entry[0] == key and _usable(entry[1], alias):
+        return entry[2]
+    loaded, grant = _load_grant(user_id)
+    with _grants_lock:
+        if len(_grants) >= GRANTS_MAX:
+            _grants.clear()
+        _grants[user_id] = ((key[0], loaded), _uncommitted_change(alias), grant)
+    return grant
+
+
+def access_for(user: Any) -> Access:
+    """The Access of `user` (anonymous or inactive users get an empty one).
+
+    Costs one prepared query per user object (none after the API token query, which reads the
+    key with the token); the assignments and scopes come from this process's memory while the
+    key is unchanged (see above). Memoised on the user object for the rest of the request.
+    """
+    cached = getattr(user, "_fengqiao_access", None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Access(user)
+    key = getattr(user, _KEY_ATTR, None)
+    if key is not None:
+        # Read with the token in this request; used once, so that a caller who changed roles
+        # and dropped the memo reads the key afresh.
+        setattr(user, _KEY_ATTR, None)
+    else:
+        key = _read_key(user.pk)
+    if key is None:
+        access = Access(user)  # deactivated or deleted since the user object was loaded
+    else:
+        grant = _grant(user.pk, key)
+        access = Access(user, grant.assignments, grant.scopes, grant.units_below)
     user._fengqiao_access = access
     return access
