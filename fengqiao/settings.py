@@ -144,6 +144,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif not env_bool("PG_JIT", False):
+    # PostgreSQL's JIT compiles a query whose estimate is large: for the monitoring room's
+    # short aggregates that cost 0.7 s of compiling for a 20 ms query at 10 M cases.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
