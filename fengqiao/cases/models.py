@@ -6,7 +6,7 @@ rules, deadline policies) is edited by administrators; the data migrations prelo
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.models import TimelineEntry
@@ -124,21 +124,26 @@ class Category(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is None:
-            super().save(*args, **kwargs)
-            kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
-        new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-        if new_path != self.path:
-            old_path = self.path
-            self.path = new_path
-            super().save(*args, **kwargs)
-            if old_path:
-                for child in Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    Category.objects.filter(pk=child.pk).update(
-                        path=new_path + child.path[len(old_path) :]
-                    )
-        else:
-            super().save(*args, **kwargs)
+        # One transaction: the row, its generation bump (reference data) and the subtree's
+        # new paths commit together, so no process caches half of a move.
+        with transaction.atomic():
+            if self.pk is None:
+                super().save(*args, **kwargs)
+                kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
+            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+            if new_path != self.path:
+                old_path = self.path
+                self.path = new_path
+                super().save(*args, **kwargs)
+                if old_path:
+                    for child in Category.objects.filter(path__startswith=old_path).exclude(
+                        pk=self.pk
+                    ):
+                        Category.objects.filter(pk=child.pk).update(
+                            path=new_path + child.path[len(old_path) :]
+                        )
+            else:
+                super().save(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:

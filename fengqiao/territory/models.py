@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -77,21 +77,26 @@ class Region(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is None:
-            super().save(*args, **kwargs)
-            kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
-        new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-        if new_path != self.path:
-            old_path = self.path
-            self.path = new_path
-            super().save(*args, **kwargs)
-            if old_path:
-                # Moving a region moves its subtree: rewrite the descendants' paths.
-                for child in Region.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    child.path = new_path + child.path[len(old_path) :]
-                    Region.objects.filter(pk=child.pk).update(path=child.path)
-        else:
-            super().save(*args, **kwargs)
+        # One transaction: the row, its generation bump (reference data) and the subtree's
+        # new paths commit together, so no process caches half of a move.
+        with transaction.atomic():
+            if self.pk is None:
+                super().save(*args, **kwargs)
+                kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
+            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+            if new_path != self.path:
+                old_path = self.path
+                self.path = new_path
+                super().save(*args, **kwargs)
+                if old_path:
+                    # Moving a region moves its subtree: rewrite the descendants' paths.
+                    for child in Region.objects.filter(path__startswith=old_path).exclude(
+                        pk=self.pk
+                    ):
+                        child.path = new_path + child.path[len(old_path) :]
+                        Region.objects.filter(pk=child.pk).update(path=child.path)
+            else:
+                super().save(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:
