@@ -205,7 +205,7 @@ if REDIS_URL:
 # `fengqiao rqworker --job-class django_tasks_rq.Job default` instead of `fengqiao db_worker`.
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "fengqiao.core.tasks_backend.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }

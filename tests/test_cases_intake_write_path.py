@@ -163,3 +163,27 @@ def test_an_answer_that_cannot_be_built_leaves_no_case(cw, client_for, monkeypat
     assert r.status_code == 201
     case = Case.objects.get(pk=r.json()["id"])
     assert SensitiveAccess.objects.filter(object_id=str(case.pk)).exists()
+
+
+def test_the_task_backend_writes_the_librarys_row(cw, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from fengqiao.cases.tasks import deliver_notification
+
+    rows = []
+    for backend in (
+        "django_tasks_db.DatabaseBackend",
+        "fengqiao.core.tasks_backend.DatabaseBackend",
+    ):
+        settings.TASKS = {"default": {"BACKEND": backend, "QUEUES": ["default"]}}
+        from django_tasks import task_backends  # reset by the setting_changed signal
+
+        result = deliver_notification.using(backend="default").enqueue(
+            {"name": "王女士", "email": "a@example.org", "phone": "13904641234"}, "主题", "正文"
+        )
+        row = DBTaskResult.objects.get(pk=result.id)
+        assert type(task_backends["default"]).__module__.startswith(backend.rsplit(".", 2)[0])
+        rows.append(row)
+    skip = ("id", "enqueued_at")
+    assert _fields(rows[0], skip) == _fields(rows[1], skip)
+    assert rows[1].task_result.args[1] == "主题"

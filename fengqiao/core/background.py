@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import transaction
 
 # Backends that keep tasks in the application's own database.
-SAME_DATABASE_BACKENDS = frozenset({"django_tasks_db.DatabaseBackend"})
+SAME_DATABASE_BACKENDS = frozenset(
+    {"django_tasks_db.DatabaseBackend", "fengqiao.core.tasks_backend.DatabaseBackend"}
+)
 
 
 def enqueue_with_transaction(task: Any, *args: Any, **kwargs: Any) -> None:

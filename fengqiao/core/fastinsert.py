@@ -5,8 +5,8 @@ case intake (a case, its history, parties, an inbox item on every report) that c
 more CPU than the database spends on the rows. `insert(objs)` asks Django's own insert compiler
 for the SQL once per model, field list, row count and database, then converts each value with the
 compiler's own `pre_save_val` and `prepare_value` (defaults, auto_now, JSON and time zone
-handling exactly as `save()` does). It sends no signals, like `bulk_create`; use it only for
-models nobody listens to (reference data, watched by fengqiao.core.refdata, must keep `save()`).
+handling exactly as `save()` does). Like `save()` and unlike `bulk_create()`, it sends
+pre_save and post_save to the model's receivers (a library's model may fill a field in one).
 """
 
 from collections.abc import Sequence
@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
 _compiled: dict[tuple, tuple[str, Any, list, list]] = {}
@@ -69,6 +70,9 @@ def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     if not with_pk and not connection.features.can_return_columns_from_insert:
         model._base_manager.using(using).bulk_create(objs)  # old SQLite: no RETURNING
         return
+    if pre_save.has_listeners(model):
+        for obj in objs:
+            pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     sql, compiler, fields, returning = _compile(model, with_pk, len(objs), using)
     rows = [
         [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs
@@ -89,3 +93,8 @@ def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+    if post_save.has_listeners(model):
+        for obj in objs:
+            post_save.send(
+                sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
+            )
