@@ -1,4 +1,4 @@
-"""Bench-only WSGI entry point: the real Django application plus one bare endpoint.
+"""Bench-only WSGI entry point: the real Django application plus two bare endpoints.
 
 `POST /bench/bare-insert/` reads the JSON body and inserts it as one row into the table
 `bench_bare_insert` (created by bench/intake_bench.py in its own database) through Django's
@@ -7,6 +7,9 @@ own database connection, with the same connection policy as Django requests
 path goes to the unchanged product application. It exists so the intake benchmark can
 compare the full intake with "one insert on the same stack" (gunicorn, Python, Django's
 database layer, PostgreSQL) without adding a URL to the product.
+
+`POST /bench/bare-drf-insert/` does the same insert through the product's whole stack (every
+middleware, DRF, token authentication), to show what the framework itself costs per request.
 
     gunicorn bench.bare_app:application ...
 """
@@ -60,6 +63,54 @@ def bare_insert(environ, start_response) -> list[bytes]:
         return _respond(start_response, "201 Created", {"id": new_id})
     finally:
         close_old_connections()
+
+
+# The same insert as a DRF view behind the product's whole stack: Django's handler, every
+# middleware, DRF's token authentication and permissions, JSON parsing and rendering. It is
+# served from a URLconf of this module (the product's patterns plus this one), so the product
+# itself still has no bench URL.
+BARE_DRF_PATH = "/bench/bare-drf-insert/"
+
+
+def _bare_drf_view():
+    from rest_framework import status
+    from rest_framework.parsers import JSONParser
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    class BareDrfInsert(APIView):
+        parser_classes = [JSONParser]
+
+        def post(self, request):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} (payload, created_at) VALUES (%s, now()) RETURNING id",
+                    [json.dumps(request.data, ensure_ascii=False)],
+                )
+                new_id = cursor.fetchone()[0]
+            return Response({"id": new_id}, status=status.HTTP_201_CREATED)
+
+    return BareDrfInsert.as_view()
+
+
+def _use_bench_urlconf() -> None:
+    import types
+
+    from django.conf import settings
+    from django.urls import path
+
+    product = __import__(settings.ROOT_URLCONF, fromlist=["urlpatterns"])
+    module = types.ModuleType("bench_urls")
+    module.urlpatterns = [path(BARE_DRF_PATH.strip("/") + "/", _bare_drf_view())]
+    module.urlpatterns += list(product.urlpatterns)
+    for name in ("handler400", "handler403", "handler404", "handler500"):
+        if hasattr(product, name):
+            setattr(module, name, getattr(product, name))
+    sys.modules["bench_urls"] = module
+    settings.ROOT_URLCONF = "bench_urls"
+
+
+_use_bench_urlconf()
 
 
 def application(environ, start_response):

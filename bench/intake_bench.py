@@ -57,6 +57,7 @@ PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 SECRET = "bench-only-secret-key-not-for-production-0123456789"
 INTAKE_PATH = "/api/v1/cases/"
 BARE_PATH = "/bench/bare-insert/"
+BARE_DRF_PATH = "/bench/bare-drf-insert/"
 BODIES = 600
 
 ISSUES = [
@@ -406,6 +407,8 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
     bare_lua = tmp / "bare.lua"
     intake_lua.write_text(lua_script(bodies, token, INTAKE_PATH), encoding="utf-8")
     bare_lua.write_text(lua_script(bodies, token, BARE_PATH), encoding="utf-8")
+    drf_lua = tmp / "bare_drf.lua"
+    drf_lua.write_text(lua_script(bodies, token, BARE_DRF_PATH), encoding="utf-8")
     log(
         f"gunicorn: {args.workers} workers, {args.worker_class}, {args.threads} threads; "
         f"wrk: 1 thread, {args.connections} connections, {args.duration} s per endpoint"
@@ -416,7 +419,11 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
         cases0, _bare0 = counts()
         # Warm-up: every worker imports, opens its connection, loads jieba and the grid index.
         wrk(port, str(bare_lua), args.warmup, args.connections)
+        wrk(port, str(drf_lua), args.warmup, args.connections)
         wrk(port, str(intake_lua), args.warmup, args.connections)
+        cpu_d0 = cpu_seconds(proc.pid, args.db)
+        bare_drf = wrk(port, str(drf_lua), args.duration, args.connections)
+        cpu_d1 = cpu_seconds(proc.pid, args.db)
         cases1, bare1 = counts()
         before = loadavg()
         log(f"load average before: {before}")
@@ -437,10 +444,14 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
     log(f"{'endpoint':<14} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'max ms':>8} {'requests':>9} {'errors':>7}")  # fmt: skip
     log(fmt("bare insert", bare))
+    log(fmt("bare DRF insert", bare_drf))
     log(fmt("intake (API)", intake))
     ratio = intake["rps"] / bare["rps"] if bare["rps"] else 0.0
+    ratio_drf = intake["rps"] / bare_drf["rps"] if bare_drf["rps"] else 0.0
     log("")
     log(f"ratio intake / bare: {ratio:.3f}  (goal ≥ 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+    log(f"ratio intake / bare DRF insert (the same insert behind Django, its middleware, DRF and "
+        f"token authentication): {ratio_drf:.3f}")  # fmt: skip
     ok_rps = intake["rps"] >= 300
     ok_p99 = intake["p99"] / 1000 < 100
     log(f"intake ≥ 300 requests/s: {'met' if ok_rps else 'NOT met'}; "
@@ -457,7 +468,11 @@ def run_http(args, token: str, bodies: list[dict]) -> None:
         "CPU per request (gunicorn workers + PostgreSQL backends; independent of the load "
         "from other processes) and what 2 idle cores would allow at that cost:"
     )
-    for name, r, a, b in [("bare insert", bare, cpu0, cpu1), ("intake (API)", intake, cpu1, cpu2)]:
+    for name, r, a, b in [
+        ("bare insert", bare, cpu0, cpu1),
+        ("bare DRF", bare_drf, cpu_d0, cpu_d1),
+        ("intake (API)", intake, cpu1, cpu2),
+    ]:
         n = max(r["requests"], 1)
         web, db = (b[0] - a[0]) * 1000 / n, (b[1] - a[1]) * 1000 / n
         log(
@@ -493,8 +508,10 @@ def run_profile(token: str, bodies: list[dict], n: int) -> None:
     prof.disable()
     elapsed = time.perf_counter() - t
     cpu = time.process_time() - cpu
-    log(f"{n} intakes in {elapsed:.2f} s: {1000 * elapsed / n:.2f} ms each (one process); "
-        f"CPU of this process {1000 * cpu / n:.2f} ms each (profiler overhead included)")
+    log(
+        f"{n} intakes in {elapsed:.2f} s: {1000 * elapsed / n:.2f} ms each (one process); "
+        f"CPU of this process {1000 * cpu / n:.2f} ms each (profiler overhead included)"
+    )
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(45)
@@ -512,7 +529,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--conn-max-age", type=int, default=60)
+    p.add_argument("--conn-max-age", type=int, default=600)
     p.add_argument("--reuse", action="store_true", help="use the database if it exists")
     p.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     p.add_argument("--profile", type=int, default=0, help="cProfile N intakes instead of HTTP")

@@ -144,11 +144,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-elif not env_bool("PG_JIT", False):
-    # PostgreSQL's JIT compiles a query whose estimate is large: for the monitoring room's
-    # short aggregates that cost 0.7 s of compiling for a 20 ms query at 10 M cases.
+else:
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = (options.get("options", "") + " -c jit=off").strip()
+    if not env_bool("PG_JIT", False):
+        # PostgreSQL's JIT compiles a query whose estimate is large: for the monitoring room's
+        # short aggregates that cost 0.7 s of compiling for a 20 ms query at 10 M cases.
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
+    if env_bool("PG_PREPARE", True):
+        # Parameters sent apart from the SQL, and a statement run twice on a connection is
+        # prepared: the intake's database CPU fell by a third (bench/RESULTS.md). Turn it off
+        # behind a pooler in transaction mode (PgBouncer before 1.21), which cannot keep
+        # prepared statements; it pays off with persistent connections (DB_CONN_MAX_AGE).
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = env_int("PG_PREPARE_THRESHOLD", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
