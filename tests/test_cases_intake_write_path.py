@@ -187,3 +187,32 @@ def test_the_task_backend_writes_the_librarys_row(cw, settings):
     skip = ("id", "enqueued_at")
     assert _fields(rows[0], skip) == _fields(rows[1], skip)
     assert rows[1].task_result.args[1] == "主题"
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_fastinsert_sends_each_signal_once_on_both_paths(cw, monkeypatch, fallback):
+    from django.db.models.signals import post_save, pre_save
+
+    seen = []
+
+    def pre(sender, instance, **kwargs):
+        seen.append(("pre", instance.name))
+
+    def post(sender, instance, created, **kwargs):
+        seen.append(("post", instance.name, created, instance.pk is not None))
+
+    pre_save.connect(pre, sender=Party)
+    post_save.connect(post, sender=Party)
+    try:
+        case = report(None).case
+        if fallback:  # what an INSERT this database cannot take in one statement gets
+            monkeypatch.setattr(fastinsert, "_compile", lambda *args: None)
+        rows = [Party(case=case, name="甲"), Party(case=case, name="乙")]
+        fastinsert.insert(rows)
+    finally:
+        pre_save.disconnect(pre, sender=Party)
+        post_save.disconnect(post, sender=Party)
+    assert sorted(seen) == sorted(
+        [("pre", "甲"), ("pre", "乙"), ("post", "甲", True, True), ("post", "乙", True, True)]
+    )
+    assert {p.name for p in Party.objects.filter(case=case)} == {"甲", "乙"}

@@ -17,14 +17,15 @@ from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
-_compiled: dict[tuple, tuple[str, Any, list, list]] = {}
+_compiled: dict[tuple, tuple[str, Any, list, list] | None] = {}
 
 
-def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple:
+def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple | None:
+    """(sql, compiler, fields, returning), or None where this database needs Django's own
+    path (no RETURNING for several rows, or an INSERT split into several statements)."""
     key = (model, with_pk, rows, using)
-    found = _compiled.get(key)
-    if found is not None:
-        return found
+    if key in _compiled:
+        return _compiled[key]
     meta = model._meta
     fields = [
         f
@@ -34,7 +35,8 @@ def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple:
     connection = connections[using]
     returning = [] if with_pk else list(meta.db_returning_fields)
     if returning and rows > 1 and not connection.features.can_return_rows_from_bulk_insert:
-        raise NotImplementedError("this database cannot return ids from a multi-row insert")
+        _compiled[key] = None
+        return None
     query = InsertQuery(model)
     # Placeholder objects: only the SQL text is kept; values are converted per call below.
     query.insert_values(fields, [model() for _ in range(rows)])
@@ -42,7 +44,8 @@ def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple:
     compiler.returning_fields = returning or None
     statements = compiler.as_sql()
     if len(statements) != 1:
-        raise NotImplementedError("an INSERT this database splits into several statements")
+        _compiled[key] = None
+        return None
     sql = statements[0][0]
     # What the compiler itself applies to returned values (e.g. SQLite's integer ids).
     cols = [f.get_col(meta.db_table) for f in returning]
@@ -67,13 +70,17 @@ def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     if any(type(o) is not model or (o.pk is not None) != with_pk for o in objs):
         raise ValueError("insert() takes instances of one model, all with or all without a pk")
     connection = connections[using]
-    if not with_pk and not connection.features.can_return_columns_from_insert:
-        model._base_manager.using(using).bulk_create(objs)  # old SQLite: no RETURNING
+    compiled = None
+    if with_pk or connection.features.can_return_columns_from_insert:
+        compiled = _compile(model, with_pk, len(objs), using)
+    if compiled is None:
+        for obj in objs:  # Django's own path: same rows, same signals
+            obj.save(force_insert=True, using=using)
         return
+    sql, compiler, fields, returning = compiled
     if pre_save.has_listeners(model):
         for obj in objs:
             pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    sql, compiler, fields, returning = _compile(model, with_pk, len(objs), using)
     rows = [
         [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs
     ]
