@@ -699,8 +699,9 @@ def intake(
     Validates everything first (InvalidInput names every bad field; nothing is saved), finds
     the grid from the point (outside every grid → flagged, sent to triage, not refused), routes
     by RoutingRule, stores deadlines from DeadlinePolicy on the working-day calendar, allocates
-    the tracking number, writes the history, and on commit indexes the text and tells the
-    reporter the tracking number. Returns the case and its possible duplicates.
+    the tracking number, writes the history, indexes the text and queues the reporter's
+    notification of the tracking number, all in one transaction. Returns the case and its
+    possible duplicates.
 
     `respond(case)`, if given, runs last inside the intake's transaction (an API answer whose
     log of sensitive reads must commit with the case, in one commit); its result is `answer`.
