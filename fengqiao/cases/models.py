@@ -6,10 +6,11 @@ rules, deadline policies) is edited by administrators; the data migrations prelo
 """
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.models import TimelineEntry
+from fengqiao.core.tree import PathTree
 from fengqiao.org.models import Unit
 from fengqiao.territory.models import Grid, Region
 
@@ -87,7 +88,7 @@ class LimitUnit(models.TextChoices):
     HOURS = "hours", _("working hours")
 
 
-class Category(models.Model):
+class Category(PathTree, models.Model):
     """One node of the administrator-edited case taxonomy (dispute types and the like).
 
     `path` is the chain of ids from the root ("/3/17/"), so "this category and everything
@@ -122,28 +123,6 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        # One transaction: the row, its generation bump (reference data) and the subtree's
-        # new paths commit together, so no process caches half of a move.
-        with transaction.atomic():
-            if self.pk is None:
-                super().save(*args, **kwargs)
-                kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
-            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            if new_path != self.path:
-                old_path = self.path
-                self.path = new_path
-                super().save(*args, **kwargs)
-                if old_path:
-                    for child in Category.objects.filter(path__startswith=old_path).exclude(
-                        pk=self.pk
-                    ):
-                        Category.objects.filter(pk=child.pk).update(
-                            path=new_path + child.path[len(old_path) :]
-                        )
-            else:
-                super().save(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -2,10 +2,11 @@
 
 from datetime import date
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.tree import PathTree
 from fengqiao.core.validators import validate_region_code
 
 
@@ -22,7 +23,7 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(path__startswith=region.path)
 
 
-class Region(models.Model):
+class Region(PathTree, models.Model):
     """An administrative unit with its 12-digit statistical code (GB/T 2260 / 统计用区划代码).
 
     `path` is the chain of ids from the root ("/1/5/17/"), so a subtree is one prefix filter.
@@ -75,28 +76,6 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        # One transaction: the row, its generation bump (reference data) and the subtree's
-        # new paths commit together, so no process caches half of a move.
-        with transaction.atomic():
-            if self.pk is None:
-                super().save(*args, **kwargs)
-                kwargs = {k: v for k, v in kwargs.items() if k != "force_insert"}
-            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            if new_path != self.path:
-                old_path = self.path
-                self.path = new_path
-                super().save(*args, **kwargs)
-                if old_path:
-                    # Moving a region moves its subtree: rewrite the descendants' paths.
-                    for child in Region.objects.filter(path__startswith=old_path).exclude(
-                        pk=self.pk
-                    ):
-                        child.path = new_path + child.path[len(old_path) :]
-                        Region.objects.filter(pk=child.pk).update(path=child.path)
-            else:
-                super().save(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:
