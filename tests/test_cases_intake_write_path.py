@@ -216,3 +216,25 @@ def test_fastinsert_sends_each_signal_once_on_both_paths(cw, monkeypatch, fallba
         [("pre", "甲"), ("pre", "乙"), ("post", "甲", True, True), ("post", "乙", True, True)]
     )
     assert {p.name for p in Party.objects.filter(case=case)} == {"甲", "乙"}
+
+
+def test_a_write_refused_by_the_database_fails_the_whole_intake(cw, monkeypatch):
+    # Pipelined writes report their errors late: still Django's IntegrityError, nothing kept.
+    from django.db import IntegrityError
+
+    from fengqiao.cases import services
+
+    first = report(None).case
+    before = (Case.objects.count(), CaseHistory.objects.count(), Party.objects.count())
+    real = services._take_numbers
+
+    def same_number(district_code, year):
+        _number, case_id, history_id = real(district_code, year)
+        return first.tracking_number, case_id, history_id  # unique: refused by the database
+
+    monkeypatch.setattr(services, "_take_numbers", same_number)
+    with pytest.raises(IntegrityError):
+        report(None, parties=[{"name": "甲"}])
+    monkeypatch.undo()
+    assert (Case.objects.count(), CaseHistory.objects.count(), Party.objects.count()) == before
+    assert report(None).case.pk

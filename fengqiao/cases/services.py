@@ -223,7 +223,8 @@ def _inbox(
 ) -> None:
     if unit is None and user is None:
         return
-    fastinsert.insert([InboxItem(case=case, kind=kind, unit=unit, user=user, text=text[:200])])
+    item = InboxItem(case=case, kind=kind, unit=unit, user=user, text=text[:200])
+    fastinsert.insert([item], fetch_pk=False)  # nobody reads the new row's id
 
 
 def _supervisor_unit(case: Case) -> Unit | None:
@@ -473,31 +474,35 @@ def allocate_tracking_number(district_code: str, year: int) -> str:
 
 # Sequences this process has seen committed: no savepoint needed to use them.
 _known_sequences: set[str] = set()
-_history_sequence: list[str] = []
+_id_sequences: list[str] = []
 
 
-def _take_numbers(district_code: str, year: int) -> tuple[str, int | None]:
-    """The case's tracking number and, on PostgreSQL, the id its first history row will have
-    (one round trip once the district's sequence is known; None on SQLite)."""
+def _take_numbers(district_code: str, year: int) -> tuple[str, int | None, int | None]:
+    """The case's tracking number and, on PostgreSQL, the ids the case and its first history row
+    will have (one round trip once the district's sequence is known; None on SQLite)."""
     if connection.vendor != "postgresql":
-        return allocate_tracking_number(district_code, year), None
-    if not _history_sequence:
+        return allocate_tracking_number(district_code, year), None, None
+    if not _id_sequences:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_get_serial_sequence(%s, %s)",
-                [CaseHistory._meta.db_table, CaseHistory._meta.pk.column],
+                "SELECT pg_get_serial_sequence(%s, %s), pg_get_serial_sequence(%s, %s)",
+                [
+                    *(Case._meta.db_table, Case._meta.pk.column),
+                    *(CaseHistory._meta.db_table, CaseHistory._meta.pk.column),
+                ],
             )
-            _history_sequence.append(cursor.fetchone()[0])
+            _id_sequences.extend(cursor.fetchone())
     name = f"cases_tracking_{district_code}_{int(year)}"
     if name in _known_sequences and re.fullmatch(r"\d{6}", district_code):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s), nextval(%s)", [name, _history_sequence[0]])
-            last, history_id = cursor.fetchone()
-        return f"{district_code}-{year}-{last:06d}", history_id
+            cursor.execute("SELECT nextval(%s), nextval(%s), nextval(%s)", [name, *_id_sequences])
+            last, case_id, history_id = cursor.fetchone()
+        return f"{district_code}-{year}-{last:06d}", case_id, history_id
     number = allocate_tracking_number(district_code, year)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [_history_sequence[0]])
-        return number, cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s), nextval(%s)", _id_sequences)
+        case_id, history_id = cursor.fetchone()
+    return number, case_id, history_id
 
 
 def _next_from_sequence(district_code: str, year: int) -> int:
@@ -643,42 +648,46 @@ def _create_case(
     routing.compute_deadlines(case)
     district_code = places.district.code[:6] if places.district else settings.DISTRICT_CODE
     # Taken last: on SQLite the counter row stays locked until commit (PostgreSQL: a sequence).
-    case.tracking_number, history_id = _take_numbers(district_code, timezone.localtime(now).year)
-    # On PostgreSQL the history row's id is known before either row exists, so the case is
-    # written once with its current_history (the foreign key is checked at commit); an UPDATE
-    # afterwards would write the wide row and its many indexes a second time.
-    case.current_history_id = history_id
-    fastinsert.insert([case])
-    case._created_parties = [Party(case=case, **p) for p in cleaned.parties]
-    fastinsert.insert(case._created_parties)
-    for upload in cleaned.attachments:
-        _store_attachment(case, upload, actor)
-    entry = CaseHistory(
-        id=history_id,
-        case=case,
-        actor=case.created_by,
-        action="intake",
-        from_state="",
-        to_state=case.state,
-        data={
-            "channel": channel.code,
-            "routing_rule": routed.rule.pk if routed.rule else None,
-            "triage": routed.triage,
-            "triage_reason": routed.reason,
-            "location_flag": flag,
-            "duplicates": [d.as_dict() for d in duplicates],
-            "parent": parent.pk if parent else None,
-        },
-        public=True,
+    case.tracking_number, case.id, history_id = _take_numbers(
+        district_code, timezone.localtime(now).year
     )
-    fastinsert.insert([entry])
-    if history_id is None:
-        # Only the pointer to the current history row changes: not the whole row again.
-        Case.objects.filter(pk=case.pk).update(current_history=entry)
-    case.current_history = entry
-    kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
-    _inbox(case, kind, unit=routed.unit, text=case.title)
-    _index(case)
+    # On PostgreSQL both ids are known before either row exists, so the case is written once
+    # with its current_history (the foreign key is checked at commit; an UPDATE afterwards would
+    # write the wide row and its many indexes a second time), and no write below waits for an
+    # answer (see fastinsert.pipelined).
+    case.current_history_id = history_id
+    with fastinsert.pipelined():  # the writes below: no round trip each
+        fastinsert.insert([case])
+        case._created_parties = [Party(case=case, **p) for p in cleaned.parties]
+        fastinsert.insert(case._created_parties)
+        for upload in cleaned.attachments:
+            _store_attachment(case, upload, actor)
+        entry = CaseHistory(
+            id=history_id,
+            case=case,
+            actor=case.created_by,
+            action="intake",
+            from_state="",
+            to_state=case.state,
+            data={
+                "channel": channel.code,
+                "routing_rule": routed.rule.pk if routed.rule else None,
+                "triage": routed.triage,
+                "triage_reason": routed.reason,
+                "location_flag": flag,
+                "duplicates": [d.as_dict() for d in duplicates],
+                "parent": parent.pk if parent else None,
+            },
+            public=True,
+        )
+        fastinsert.insert([entry])
+        if history_id is None:
+            # Only the pointer to the current history row changes: not the whole row again.
+            Case.objects.filter(pk=case.pk).update(current_history=entry)
+        case.current_history = entry
+        kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
+        _inbox(case, kind, unit=routed.unit, text=case.title)
+        _index(case)
     return case, duplicates, routed
 
 
@@ -719,8 +728,9 @@ def intake(
     now = _now()
     with transaction.atomic():
         case, duplicates, _routed = _create_case(actor, cleaned, channel, now)
-        _notify_registered(case)
-        answer = respond(case) if respond is not None else None
+        with fastinsert.pipelined():
+            _notify_registered(case)
+            answer = respond(case) if respond is not None else None
     return IntakeResult(case, duplicates, answer)
 
 

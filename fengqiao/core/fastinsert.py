@@ -9,7 +9,8 @@ handling exactly as `save()` does). Like `save()` and unlike `bulk_create()`, it
 pre_save and post_save to the model's receivers (a library's model may fill a field in one).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -20,10 +21,12 @@ from django.db.models.sql import InsertQuery
 _compiled: dict[tuple, tuple[str, Any, list, list] | None] = {}
 
 
-def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple | None:
+def _compile(
+    model: type[Model], with_pk: bool, rows: int, using: str, fetch_pk: bool = True
+) -> tuple | None:
     """(sql, compiler, fields, returning), or None where this database needs Django's own
     path (no RETURNING for several rows, or an INSERT split into several statements)."""
-    key = (model, with_pk, rows, using)
+    key = (model, with_pk, rows, using, fetch_pk)
     if key in _compiled:
         return _compiled[key]
     meta = model._meta
@@ -33,7 +36,7 @@ def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple 
         if not f.generated and (with_pk or f is not meta.auto_field)
     ]
     connection = connections[using]
-    returning = [] if with_pk else list(meta.db_returning_fields)
+    returning = [] if with_pk or not fetch_pk else list(meta.db_returning_fields)
     if returning and rows > 1 and not connection.features.can_return_rows_from_bulk_insert:
         _compiled[key] = None
         return None
@@ -58,10 +61,13 @@ def _compile(model: type[Model], with_pk: bool, rows: int, using: str) -> tuple 
     return found
 
 
-def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, fetch_pk: bool = True) -> None:
     """INSERT these instances of one model in one statement and set their primary keys.
 
     Either every instance has its primary key set already (taken from a sequence) or none has.
+    `fetch_pk=False`: the database's new ids are not read back (a log row nobody refers to), so
+    inside `pipelined()` the statement does not wait for its answer; such instances keep no pk
+    and must not be saved again.
     """
     if not objs:
         return
@@ -71,8 +77,8 @@ def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
         raise ValueError("insert() takes instances of one model, all with or all without a pk")
     connection = connections[using]
     compiled = None
-    if with_pk or connection.features.can_return_columns_from_insert:
-        compiled = _compile(model, with_pk, len(objs), using)
+    if with_pk or not fetch_pk or connection.features.can_return_columns_from_insert:
+        compiled = _compile(model, with_pk, len(objs), using, fetch_pk)
     if compiled is None:
         for obj in objs:  # Django's own path: same rows, same signals
             obj.save(force_insert=True, using=using)
@@ -105,3 +111,20 @@ def insert(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
             post_save.send(
                 sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
             )
+
+
+@contextmanager
+def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Inside a transaction on PostgreSQL: send the statements of the block without waiting for
+    each answer (psycopg's pipeline mode). A statement whose result is read (a SELECT, an INSERT
+    returning ids) still waits; writes whose answers nobody reads travel together, one round
+    trip instead of one each. An error surfaces at the next read or at the end of the block,
+    still inside the transaction, which then rolls back as usual. Elsewhere: no change."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    connection.ensure_connection()
+    # An error reported at the pipeline's end comes as Django's own exception (IntegrityError …).
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
