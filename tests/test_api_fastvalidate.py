@@ -14,7 +14,24 @@ from fengqiao.api.fastvalidate import plainly_valid
 from fengqiao.cases.serializers import CaseCreateSerializer, PartyInSerializer
 from tests.case_factories import VALID_ID
 
-JUNK = [None, "", "   ", 0, 1, -1, 2.5, True, False, [], {}, ["x"], {"a": 1}, "\x00x", "a\ud800"]
+JUNK = [
+    None,
+    "",
+    "   ",
+    0,
+    1,
+    -1,
+    10**400,
+    2.5,
+    True,
+    False,
+    [],
+    {},
+    ["x"],
+    {"a": 1},
+    "\x00x",
+    "a\ud800",
+]
 
 
 def _values(good: list) -> st.SearchStrategy:
@@ -132,3 +149,19 @@ def cw_ref(world):
     from tests.case_factories import make_case_world
 
     return make_case_world(world)
+
+
+def test_serializers_that_validate_more_have_no_shortcut():
+    from rest_framework import serializers
+
+    class Checked(serializers.Serializer):
+        name = serializers.CharField()
+
+        def validate_name(self, value):
+            return value.upper()
+
+    class Outer(serializers.Serializer):
+        items = Checked(many=True)
+
+    assert plainly_valid(Checked, {"name": "a"}) is None
+    assert plainly_valid(Outer, {"items": [{"name": "a"}]}) is None

@@ -74,7 +74,10 @@ def _float(field: f.FloatField) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if type(value) not in (int, float):
             return None
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too big for a float: the serializer says so
+            return None
         return value if math.isfinite(value) else None
 
     return check
@@ -106,6 +109,8 @@ def _slug(field: serializers.RelatedField) -> Callable[[Any], Any]:
 
 def _nested_list(field: serializers.ListSerializer) -> Callable[[Any], Any]:
     child = _spec(type(field.child))
+    if child is None:
+        raise TypeError("the child serializer has no shortcut")
     if field.max_length is not None or field.min_length is not None or not field.allow_empty:
         raise TypeError("bounded list")
 
@@ -152,9 +157,12 @@ def _checker(field: f.Field) -> Callable[[Any], Any]:
 @cache
 def _spec(cls: type[serializers.Serializer]) -> tuple | None:
     """(name, required, allow_null, check) per field, or None if a field has no shortcut."""
-    declared = cls().fields
-    if cls.validate is not serializers.Serializer.validate or any(
-        hasattr(cls, f"validate_{name}") for name in declared
+    instance = cls()
+    declared = instance.fields
+    if (
+        cls.validate is not serializers.Serializer.validate
+        or instance.validators
+        or any(hasattr(cls, f"validate_{name}") for name in declared)
     ):
         return None  # the class validates more: always use it
     out = []

@@ -101,26 +101,26 @@ def _recent_nearby_sql(by_grid: bool, by_point: bool, near_grids: int) -> str:
     )
 
 
-def _grids_near(lon: float, lat: float, grid_id: int | None) -> list[int]:
+def _grids_near(box: tuple, grid_id: int | None) -> list[int]:
     """The grids around the point (today's boundaries) and the case's own grid. A case within
     RADIUS_M lies in one of them, unless its grid was since redrawn away or retired: such a
     case is no longer "nearby" by grid and is not suggested."""
     from fengqiao.territory.locate import get_locator
 
-    (lon0, lon1), (lat0, lat1) = _box(lon, lat)
+    (lon0, lon1), (lat0, lat1) = box
     near = get_locator().grids_near(lon0, lat0, lon1, lat1)
     if grid_id is not None and grid_id not in near:
         near.append(grid_id)
     return near
 
 
-def _recent_nearby(category_id: int, grid_id, lon, lat, near: list[int], since) -> list[Case]:
-    by_point = lon is not None and lat is not None
+def _recent_nearby(category_id: int, grid_id, box, near: list[int], since) -> list[Case]:
+    by_point = box is not None
     params: list[Any] = []
     if grid_id is not None:
         params.append(grid_id)
     if by_point:
-        (lon0, lon1), (lat0, lat1) = _box(lon, lat)
+        (lon0, lon1), (lat0, lat1) = box
         params += [lat0, lat1, lon0, lon1, *near]
     params += [category_id, connection.ops.adapt_datetimefield_value(since), CaseState.CANCELLED]
     sql = _recent_nearby_sql(grid_id is not None, by_point, len(near))
@@ -172,16 +172,17 @@ def suggest_duplicates(
         return []
     now = now or timezone.now()
     place = Q()
-    near: list[int] = []
+    box, near = None, []
     if grid_id is not None:
         place |= Q(grid_id=grid_id)
     if lon is not None and lat is not None:
-        place |= Q(lat__range=_box(lon, lat)[1], lon__range=_box(lon, lat)[0])
-        near = _grids_near(lon, lat, grid_id)
+        box = _box(lon, lat)
+        place |= Q(lon__range=box[0], lat__range=box[1])
+        near = _grids_near(box, grid_id)
         place &= Q(grid_id__in=near) | Q(grid_id__isnull=True)
     since = now - timedelta(days=DAYS)
     if qs is None and exclude_pk is None:
-        rows = _recent_nearby(category_id, grid_id, lon, lat, near, since)
+        rows = _recent_nearby(category_id, grid_id, box, near, since)
     else:
         qs = Case.objects.all() if qs is None else qs
         rows = (

@@ -1,14 +1,24 @@
 """Enqueueing background tasks so that they run only for work that was committed."""
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
-# Backends that keep tasks in the application's own database.
-SAME_DATABASE_BACKENDS = frozenset(
-    {"django_tasks_db.DatabaseBackend", "fengqiao.core.tasks_backend.DatabaseBackend"}
-)
+
+@functools.cache
+def _in_our_database(backend_path: str) -> bool:
+    """Whether this backend keeps its tasks in the application's own database (django-tasks-db's
+    backend or a subclass of it, like fengqiao.core.tasks_backend)."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    try:
+        backend = import_string(backend_path)
+    except ImportError:
+        return False
+    return isinstance(backend, type) and issubclass(backend, DatabaseBackend)
 
 
 def enqueue_with_transaction(task: Any, *args: Any, **kwargs: Any) -> None:
@@ -19,7 +29,7 @@ def enqueue_with_transaction(task: Any, *args: Any, **kwargs: Any) -> None:
     after it). Any other backend (Redis) is handed the task once the transaction has committed.
     """
     backend = settings.TASKS.get(task.backend, {}).get("BACKEND", "")
-    if backend in SAME_DATABASE_BACKENDS:
+    if _in_our_database(backend):
         task.enqueue(*args, **kwargs)
     else:
         transaction.on_commit(lambda: task.enqueue(*args, **kwargs))

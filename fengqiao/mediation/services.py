@@ -1133,15 +1133,8 @@ def send_performance_reminders(today: date | None = None) -> int:
     return sent
 
 
-@dataclass
-class TimeLimitReport:
-    overdue: int = 0
-    yellow: int = 0
-    red: int = 0
-    near: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"overdue": self.overdue, "yellow": self.yellow, "red": self.red, "near": self.near}
+# The same counts as the cases' deadline sweep (the limit raises cards through it).
+TimeLimitReport = case_services.SweepReport
 
 
 def _sweep_event(m: Mediation, action: str, data: dict) -> None:
