@@ -92,8 +92,3 @@ def use_immediate_tasks(settings) -> None:
     """Run django-tasks at once, mail into mail.outbox (pass pytest-django's `settings`)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-def fast_passwords(settings) -> None:
-    """Personas are many accounts: hash their passwords cheaply in tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

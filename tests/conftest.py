@@ -1,17 +1,16 @@
 import pytest
 from django.test import Client
 
-from fengqiao.accounts import access
 from fengqiao.cases import services
-from fengqiao.core import refdata
-from fengqiao.territory import locate
+from fengqiao.core import caches
 from tests.factories import Personas, World, make_personas, make_world
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Argon2 is deliberately slow; tests create many accounts and need no such protection.
-    # Argon2 stays listed so hashes made outside this fixture (module-scoped data) still verify.
+def fast(settings):
+    """The one fixture that makes tests fast: cheap password hashing for the many accounts tests
+    create. Argon2 (deliberately slow) stays listed so hashes made outside a test (module-scoped
+    data) still verify."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -19,21 +18,22 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_grid_index(settings):
-    # Each test gets its own database state: never reuse another test's spatial index.
+def _media_root(settings, tmp_path_factory):
+    """Uploads and exports of a test go to a temporary folder, never to var/media."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(settings):
+    # Each test gets its own database state: never reuse another test's spatial index,
+    # reference-data snapshot or remembered Access (ids start again after a rollback).
     settings.GRID_INDEX_CHECK_SECONDS = 0
-    locate.invalidate()
-    refdata.clear()
-    # Ids and the reference data generation start again after a rollback: a remembered Access
-    # could match another test's rows.
-    access.clear_cache()
+    caches.clear_all()
     # A sequence created inside a test's transaction is rolled back with it, even where the
     # test ran its on-commit callbacks (which is when the process learns a sequence exists).
     services._known_sequences.clear()
     yield
-    locate.invalidate()
-    refdata.clear()
-    access.clear_cache()
+    caches.clear_all()
     services._known_sequences.clear()
 
 

@@ -3,7 +3,6 @@ scopes hold the whole region asked for: it must select exactly the cases the ful
 (visible to the user ∩ statistics scope ∩ region, grid, unit, category, channel), for every
 persona, region and filter, including the users for whom the shortcut does not apply."""
 
-import pytest
 from django.core.exceptions import PermissionDenied
 
 from fengqiao.accounts.access import access_for
@@ -17,16 +16,10 @@ from tests.case_factories import (
     HEPAN_POINT,
     HUAYUAN_POINT,
     SONGSHAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
 )
 from tests.factories import make_personas
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 def _full_rule(user, filters) -> set[int]:

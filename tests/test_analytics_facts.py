@@ -35,7 +35,6 @@ from tests.case_factories import (
     HUAYUAN_POINT,
     SONGSHAN_POINT,
     case_data,
-    fast_passwords,
     make_case_world,
 )
 
@@ -61,7 +60,6 @@ OPS = st.one_of(
 
 @pytest.fixture
 def cw(world, settings):
-    fast_passwords(settings)
     return make_case_world(world)
 
 

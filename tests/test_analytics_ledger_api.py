@@ -10,7 +10,6 @@ from fengqiao.analytics.facts import rebuild_all_facts
 from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.api.tokens import issue_token
 from fengqiao.cases.models import Case, CaseState, Category, Channel
-from tests.case_factories import fast_passwords
 
 URL = "/api/v1/analytics/ledgers/{ledger}/"
 PERIOD = "2023-01"
@@ -19,7 +18,6 @@ N = 12
 
 @pytest.fixture
 def screened(world, personas, settings) -> list[Case]:
-    fast_passwords(settings)
     category = Category.objects.get(code="neighbourhood")
     channel = Channel.objects.get(code="screening")
     grids = sorted(world.grids.values(), key=lambda g: g.code)

@@ -10,7 +10,6 @@ from django.utils import timezone
 from fengqiao.analytics.facts import rebuild_all_facts
 from fengqiao.analytics.models import ExportJob
 from fengqiao.cases.models import Case, CaseState, Category, Channel
-from tests.case_factories import fast_passwords
 
 SCREENED, RESOLVED = 3940, 3872
 PERIOD = "2023-01-01..2025-12-31"
@@ -18,7 +17,6 @@ PERIOD = "2023-01-01..2025-12-31"
 
 @pytest.fixture
 def s6(world, personas, settings):
-    fast_passwords(settings)
     settings.MEDIA_ROOT = str(settings.VAR_DIR) + "/test-media-analytics"
     categories = list(Category.objects.filter(code__in=["neighbourhood", "marriage_family"]))
     channel = Channel.objects.get(code="screening")
@@ -155,13 +153,11 @@ def test_station_clerk_never_counts_another_community(s6, client_for):
      "/monitor/report/", "/api/v1/analytics/indicators/", "/api/v1/analytics/values/?indicator=screened"],
 )  # fmt: skip
 def test_outsider_and_grid_worker_see_nothing(world, personas, client_for, url, settings):
-    fast_passwords(settings)
     for who in (personas.outsider, personas.grid_worker):
         assert client_for(who).get(url).status_code == 403
 
 
 def test_bad_filters_are_named_not_500(world, personas, client_for, settings):
-    fast_passwords(settings)
     c = client_for(personas.leader)
     for params, field in [
         ({"indicator": "screened", "period": "2026-13"}, "period"),
@@ -176,7 +172,6 @@ def test_bad_filters_are_named_not_500(world, personas, client_for, settings):
 
 
 def test_dashboard_speaks_chinese_with_formulas(world, personas, client_for, settings):
-    fast_passwords(settings)
     page = client_for(personas.leader).get("/monitor/", {"period": "2026-03"}).content.decode()
     assert "矛盾纠纷化解率" in page and "化解矛盾纠纷数 ÷ 排查矛盾纠纷数 × 100%" in page
     assert "四舍五入（ROUND_HALF_UP）" in page and "数据监控分析室" in page

@@ -15,18 +15,12 @@ from tests.case_factories import (
     HUAYUAN_POINT,
     SONGSHAN_POINT,
     VALID_ID,
-    fast_passwords,
     make_case_world,
     report,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BASE = "/api/v1/cases/"
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

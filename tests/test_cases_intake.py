@@ -24,18 +24,12 @@ from tests.case_factories import (
     HUAYUAN_POINT,
     OUTSIDE_POINT,
     SONGSHAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
 )
 from tests.factories import make_world
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture
@@ -208,7 +202,6 @@ def test_a_failed_intake_leaves_nothing_and_numbers_stay_unique(cw, monkeypatch)
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tracking_numbers_unique_under_concurrency(settings):
-    fast_passwords(settings)
     world = make_world()
     make_case_world(world)
     n = 12

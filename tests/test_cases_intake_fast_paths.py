@@ -35,7 +35,6 @@ from tests.case_factories import (
     OUTSIDE_POINT,
     SONGSHAN_POINT,
     VALID_ID,
-    fast_passwords,
     make_case_world,
     report,
 )
@@ -43,11 +42,6 @@ from tests.factories import make_personas
 
 BASE = "/api/v1/cases/"
 ALL_PERMS = sorted({p for perms in ROLE_PERMISSIONS.values() for p in perms})
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

@@ -26,15 +26,9 @@ from tests.case_factories import (
     SONGSHAN_POINT,
     VALID_ID,
     VALID_ID_2,
-    fast_passwords,
     make_case_world,
     report,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

@@ -23,16 +23,10 @@ from fengqiao.search.index import matching_ids
 from tests.case_factories import (
     HUAYUAN_POINT,
     VALID_ID,
-    fast_passwords,
     make_case_world,
     report,
     use_immediate_tasks,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

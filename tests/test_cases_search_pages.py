@@ -12,7 +12,6 @@ from tests.case_factories import (
     HEPAN_POINT,
     HUAYUAN_POINT,
     SONGSHAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
 )
@@ -27,7 +26,6 @@ TEXTS = [
 
 @pytest.fixture
 def cases(world, settings):
-    fast_passwords(settings)
     cw = make_case_world(world)
     made = []
     for i in range(45):
@@ -122,7 +120,6 @@ def test_matching_among_checks_only_the_given_ids(cases):
 def overdue_cases(world, settings):
     """Cases in two streets, two in three overdue: a street's scope is a path prefix, and its
     overdue cases are a few among the district's (the street clerk's 宅基地 + overdue search)."""
-    fast_passwords(settings)
     cw = make_case_world(world)
     street_clerk = make_user("clerk_taoxi", "中心丙", unit=world.taoxi_center)
     assign(street_clerk, Role.CENTER_STAFF, region=world.taoxi)

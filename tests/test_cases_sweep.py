@@ -8,12 +8,7 @@ from fengqiao.cases import services
 from fengqiao.cases.models import Case, CaseState, InboxItem, SupervisionCard
 from fengqiao.cases.tasks import sweep_deadlines_task
 from fengqiao.workcalendar.calendar import add_working_days
-from tests.case_factories import fast_passwords, make_case_world, report, use_immediate_tasks
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
+from tests.case_factories import make_case_world, report, use_immediate_tasks
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ from fengqiao.cases.models import Case, CaseState, InboxItem, Note, Task
 from tests.case_factories import (
     HUAYUAN_POINT,
     SONGSHAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from django.urls import reverse
 
 from fengqiao.cases import services
 from fengqiao.cases.models import Case, CaseState, Category, FollowUpVisit
-from tests.case_factories import HUAYUAN_POINT, fast_passwords, make_case_world, report
+from tests.case_factories import HUAYUAN_POINT, make_case_world, report
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
+def _fresh_rate_limits():
+    # The public pages count requests per address in the cache.
     cache.clear()
     yield
     cache.clear()

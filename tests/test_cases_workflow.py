@@ -21,12 +21,7 @@ from fengqiao.cases.models import (
 )
 from fengqiao.cases.workflow import TRANSITIONS, check_state, check_transition
 from fengqiao.workcalendar.calendar import deadline
-from tests.case_factories import fast_passwords, make_case_world, report
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
+from tests.case_factories import make_case_world, report
 
 
 @pytest.fixture
@@ -95,9 +90,10 @@ def test_stale_version_conflicts_and_changes_nothing(cw, case):
     with pytest.raises(services.ConflictError) as err:
         services.cancel(cw.district_clerk, case, reason="重复", expected_version=v)
     assert err.value.status == 409 and err.value.field == "version"
-    assert (
-        "站员甲" in err.value.message and "your input was kept" in err.value.message.lower()
-    ) or True
+    # The message is in the user's language (Chinese by default): who changed it, and that the
+    # input was kept.
+    at = timezone.localtime(fresh(case).current_history.at).strftime("%H:%M")
+    assert err.value.message == f"该事件已被站员甲于{at}修改；请刷新查看变化，您填写的内容已保留。"
     after = fresh(case)
     assert (after.state, after.version) == (before.state, before.version)
     assert CaseHistory.objects.filter(case=case).count() == 2

@@ -16,7 +16,7 @@ from fengqiao.mediation import services
 from fengqiao.mediation.models import Mediation, MediationEvent, MediationState
 from fengqiao.mediation.tasks import sweep_time_limits_task
 from fengqiao.workcalendar.calendar import add_working_days
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,6 @@ def _chinese():
 
 @pytest.fixture
 def mw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     return make_mediation_world(world, personas.admin, personas.street_clerk)
 

@@ -11,7 +11,7 @@ from docx import Document
 from pypdf import PdfReader
 
 from fengqiao.mediation import documents, services
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.django_db
 def full(world, personas, settings):
     """An S1 mediation with every record: notices, investigation, two sessions, a signed
     written agreement in effect, a performed item, a follow-up and judicial confirmation."""
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     m = started(world, mw)
@@ -119,7 +118,6 @@ def test_dossier_in_legal_order_with_missing_items(full, world, personas):
 
 
 def test_dossier_lists_missing_required_items(world, personas, settings):
-    fast_passwords(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     m = started(world, mw)
     assert documents.missing_items(m) == ["权利义务告知书", "调解记录", "调解协议书"]

@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 
 from fengqiao.cases import services as case_services
 from fengqiao.mediation import documents, services
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 
@@ -55,7 +55,6 @@ def _start(pdf: bytes) -> int:
 
 @pytest.fixture
 def with_files(db, world, personas, settings, tmp_path):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     settings.MEDIA_ROOT = str(tmp_path)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
@@ -159,7 +158,6 @@ def test_forged_tampered_and_missing_files_are_reported_not_fatal(with_files, cl
 
 
 def test_dossier_without_files_says_none_could_not_be_included(world, personas, settings):
-    fast_passwords(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     m = started(world, mw)
     d = documents.build_dossier(m)

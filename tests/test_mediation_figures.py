@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fengqiao.mediation import ledger, services
 from fengqiao.mediation.figures import mediation_figures, success_rate
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 
@@ -31,7 +31,6 @@ def test_success_rate_formula_and_rounding():
 @pytest.fixture
 def three(db, world, personas, settings):
     """Three mediations of the 花园社区 committee: one agreed, one failed, one in session."""
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     ms = [started(world, mw) for _ in range(3)]

@@ -22,7 +22,7 @@ from fengqiao.cases.models import Category, Channel
 from fengqiao.mediation import counting, services
 from fengqiao.mediation.figures import mediation_figures
 from fengqiao.mediation.models import Mediator
-from tests.case_factories import SONGSHAN_POINT, case_data, fast_passwords, use_immediate_tasks
+from tests.case_factories import SONGSHAN_POINT, case_data, use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 CODES = ["mediation_accepted", "mediation_successful", "mediation_failed", "mediation_success_rate"]
@@ -61,7 +61,6 @@ def refuse(actor, m):
 def two_committees(db, world, personas, settings):
     """花园: 2 agreed, 1 failed, 1 in session, 1 refused after acceptance (not counted), 1
     refused before acceptance (never accepted). 松山: 1 agreed, 1 failed, 1 withdrawn."""
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     hy = [started(world, mw) for _ in range(5)]

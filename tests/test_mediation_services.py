@@ -20,7 +20,7 @@ from fengqiao.mediation.models import (
 )
 from fengqiao.org.models import Unit, UnitKind
 from fengqiao.workcalendar import calendar as wc
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.factories import assign, make_user
 from tests.mediation_factories import dispute_case, make_mediation_world, started
 
@@ -36,7 +36,6 @@ def _chinese():
 
 @pytest.fixture
 def mw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     return make_mediation_world(world, personas.admin, personas.street_clerk)
 

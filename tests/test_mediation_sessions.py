@@ -11,7 +11,7 @@ from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.mediation import documents, services
 from fengqiao.mediation.models import MediationState, Session
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def setup(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     return mw, started(world, mw)

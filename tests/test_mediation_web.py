@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.mediation import services
 from fengqiao.mediation.models import Mediation, MediationState, Session
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import dispute_case, make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def setup(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     m = started(world, mw)

@@ -16,7 +16,7 @@ from fengqiao.accounts.roles import Role
 from fengqiao.api.schema_check import openapi_schema, response_schema, xml_to_data
 from fengqiao.api.tokens import issue_token
 from fengqiao.cases import services as cases
-from tests.case_factories import HEPAN_POINT, case_data, fast_passwords, make_case_world
+from tests.case_factories import HEPAN_POINT, case_data, make_case_world
 from tests.factories import assign
 
 MAX_EXAMPLES = 5
@@ -51,7 +51,6 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def auth_headers(world, personas, settings) -> dict[str, str]:
-    fast_passwords(settings)
     cw = make_case_world(world)
     admin = personas.admin
     # An administrator who also works cases at the district centre: sees and may do the most.

@@ -10,13 +10,6 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.org.models import Unit, UnitKind
 from tests.factories import assign, make_user
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # Argon2 is deliberately slow; these tests create many accounts.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 NON_ADMINS = ["grid_worker", "station_clerk", "street_clerk", "leader", "liaison", "outsider"]
 
 

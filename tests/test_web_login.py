@@ -10,11 +10,6 @@ from fengqiao.core.models import AuditEntry
 from tests.factories import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(client, username: str, password: str):
     return client.post("/login/", {"username": username, "password": password})
 

@@ -36,11 +36,6 @@ FORBIDDEN = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def pages(world) -> dict[str, str]:
     own_grid = world.grids["230903013001001"]
     return {

@@ -7,11 +7,6 @@ from fengqiao.org.models import GridWorker
 from tests.factories import assign, make_user
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def feature_codes(response) -> list[str]:
     assert response.status_code == 200
     return sorted(f["properties"]["code"] for f in response.json()["features"])

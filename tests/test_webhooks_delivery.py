@@ -26,7 +26,6 @@ from fengqiao.webhooks.services import create_subscription
 from tests.case_factories import (
     HEPAN_POINT,
     case_data,
-    fast_passwords,
     make_case_world,
     use_immediate_tasks,
 )
@@ -44,7 +43,6 @@ ALL = [
 
 @pytest.fixture
 def cw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     # The receiver listens on 127.0.0.1, which webhooks refuse by default (SSRF).
     settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True

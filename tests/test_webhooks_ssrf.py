@@ -12,7 +12,7 @@ from fengqiao.webhooks import hosts
 from fengqiao.webhooks.events import collect_events
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 from fengqiao.webhooks.services import create_subscription
-from tests.case_factories import case_data, fast_passwords, make_case_world, use_immediate_tasks
+from tests.case_factories import case_data, make_case_world, use_immediate_tasks
 from tests.webhook_helpers import start_receiver
 
 URL = "/api/v1/webhooks/subscriptions/"
@@ -147,7 +147,6 @@ def test_refused_address(address, refused):
 
 @pytest.fixture
 def cw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     return make_case_world(world)
 

@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
-from fengqiao.core import refdata
+from fengqiao.core import caches, refdata
 from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
@@ -244,6 +244,9 @@ def clear_cache() -> None:
     """Forget every process-wide Access part (tests: the database is rolled back under them)."""
     with _grants_lock:
         _grants.clear()
+
+
+caches.register("accounts.access", clear_cache)
 
 
 def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> GrantKey:

@@ -10,7 +10,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from fengqiao.core import caches
+
 _bound: dict[type[serializers.BaseSerializer], serializers.BaseSerializer] = {}
+caches.register("api.output", _bound.clear)
 
 
 def represent(serializer_class: type[serializers.BaseSerializer], instance: Any) -> dict:

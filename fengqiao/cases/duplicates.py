@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fengqiao.cases.models import Case, CaseState
+from fengqiao.core import caches
 
 RADIUS_M = 300
 DAYS = 30
@@ -43,6 +44,9 @@ def _tokens(text: str) -> frozenset[str]:
             continue  # single characters (被, 大, a) say nothing about the matter
         words.add(w)
     return frozenset(words)
+
+
+caches.register("cases.duplicates.tokens", _tokens.cache_clear)
 
 
 def similarity(a: Set[str], b: Set[str]) -> float:
@@ -99,6 +103,9 @@ def _recent_nearby_sql(by_grid: bool, by_point: bool, near_grids: int) -> str:
         f"WHERE {where} AND {col['category']} = %s AND {col['created_at']} >= %s "
         f"AND NOT ({col['state']} = %s) ORDER BY {col['created_at']} DESC LIMIT {MAX_SCANNED}"
     )
+
+
+caches.register("cases.duplicates.sql", _recent_nearby_sql.cache_clear)
 
 
 def _grids_near(box: tuple, grid_id: int | None) -> list[int]:

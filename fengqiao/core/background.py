@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from fengqiao.core import caches
+
 
 @functools.cache
 def _in_our_database(backend_path: str) -> bool:
@@ -19,6 +21,10 @@ def _in_our_database(backend_path: str) -> bool:
     except ImportError:
         return False
     return isinstance(backend, type) and issubclass(backend, DatabaseBackend)
+
+
+# The answer depends on the TASKS setting, which tests change.
+caches.register("core.background", _in_our_database.cache_clear)
 
 
 def enqueue_with_transaction(task: Any, *args: Any, **kwargs: Any) -> None:

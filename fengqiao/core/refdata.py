@@ -25,6 +25,8 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.db.models.signals import post_delete, post_save
 
+from fengqiao.core import caches
+
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -72,6 +74,9 @@ def clear() -> None:
         _values.clear()
         _generation = None
         _checked_at = 0.0
+
+
+caches.register("core.refdata", clear)
 
 
 def changed() -> None:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from fengqiao.core import refdata
+from fengqiao.core import caches, refdata
 from fengqiao.territory.models import Grid, GridIndexState
 
 # Margin (in cell widths) around every edge when marking cells: a cell within it of an edge is
@@ -283,6 +283,9 @@ def invalidate() -> None:
     with _lock:
         _current = None
         _checked_at = 0.0
+
+
+caches.register("territory.locate", invalidate)
 
 
 def grids_changed() -> None:

@@ -35,7 +35,6 @@ SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 @pytest.fixture
 def people(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     world = make_world()
     return world, make_personas(world)
 

@@ -64,7 +64,6 @@ def act(page, name: str, fields: dict[str, str] | None = None) -> None:
 
 
 def test_s1_from_public_report_to_satisfied_visit(settings, browser, live_server):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     world = make_world()
     make_personas(world)
     cw = make_case_world(world)
