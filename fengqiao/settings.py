@@ -200,6 +200,11 @@ VENDOR_DIR = VAR_DIR / "vendor"
 STATICFILES_DIRS = [VENDOR_DIR] if VENDOR_DIR.exists() else []
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files are never served under MEDIA_URL: download views check who asks (core/files.py).
+# Behind nginx, set this to an `internal` location that aliases MEDIA_ROOT (X-Accel-Redirect).
+FILE_ACCEL_REDIRECT_PREFIX = env_str("FILE_ACCEL_REDIRECT_PREFIX", "")
+# Ledger exports belong to the user who asked for them and are deleted after this many hours.
+EXPORT_EXPIRY_HOURS = env_float("EXPORT_EXPIRY_HOURS", 24.0)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = env_str("REDIS_URL", "")
@@ -323,6 +328,8 @@ PERIODIC_TASKS["fengqiao.api.tasks.purge_idempotency_records"] = 3600
 PERIODIC_TASKS["fengqiao.analytics.tasks.refresh_facts_task"] = env_int(
     "ANALYTICS_REFRESH_SECONDS", 60
 )
+# Delete expired ledger exports (EXPORT_EXPIRY_HOURS).
+PERIODIC_TASKS["fengqiao.analytics.tasks.purge_expired_exports_task"] = 3600
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "MediationStateEnum": "fengqiao.mediation.models.MediationState",

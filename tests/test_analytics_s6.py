@@ -17,7 +17,6 @@ PERIOD = "2023-01-01..2025-12-31"
 
 @pytest.fixture
 def s6(world, personas, settings):
-    settings.MEDIA_ROOT = str(settings.VAR_DIR) + "/test-media-analytics"
     categories = list(Category.objects.filter(code__in=["neighbourhood", "marriage_family"]))
     channel = Channel.objects.get(code="screening")
     grids = list(world.grids.values())

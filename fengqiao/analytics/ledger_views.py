@@ -1,7 +1,7 @@
 """Ledger exports (background job with progress) and period reports under /monitor/."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -10,6 +10,9 @@ from fengqiao.analytics import ledgers, reports
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import PARAMS, parse_filters, query_string, stats_access
 from fengqiao.analytics.models import ExportJob
+from fengqiao.core import files
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -74,13 +77,14 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_file(request: HttpRequest, pk: int) -> FileResponse:
+def export_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file, to the user who asked for the export only, until it expires."""
     job = _job(request, pk)
+    if job.expired():
+        return render(request, "analytics/export.html", {"job": job}, status=410)
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=f"{job.ledger}-{job.pk}.xlsx"
-    )
+    return files.serve(job.file, filename=f"{job.ledger}-{job.pk}.xlsx", content_type=XLSX)
 
 
 @login_required

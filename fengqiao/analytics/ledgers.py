@@ -8,7 +8,7 @@ header carries the figures with their formulas.
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import xlsxwriter
@@ -26,6 +26,7 @@ from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.models import ExportJob
 from fengqiao.cases.models import Case, FollowUpVisit, SupervisionCard
 from fengqiao.cases.workflow import visible_cases
+from fengqiao.core import files
 
 CHUNK = 2000
 
@@ -176,9 +177,8 @@ def run_export(job_id: int) -> None:
         filters = parse_filters(job.user, job.params)
         total = queryset(job.ledger, job.user, filters).count()
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
-        folder = os.path.join(settings.MEDIA_ROOT, "exports")
-        os.makedirs(folder, exist_ok=True)
-        name = f"exports/{job.ledger}-{job.pk}.xlsx"
+        os.makedirs(os.path.join(settings.MEDIA_ROOT, "exports"), exist_ok=True)
+        name = files.random_name("exports", ".xlsx")  # unguessable; served to job.user only
         done = write_xlsx(
             os.path.join(settings.MEDIA_ROOT, name),
             job.ledger,
@@ -186,11 +186,30 @@ def run_export(job_id: int) -> None:
             filters,
             progress=lambda n: ExportJob.objects.filter(pk=job.pk).update(rows_done=n),
         )
+        now = timezone.now()
         ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportJob.State.DONE, rows_done=done, file=name, finished_at=timezone.now()
+            state=ExportJob.State.DONE,
+            rows_done=done,
+            file=name,
+            finished_at=now,
+            expires_at=now + timedelta(hours=settings.EXPORT_EXPIRY_HOURS),
         )
     except Exception as e:  # the job records the failure; the worker goes on
         ExportJob.objects.filter(pk=job.pk).update(
             state=ExportJob.State.FAILED, error=str(e)[:2000], finished_at=timezone.now()
         )
         raise
+
+
+def purge_expired_exports(now: datetime | None = None) -> int:
+    """Delete the files of exports past their time and mark the jobs expired (periodic task);
+    returns how many files were deleted. Idempotent: a file already gone is no error."""
+    now = now or timezone.now()
+    due = ExportJob.objects.filter(expires_at__lte=now).exclude(state=ExportJob.State.EXPIRED)
+    deleted = 0
+    for job in due:
+        if job.file:
+            job.file.delete(save=False)  # a missing file is no error for the file system storage
+            deleted += 1
+        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.EXPIRED, file="")
+    return deleted

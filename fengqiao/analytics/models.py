@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -143,13 +144,17 @@ class FactCursor(models.Model):
 
 
 class ExportJob(models.Model):
-    """A ledger export running in the background, with its progress and file."""
+    """A ledger export running in the background, with its progress and file.
+
+    The file belongs to the user who asked for it (only they can download it) and is deleted
+    after EXPORT_EXPIRY_HOURS (the job stays, marked expired, so an old link says so)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE
@@ -163,6 +168,7 @@ class ExportJob(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("export job")
@@ -171,6 +177,12 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ledger} {self.state}"
+
+    def expired(self, now=None) -> bool:
+        """Whether the file is gone or past its time (a cleanup task deletes such files)."""
+        if self.state == self.State.EXPIRED:
+            return True
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
     @property
     def percent(self) -> int:

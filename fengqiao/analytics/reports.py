@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.analytics import indicators as ind
 from fengqiao.analytics.indicators import INDICATORS, Filters
+from fengqiao.core import files
 from fengqiao.territory.models import Region
 
 # The dashboard's figures, and after "accepted" the cases concluded (the report's own row).
@@ -191,9 +192,10 @@ def scheduled_report(region_id: int, period: str, fmt: str = "pdf") -> str:
     region = Region.objects.get(pk=region_id)
     filters = Filters(Scope((region.path,)), parse_period(period, timezone.localdate()), region)
     content, _ct, ext = render(filters, fmt)
-    folder = os.path.join(settings.MEDIA_ROOT, "reports")
-    os.makedirs(folder, exist_ok=True)
-    name = os.path.join(folder, f"{region.code}-{filters.period.code}.{ext}")
+    os.makedirs(os.path.join(settings.MEDIA_ROOT, "reports"), exist_ok=True)
+    # Under a random name: MEDIA_ROOT is never served as it is (see fengqiao.core.files).
+    stored = files.random_name("reports", f"-{region.code}-{filters.period.code}.{ext}")
+    name = os.path.join(settings.MEDIA_ROOT, stored)
     with open(name, "wb") as f:
         f.write(content)
     return name

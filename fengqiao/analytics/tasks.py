@@ -20,6 +20,14 @@ def export_ledger_task(job_id: int) -> None:
 
 
 @task()
+def purge_expired_exports_task() -> int:
+    """Delete ledger exports older than EXPORT_EXPIRY_HOURS (periodic)."""
+    from fengqiao.analytics.ledgers import purge_expired_exports
+
+    return purge_expired_exports()
+
+
+@task()
 def monthly_report_task(region_id: int, period: str, fmt: str = "pdf") -> str:
     """Write the period report of a region to MEDIA_ROOT/reports/ (scheduled monthly)."""
     from fengqiao.analytics.reports import scheduled_report

@@ -7,9 +7,9 @@ case's state does not allow.
 
 from typing import Any
 
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,6 +23,8 @@ from fengqiao.api.errors import error, error_body
 from fengqiao.api.fastvalidate import plainly_valid
 from fengqiao.api.output import represent, represent_many
 from fengqiao.cases import queries, services
+from fengqiao.cases.attachments import SIGNATURES
+from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
 from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
@@ -346,6 +348,28 @@ class AttachmentListCreate(APIView):
         except CaseError as e:
             return case_error_response(e)
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentFile(APIView):
+    """The file of one attachment (the same files as the list: all of them to those who work the
+    case, the public ones to those who only view it)."""
+
+    @extend_schema(
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+            for content_type, _ext, _test in SIGNATURES
+        }
+    )
+    def get(self, request: Request, pk: int, attachment_id: int) -> HttpResponse:
+        access = _access(request)
+        case = _case(access, pk)
+        rows = case.attachments.all()
+        if not _full(case, access):
+            rows = rows.filter(public=True)
+        attachment = rows.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise NotFound()
+        return serve_attachment(attachment)
 
 
 class InboxList(APIView):

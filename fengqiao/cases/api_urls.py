@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:pk>/tasks/", api.TaskList.as_view(), name="api-case-tasks"),
     path("<int:pk>/notes/", api.NoteListCreate.as_view(), name="api-case-notes"),
     path("<int:pk>/attachments/", api.AttachmentListCreate.as_view(), name="api-case-attachments"),
+    path(
+        "<int:pk>/attachments/<int:attachment_id>/file/",
+        api.AttachmentFile.as_view(),
+        name="api-case-attachment-file",
+    ),
 ]
 # One path per transition and task action, so the schema documents each request body exactly.
 urlpatterns += [

@@ -1,12 +1,17 @@
-"""Attachment checks: the type comes from the first bytes of the content, never from the name."""
+"""Attachments: the type comes from the first bytes of the content, never from the name; the file
+is stored under a random name and leaves only through a view that checked who asks (the staff case
+page, the API, the mediation page, the resident's tracking page: see `serve`)."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.errors import InvalidInput
+from fengqiao.core import files
 
 # (content type, extension, test on the first 16 bytes)
 SIGNATURES = [
@@ -53,3 +58,24 @@ def check_upload(upload: UploadedFile, field: str = "attachments") -> tuple[str,
     content_type, ext = found
     # Stored under a random name with the extension of the detected type.
     return content_type, f"{uuid.uuid4().hex}{ext}"
+
+
+def serve(attachment: Any) -> HttpResponse:
+    """The file of an attachment the caller has already found in the asker's scope (images shown
+    in the browser, PDFs downloaded)."""
+    ext = {ct: e for ct, e, _t in SIGNATURES}.get(attachment.content_type, "")
+    return files.serve(
+        attachment.file,
+        filename=attachment.original_name or f"attachment-{attachment.pk}{ext}",
+        content_type=attachment.content_type,
+        inline=attachment.content_type.startswith("image/"),
+    )
+
+
+def public_attachments(case: Any) -> list[dict[str, Any]]:
+    """The files staff chose to show the reporter (`public`), as the tracking page lists them."""
+    rows = case.attachments.filter(public=True).order_by("uploaded_at", "id")
+    return [
+        {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size}
+        for a in rows
+    ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("report/", public_views.report, name="report"),
     path("track/", public_views.track, name="track"),
     path("track/rate/", public_views.rate, name="rate"),
+    path("track/file/", public_views.attachment, name="attachment"),
 ]

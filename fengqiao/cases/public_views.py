@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.cases import services
+from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, CaseNotFound
 from fengqiao.cases.forms import PublicReportForm, RateForm, TrackForm, add_case_error
+from fengqiao.cases.models import Attachment
 
 PUBLIC_CHANNEL = "resident_report"
 
@@ -169,3 +171,24 @@ def rate(request: HttpRequest) -> HttpResponse:
             rate_form = None
     context = {"form": form, "info": info, "rate_form": rate_form, "thanks": thanks}
     return render(request, "cases/public/track.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+def attachment(request: HttpRequest) -> HttpResponse:
+    """A file staff chose to show the reporter, for the same tracking number and phone digits as
+    the tracking page (posted, so they never appear in an address or a server log)."""
+    if track_limit.exceeded(request):
+        return _too_many(request)
+    track_limit.hit(request)
+    form = TrackForm(request.POST)
+    wanted = request.POST.get("attachment", "")
+    if form.is_valid() and wanted.isascii() and wanted.isdigit():
+        d = form.cleaned_data
+        try:
+            info = services.public_status(d["tracking_number"], d["phone_last4"])
+        except CaseNotFound:
+            info = None
+        if info is not None and int(wanted) in {a["id"] for a in info["attachments"]}:
+            return serve_attachment(Attachment.objects.get(pk=int(wanted)))
+    # Wrong number, wrong digits or a file that is not shown to the reporter: the same answer.
+    return render(request, "cases/public/no_file.html", status=404)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -171,7 +172,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
         fields = ["id", "original_name", "content_type", "size", "public", "uploaded_at", "url"]
 
     def get_url(self, obj: Attachment) -> str:
-        return obj.file.url
+        """Where the API gives the file (after the same scope check as this list)."""
+        return reverse("api-case-attachment-file", args=[obj.case_id, obj.pk])
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

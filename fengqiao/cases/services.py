@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases import notifications, reference, routing
-from fengqiao.cases.attachments import check_upload
+from fengqiao.cases.attachments import check_upload, public_attachments
 from fengqiao.cases.duplicates import Candidate, suggest_duplicates
 from fengqiao.cases.errors import (
     CaseError,
@@ -1687,6 +1687,7 @@ def public_status(tracking_number: str, phone_last4: str) -> dict[str, Any]:
         "handle_due": case.handle_due,
         "outcome": case.outcome if case.state in (CaseState.RESOLVED, CaseState.CLOSED) else "",
         "timeline": timeline,
+        "attachments": public_attachments(case),
         "can_rate": case.state in (CaseState.RESOLVED, CaseState.CLOSED)
         and not case.visits.filter(method=FollowUpVisit.Method.ONLINE).exists(),
     }

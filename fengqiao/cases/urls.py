@@ -16,4 +16,5 @@ urlpatterns = [
     path("map.geojson", views.cases_geojson, name="geojson"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<slug:name>/", views.case_action, name="act"),
+    path("<int:pk>/files/<int:attachment_id>/", views.attachment_file, name="attachment_file"),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases import queries, services
+from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, ConflictError
 from fengqiao.cases.forms import (
     ACTION_FORMS,
@@ -147,9 +148,15 @@ def _action_forms(case: Case, access, request_user, actions) -> dict[str, Any]:
     return forms
 
 
+def _works_on(case: Case, access) -> bool:
+    """Whether the user works the case (whole timeline, every file) or only views it (what the
+    reporter sees)."""
+    return any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+
+
 def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -> dict[str, Any]:
     now = timezone.now()
-    full = any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+    full = _works_on(case, access)
     history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
     if not full:
         history = history.filter(public=True)
@@ -218,6 +225,21 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = _access(request)
     case = _get_case(access, pk)
     return render(request, "cases/detail.html", _case_context(request, access, case))
+
+
+@login_required
+@require_GET
+def attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """One file of a case, to whoever may see the case page it is listed on."""
+    access = _access(request)
+    case = _get_case(access, pk)
+    rows = case.attachments.all()
+    if not _works_on(case, access):
+        rows = rows.filter(public=True)
+    attachment = rows.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("No such file, or it is outside your area."))
+    return serve_attachment(attachment)
 
 
 @login_required

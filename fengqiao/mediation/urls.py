@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/action/<slug:name>/", views.action, name="action"),
     path("<int:pk>/documents/<slug:key>.<str:fmt>", views.document, name="document"),
     path("<int:pk>/dossier.pdf", views.dossier, name="dossier"),
+    path("<int:pk>/files/<int:attachment_id>/", views.evidence_file, name="file"),
     path("ledger.xlsx", views.ledger_download, name="ledger"),
     path("committee/<int:pk>/", views.committee, name="committee"),
 ]

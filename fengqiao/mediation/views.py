@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Attachment, Case
 from fengqiao.cases.workflow import visible_cases
@@ -322,6 +323,21 @@ def document(request: HttpRequest, pk: int, key: str, fmt: str) -> HttpResponse:
     if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
         raise Http404
     return _download(*documents.document_bytes(m, key, fmt, request.user))
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """A file of the mediated case (evidence shown at a session, proof of performance), to whoever
+    may open the mediation; the dossier holds the same files."""
+    _access(request)
+    try:
+        m = services.get_mediation(request.user, pk)
+    except CaseError:
+        raise Http404 from None
+    attachment = Attachment.objects.filter(case_id=m.case_id, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return serve_attachment(attachment)
 
 
 @login_required
