@@ -129,6 +129,47 @@ def _case_todos(access: Access, now: datetime) -> list[Todo]:
     return todos
 
 
+def _supervision_todos(access: Access, now: datetime) -> list[Todo]:
+    """For supervisors: extension requests to decide, and open overdue cases under a red card."""
+    if not access.has_perm(Perm.CASE_SUPERVISE):
+        return []
+    from fengqiao.cases.models import Extension, SupervisionLevel
+
+    cases = visible_cases(access, Perm.CASE_SUPERVISE)
+    todos = [
+        Todo(
+            pgettext_lazy("todo", "Extension to decide"),
+            e.case.title,
+            e.case.tracking_number,
+            reverse("cases:detail", args=[e.case_id]),
+            e.case.handle_due,
+            due_state(e.case.handle_due, now),
+        )
+        for e in Extension.objects.filter(
+            status=Extension.Status.PENDING, case_id__in=cases.values("id")
+        )
+        .select_related("case")
+        .order_by("requested_at", "id")[:10]
+    ]
+    red = cases.filter(supervision_level=SupervisionLevel.RED, is_overdue=True).exclude(
+        state__in=sorted(FINISHED)
+    )
+    todos += [
+        Todo(
+            pgettext_lazy("todo", "Red card"),
+            c.title,
+            c.tracking_number,
+            reverse("cases:detail", args=[c.pk]),
+            c.handle_due,
+            "overdue",
+        )
+        for c in red.only("id", "title", "tracking_number", "handle_due").order_by(
+            "handle_due", "id"
+        )[:10]
+    ]
+    return todos
+
+
 def _task_todos(access: Access, now: datetime) -> list[Todo]:
     labels = {
         Task.State.DISPATCHED: pgettext_lazy("todo", "To acknowledge"),
@@ -185,6 +226,7 @@ def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -
     items = (
         _task_todos(access, now)
         + _case_todos(access, now)
+        + _supervision_todos(access, now)
         + _mediation_todos(access, now, disputes)
     )
     items.sort(key=lambda t: (t.state != "overdue", *_sort_key(t.due)))
@@ -481,6 +523,7 @@ def my_disputes(access: Access) -> Disputes:
         )
         m.open_items = items
         m.late_items = sum(1 for i in items if i.due_date < today)
+        m.followed_up = m.followups.exists()
     return Disputes(committees, assigned, queue, sessions, followups)
 
 

@@ -116,3 +116,12 @@ def mediation_link(context: template.Context, case: Any) -> str:
     if case.kind != "dispute" and not hasattr(case, "mediation"):
         return ""
     return reverse("mediation:case", args=[case.pk])
+
+
+@register.filter
+def party_role(value: str) -> str:
+    """The display name of a party's role code (申请人, 被申请人 …)."""
+    from fengqiao.cases.models import Party
+
+    labels = dict(Party.PartyRole.choices)
+    return str(labels.get(value, value))
