@@ -243,3 +243,30 @@ def test_case_page_shows_next_action_and_the_rest_behind_a_menu(world, cw, clien
     assert 'id="action-resolve"' not in aside
     timeline = body.split('id="timeline"')[1]
     assert "登记" in timeline and ">intake<" not in timeline
+
+
+def test_leader_todos_list_red_cards_and_outsiders_see_none(world, personas, cw, client_for):
+    case = report(None).case
+    Case.objects.filter(pk=case.pk).update(supervision_level="red", is_overdue=True)
+    body = client_for(personas.leader).get(reverse("home")).content.decode()
+    todos = body.split('id="my-todos"')[1].split("</section>")[0]
+    assert case.tracking_number in todos and "红牌督办" in todos
+    # The 松山社区 station clerk (another community) has no such to-do.
+    body = client_for(personas.station_clerk).get(reverse("home")).content.decode()
+    assert case.tracking_number not in body
+
+
+def test_unit_task_filter_overdue(world, personas, cw, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    late = _dispatched(cw, world, world.police_taoxi)
+    fine = _dispatched(cw, world, world.police_taoxi)
+    Task.objects.filter(case=late).update(due=timezone.now() - timedelta(hours=1))
+    Task.objects.filter(case=fine).update(due=timezone.now() + timedelta(days=9))
+    client = client_for(personas.liaison)
+    body = client.get(reverse("unit_tasks") + "?due=overdue").content.decode()
+    assert late.tracking_number in body and fine.tracking_number not in body
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r'href="/tasks/\?due=overdue" data-count><span class="num">1<', home)
