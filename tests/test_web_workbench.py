@@ -166,7 +166,7 @@ def test_stale_version_is_a_conflict_not_a_500(world, personas, cw, client_for):
     resp = client_for(personas.liaison).post(
         reverse("task_action", args=[task.pk, "acknowledge_task"]), {"version": "1"}
     )
-    assert resp.status_code == 400 and 'role="alert"' in resp.content.decode()
+    assert resp.status_code == 409 and 'role="alert"' in resp.content.decode()
     task.refresh_from_db()
     assert task.state == Task.State.DISPATCHED
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseError
-from fengqiao.cases.models import CaseState, Task
+from fengqiao.cases.models import Task
 from fengqiao.cases.views_actions import perform
 from fengqiao.cases.workflow import allowed_actions, in_scope_known
 from fengqiao.web import workbench
@@ -109,6 +109,7 @@ def task_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if task is None:
         raise Http404(_("No such task, or it is not your unit's."))
     error: dict[str, Any] | None = None
+    status = 400
     version = request.POST.get("version", "")
     data: dict[str, Any] = {"expected_version": int(version) if version.isdigit() else 0}
     field = TEXT_FIELDS.get(name)
@@ -123,6 +124,7 @@ def task_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         label = _field_label(e.field)
         error = {"task": task.pk, "action": name, "message": e.message, "field": label}
         error["text"] = text
+        status = e.status
     if error is None:
         messages.success(
             request,
@@ -131,7 +133,7 @@ def task_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         )
         return redirect(reverse("unit_tasks") + f"#task-{task.pk}")
     context = _tasks_context(request, access, errors={task.pk: error})
-    return render(request, "web/unit_tasks.html", context, status=400)
+    return render(request, "web/unit_tasks.html", context, status=status)
 
 
 def _field_label(field: str) -> str:
@@ -175,9 +177,5 @@ def my_disputes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/my_disputes.html",
-        {
-            "d": disputes,
-            "week": workbench.sessions_by_day(disputes.sessions),
-            "resolved_state": CaseState.RESOLVED,
-        },
+        {"d": disputes, "week": workbench.sessions_by_day(disputes.sessions)},
     )

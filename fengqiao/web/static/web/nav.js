@@ -9,3 +9,12 @@ document.addEventListener("DOMContentLoaded", function () {
     nav.classList.toggle("open", open);
   });
 });
+
+// Panels marked data-fold-narrow (filters) start folded on a phone, open on a wide screen;
+// one that holds a choice already made stays open.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.innerWidth >= 760) return;
+  document.querySelectorAll("details[data-fold-narrow]").forEach(function (d) {
+    if (!window.location.search) d.removeAttribute("open");
+  });
+});
