@@ -88,9 +88,11 @@ def _get_case(access, pk: int) -> Case:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     _access(request)
+    from fengqiao.web.workbench import inbox_groups
+
     unread = request.GET.get("unread") == "1"
-    items = queries.inbox(request.user, unread_only=unread)
-    return render(request, "cases/inbox.html", {"items": items, "unread": unread})
+    groups = inbox_groups(request.user, unread_only=unread)
+    return render(request, "cases/inbox.html", {"groups": groups, "unread": unread})
 
 
 @login_required

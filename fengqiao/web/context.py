@@ -1,22 +1,117 @@
-"""Template context shared by every page: the user's roles, the sections they may open, the map."""
+"""Template context shared by every page: the user's roles, the navigation they may open, the map.
+
+The navigation is built from the user's capabilities (`nav_items`): an entry is listed only when
+its page would open for the user. Each page still checks on its own.
+"""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm, Role
 
 # Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.core.admin).
 ADMIN_PERMS = (Perm.REFERENCE_EDIT, Perm.ORG_EDIT, Perm.STAFF_EDIT, Perm.TERRITORY_EDIT)
+# Roles that work for a unit: the unit's tasks page is theirs.
+UNIT_ROLES = (Role.UNIT_LIAISON, Role.STATION_STAFF, Role.CENTER_STAFF)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Promise
+    url_name: str
+    # url names (or "app:" prefixes) for which the entry is shown as the current page
+    current: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+    def is_current(self, view_name: str) -> bool:
+        names = self.current or (self.url_name,)
+        return any(view_name == n or (n.endswith(":") and view_name.startswith(n)) for n in names)
+
+
+def _n(key: str, label: str, url_name: str, *current: str) -> NavItem:
+    return NavItem(key, pgettext_lazy("navigation", label), url_name, current)
+
+
+HOME = _n("home", "Workbench", "home")
+INBOX = _n("inbox", "Notifications", "cases:inbox")
+CASES = _n("cases", "Cases", "cases:list", "cases:list", "cases:detail", "cases:map")
+INTAKE = _n("intake", "Intake desk", "cases:intake")
+PATROL = _n("patrol", "Patrol report", "cases:patrol")
+MY_REPORTS = _n("my_reports", "My reports", "my_reports")
+UNIT_TASKS = _n("unit_tasks", "Unit tasks", "unit_tasks")
+MY_DISPUTES = _n("my_disputes", "My disputes", "my_disputes")
+MEDIATION = _n("mediation", "Mediation", "mediation:workbench", "mediation:")
+MONITOR = _n(
+    "monitor", "Monitoring room", "analytics:dashboard", "analytics:dashboard", "analytics:cases"
+)
+SCREEN = _n("screen", "Big screen", "analytics:screen")
+LEDGERS = _n("ledgers", "Ledgers", "analytics:ledgers", "analytics:ledgers", "analytics:report")
+TERRITORY = _n("territory", "Territory", "territory:browser", "territory:")
+AUDIT = _n("audit", "Audit trail", "audit")
+ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
 
 def nav_for(access: Access) -> dict[str, bool]:
-    """Which sections of the staff UI the navigation shows; each page checks again on its own."""
+    """Which sections of the staff UI the user may open, by key; each page checks again."""
+    case_view = access.has_perm(Perm.CASE_VIEW)
+    stats = access.has_perm(Perm.STATS_VIEW)
     return {
+        "home": bool(access.assignments),
+        "inbox": case_view,
+        "cases": case_view,
+        "intake": access.has_perm(Perm.CASE_REGISTER),
+        "patrol": access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.CASE_REPORT),
+        "my_reports": access.has_perm(Perm.CASE_REPORT),
+        "unit_tasks": access.has_role(*UNIT_ROLES) and access.has_perm(Perm.CASE_HANDLE),
+        "my_disputes": access.has_perm(Perm.MEDIATION_HANDLE),
+        "mediation": access.has_perm(Perm.MEDIATION_HANDLE),
+        "monitor": stats,
+        "screen": stats and access.has_role(Role.LEADER, Role.CENTER_STAFF),
+        "ledgers": stats,
         "territory": access.has_perm(Perm.TERRITORY_VIEW),
         "audit": access.has_perm(Perm.AUDIT_VIEW),
         "admin": access.has_role(Role.ADMIN) and any(access.has_perm(p) for p in ADMIN_PERMS),
     }
+
+
+# The order of the menu: daily work first, then reference and oversight.
+NAV_ORDER = (
+    HOME,
+    INBOX,
+    PATROL,
+    MY_REPORTS,
+    INTAKE,
+    CASES,
+    UNIT_TASKS,
+    MY_DISPUTES,
+    MEDIATION,
+    MONITOR,
+    SCREEN,
+    LEDGERS,
+    TERRITORY,
+    AUDIT,
+    ADMIN,
+)
+
+
+def nav_items(access: Access, view_name: str = "") -> list[dict]:
+    """The navigation entries the user may open, in menu order, the current one marked."""
+    allowed = nav_for(access)
+    return [
+        {"key": i.key, "label": i.label, "url": i.url, "current": i.is_current(view_name)}
+        for i in NAV_ORDER
+        if allowed.get(i.key)
+    ]
 
 
 def role_labels(access: Access) -> list[str]:
@@ -28,9 +123,12 @@ def role_labels(access: Access) -> list[str]:
 def platform(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     access = access_for(user) if user is not None else None
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match is not None else ""
     return {
         "access": access,
         "nav": nav_for(access) if access is not None else {},
+        "nav_items": nav_items(access, view_name) if access is not None else [],
         "role_labels": role_labels(access) if access is not None else [],
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,

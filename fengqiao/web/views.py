@@ -14,7 +14,7 @@ from django.utils import timezone
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm, Role
 from fengqiao.core.models import AuditEntry
-from fengqiao.web import summary
+from fengqiao.web import summary, workbench
 from fengqiao.web.forms import AuditFilterForm, object_type_label
 
 STAFF_ROLES = (Role.STATION_STAFF, Role.CENTER_STAFF, Role.MEDIATOR, Role.UNIT_LIAISON)
@@ -26,7 +26,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if not access.assignments:
         # Logged in but given no role yet: say so and show nothing.
         return render(request, "web/no_role.html")
-    context: dict = {}
+    disputes = workbench.my_disputes(access) if access.has_perm(Perm.MEDIATION_HANDLE) else None
+    context: dict = {
+        "todos": workbench.todos(access, disputes),
+        "counts": workbench.counts(access, disputes),
+        "recent": workbench.recent_cases(access) if access.has_perm(Perm.CASE_VIEW) else [],
+    }
     if access.has_role(Role.GRID_WORKER):
         context["my_grids"] = list(summary.my_grids(access))
     if access.has_role(Role.LEADER):

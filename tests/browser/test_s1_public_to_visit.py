@@ -52,6 +52,9 @@ def shot(page, name: str) -> None:
 def act(page, name: str, fields: dict[str, str] | None = None) -> None:
     """Open the action's panel, fill it, submit; htmx answers with a redirect to the case."""
     panel = page.locator(f"#action-{name}")
+    if not panel.is_visible():
+        # Not a next action: it sits behind the "more actions" menu.
+        page.locator("#more-actions > summary").click()
     panel.locator("summary").click()
     for selector, value in (fields or {}).items():
         target = panel.locator(selector)
