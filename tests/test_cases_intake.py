@@ -1,6 +1,7 @@
 """Intake: validation, locating, routing, deadlines, tracking numbers, attachments, duplicates."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -163,8 +164,10 @@ def test_deadlines_stored_from_the_most_specific_policy_on_working_days(cw):
     assert case.handle_due == deadline(case.created_at, 22, "days")
     assert case.acknowledge_due == deadline(case.created_at, 1, "days")
     urgent = report(None, priority="emergency").case  # priority beats kind: same-day hours
-    assert (urgent.handle_limit, urgent.limit_unit) == (4, "hours")
-    assert urgent.handle_due == deadline(urgent.created_at, 4, "hours")
+    # Emergency limits run in calendar hours, round the clock (nights and days off included).
+    assert (urgent.handle_limit, urgent.limit_unit) == (4, "clock")
+    assert urgent.handle_due == urgent.created_at + timedelta(hours=4)
+    assert urgent.acknowledge_due == urgent.created_at + timedelta(hours=1)
     consultation = report(None, kind="consultation", category="legal_consultation").case
     assert consultation.handle_limit == 3
 

@@ -217,7 +217,7 @@ def test_override_beats_chinese_calendar_on_a_holiday():
 
 
 @pytest.mark.django_db
-def test_year_beyond_the_library_falls_back_to_weekdays_and_warns_once(caplog, monkeypatch):
+def test_year_beyond_the_library_derives_statutory_holidays_and_warns_once(caplog, monkeypatch):
     monkeypatch.setattr(wc, "_warned_years", set())
     CalendarOverride.objects.create(date=date(2031, 10, 1), is_workday=False, name="National Day")
     CalendarOverride.objects.create(date=date(2031, 10, 4), is_workday=True, name="make-up")
@@ -227,8 +227,11 @@ def test_year_beyond_the_library_falls_back_to_weekdays_and_warns_once(caplog, m
         assert not cal.is_workday(date(2031, 10, 1))  # Wednesday, overridden
         assert cal.is_workday(date(2031, 10, 4))  # Saturday, overridden
         assert not cal.is_workday(date(2031, 10, 5))  # Sunday
-        assert wc.add_working_days(at(2031, 9, 30, 9), 1) == eod(2031, 10, 2)
+        # 2 and 3 October are derived statutory holidays (provisional), no longer workdays.
+        assert not cal.is_workday(date(2031, 10, 2)) and cal.is_provisional(date(2031, 10, 2))
+        assert wc.add_working_days(at(2031, 9, 30, 9), 1) == eod(2031, 10, 4)
         assert wc.is_workday(date(2031, 3, 3))
+        assert not wc.is_workday(date(2031, 1, 1))
     warnings = [r for r in caplog.records if "2031" in r.getMessage()]
     assert len(warnings) == 1
 

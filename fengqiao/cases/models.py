@@ -86,6 +86,8 @@ class SupervisionLevel(models.TextChoices):
 class LimitUnit(models.TextChoices):
     DAYS = "days", _("working days")
     HOURS = "hours", _("working hours")
+    # Emergency and urgent limits: round the clock, nights and days off included.
+    CLOCK_HOURS = "clock", _("calendar hours (round the clock)")
 
 
 class Category(PathTree, models.Model):
@@ -622,7 +624,16 @@ class DeadlinePolicy(models.Model):
     acknowledge_limit = models.PositiveIntegerField(_("acknowledge within"))
     handle_limit = models.PositiveIntegerField(_("handle within"))
     verify_limit = models.PositiveIntegerField(_("verify within"))
-    unit = models.CharField(_("unit"), max_length=8, choices=LimitUnit.choices)
+    unit = models.CharField(
+        _("unit"),
+        max_length=8,
+        choices=LimitUnit.choices,
+        help_text=_(
+            "Which unit the three limits are in: working days, working hours (the working "
+            "periods of workdays) or calendar hours (round the clock, for emergency and urgent "
+            "limits)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("deadline policy")

@@ -124,7 +124,7 @@ def watch_models() -> None:
     from fengqiao.cases.models import Category, Channel, DeadlinePolicy, RoutingRule
     from fengqiao.org.models import Unit
     from fengqiao.territory.models import Grid, Region
-    from fengqiao.workcalendar.models import CalendarOverride
+    from fengqiao.workcalendar.models import CalendarOverride, HolidayNotice
 
     refdata.watch(Channel, Category, RoutingRule, DeadlinePolicy, Region, Grid, Unit)
-    refdata.watch(CalendarOverride)
+    refdata.watch(CalendarOverride, HolidayNotice)

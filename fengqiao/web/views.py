@@ -16,6 +16,7 @@ from fengqiao.accounts.roles import Perm, Role
 from fengqiao.core.models import AuditEntry
 from fengqiao.web import summary, workbench
 from fengqiao.web.forms import AuditFilterForm, object_type_label
+from fengqiao.workcalendar.notices import missing_notices
 
 STAFF_ROLES = (Role.STATION_STAFF, Role.CENTER_STAFF, Role.MEDIATOR, Role.UNIT_LIAISON)
 
@@ -40,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["area"] = summary.area_figures(access)
     if access.has_role(Role.ADMIN):
         context["admin_apps"] = admin.site.get_app_list(request)
+        context["missing_notices"] = missing_notices(timezone.localdate())
     return render(request, "web/home.html", context)
 
 

@@ -6,3 +6,6 @@ class WorkcalendarConfig(AppConfig):
     name = "fengqiao.workcalendar"
     label = "workcalendar"
     verbose_name = _("work calendar")
+
+    def ready(self) -> None:
+        from fengqiao.workcalendar import checks  # noqa: F401 (registers the system check)

@@ -9,9 +9,12 @@ Usage::
     due = wc.deadline(dispatched_at, 4, "hours", pauses=[(suspended_at, resumed_at)])
     left = wc.remaining_working_time(timezone.now(), due)   # timedelta of working time, < 0 if late
 
-Which days are workdays: a `CalendarOverride` row (edited by administrators) always wins; then
-chinese-calendar's data; for a year that library does not know yet, Monday–Friday (with one
-warning per year and process, so an administrator adds that year's overrides).
+Which days are workdays: a `CalendarOverride` row (edited by administrators, or a day of a loaded
+`HolidayNotice`) always wins; then chinese-calendar's data; for a year that library does not know
+and whose notice is not loaded, Monday–Friday less the statutory holidays derived from the law
+(`statutory.py`). Such a year is *provisional*: administrators are warned (home page, `fengqiao
+check`) until they load its notice (`fengqiao load_holiday_notice` or the admin), and the deadlines
+computed meanwhile are then recomputed (fengqiao.cases.recompute).
 
 Counting rules (all datetimes timezone-aware, returned in settings.TIME_ZONE; dates are local):
 
@@ -20,6 +23,8 @@ Counting rules (all datetimes timezone-aware, returned in settings.TIME_ZONE; da
   the start day if it is a workday, else the end of the next workday.
 * ``hours``: only the working periods of workdays count (settings.WORKING_PERIODS,
   "08:30-12:00,13:30-17:30" by default); the result is an exact instant.
+* ``clock``: calendar hours, round the clock, every day (emergency and urgent limits); only
+  pauses stop the clock; the result is an exact instant.
 * pauses (suspension intervals) stop the clock: the deadline moves out by the working time they
   cover (whole workdays for ``days``; a partial day still moves a ``days`` deadline to the end of
   the day it lands on). A pause still open (end None) before the clock runs out → None.
@@ -30,9 +35,10 @@ Each module-level function loads the overrides with one query. To compute many d
 calendar once and call its methods: ``cal = WorkCalendar.load(); cal.deadline(...)``.
 """
 
+import functools
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -41,9 +47,12 @@ import chinese_calendar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from fengqiao.workcalendar.statutory import statutory_holidays
+
 log = logging.getLogger(__name__)
 
-Unit = Literal["days", "hours"]
+Unit = Literal["days", "hours", "clock"]
+UNITS = ("days", "hours", "clock")
 Pause = tuple[datetime, datetime | None]
 Period = tuple[time, time]
 
@@ -80,21 +89,39 @@ def parse_periods(raw: str) -> tuple[Period, ...]:
     return tuple(periods)
 
 
-def statutory_is_workday(d: date) -> bool:
-    """chinese-calendar's answer; Monday–Friday for years outside its data."""
+@functools.cache
+def library_knows(year: int) -> bool:
+    """Whether chinese-calendar carries the State Council's notice for `year`."""
     try:
-        return chinese_calendar.is_workday(d)
+        chinese_calendar.is_workday(date(year, 1, 1))
     except NotImplementedError:
-        if d.year not in _warned_years:
-            with _warn_lock:
-                if d.year not in _warned_years:
-                    _warned_years.add(d.year)
-                    log.warning(
-                        "chinese-calendar has no holiday data for %s: assuming Monday–Friday "
-                        "unless calendar overrides say otherwise",
-                        d.year,
-                    )
+        return False
+    return True
+
+
+def statutory_is_workday(d: date, notice_years: Collection[int] = ()) -> bool:
+    """chinese-calendar's answer. For a year outside its data: Monday–Friday when the year's
+    notice is loaded (its days are overrides); otherwise Monday–Friday less the statutory
+    holidays derived from the law (provisional, with one warning per year and process)."""
+    if library_knows(d.year):
+        return chinese_calendar.is_workday(d)
+    if d.year in notice_years:
         return d.weekday() < 5
+    if d.year not in _warned_years:
+        with _warn_lock:
+            if d.year not in _warned_years:
+                _warned_years.add(d.year)
+                log.warning(
+                    "no holiday notice for %s: counting its statutory holidays derived from the "
+                    "law (provisional) until an administrator loads the notice",
+                    d.year,
+                )
+    return d.weekday() < 5 and d not in statutory_holidays(d.year)
+
+
+def is_provisional_year(year: int, notice_years: Collection[int] = ()) -> bool:
+    """A year whose days off are derived, not known: no notice loaded, no library data."""
+    return year not in notice_years and not library_knows(year)
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -113,8 +140,10 @@ class WorkCalendar:
         overrides: Mapping[date, bool] | None = None,
         periods: Sequence[Period] | None = None,
         tz: str | ZoneInfo | None = None,
+        notice_years: Collection[int] = (),
     ) -> None:
         self.overrides = dict(overrides or {})
+        self.notice_years = frozenset(notice_years)
         self.periods = (
             tuple(periods)
             if periods is not None
@@ -126,10 +155,15 @@ class WorkCalendar:
 
     @classmethod
     def load(cls) -> "WorkCalendar":
-        """A calendar with every override from the database (one query; a few rows a year)."""
+        """A calendar with every override and loaded notice from the database (one query; a
+        few rows a year). A notice counts once it names its days."""
         from fengqiao.workcalendar.models import CalendarOverride
 
-        return cls(dict(CalendarOverride.objects.values_list("date", "is_workday")))
+        rows = list(CalendarOverride.objects.values_list("date", "is_workday", "notice__year"))
+        return cls(
+            {day: workday for day, workday, _year in rows},
+            notice_years={year for _d, _w, year in rows if year is not None},
+        )
 
     # -- days -------------------------------------------------------------------------------
 
@@ -138,9 +172,23 @@ class WorkCalendar:
             d = self.local(d).date()
         known = self._days.get(d)
         if known is None:
-            known = self.overrides[d] if d in self.overrides else statutory_is_workday(d)
+            known = (
+                self.overrides[d]
+                if d in self.overrides
+                else statutory_is_workday(d, self.notice_years)
+            )
             self._days[d] = known
         return known
+
+    def is_provisional(self, d: date) -> bool:
+        """Whether `d` being a workday or not is only derived: its year has no notice yet."""
+        if isinstance(d, datetime):
+            d = self.local(d).date()
+        return is_provisional_year(d.year, self.notice_years)
+
+    def provisional_years(self, first: date, last: date) -> list[int]:
+        """The years from `first` to `last` (inclusive) counted without their notice."""
+        return [y for y in range(first.year, last.year + 1) if self.is_provisional(date(y, 1, 1))]
 
     def next_workday(self, d: date) -> date:
         """The first workday strictly after `d`."""
@@ -193,15 +241,15 @@ class WorkCalendar:
         pauses: Iterable[Pause] = (),
     ) -> datetime | None:
         """When a limit of `amount` working days/hours from `start` runs out, or None if paused."""
-        if unit not in ("days", "hours"):
-            raise ValueError(f"unit must be 'days' or 'hours', not {unit!r}")
+        if unit not in UNITS:
+            raise ValueError(f"unit must be 'days', 'hours' or 'clock', not {unit!r}")
         if amount < 0:
             raise ValueError("amount must not be negative")
         if unit == "days" and int(amount) != amount:
             raise ValueError("a limit in days must be a whole number")
         begin = _aware(start, "start")
         merged = _merge_pauses(pauses)
-        if unit == "hours":
+        if unit in ("hours", "clock"):
             result = self._advance(begin, timedelta(hours=amount), unit, merged)
             return None if result is None else result.astimezone(self.tz)
         first_day = begin.astimezone(self.tz).date()
@@ -224,7 +272,8 @@ class WorkCalendar:
         """Working time from `now` until `due` (negative once overdue).
 
         With unit "hours" only working periods count; with "days" each workday counts 24 hours,
-        so ``.total_seconds() / 86400`` is the number of working days left.
+        so ``.total_seconds() / 86400`` is the number of working days left; with "clock" every
+        hour counts.
         """
         a, b = _aware(now, "now"), _aware(due, "due")
         if a <= b:
@@ -234,10 +283,11 @@ class WorkCalendar:
     # -- the working clock ------------------------------------------------------------------
 
     def _intervals(self, d: date, unit: Unit) -> list[tuple[datetime, datetime]]:
-        """The working time of day `d` as UTC intervals (empty on a day off)."""
-        if not self.is_workday(d):
+        """The working time of day `d` as UTC intervals (empty on a day off). Calendar hours
+        ("clock") run round the clock, workday or not."""
+        if unit != "clock" and not self.is_workday(d):
             return []
-        if unit == "days":
+        if unit in ("days", "clock"):
             return [
                 (
                     self.start_of_day(d).astimezone(UTC),
