@@ -30,3 +30,8 @@ class PathTree:
                 type(self)._base_manager.filter(path__startswith=old_path).exclude(
                     pk=self.pk
                 ).update(path=Concat(Value(new_path), Substr("path", len(old_path) + 1)))
+                self.subtree_moved(old_path)
+
+    def subtree_moved(self, old_path: str) -> None:
+        """Called inside the move's transaction once the subtree's paths are rewritten: a
+        model whose path is copied elsewhere queues the copies' rewrite here."""

@@ -89,6 +89,14 @@ class Region(PathTree, models.Model):
     def is_within(self, other: "Region") -> bool:
         return self.path.startswith(other.path)
 
+    def subtree_moved(self, old_path: str) -> None:
+        """Cases (and the monitoring room's facts) copy region paths: rewrite them in the
+        background once this move commits (fengqiao.cases.relocate)."""
+        from fengqiao.cases.relocate import rewrite_places_task
+        from fengqiao.core.background import enqueue_with_transaction
+
+        enqueue_with_transaction(rewrite_places_task, region_id=self.pk)
+
 
 class GridKind(models.TextChoices):
     BASIC = "basic", _("basic grid")

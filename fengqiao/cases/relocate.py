@@ -1,0 +1,156 @@
+"""Cases follow their places when a region or a grid moves to another parent.
+
+A case keeps its places denormalised (community, street, district and the region path) for
+scope filters and statistics, and the monitoring room's facts and rollups copy them again. When
+a region moves (its path changes: fengqiao.core.tree.PathTree) or a grid moves to another
+community, `rewrite_places_task` re-derives the places of every case under it in the background,
+in batches: each batch locks its cases, saves the new places, writes a "places_moved" history
+entry per case that changed (no version bump: no field a person edits changed) and refreshes
+those cases' facts and rollups in the same transaction. It is idempotent (a case whose places
+are already right is skipped) and resumable (each batch commits; a run after an interruption
+starts over and finds only what is left). Mediations placed by a committee under a moved region
+get their facts refreshed as well.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django_tasks import task
+
+from fengqiao.cases.models import Case, CaseHistory
+from fengqiao.territory.models import Grid, Region
+
+ACTION = "places_moved"
+PLACE_FIELDS = ("community_id", "street_id", "district_id", "region_path")
+BATCH = 200
+LEVEL_FIELD = {
+    Region.Level.COMMUNITY: "community_id",
+    Region.Level.STREET: "street_id",
+    Region.Level.DISTRICT: "district_id",
+}
+
+
+def _anchor_id(case: Case, grids: dict[int, int]) -> int | None:
+    """The most precise region the case lies in: its grid's community, else its own."""
+    if case.grid_id is not None and case.grid_id in grids:
+        return grids[case.grid_id]
+    return case.community_id or case.street_id or case.district_id
+
+
+def expected_places(case: Case, grids: dict[int, int], regions: dict[int, Region]) -> dict:
+    """The case's places as its anchor region's current path says (district kept when the
+    path names none, as intake keeps the home district)."""
+    anchor = regions.get(_anchor_id(case, grids) or 0)
+    if anchor is None:
+        return {name: getattr(case, name) for name in PLACE_FIELDS}
+    places: dict[str, Any] = {"community_id": None, "street_id": None}
+    places["district_id"] = case.district_id
+    for pk in anchor.path.strip("/").split("/"):
+        region = regions.get(int(pk))
+        if region is not None and region.level in LEVEL_FIELD:
+            places[LEVEL_FIELD[region.level]] = region.pk
+    places["region_path"] = anchor.path
+    return places
+
+
+def _load(cases: list[Case]) -> tuple[dict[int, int], dict[int, Region]]:
+    grids = dict(
+        Grid.objects.filter(pk__in={c.grid_id for c in cases if c.grid_id}).values_list(
+            "id", "community_id"
+        )
+    )
+    anchors = {a for c in cases if (a := _anchor_id(c, grids))}
+    paths = Region.objects.filter(pk__in=anchors).values_list("path", flat=True)
+    ids = {int(p) for path in paths for p in path.strip("/").split("/") if p}
+    return grids, Region.objects.in_bulk(ids | anchors)
+
+
+def restamp(cases: list[Case], reason: dict) -> list[int]:
+    """Give these locked cases their current places; returns the ids of those that changed."""
+    grids, regions = _load(cases)
+    changed = []
+    for case in cases:
+        want = expected_places(case, grids, regions)
+        diff = {
+            name: [getattr(case, name), value]
+            for name, value in want.items()
+            if getattr(case, name) != value
+        }
+        if not diff:
+            continue
+        for name, value in want.items():
+            setattr(case, name, value)
+        entry = CaseHistory.objects.create(
+            case=case,
+            actor=None,
+            action=ACTION,
+            from_state=case.state,
+            to_state=case.state,
+            data={**reason, "changes": diff},
+        )
+        case.current_history = entry
+        case.save(update_fields=[*PLACE_FIELDS, "current_history", "updated_at"])
+        changed.append(case.pk)
+    return changed
+
+
+def _selection(region_id: int | None, grid_id: int | None) -> Q:
+    if grid_id is not None:
+        return Q(grid_id=grid_id)
+    # Every path through the region names its id, before and after the move.
+    return Q(region_path__contains=f"/{region_id}/")
+
+
+def rewrite_places(*, region_id: int | None = None, grid_id: int | None = None) -> int:
+    """Re-derive the places of the cases under a moved region or grid, in batches; returns
+    how many cases changed."""
+    from fengqiao.analytics.facts import refresh_case_facts
+
+    if (region_id is None) == (grid_id is None):
+        raise ValueError("name exactly one of region_id and grid_id")
+    reason = {"region": region_id} if region_id is not None else {"grid": grid_id}
+    selection = _selection(region_id, grid_id)
+    changed = 0
+    last = 0
+    while True:
+        ids = list(
+            Case.objects.filter(selection, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            cases = list(Case.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+            moved = restamp(cases, reason)
+            if moved:
+                refresh_case_facts(moved)
+        changed += len(moved)
+        last = ids[-1]
+    if region_id is not None:
+        _refresh_committee_mediations(region_id)
+    return changed
+
+
+def _refresh_committee_mediations(region_id: int) -> None:
+    """Mediation facts are placed by the committee's region: refresh those under the region."""
+    from fengqiao.analytics.facts import refresh_case_facts
+    from fengqiao.mediation.models import Mediation
+
+    path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
+    if path is None:
+        return
+    ids = list(
+        Mediation.objects.filter(committee__region__path__startswith=path)
+        .order_by("case_id")
+        .values_list("case_id", flat=True)
+    )
+    for start in range(0, len(ids), BATCH):
+        refresh_case_facts(ids[start : start + BATCH])
+
+
+@task()
+def rewrite_places_task(region_id: int | None = None, grid_id: int | None = None) -> int:
+    """Bring the cases (and their facts) under a moved region or grid to their new places."""
+    return rewrite_places(region_id=region_id, grid_id=grid_id)
