@@ -230,6 +230,7 @@ def test_administrator_is_warned_on_home_page_and_in_check(cw, personas, client_
     assert page.status_code == 200
     html = page.content.decode()
     assert "load_holiday_notice 2027" in html and "2027-02-05" in html
+    assert "尚未导入2027年节假日安排通知" in html
     # Not shown to staff who cannot load it.
     assert "load_holiday_notice" not in client_for(personas.station_clerk).get("/").content.decode()
 
