@@ -121,6 +121,9 @@ def load_notice(actor: Any, year: int, days: list[NoticeDay], title: str = "") -
         notice.loaded_by = actor if getattr(actor, "is_authenticated", False) else None
         notice.save()
         notice_days_replaced(notice, days)
+        # Saved again once its days exist: the reference-data snapshots taken after this drop
+        # (the days' bulk insert sends no signal).
+        notice.save(update_fields=["loaded_at"])
         after = audit.snapshot(notice)
         changes = audit.diff(before, after)
         changes["days"] = [old_days, sorted((d.date.isoformat(), d.is_workday) for d in days)]
