@@ -152,7 +152,7 @@ def test_file_format_errors_name_the_line_and_field(tmp_path, db):
     bad.write_text("date,kind,name\n2027-13-01,off,x\n2027-01-02,holiday,y\n2028-01-01,off,z\n")
     with pytest.raises(CommandError) as err:
         call_command("load_holiday_notice", "2027", str(bad))
-    assert "Line 2: date" in str(err.value) and "Line 3: kind" in str(err.value)
+    assert "第2行：日期" in str(err.value) and "第3行：类型" in str(err.value)
     other_year = tmp_path / "other.csv"
     other_year.write_text("date,kind,name\n2028-01-01,off,元旦\n")
     with pytest.raises(CommandError, match="2028"):
