@@ -60,6 +60,8 @@ TIMELINE_LABELS = {
     "supervision": pgettext_lazy("timeline", "Supervision card"),
     "raise_supervision": pgettext_lazy("timeline", "Supervision card"),
     "deadline_sweep": pgettext_lazy("timeline", "Deadline check"),
+    "deadline_recomputed": pgettext_lazy("timeline", "Deadlines recomputed on the holiday notice"),
+    "places_moved": pgettext_lazy("timeline", "Places updated after a region or grid moved"),
     "visit": pgettext_lazy("timeline", "Follow-up visit"),
     "record_visit": pgettext_lazy("timeline", "Follow-up visit"),
     "rating": pgettext_lazy("timeline", "Reporter's rating"),
