@@ -20,7 +20,6 @@ from fengqiao.territory import services as territory
 from tests.case_factories import (
     HUAYUAN_POINT,
     SONGSHAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
     use_immediate_tasks,
@@ -31,7 +30,6 @@ SPAN = Period("custom", date(2020, 1, 1), date(2030, 12, 31))
 
 @pytest.fixture
 def cw(world, settings, monkeypatch):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     monkeypatch.setattr(services, "_now", lambda: timezone.make_aware(datetime(2026, 3, 2, 10, 0)))
     return make_case_world(world)

@@ -17,7 +17,7 @@ from fengqiao.workcalendar.calendar import WorkCalendar, parse_periods
 from fengqiao.workcalendar.checks import holiday_notice_check
 from fengqiao.workcalendar.models import CalendarOverride, HolidayNotice
 from fengqiao.workcalendar.statutory import statutory_holidays
-from tests.case_factories import fast_passwords, make_case_world, report, use_immediate_tasks
+from tests.case_factories import make_case_world, report, use_immediate_tasks
 
 TZ = ZoneInfo("Asia/Shanghai")
 PERIODS = parse_periods("08:30-12:00,13:30-17:30")
@@ -142,7 +142,6 @@ def test_every_policy_names_its_unit_and_urgent_hour_limits_are_calendar_hours()
 
 @pytest.fixture
 def cw(world, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     return make_case_world(world)
 
