@@ -14,8 +14,8 @@ from fengqiao.accounts.models import User
 from fengqiao.accounts.roles import Role
 from fengqiao.cases import services as case_services
 from fengqiao.cases.models import Case
-from fengqiao.mediation import services
-from fengqiao.mediation.models import Mediation, Mediator
+from fengqiao.mediation import actions
+from fengqiao.mediation.models import Mediation, Mediator, RightsNotice
 from fengqiao.org.models import EmploymentType, Sector, Unit, UnitKind
 from tests.case_factories import CaseWorld, case_data, make_case_world
 from tests.factories import World, assign, make_user
@@ -57,7 +57,7 @@ def make_mediation_world(world: World, admin: User, dispatcher: User) -> Mediati
         assign(u, Role.MEDIATOR, unit=committee)
         users.append(u)
     mediators = [
-        services.add_mediator(
+        actions.add_mediator(
             admin,
             committee,
             user=u,
@@ -69,7 +69,7 @@ def make_mediation_world(world: World, admin: User, dispatcher: User) -> Mediati
     other_user = make_user("med_other", "调解员李", unit=other)
     assign(other_user, Role.MEDIATOR, unit=other)
     for u in [other_user, *[make_user(f"med_o{i}", f"松山{i}") for i in range(2)]]:
-        services.add_mediator(admin, other, user=u)
+        actions.add_mediator(admin, other, user=u)
     return MediationWorld(cw, committee, other, *users, other_user, mediators, dispatcher)
 
 
@@ -107,11 +107,19 @@ def dispute_case(world: World, mw: MediationWorld, **overrides) -> Case:
     return case
 
 
-def started(world: World, mw: MediationWorld, case: Case | None = None) -> Mediation:
-    """A mediation of the S1 case, accepted, with the lead and second mediators assigned."""
+def started(
+    world: World, mw: MediationWorld, case: Case | None = None, *, notify: bool = True
+) -> Mediation:
+    """A mediation of the S1 case, accepted, with the lead and second mediators assigned and
+    (`notify`) every party told their rights and duties, so sessions may be held."""
     case = case or dispute_case(world, mw)
-    m = services.start(
+    m = actions.start(
         mw.lead, case, committee=mw.committee, mode="application", application_text="请求调解"
     )
-    m = services.accept(mw.lead, m)
-    return services.assign(mw.lead, m, mediators=mw.mediators[:2], lead=mw.mediators[0])
+    m = actions.accept(mw.lead, m)
+    m = actions.assign(mw.lead, m, mediators=mw.mediators[:2], lead=mw.mediators[0])
+    if notify:
+        for party in case.parties.order_by("id"):
+            actions.deliver_notice(mw.lead, m, party=party, method=RightsNotice.Method.IN_PERSON)
+        m.refresh_from_db()
+    return m

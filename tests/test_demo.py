@@ -42,6 +42,7 @@ from fengqiao.demo import data
 from fengqiao.demo.geometry import TilingError, check_tiling, split_polygon
 from fengqiao.demo.loader import plan_territory
 from fengqiao.demo.models import DemoState
+from fengqiao.mediation.actions import visible_mediations
 from fengqiao.mediation.models import (
     Agreement,
     CommitteeSetting,
@@ -50,7 +51,6 @@ from fengqiao.mediation.models import (
     MediationState,
     Mediator,
 )
-from fengqiao.mediation.services import visible_mediations
 from fengqiao.org.models import GridWorker, Sector, Unit, UnitKind
 from fengqiao.territory import locate
 from fengqiao.territory.models import Grid, GridIndexState, GridKind, Region, SiteType

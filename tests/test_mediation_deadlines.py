@@ -12,7 +12,8 @@ from django.utils.translation import gettext
 
 from fengqiao.cases import services as case_services
 from fengqiao.cases.models import Case, CaseHistory, InboxItem, SupervisionCard
-from fengqiao.mediation import services
+from fengqiao.mediation import actions
+from fengqiao.mediation.actions import intake
 from fengqiao.mediation.models import Mediation, MediationEvent, MediationState
 from fengqiao.mediation.tasks import sweep_time_limits_task
 from fengqiao.workcalendar.calendar import add_working_days
@@ -61,11 +62,11 @@ def test_past_the_time_limit_yellow_then_red_and_idempotent(world, mw, settings)
     supervisor = case.handling_unit.parent
     assert supervisor is not None
 
-    assert services.sweep_time_limits(m.due - timedelta(days=5)).as_dict() == ZERO
+    assert actions.sweep_time_limits(m.due - timedelta(days=5)).as_dict() == ZERO
     assert not Mediation.objects.get(pk=m.pk).is_overdue
 
     after = m.due + timedelta(hours=1)
-    assert services.sweep_time_limits(after).as_dict() == {**ZERO, "overdue": 1, "yellow": 1}
+    assert actions.sweep_time_limits(after).as_dict() == {**ZERO, "overdue": 1, "yellow": 1}
     m.refresh_from_db()
     case.refresh_from_db()
     assert m.is_overdue and case.supervision_level == "yellow"
@@ -86,13 +87,13 @@ def test_past_the_time_limit_yellow_then_red_and_idempotent(world, mw, settings)
     assert case_services.inbox_for(mw.dispatcher).filter(kind="supervision", case=case).exists()
 
     before = _state()
-    assert services.sweep_time_limits(after).as_dict() == ZERO
+    assert actions.sweep_time_limits(after).as_dict() == ZERO
     assert _state() == before
 
     # Red once still running the configured number of working days after the limit.
     red_at = add_working_days(m.due, 2) + timedelta(minutes=1)
-    assert services.sweep_time_limits(red_at - timedelta(hours=2)).as_dict() == ZERO
-    assert services.sweep_time_limits(red_at).as_dict() == {**ZERO, "red": 1}
+    assert actions.sweep_time_limits(red_at - timedelta(hours=2)).as_dict() == ZERO
+    assert actions.sweep_time_limits(red_at).as_dict() == {**ZERO, "red": 1}
     case.refresh_from_db()
     assert case.supervision_level == "red"
     assert list(SupervisionCard.objects.filter(case=case).values_list("level", flat=True)) == [
@@ -103,7 +104,7 @@ def test_past_the_time_limit_yellow_then_red_and_idempotent(world, mw, settings)
     assert MediationEvent.objects.filter(mediation=m, action="supervision").count() == 1
     before = _state()
     for later in (red_at, red_at + timedelta(days=40)):
-        assert services.sweep_time_limits(later).as_dict() == ZERO
+        assert actions.sweep_time_limits(later).as_dict() == ZERO
     assert _state() == before
     case.refresh_from_db()
     m.refresh_from_db()
@@ -112,30 +113,30 @@ def test_past_the_time_limit_yellow_then_red_and_idempotent(world, mw, settings)
 
 def _withdrawn(world, mw):
     m = started(world, mw)
-    return services.withdraw(mw.lead, m, reason="申请人撤回")
+    return actions.withdraw(mw.lead, m, reason="申请人撤回")
 
 
 def _refused(world, mw):
     from tests.mediation_factories import dispute_case
 
     case = dispute_case(world, mw)
-    m = services.start(
+    m = actions.start(
         mw.lead, case, committee=mw.committee, mode="application", application_text="请求调解"
     )
-    m = services.accept(mw.lead, m)
-    services.refuse(mw.lead, m, party=m.case.parties.order_by("id")[1], reason="不同意调解")
+    m = actions.accept(mw.lead, m)
+    actions.refuse(mw.lead, m, party=m.case.parties.order_by("id")[1], reason="不同意调解")
     return Mediation.objects.get(pk=m.pk)
 
 
 def _failed(world, mw):
     m = started(world, mw)
-    return services.record_failure(mw.lead, m, reason="双方分歧过大")
+    return actions.record_failure(mw.lead, m, reason="双方分歧过大")
 
 
 def _agreed(world, mw):
     m = started(world, mw)
-    services.record_session(mw.lead, m, place="调解室", participants="双方", minutes="调解")
-    services.record_agreement(mw.lead, m, form="oral", agreed_items="当场赔礼道歉")
+    actions.record_session(mw.lead, m, place="调解室", participants="双方", minutes="调解")
+    actions.record_agreement(mw.lead, m, form="oral", agreed_items="当场赔礼道歉")
     return Mediation.objects.get(pk=m.pk)
 
 
@@ -154,7 +155,7 @@ def test_an_ended_mediation_is_never_flagged(world, mw, end, state):
     Case.objects.filter(pk=m.case_id).update(handle_due=None)  # only the mediation's limit
     before = _state()
     for at in (m.due - timedelta(hours=2), m.due + timedelta(hours=1), m.due + timedelta(days=90)):
-        assert services.sweep_time_limits(at).as_dict() == ZERO
+        assert actions.sweep_time_limits(at).as_dict() == ZERO
     assert _state() == before
     assert not Mediation.objects.get(pk=m.pk).is_overdue
     assert not SupervisionCard.objects.filter(case_id=m.case_id).exists()
@@ -163,9 +164,9 @@ def test_an_ended_mediation_is_never_flagged(world, mw, end, state):
 def test_ended_after_the_yellow_card_gets_no_red(world, mw):
     m = started(world, mw)
     _far_case_deadline(m)
-    assert services.sweep_time_limits(m.due + timedelta(hours=1)).yellow == 1
-    services.withdraw(mw.lead, m, reason="申请人撤回")
-    assert services.sweep_time_limits(m.due + timedelta(days=60)).as_dict() == ZERO
+    assert actions.sweep_time_limits(m.due + timedelta(hours=1)).yellow == 1
+    actions.withdraw(mw.lead, m, reason="申请人撤回")
+    assert actions.sweep_time_limits(m.due + timedelta(days=60)).as_dict() == ZERO
     assert Case.objects.get(pk=m.case_id).supervision_level == "yellow"
     assert Mediation.objects.get(pk=m.pk).is_overdue  # the mark stays: it was late
 
@@ -175,13 +176,13 @@ def test_near_warning_is_sent_once(world, mw):
     _far_case_deadline(m)
     # More than one working day left: no warning yet.
     early = m.due - timedelta(days=10)
-    assert services.sweep_time_limits(early).near == 0
-    assert services.sweep_time_limits(m.due - timedelta(hours=3)).as_dict() == {**ZERO, "near": 1}
+    assert actions.sweep_time_limits(early).near == 0
+    assert actions.sweep_time_limits(m.due - timedelta(hours=3)).as_dict() == {**ZERO, "near": 1}
     near = InboxItem.objects.filter(case_id=m.case_id, kind="deadline_near")
     assert list(near.values_list("unit", flat=True)) == [mw.committee.pk]
     assert case_services.inbox_for(mw.lead).filter(kind="deadline_near").count() == 1
-    assert services.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
-    assert services.sweep_time_limits(m.due - timedelta(minutes=1)).near == 0
+    assert actions.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
+    assert actions.sweep_time_limits(m.due - timedelta(minutes=1)).near == 0
     assert near.count() == 1
     assert MediationEvent.objects.filter(mediation=m, action="deadline_near").count() == 1
 
@@ -193,11 +194,11 @@ def test_suspended_case_pauses_the_sweep(world, mw):
     case_services.suspend(
         mw.cw.huayuan_clerk, case, reason="等待鉴定结果", expected_version=case.version
     )
-    assert services.sweep_time_limits(m.due + timedelta(days=10)).as_dict() == ZERO
-    assert services.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
+    assert actions.sweep_time_limits(m.due + timedelta(days=10)).as_dict() == ZERO
+    assert actions.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
     case.refresh_from_db()
     case_services.resume(mw.cw.huayuan_clerk, case, expected_version=case.version)
-    assert services.sweep_time_limits(m.due + timedelta(days=10)).overdue == 1
+    assert actions.sweep_time_limits(m.due + timedelta(days=10)).overdue == 1
 
 
 def test_statutory_holidays_are_not_working_days(world, mw, settings, monkeypatch):
@@ -207,8 +208,8 @@ def test_statutory_holidays_are_not_working_days(world, mw, settings, monkeypatc
     m = Mediation.objects.get(case=case)
     # Accepted on Friday 26 September 2025: the 22nd working day is Monday 3 November.
     Mediation.objects.filter(pk=m.pk).update(state=MediationState.REGISTERED, due=None)
-    monkeypatch.setattr(services, "_now", lambda: datetime(2025, 9, 26, 10, tzinfo=SH))
-    m = services.accept(mw.lead, m.pk)
+    monkeypatch.setattr(intake, "now", lambda: datetime(2025, 9, 26, 10, tzinfo=SH))
+    m = actions.accept(mw.lead, m.pk)
     assert m.due.astimezone(SH).date().isoformat() == "2025-11-03"
 
     # A limit ending on Tuesday 30 September.
@@ -216,13 +217,13 @@ def test_statutory_holidays_are_not_working_days(world, mw, settings, monkeypatc
     Mediation.objects.filter(pk=m.pk).update(due=due)
     Case.objects.filter(pk=case.pk).update(handle_due=None)
     # Warned on the 29th (one working day left), not on the 26th (two: the 28th, the 29th).
-    assert services.sweep_time_limits(datetime(2025, 9, 26, 16, tzinfo=SH)).near == 0
-    assert services.sweep_time_limits(datetime(2025, 9, 29, 16, tzinfo=SH)).near == 1
-    assert services.sweep_time_limits(datetime(2025, 10, 1, 9, tzinfo=SH)).yellow == 1
+    assert actions.sweep_time_limits(datetime(2025, 9, 26, 16, tzinfo=SH)).near == 0
+    assert actions.sweep_time_limits(datetime(2025, 9, 29, 16, tzinfo=SH)).near == 1
+    assert actions.sweep_time_limits(datetime(2025, 10, 1, 9, tzinfo=SH)).yellow == 1
     # Three working days after 30 September: 9, 10 and 11 October (a make-up Saturday).
-    assert services.sweep_time_limits(datetime(2025, 10, 10, 18, tzinfo=SH)).red == 0
-    assert services.sweep_time_limits(datetime(2025, 10, 11, 23, 0, tzinfo=SH)).red == 0
-    assert services.sweep_time_limits(datetime(2025, 10, 12, 0, 30, tzinfo=SH)).red == 1
+    assert actions.sweep_time_limits(datetime(2025, 10, 10, 18, tzinfo=SH)).red == 0
+    assert actions.sweep_time_limits(datetime(2025, 10, 11, 23, 0, tzinfo=SH)).red == 0
+    assert actions.sweep_time_limits(datetime(2025, 10, 12, 0, 30, tzinfo=SH)).red == 1
 
 
 def test_near_warning_counts_working_days_across_a_holiday(world, mw):
@@ -231,9 +232,9 @@ def test_near_warning_counts_working_days_across_a_holiday(world, mw):
     due = datetime(2025, 10, 9, 23, 59, 59, tzinfo=SH)
     Mediation.objects.filter(pk=m.pk).update(due=due)
     Case.objects.filter(pk=m.case_id).update(handle_due=None)
-    assert services.sweep_time_limits(datetime(2025, 9, 29, 16, tzinfo=SH)).near == 0
+    assert actions.sweep_time_limits(datetime(2025, 9, 29, 16, tzinfo=SH)).near == 0
     # Nine calendar days before, but one working day.
-    assert services.sweep_time_limits(datetime(2025, 9, 30, 16, tzinfo=SH)).near == 1
+    assert actions.sweep_time_limits(datetime(2025, 9, 30, 16, tzinfo=SH)).near == 1
 
 
 def test_no_double_count_with_the_case_sweep(world, mw):
@@ -243,10 +244,10 @@ def test_no_double_count_with_the_case_sweep(world, mw):
     Case.objects.filter(pk=m.case_id).update(handle_due=m.due - timedelta(hours=2))
     after = m.due + timedelta(hours=1)
     assert case_services.sweep_deadlines(after).yellow == 1
-    assert services.sweep_time_limits(after).as_dict() == {**ZERO, "overdue": 1}
+    assert actions.sweep_time_limits(after).as_dict() == {**ZERO, "overdue": 1}
     assert SupervisionCard.objects.filter(case_id=m.case_id).count() == 1
     late = add_working_days(m.due, 3) + timedelta(hours=1)
-    reds = case_services.sweep_deadlines(late).red + services.sweep_time_limits(late).red
+    reds = case_services.sweep_deadlines(late).red + actions.sweep_time_limits(late).red
     assert reds == 1
     levels = sorted(
         SupervisionCard.objects.filter(case_id=m.case_id).values_list("level", flat=True)
@@ -258,7 +259,7 @@ def test_no_double_count_with_the_case_sweep(world, mw):
     m2 = started(world, mw)
     _far_case_deadline(m2)
     after2 = m2.due + timedelta(hours=1)
-    assert services.sweep_time_limits(after2).yellow == 1
+    assert actions.sweep_time_limits(after2).yellow == 1
     assert case_services.sweep_deadlines(after2).as_dict() == ZERO
     assert not Case.objects.get(pk=m2.case_id).is_overdue
     assert SupervisionCard.objects.filter(case_id=m2.case_id).count() == 1
@@ -281,7 +282,7 @@ def test_overdue_shows_on_the_workbench_and_the_mediation_page(world, mw, client
     assert overdue not in c.get("/mediation/").content.decode()
     Mediation.objects.filter(pk=m.pk).update(due=m.accepted_at - timedelta(days=1))
     Case.objects.filter(pk=m.case_id).update(handle_due=None)
-    services.sweep_time_limits()
+    actions.sweep_time_limits()
     for url in ("/mediation/", f"/mediation/case/{m.case_id}/"):
         page = c.get(url)
         assert page.status_code == 200 and overdue in page.content.decode()

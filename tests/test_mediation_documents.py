@@ -10,7 +10,7 @@ from django.utils import timezone
 from docx import Document
 from pypdf import PdfReader
 
-from fengqiao.mediation import documents, services
+from fengqiao.mediation import actions, documents
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
@@ -23,16 +23,16 @@ def full(world, personas, settings):
     written agreement in effect, a performed item, a follow-up and judicial confirmation."""
     use_immediate_tasks(settings)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
-    m = started(world, mw)
+    m = started(world, mw, notify=False)
     applicant, builder = list(m.case.parties.order_by("id"))
     for p in (applicant, builder):
-        services.deliver_notice(mw.lead, m, party=p, method="in_person")
-    services.record_investigation(mw.lead, m, place="松林小区工地", findings="夜间施工噪音超标")
-    services.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+        actions.deliver_notice(mw.lead, m, party=p, method="in_person")
+    actions.record_investigation(mw.lead, m, place="松林小区工地", findings="夜间施工噪音超标")
+    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
                             minutes="第一次调解：双方陈述各自意见")  # fmt: skip
-    services.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
                             minutes="第二次调解：达成一致意见")  # fmt: skip
-    a = services.record_agreement(
+    a = actions.record_agreement(
         mw.lead, m, form="written", parties_facts="申请人王秀英；被申请人宏达建筑公司",
         main_facts="工地昼夜施工扰民", disputed_points="施工时间、道路修复",
         responsibilities="被申请人负主要责任", agreed_items="夜间停止施工并修复道路",
@@ -40,13 +40,13 @@ def full(world, personas, settings):
         items=[{"obligor": builder, "what": "修复松林小区道路",
                 "due_date": timezone.localdate() + timedelta(days=7)}],
     )  # fmt: skip
-    services.sign(mw.lead, a, who="party", party=applicant, method="thumbprint")
-    services.sign(mw.lead, a, who="party", party=builder, method="sealed")
-    services.sign(mw.lead, a, who="mediator")
-    services.sign(mw.lead, a, who="seal")
-    services.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
-    services.record_followup(mw.lead, m, note="回访：噪音问题已解决，居民满意")
-    services.record_judicial_confirmation(
+    actions.sign(mw.lead, a, who="party", party=applicant, method="thumbprint")
+    actions.sign(mw.lead, a, who="party", party=builder, method="sealed")
+    actions.sign(mw.lead, a, who="mediator")
+    actions.sign(mw.lead, a, who="seal")
+    actions.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
+    actions.record_followup(mw.lead, m, note="回访：噪音问题已解决，居民满意")
+    actions.record_judicial_confirmation(
         mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
     )
     m.refresh_from_db()
@@ -119,7 +119,7 @@ def test_dossier_in_legal_order_with_missing_items(full, world, personas):
 
 def test_dossier_lists_missing_required_items(world, personas, settings):
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
-    m = started(world, mw)
+    m = started(world, mw, notify=False)
     assert documents.missing_items(m) == ["权利义务告知书", "调解记录", "调解协议书"]
     text = _text(documents.dossier_pdf(m))
     assert "缺少的必备材料：权利义务告知书、调解记录、调解协议书" in text

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
 from fengqiao.cases import services as case_services
-from fengqiao.mediation import documents, services
+from fengqiao.mediation import actions, documents
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
@@ -58,11 +58,11 @@ def with_files(db, world, personas, settings, tmp_path):
     use_immediate_tasks(settings)
     settings.MEDIA_ROOT = str(tmp_path)
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
-    m = started(world, mw)
+    m = started(world, mw, notify=False)
     applicant, builder = list(m.case.parties.order_by("id"))
     for p in (applicant, builder):
-        services.deliver_notice(mw.lead, m, party=p, method="in_person")
-    services.record_investigation(mw.lead, m, place="工地", findings="夜间施工噪音超标")
+        actions.deliver_notice(mw.lead, m, party=p, method="in_person")
+    actions.record_investigation(mw.lead, m, place="工地", findings="夜间施工噪音超标")
     clerk = mw.cw.huayuan_clerk
     photo = upload(clerk, m.case, "现场照片.png", png(1600, 900, "red"))
     evidence_pdf = upload(clerk, m.case, "噪声检测报告.pdf", two_page_pdf())
@@ -73,16 +73,16 @@ def with_files(db, world, personas, settings, tmp_path):
     with open(tampered.file.path, "wb") as fh:  # replaced on disk after upload
         fh.write(b"MZ\x90\x00 this is not a JPEG")
     os.remove(gone.file.path)
-    services.record_session(mw.lead, m, place="调解室", participants="双方", minutes="第一次调解",
+    actions.record_session(mw.lead, m, place="调解室", participants="双方", minutes="第一次调解",
                             evidence=[photo, evidence_pdf, forged])  # fmt: skip
-    services.record_session(mw.lead, m, place="调解室", participants="双方", minutes="达成一致")
-    a = services.record_agreement(
+    actions.record_session(mw.lead, m, place="调解室", participants="双方", minutes="达成一致")
+    a = actions.record_agreement(
         mw.lead, m, form="oral", agreed_items="修复道路",
         items=[{"obligor": builder, "what": "修复道路",
                 "due_date": timezone.localdate() + timedelta(days=7)}],
     )  # fmt: skip
     proof = upload(clerk, m.case, "修复后.png", png(300, 1200, "gray"))
-    services.mark_performance(mw.lead, a.items.get(), proof_attachment=proof, proof_note="已修复")
+    actions.mark_performance(mw.lead, a.items.get(), proof_attachment=proof, proof_note="已修复")
     m.refresh_from_db()
     return mw, m, {"photo": photo, "pdf": evidence_pdf, "forged": forged,
                          "tampered": tampered, "gone": gone, "proof": proof}  # fmt: skip
@@ -159,7 +159,7 @@ def test_forged_tampered_and_missing_files_are_reported_not_fatal(with_files, cl
 
 def test_dossier_without_files_says_none_could_not_be_included(world, personas, settings):
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
-    m = started(world, mw)
+    m = started(world, mw, notify=False)
     d = documents.build_dossier(m)
     assert d.files == [] and d.missing == ["权利义务告知书", "调解记录", "调解协议书"]
     assert "未能并入的文件：无" in texts(d.pdf)[1]

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from fengqiao.mediation import ledger, services
+from fengqiao.mediation import actions, ledger
 from fengqiao.mediation.figures import mediation_figures, success_rate
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
@@ -35,9 +35,9 @@ def three(db, world, personas, settings):
     mw = make_mediation_world(world, personas.admin, personas.street_clerk)
     ms = [started(world, mw) for _ in range(3)]
     for m in ms:
-        services.record_session(mw.lead, m, place="调解室", participants="双方", minutes="调解")
-    services.record_agreement(mw.lead, ms[0], form="oral", agreed_items="赔礼道歉")
-    services.record_failure(mw.lead, ms[1], reason="分歧大")
+        actions.record_session(mw.lead, m, place="调解室", participants="双方", minutes="调解")
+    actions.record_agreement(mw.lead, ms[0], form="oral", agreed_items="赔礼道歉")
+    actions.record_failure(mw.lead, ms[1], reason="分歧大")
     return mw, ms
 
 

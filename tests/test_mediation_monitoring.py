@@ -19,7 +19,7 @@ from fengqiao.analytics.periods import Period, month
 from fengqiao.analytics.recount import recount
 from fengqiao.cases import services as case_services
 from fengqiao.cases.models import Category, Channel
-from fengqiao.mediation import counting, services
+from fengqiao.mediation import actions, counting
 from fengqiao.mediation.figures import mediation_figures
 from fengqiao.mediation.models import Mediator
 from tests.case_factories import SONGSHAN_POINT, case_data, use_immediate_tasks
@@ -38,23 +38,23 @@ def songshan_started(world, personas, mw, category: str = "construction_disturba
         lead_due=timezone.now() + timedelta(days=30), expected_version=case.version,
     )  # fmt: skip
     med = mw.other_mediator
-    m = services.start(med, case, committee=mw.other_committee, mode="initiative")
-    m = services.accept(med, m)
+    m = actions.start(med, case, committee=mw.other_committee, mode="initiative")
+    m = actions.accept(med, m)
     lead = Mediator.objects.get(user=med, committee=mw.other_committee)
-    return services.assign(med, m, mediators=[lead], lead=lead)
+    return actions.assign(med, m, mediators=[lead], lead=lead)
 
 
 def agree(actor, m):
-    services.record_session(actor, m, place="调解室", participants="双方", minutes="调解")
-    services.record_agreement(actor, m, form="oral", agreed_items="赔礼道歉")
+    actions.record_session(actor, m, place="调解室", participants="双方", minutes="调解")
+    actions.record_agreement(actor, m, form="oral", agreed_items="赔礼道歉")
 
 
 def fail(actor, m):
-    services.record_failure(actor, m, reason="分歧大")
+    actions.record_failure(actor, m, reason="分歧大")
 
 
 def refuse(actor, m):
-    services.refuse(actor, m, party=m.case.parties.order_by("id").first(), reason="不愿调解")
+    actions.refuse(actor, m, party=m.case.parties.order_by("id").first(), reason="不愿调解")
 
 
 @pytest.fixture
@@ -67,11 +67,11 @@ def two_committees(db, world, personas, settings):
     agree(mw.lead, hy[0])
     agree(mw.lead, hy[1])
     fail(mw.lead, hy[2])
-    services.record_session(mw.lead, hy[3], place="调解室", participants="双方", minutes="一次")
+    actions.record_session(mw.lead, hy[3], place="调解室", participants="双方", minutes="一次")
     refuse(mw.lead, hy[4])
     from tests.mediation_factories import dispute_case
 
-    never = services.start(
+    never = actions.start(
         mw.lead, dispute_case(world, mw), committee=mw.committee, mode="initiative"
     )
     refuse(mw.lead, never)
@@ -79,7 +79,7 @@ def two_committees(db, world, personas, settings):
           ("construction_disturbance", "neighbourhood", "neighbourhood")]  # fmt: skip
     agree(mw.other_mediator, ss[0])
     fail(mw.other_mediator, ss[1])
-    services.withdraw(mw.other_mediator, ss[2], reason="申请人撤回")
+    actions.withdraw(mw.other_mediator, ss[2], reason="申请人撤回")
     refresh_from_history()
     return mw
 

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import close_old_connections, connection, transaction
 
+from fengqiao.mediation.actions import allocate_number, committee_prefix
 from fengqiao.mediation.models import CommitteeSetting
-from fengqiao.mediation.services import allocate_number, committee_prefix
 from fengqiao.org.models import Unit, UnitKind
 from tests.factories import make_world
 
@@ -91,7 +91,7 @@ def test_concurrent_numbering_unique_and_gapless():
 
 
 def test_street_and_community_of_one_name_get_distinct_prefixes(world):
-    from fengqiao.mediation.services import committee_prefix
+    from fengqiao.mediation.actions import committee_prefix
     from fengqiao.org.models import Unit, UnitKind
 
     street = Unit.objects.create(

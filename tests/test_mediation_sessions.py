@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.cases.errors import InvalidInput
-from fengqiao.mediation import documents, services
+from fengqiao.mediation import actions, documents
 from fengqiao.mediation.models import MediationState, Session
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
@@ -27,35 +27,35 @@ def setup(world, personas, settings):
 def test_planned_session_is_a_next_session_until_held(setup):
     mw, m = setup
     at = timezone.now() + timedelta(days=2)
-    planned = services.plan_session(mw.lead, m, at=at, place="花园社区调解室", participants="双方")
+    planned = actions.plan_session(mw.lead, m, at=at, place="花园社区调解室", participants="双方")
     m.refresh_from_db()
     assert m.state == MediationState.ACCEPTED  # planning holds nothing yet
-    bench = services.workbench(mw.lead)
+    bench = actions.workbench(mw.lead)
     assert [s.pk for s in bench["sessions"]] == [planned.pk]
-    assert services.workbench(mw.other_mediator)["sessions"] == []
+    assert actions.workbench(mw.other_mediator)["sessions"] == []
     # Not a held session: the record and the dossier do not count it.
     assert "调解记录" in documents.missing_items(m)
     assert not [b for b in documents.mediation_record(m).blocks if b[0] == "table"]
     # In the past, or with nothing planned: refused, nothing written.
     with pytest.raises(InvalidInput) as e:
-        services.plan_session(mw.lead, m, at=timezone.now() - timedelta(hours=1), place="室")
+        actions.plan_session(mw.lead, m, at=timezone.now() - timedelta(hours=1), place="室")
     assert e.value.field == "at"
     with pytest.raises(InvalidInput) as e:
-        services.record_session(mw.lead, m, place="室", participants="双方", minutes="记录",
+        actions.record_session(mw.lead, m, place="室", participants="双方", minutes="记录",
                                 planned=planned.pk + 999)  # fmt: skip
     assert e.value.field == "planned"
     assert Session.objects.filter(mediation=m).count() == 1
     # Held: the same row gets its minutes (the planned time has not come: now).
-    held = services.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+    held = actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
                                    minutes="第一次调解", planned=planned)  # fmt: skip
     assert held.pk == planned.pk and held.held and held.at <= timezone.now()
     m.refresh_from_db()
     assert m.state == MediationState.IN_SESSION
-    assert services.workbench(mw.lead)["sessions"] == []
+    assert actions.workbench(mw.lead)["sessions"] == []
     assert "调解记录" not in documents.missing_items(m)
     # A held session cannot be "recorded" again as planned.
     with pytest.raises(InvalidInput):
-        services.record_session(mw.lead, m, place="室", participants="双方", minutes="再记",
+        actions.record_session(mw.lead, m, place="室", participants="双方", minutes="再记",
                                 planned=held)  # fmt: skip
 
 

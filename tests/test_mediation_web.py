@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from fengqiao.api.schema_check import assert_matches_schema
-from fengqiao.mediation import services
+from fengqiao.mediation import actions
 from fengqiao.mediation.models import Mediation, MediationState, Session
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import dispute_case, make_mediation_world, started
@@ -204,7 +204,7 @@ def test_api_start(setup, world, client_for, personas):
     assert r.status_code == 403 and not Mediation.objects.filter(case=case).exists()
     r = client_for(mw.lead).post("/api/v1/mediation/", body, content_type="application/json")
     assert r.status_code == 201 and r.json()["state"] == "accepted"
-    assert services.get_mediation(mw.lead, r.json()["id"]).case_id == case.pk
+    assert actions.get_mediation(mw.lead, r.json()["id"]).case_id == case.pk
 
 
 def test_committee_members_page(setup, personas, client_for):
@@ -219,9 +219,9 @@ def test_committee_members_page(setup, personas, client_for):
     # Three members: removing one would break art. 8.
     r = c.post(url, {"remove": mw.mediators[2].pk})
     assert r.status_code == 400 and "三至九人" in r.content.decode()
-    assert services.members(mw.committee).count() == 3
+    assert actions.members(mw.committee).count() == 3
     r = c.post(url, {"username": "nobody", "employment_type": "part_time"})
     assert r.status_code == 400 and "username" in r.context["form"].errors
     r = c.post(url, {"username": personas.grid_worker.username, "employment_type": "full_time",
                      "specialties": ["neighbours"]})  # fmt: skip
-    assert r.status_code == 302 and services.members(mw.committee).count() == 4
+    assert r.status_code == 302 and actions.members(mw.committee).count() == 4

@@ -90,6 +90,14 @@ class LimitUnit(models.TextChoices):
     CLOCK_HOURS = "clock", _("calendar hours (round the clock)")
 
 
+class OtherRoute(models.TextChoices):
+    """Where a dispute that people's mediation does not take goes instead."""
+
+    LITIGATION = "litigation", _("litigation")
+    ARBITRATION = "arbitration", _("arbitration")
+    ADMINISTRATIVE = "administrative", _("administrative handling")
+
+
 class Category(PathTree, models.Model):
     """One node of the administrator-edited case taxonomy (dispute types and the like).
 
@@ -114,6 +122,15 @@ class Category(PathTree, models.Model):
     family = models.CharField(_("family"), max_length=16, choices=Family.choices)
     kind = models.CharField(_("case kind"), max_length=16, choices=CaseKind.choices, blank=True)
     public = models.BooleanField(_("open to residents"), default=True)
+    # People's mediation takes civil disputes (民间纠纷) only; a dispute of another category is
+    # refused and the parties are shown `other_route` instead.
+    civil_dispute = models.BooleanField(_("civil dispute (people's mediation)"), default=True)
+    other_route = models.CharField(
+        _("route when not a civil dispute"),
+        max_length=16,
+        choices=OtherRoute.choices,
+        blank=True,
+    )
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveIntegerField(_("sort order"), default=0)
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")

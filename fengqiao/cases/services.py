@@ -1553,7 +1553,7 @@ def flag_mediation_overdue(
     """The case's people's mediation ran past its time limit (`due`): raise a yellow card on
     the case, and a red one when it is still running CASE_RED_CARD_AFTER_WORKING_DAYS working
     days after `due`, as sweep_deadlines does for the handle deadline. The mediation sweep
-    (fengqiao.mediation.services.sweep_time_limits) calls this holding the mediation's row lock,
+    (fengqiao.mediation.actions.sweep_time_limits) calls this holding the mediation's row lock,
     after checking that the mediation is still open; `unit` is the committee being chased,
     `newly_overdue` says the mediation has just been marked overdue (its committee is told).
 

@@ -2,7 +2,7 @@
 
 Nothing is inserted directly: every case is reported with `cases.services.intake` and moved on
 by the same services a clerk's click calls (accept, dispatch, tasks, resolve, close, visits,
-diversion …), and mediations by `mediation.services`. The services stamp the current time, so
+diversion …), and mediations by `mediation.actions`. The services stamp the current time, so
 each step runs with the demo clock (fengqiao.demo.clock) set to when it happened, spread over
 the last six months. The deadline sweep then runs at the real time, so the cases left open too
 long turn overdue and get their supervision cards, and the analytics aggregates are refreshed.
@@ -37,7 +37,7 @@ from fengqiao.demo import data
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.models import DemoState
 from fengqiao.demo.people import chinese_names, mobile_numbers
-from fengqiao.mediation import services as mediation
+from fengqiao.mediation import actions as mediation
 from fengqiao.mediation.models import Agreement, Mediator, RightsNotice, StartMode
 from fengqiao.org.models import GridWorker, Unit, UnitKind
 from fengqiao.territory.models import Grid, Region

@@ -1,6 +1,6 @@
 """Demo mediators of every mediation committee and the demo routing rules.
 
-Mediators join through `fengqiao.mediation.services.add_mediator` (so the 3–9 rule of the
+Mediators join through `fengqiao.mediation.actions.add_mediator` (so the 3–9 rule of the
 People's Mediation Law art. 8 is checked by the service, not here); routing rules are plain
 reference data an administrator edits afterwards.
 """
@@ -17,7 +17,7 @@ from fengqiao.cases.models import Category, Channel, RoutingRule
 from fengqiao.demo import data
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.people import chinese_names, mobile_numbers
-from fengqiao.mediation import services as mediation
+from fengqiao.mediation import actions as mediation
 from fengqiao.mediation.models import CommitteeSetting, Mediator
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 from fengqiao.territory.models import Region

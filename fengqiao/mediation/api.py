@@ -5,6 +5,7 @@ the pages. Service errors become the API's error shape with their own status (40
 from datetime import date
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -26,19 +27,25 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination as LimitOffsetPagination
 from fengqiao.cases.errors import CaseError
+from fengqiao.cases.models import Diversion
+from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
-from . import documents, services
+from . import actions, documents
 from .figures import mediation_figures
 from .models import (
     Agreement,
+    JudicialConfirmation,
     Mediation,
     MediationState,
+    MediatorPost,
+    PerformanceItem,
     ReferralSource,
     RightsNotice,
     Session,
     Signature,
     StartMode,
 )
+from .workflow import allowed_names
 
 
 def _error(e: CaseError) -> Response:
@@ -55,7 +62,7 @@ def _check(request: Request) -> None:
 def _mediation(request: Request, pk: int) -> Mediation:
     _check(request)
     try:
-        return services.get_mediation(request.user, pk)
+        return actions.get_mediation(request.user, pk)
     except CaseError:
         raise NotFound() from None
 
@@ -105,7 +112,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_missing_signatures(self, obj: Agreement) -> list[str]:
-        return services.missing_signatures(obj)
+        return actions.missing_signatures(obj)
 
 
 class MediationSerializer(serializers.ModelSerializer):
@@ -118,7 +125,8 @@ class MediationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "number", "case", "committee", "committee_name", "state", "start_mode",
             "referral_source", "mediators", "lead_mediator", "registered_at", "accepted_at",
-            "due", "ended_at", "violence_warning", "failure_reason", "routes_told", "version",
+            "due", "original_due", "extension_consent", "is_overdue", "ended_at",
+            "violence_warning", "failure_reason", "terminated_by", "routes_told", "version",
             "missing_items",
         ]  # fmt: skip
 
@@ -126,12 +134,28 @@ class MediationSerializer(serializers.ModelSerializer):
         return documents.missing_items(obj)
 
 
+class NoticeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RightsNotice
+        fields = ["id", "party", "method", "delivered_at", "delivered_by"]
+
+
 class MediationDetailSerializer(MediationSerializer):
     sessions = SessionSerializer(many=True, read_only=True)
+    notices = NoticeSerializer(many=True, read_only=True)
     agreement = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta(MediationSerializer.Meta):
-        fields = [*MediationSerializer.Meta.fields, "sessions", "agreement"]
+        fields = [*MediationSerializer.Meta.fields, "sessions", "notices", "agreement",
+                  "allowed_actions"]  # fmt: skip
+
+    def get_allowed_actions(self, obj: Mediation) -> list[str]:
+        """The actions the caller may take now (fengqiao.mediation.workflow)."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return sorted(allowed_names(obj, access_for(request.user)))
 
     @extend_schema_field(AgreementSerializer(allow_null=True))
     def get_agreement(self, obj: Mediation) -> dict[str, Any] | None:
@@ -195,6 +219,11 @@ class SignInSerializer(serializers.Serializer):
 class NoticeInSerializer(serializers.Serializer):
     party = serializers.IntegerField()
     method = serializers.ChoiceField(choices=RightsNotice.Method.choices)
+    delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+def _detail(request: Request, m: Mediation) -> dict[str, Any]:
+    return MediationDetailSerializer(m, context={"request": request}).data
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -209,7 +238,7 @@ class MediationListCreate(generics.ListAPIView):
 
     def get_queryset(self):
         _check(self.request)
-        qs = services.visible_mediations(self.request.user).select_related("committee")
+        qs = actions.visible_mediations(self.request.user).select_related("committee")
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state else qs).order_by("-id")
 
@@ -228,17 +257,17 @@ class MediationListCreate(generics.ListAPIView):
         d = dict(body.validated_data)
         case = d.pop("case")
         try:
-            m = services.start(request.user, case, **d)
-            m = services.accept(request.user, m)
+            m = actions.start(request.user, case, **d)
+            m = actions.accept(request.user, m)
         except CaseError as e:
             return _error(e)
-        return Response(MediationDetailSerializer(m).data, status=status.HTTP_201_CREATED)
+        return Response(_detail(request, m), status=status.HTTP_201_CREATED)
 
 
 class MediationDetail(APIView):
     @extend_schema(responses=MediationDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(MediationDetailSerializer(_mediation(request, pk)).data)
+        return Response(_detail(request, _mediation(request, pk)))
 
 
 class SessionListCreate(APIView):
@@ -257,11 +286,11 @@ class SessionListCreate(APIView):
         d = dict(body.validated_data)
         try:
             if d.pop("plan"):
-                s = services.plan_session(
+                s = actions.plan_session(
                     request.user, m, at=d["at"], place=d["place"], participants=d["participants"]
                 )
             else:
-                s = services.record_session(request.user, m, **d)
+                s = actions.record_session(request.user, m, **d)
         except CaseError as e:
             return _error(e)
         return Response(SessionSerializer(s).data, status=status.HTTP_201_CREATED)
@@ -276,10 +305,10 @@ class NoticeCreate(APIView):
         body = NoticeInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            services.deliver_notice(request.user, m, **body.validated_data)
+            actions.deliver_notice(request.user, m, **body.validated_data)
         except CaseError as e:
             return _error(e)
-        return Response(MediationDetailSerializer(_mediation(request, pk)).data, status=201)
+        return Response(_detail(request, _mediation(request, pk)), status=201)
 
 
 class AgreementView(APIView):
@@ -299,7 +328,7 @@ class AgreementView(APIView):
         body = AgreementCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            a = services.record_agreement(request.user, m, **body.validated_data)
+            a = actions.record_agreement(request.user, m, **body.validated_data)
         except CaseError as e:
             return _error(e)
         return Response(AgreementSerializer(a).data, status=status.HTTP_201_CREATED)
@@ -317,11 +346,328 @@ class AgreementSign(APIView):
         body = SignInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            a = services.sign(request.user, a, **body.validated_data)
+            a = actions.sign(request.user, a, **body.validated_data)
         except CaseError as e:
             return _error(e)
         a.refresh_from_db()
         return Response(AgreementSerializer(a).data)
+
+
+# -- actions on a mediation ----------------------------------------------------------------
+# One endpoint per action of fengqiao.mediation.workflow; each answers with the mediation as it
+# is afterwards (its `allowed_actions` say what may come next). Idempotency-Key: see
+# fengqiao.api.idempotency (every POST).
+
+ROUTE_CHOICES = sorted(actions.ROUTES)
+
+
+class VersionedSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="the mediation's version the caller saw; 409 if it changed since",
+    )  # fmt: skip
+
+
+class AssignInSerializer(VersionedSerializer):
+    mediators = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    lead = serializers.IntegerField()
+
+
+class PartyReasonInSerializer(serializers.Serializer):
+    party = serializers.IntegerField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ReasonInSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class InvestigationInSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    place = serializers.CharField(allow_blank=True)
+    persons = serializers.CharField(required=False, default="", allow_blank=True)
+    findings = serializers.CharField(allow_blank=True)
+
+
+class NoteInSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True)
+
+
+class FailureInSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    routes_told = serializers.ListField(
+        child=serializers.ChoiceField(choices=ROUTE_CHOICES), required=False,
+        default=lambda: list(ROUTE_CHOICES),
+    )  # fmt: skip
+    divert_to = serializers.ChoiceField(
+        choices=Diversion.Target.choices, required=False, default=Diversion.Target.COURT
+    )
+
+
+class TerminateInSerializer(VersionedSerializer, FailureInSerializer):
+    party = serializers.IntegerField(help_text="the party who ends the mediation (art. 23)")
+
+
+class ExtendInSerializer(VersionedSerializer):
+    new_due = serializers.DateField(help_text="the new time limit (once only)")
+    consent = serializers.CharField(allow_blank=True, help_text="how the parties agreed")
+
+
+class PerformedInSerializer(serializers.Serializer):
+    proof_note = serializers.CharField(required=False, default="", allow_blank=True)
+    proof_attachment = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ConfirmationInSerializer(serializers.Serializer):
+    applied_at = serializers.DateField()
+    court = serializers.CharField(allow_blank=True)
+    result = serializers.ChoiceField(
+        choices=JudicialConfirmation.Result.choices, required=False,
+        default=JudicialConfirmation.Result.PENDING,
+    )  # fmt: skip
+    result_at = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class EmptyInSerializer(VersionedSerializer):
+    pass
+
+
+def _agreement_of(m: Mediation) -> Agreement:
+    a = Agreement.objects.filter(mediation=m).first()
+    if a is None:
+        raise NotFound()
+    return a
+
+
+def _run_action(request: Request, pk: int, body_class, run, created: bool = False) -> Response:
+    m = _mediation(request, pk)
+    body = body_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        run(m, dict(body.validated_data))
+    except CaseError as e:
+        return _error(e)
+    return Response(_detail(request, _mediation(request, pk)), status=201 if created else 200)
+
+
+def _action_view(name: str, body_class, run, summary: str, created: bool = False):
+    """An APIView for one mediation action: POST `body_class`, answer the mediation."""
+
+    @extend_schema(
+        operation_id=f"mediation_{name}",
+        summary=summary,
+        request=body_class,
+        responses={201 if created else 200: MediationDetailSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run_action(request, pk, body_class, lambda m, d: run(request.user, m, d), created)
+
+    cls_name = "".join(part.title() for part in name.split("_")) + "Action"
+    return type(cls_name, (APIView,), {"parser_classes": [JSONParser], "post": post})
+
+
+AcceptAction = _action_view(
+    "accept",
+    EmptyInSerializer,
+    lambda u, m, d: actions.accept(u, m, **d),
+    "Accept (受理): the time limit starts",
+)
+AssignAction = _action_view(
+    "assign",
+    AssignInSerializer,
+    lambda u, m, d: actions.assign(u, m, **d),
+    "Assign mediators (one of them the lead)",
+)
+RefuseAction = _action_view(
+    "refuse",
+    PartyReasonInSerializer,
+    lambda u, m, d: actions.refuse(u, m, **d),
+    "A party refuses mediation (art. 17)",
+)
+WithdrawAction = _action_view(
+    "withdraw",
+    ReasonInSerializer,
+    lambda u, m, d: actions.withdraw(u, m, **d),
+    "Withdraw the mediation",
+)
+InvestigationAction = _action_view(
+    "investigation",
+    InvestigationInSerializer,
+    lambda u, m, d: actions.record_investigation(u, m, **d),
+    "Record an investigation",
+    created=True,
+)
+ViolenceAction = _action_view(
+    "violence",
+    NoteInSerializer,
+    lambda u, m, d: actions.report_violence_risk(u, m, **d),
+    "Report a risk of violence to the police (art. 25)",
+    created=True,
+)
+FailureAction = _action_view(
+    "failure",
+    FailureInSerializer,
+    lambda u, m, d: actions.record_failure(u, m, **d),
+    "Mediation failed: routes told, case diverted (art. 26)",
+)
+TerminateAction = _action_view(
+    "terminate",
+    TerminateInSerializer,
+    lambda u, m, d: actions.terminate(u, m, **d),
+    "A party ends the mediation (art. 23); it goes on the failure routes",
+)
+ExtendAction = _action_view(
+    "extend",
+    ExtendInSerializer,
+    lambda u, m, d: actions.extend_time_limit(u, m, **d),
+    "Extend the time limit once with the parties' consent",
+)
+FollowUpAction = _action_view(
+    "followup",
+    NoteInSerializer,
+    lambda u, m, d: actions.record_followup(u, m, **d),
+    "Record a follow-up visit (回访)",
+    created=True,
+)
+ConfirmationAction = _action_view(
+    "confirmation", ConfirmationInSerializer,
+    lambda u, m, d: actions.record_judicial_confirmation(u, _agreement_of(m), **d),
+    "Record the application for judicial confirmation (art. 33) and its result",
+)  # fmt: skip
+
+
+class ItemPerformed(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="mediation_item_performed",
+        request=PerformedInSerializer,
+        responses={200: AgreementSerializer},
+    )
+    def post(self, request: Request, pk: int, item: int) -> Response:
+        m = _mediation(request, pk)
+        found = PerformanceItem.objects.filter(pk=item, agreement__mediation=m).first()
+        if found is None:
+            raise NotFound()
+        body = PerformedInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            actions.mark_performance(request.user, found, **body.validated_data)
+        except CaseError as e:
+            return _error(e)
+        return Response(AgreementSerializer(_agreement_of(m)).data)
+
+
+class OralAgreementSerializer(serializers.Serializer):
+    """One line of the oral-agreement register (口头协议登记表)."""
+
+    mediation = serializers.IntegerField(source="mediation_id")
+    number = serializers.CharField(source="mediation.number")
+    committee_name = serializers.CharField(source="mediation.committee.name")
+    parties = serializers.SerializerMethodField()
+    main_facts = serializers.CharField()
+    agreed_items = serializers.CharField()
+    performance_method = serializers.CharField()
+    mediator_name = serializers.SerializerMethodField()
+    recorded_at = serializers.DateTimeField()
+    items = ItemSerializer(many=True, read_only=True)
+
+    def get_parties(self, obj: Agreement) -> list[str]:
+        return [p.name for p in obj.mediation.case.parties.all()]
+
+    def get_mediator_name(self, obj: Agreement) -> str:
+        return obj.mediator.name if obj.mediator else ""
+
+
+class OralAgreementRegister(APIView):
+    """The oral-agreement register of the committees the caller mediates for."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date_from", OpenApiTypes.DATE),
+                    OpenApiParameter("date_to", OpenApiTypes.DATE)],
+        responses=OralAgreementSerializer(many=True),
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        _check(request)
+        qs = actions.visible_mediations(request.user)
+        bounds: dict[str, date] = {}
+        errors = []
+        for key in ("date_from", "date_to"):
+            raw = request.query_params.get(key)
+            if raw:
+                try:
+                    bounds[key] = date.fromisoformat(raw)
+                except ValueError:
+                    errors.append(error("invalid", _("Enter a date as YYYY-MM-DD."), key))
+        if errors:
+            return Response(error_body(errors), status=400)
+        rows = actions.oral_agreements(qs)
+        if "date_from" in bounds:
+            rows = [a for a in rows if a.recorded_at.date() >= bounds["date_from"]]
+        if "date_to" in bounds:
+            rows = [a for a in rows if a.recorded_at.date() <= bounds["date_to"]]
+        return Response(OralAgreementSerializer(rows, many=True).data)
+
+
+class MediatorSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(read_only=True)
+    post = serializers.ChoiceField(choices=MediatorPost.choices)
+    employment_type = serializers.ChoiceField(choices=EmploymentType.choices)
+    specialties = serializers.SerializerMethodField()
+
+    def get_specialties(self, obj) -> list[str]:
+        return [x.code for x in obj.specialties.all()]
+
+
+class MediatorInSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    post = serializers.ChoiceField(choices=MediatorPost.choices, default=MediatorPost.MEMBER)
+    employment_type = serializers.ChoiceField(
+        choices=EmploymentType.choices, default=EmploymentType.PART_TIME
+    )
+    specialties = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class CommitteeMediators(APIView):
+    """A committee's mediators: members (委员, 3 to 9), hired full-time mediators, volunteers."""
+
+    parser_classes = [JSONParser]
+
+    def _committee(self, request: Request, committee: int) -> Unit:
+        unit = (
+            Unit.objects.filter(pk=committee, kind=UnitKind.MEDIATION_COMMITTEE)
+            .select_related("region")
+            .first()
+        )
+        if unit is None or not actions.may_manage(access_for(request.user), unit):
+            raise NotFound()
+        return unit
+
+    @extend_schema(responses=MediatorSerializer(many=True))
+    def get(self, request: Request, committee: int) -> Response:
+        unit = self._committee(request, committee)
+        qs = actions.active_mediators(unit).select_related("user").prefetch_related("specialties")
+        return Response(MediatorSerializer(qs, many=True).data)
+
+    @extend_schema(request=MediatorInSerializer, responses={201: MediatorSerializer})
+    def post(self, request: Request, committee: int) -> Response:
+        unit = self._committee(request, committee)
+        body = MediatorInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
+        user = get_user_model().objects.filter(username=d.pop("username")).first()
+        if user is None:
+            return Response(
+                error_body([error("not_found", _("No such account."), "username")]), status=400
+            )
+        try:
+            mediator = actions.add_mediator(request.user, unit, user=user, **d)
+        except CaseError as e:
+            return _error(e)
+        return Response(MediatorSerializer(mediator).data, status=201)
 
 
 class DocumentDownload(APIView):

@@ -25,7 +25,7 @@ from fengqiao.accounts.roles import Perm
 from . import counting
 from .counting import Rate, success_rate
 from .models import Mediation, MediationState
-from .services import committee_q
+from .workflow import committee_q
 
 __all__ = ["Figures", "Rate", "Row", "mediation_figures", "success_rate"]
 

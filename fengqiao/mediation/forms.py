@@ -7,16 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases.models import Diversion
 from fengqiao.org.models import EmploymentType
 
+from .actions.ending import ROUTES
 from .models import (
     Agreement,
     JudicialConfirmation,
+    MediatorPost,
     ReferralSource,
     RightsNotice,
     Signature,
     Specialty,
     StartMode,
 )
-from .services import ROUTES
 
 DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 D = forms.DateInput(attrs={"type": "date"})
@@ -217,6 +218,27 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class TerminateForm(PartyForm):
+    party = forms.TypedChoiceField(label=_("Party who ends the mediation"), coerce=int)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    routes_told = forms.MultipleChoiceField(
+        label=_("Routes the parties were told of"),
+        choices=[(k, v) for k, v in ROUTES.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    divert_to = forms.ChoiceField(
+        label=_("Divert the case to"), choices=Diversion.Target.choices, initial="court"
+    )
+
+
+class ExtendForm(forms.Form):
+    new_due = forms.DateField(label=_("New time limit"), widget=D)
+    consent = forms.CharField(
+        label=_("How the parties agreed"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class LedgerForm(forms.Form):
     committee = forms.TypedChoiceField(label=_("Mediation committee"), coerce=int)
     date_from = forms.DateField(label=_("From"), widget=D)
@@ -236,6 +258,9 @@ class LedgerForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.CharField(label=_("Account"), max_length=150)
     employment_type = forms.ChoiceField(label=_("Employment type"), choices=EmploymentType.choices)
+    post = forms.ChoiceField(
+        label=_("Post"), choices=MediatorPost.choices, required=False, initial=MediatorPost.MEMBER
+    )
     specialties = forms.MultipleChoiceField(
         label=_("Specialties"), required=False, widget=forms.CheckboxSelectMultiple
     )

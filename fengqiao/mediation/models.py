@@ -1,8 +1,9 @@
 """People's mediation (人民调解法): committees' mediators, mediations of dispute cases, their
 records, agreements, performance and judicial confirmation.
 
-State changes never happen here: they go through `fengqiao.mediation.services`. A mediation
-hangs off one dispute case (fengqiao.cases) and moves the case on through the cases services.
+State changes never happen here: they go through `fengqiao.mediation.actions`, each through the
+one `transition()` of `fengqiao.mediation.workflow`. A mediation hangs off one dispute case
+(fengqiao.cases) and moves the case on through the cases actions.
 """
 
 from datetime import date, timedelta
@@ -12,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.cases.models import Attachment, Case, Party
+from fengqiao.cases.models import Attachment, Case, Diversion, Party
 from fengqiao.core.models import TimelineEntry
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
@@ -71,8 +72,17 @@ class CommitteeSetting(models.Model):
         return str(self.committee)
 
 
+class MediatorPost(models.TextChoices):
+    """A committee's members (委员, 3 to 9 of them, art. 8) are mediators; hired full-time
+    mediators and volunteers mediate for the committee without being members."""
+
+    MEMBER = "member", _("committee member")
+    HIRED = "hired", _("hired full-time mediator")
+    VOLUNTEER = "volunteer", _("volunteer mediator")
+
+
 class Mediator(models.Model):
-    """A member of a mediation committee (or one of its groups)."""
+    """A mediator of a mediation committee (or one of its groups): a member or not (`post`)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -89,6 +99,9 @@ class Mediator(models.Model):
     )
     employment_type = models.CharField(
         _("employment type"), max_length=16, choices=EmploymentType.choices
+    )
+    post = models.CharField(
+        _("post"), max_length=12, choices=MediatorPost.choices, default=MediatorPost.MEMBER
     )
     specialties = models.ManyToManyField(
         Specialty, verbose_name=_("specialties"), blank=True, related_name="mediators"
@@ -117,6 +130,10 @@ class Mediator(models.Model):
     @property
     def name(self) -> str:
         return self.user.get_full_name() or self.user.username
+
+    @property
+    def is_member(self) -> bool:
+        return self.post == MediatorPost.MEMBER
 
     @property
     def territory(self):
@@ -238,6 +255,18 @@ class Mediation(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     failure_reason = models.TextField(_("why mediation failed"), blank=True)
     routes_told = models.JSONField(_("routes the parties were told of"), default=list, blank=True)
+    # Art. 23: a party may end the mediation at any point; it then ends on the failure routes.
+    terminated_by = models.ForeignKey(
+        Party,
+        verbose_name=_("ended by the party"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The one-month limit extended once with the parties' consent: the limit before, and why.
+    original_due = models.DateTimeField(_("time limit before extension"), null=True, blank=True)
+    extension_consent = models.TextField(_("parties' consent to the extension"), blank=True)
     violence_warning = models.BooleanField(_("may turn violent"), default=False)
     version = models.PositiveIntegerField(default=1)
 
@@ -296,6 +325,14 @@ class RightsNotice(models.Model):
     party = models.ForeignKey(Party, verbose_name=_("party"), on_delete=models.PROTECT)
     delivered_at = models.DateTimeField(_("delivered"))
     method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delivered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("notice of rights and duties")
@@ -441,6 +478,7 @@ class Signature(models.Model):
 
 # Module-level names of the nested choices, for the API schema's enum names.
 NoticeMethod = RightsNotice.Method
+DiversionTarget = Diversion.Target
 SignatureMethod = Signature.Method
 
 
@@ -597,6 +635,8 @@ EVENT_LABELS = {
     "followup": _("follow-up recorded"),
     "reminder": _("performance reminder sent"),
     "fail": _("mediation failed"),
+    "terminate": _("a party ended the mediation"),
+    "extend": _("time limit extended with the parties' consent"),
     "judicial_confirmation": _("judicial confirmation recorded"),
     "case_not_updated": _("the case could not be updated"),
     "deadline_near": _("time limit near: the committee was warned"),

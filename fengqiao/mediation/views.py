@@ -16,14 +16,15 @@ from django.views.decorators.http import require_POST
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.attachments import serve as serve_attachment
-from fengqiao.cases.errors import CaseError
+from fengqiao.cases.errors import CaseError, InvalidInput
 from fengqiao.cases.models import Attachment, Case
 from fengqiao.cases.workflow import visible_cases
 from fengqiao.org.models import Unit, UnitKind
 
-from . import documents, forms, ledger, services
+from . import actions, documents, forms, ledger
 from .figures import mediation_figures
 from .models import Agreement, Mediation, PerformanceItem
+from .workflow import allowed_names
 
 
 def _access(request: HttpRequest) -> Access:
@@ -57,7 +58,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         committees=committees,
         initial={"date_from": _month_start(today), "date_to": today},
     )
-    context = services.workbench(request.user) | {
+    context = actions.workbench(request.user) | {
         "committees": committees,
         "figures": figures,
         "ledger_form": ledger_form,
@@ -84,12 +85,12 @@ def _page_context(request, access: Access, case: Case, m: Mediation | None) -> d
         committees = list(committees_for(access))
         ctx["start_form"] = forms.StartForm(committees=committees)
         try:
-            ctx["suggestions"] = services.suggest_assignment(request.user, case)
+            ctx["suggestions"] = actions.suggest_assignment(request.user, case)
         except CaseError:
             ctx["suggestions"] = []
         return ctx
     parties = list(case.parties.order_by("id"))
-    members = list(services.members(m.committee).select_related("user"))
+    members = list(actions.active_mediators(m.committee).select_related("user"))
     attachments = list(Attachment.objects.filter(case=case))
     agreement: Agreement | None = getattr(m, "agreement", None)
     ctx |= {
@@ -97,18 +98,20 @@ def _page_context(request, access: Access, case: Case, m: Mediation | None) -> d
         "events": m.events.select_related("actor").order_by("at", "id"),
         "sessions": m.sessions.all(),
         "investigations": m.investigations.select_related("investigator"),
-        "notices": m.notices.select_related("party"),
+        "notices": m.notices.select_related("party", "delivered_by"),
         "refusals": m.refusals.select_related("party"),
         "violence": m.violence_reports.select_related("police_unit"),
         "followups": m.followups.select_related("by"),
         "agreement": agreement,
-        "missing_signatures": services.missing_signatures(agreement) if agreement else [],
+        "missing_signatures": actions.missing_signatures(agreement) if agreement else [],
         "items": agreement.items.select_related("obligor") if agreement else [],
         "confirmation": getattr(agreement, "confirmation", None) if agreement else None,
-        "days_left": services.confirmation_days_left(agreement) if agreement else None,
+        "days_left": actions.confirmation_days_left(agreement) if agreement else None,
         "missing_items": documents.missing_items(m),
         "document_keys": [(k, v[0]) for k, v in documents.BUILDERS.items()],
-        "suggestions": services.suggest_assignment(request.user, case) if m.is_open else [],
+        "suggestions": actions.suggest_assignment(request.user, case) if m.is_open else [],
+        "allowed": allowed_names(m, access),
+        "without_notice": actions.parties_without_notice(m) if m.is_open else [],
         "forms": {
             "accept": forms.EmptyForm(),
             "assign": forms.AssignForm(mediators=members),
@@ -117,13 +120,17 @@ def _page_context(request, access: Access, case: Case, m: Mediation | None) -> d
             "investigation": forms.InvestigationForm(),
             "plan_session": forms.PlanSessionForm(),
             "session": forms.SessionForm(
-                attachments=attachments, planned=services.planned_sessions(m)
+                attachments=attachments, planned=actions.planned_sessions(m)
             ),
             "violence": forms.ViolenceForm(),
             "agreement": forms.AgreementForm(parties=parties),
             "sign": forms.SignForm(parties=parties),
             "followup": forms.FollowUpForm(),
-            "failure": forms.FailureForm(initial={"routes_told": list(services.ROUTES)}),
+            "failure": forms.FailureForm(initial={"routes_told": list(actions.ROUTES)}),
+            "terminate": forms.TerminateForm(
+                parties=parties, initial={"routes_told": list(actions.ROUTES)}
+            ),
+            "extend": forms.ExtendForm(),
             "confirmation": forms.ConfirmationForm(initial={"result": "pending"}),
             "withdraw": forms.WithdrawForm(),
         },
@@ -136,7 +143,7 @@ def _mediation_of(access: Access, case: Case) -> Mediation | None:
     if m is None:
         return None
     visible = (
-        services.visible_mediations(access)
+        actions.visible_mediations(access)
         .filter(pk=m.pk)
         .select_related("committee__region", "lead_mediator__user", "case")
     )
@@ -181,8 +188,8 @@ def start(request: HttpRequest, case_id: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, access, case, None, "start", form)
     try:
-        m = services.start(request.user, case, **form.cleaned_data)
-        services.accept(request.user, m)
+        m = actions.start(request.user, case, **form.cleaned_data)
+        actions.accept(request.user, m)
     except CaseError as e:
         return _error_page(request, access, case, None, "start", form, e)
     return redirect("mediation:case", case_id=case.pk)
@@ -206,29 +213,29 @@ def _run(name: str, request, m: Mediation, form) -> None:
     d = form.cleaned_data
     u = request.user
     if name == "accept":
-        services.accept(u, m)
+        actions.accept(u, m)
     elif name == "assign":
-        services.assign(u, m, mediators=d["mediators"], lead=d["lead"])
+        actions.assign(u, m, mediators=d["mediators"], lead=d["lead"])
     elif name == "refuse":
-        services.refuse(u, m, party=d["party"], reason=d["reason"])
+        actions.refuse(u, m, party=d["party"], reason=d["reason"])
     elif name == "notice":
-        services.deliver_notice(
+        actions.deliver_notice(
             u, m, party=d["party"], method=d["method"], delivered_at=d["delivered_at"]
         )
     elif name == "investigation":
-        services.record_investigation(
+        actions.record_investigation(
             u, m, at=d["at"], place=d["place"], persons=d["persons"], findings=d["findings"]
         )
     elif name == "plan_session":
-        services.plan_session(u, m, at=d["at"], place=d["place"], participants=d["participants"])
+        actions.plan_session(u, m, at=d["at"], place=d["place"], participants=d["participants"])
     elif name == "session":
-        services.record_session(u, m, at=d["at"], place=d["place"], participants=d["participants"],
+        actions.record_session(u, m, at=d["at"], place=d["place"], participants=d["participants"],
                                 minutes=d["minutes"], evidence=d["evidence"], evidence_note=d["evidence_note"],
                                 planned=d["planned"])  # fmt: skip
     elif name == "violence":
-        services.report_violence_risk(u, m, note=d["note"])
+        actions.report_violence_risk(u, m, note=d["note"])
     elif name == "agreement":
-        services.record_agreement(
+        actions.record_agreement(
             u, m, form=d["form"], agreed_items=d["agreed_items"], parties_facts=d["parties_facts"],
             main_facts=d["main_facts"], disputed_points=d["disputed_points"],
             responsibilities=d["responsibilities"], performance_method=d["performance_method"],
@@ -237,40 +244,45 @@ def _run(name: str, request, m: Mediation, form) -> None:
     elif name == "sign":
         a = Agreement.objects.filter(mediation=m).first()
         if a is None:
-            raise services.InvalidInput("who", "no_agreement", _("There is no agreement to sign."))
-        services.sign(u, a, who=d["who"], party=d["party"], method=d["method"])
+            raise InvalidInput("who", "no_agreement", _("There is no agreement to sign."))
+        actions.sign(u, a, who=d["who"], party=d["party"], method=d["method"])
     elif name == "performance":
         item = PerformanceItem.objects.filter(pk=d["item"], agreement__mediation=m).first()
         if item is None:
-            raise services.InvalidInput("item", "not_found", _("No such item."))
-        services.mark_performance(u, item, proof_note=d["proof_note"])
+            raise InvalidInput("item", "not_found", _("No such item."))
+        actions.mark_performance(u, item, proof_note=d["proof_note"])
     elif name == "followup":
-        services.record_followup(u, m, note=d["note"])
+        actions.record_followup(u, m, note=d["note"])
     elif name == "failure":
-        services.record_failure(
+        actions.record_failure(
             u, m, reason=d["reason"], routes_told=d["routes_told"], divert_to=d["divert_to"]
         )
     elif name == "confirmation":
         a = Agreement.objects.filter(mediation=m).first()
         if a is None:
-            raise services.InvalidInput("applied_at", "no_agreement", _("There is no agreement."))
-        services.record_judicial_confirmation(u, a, applied_at=d["applied_at"], court=d["court"],
+            raise InvalidInput("applied_at", "no_agreement", _("There is no agreement."))
+        actions.record_judicial_confirmation(u, a, applied_at=d["applied_at"], court=d["court"],
                                               result=d["result"], result_at=d["result_at"])  # fmt: skip
     elif name == "withdraw":
-        services.withdraw(u, m, reason=d["reason"])
+        actions.withdraw(u, m, reason=d["reason"])
+    elif name == "terminate":
+        actions.terminate(u, m, party=d["party"], reason=d["reason"], routes_told=d["routes_told"],
+                          divert_to=d["divert_to"])  # fmt: skip
+    elif name == "extend":
+        actions.extend_time_limit(u, m, new_due=d["new_due"], consent=d["consent"])
 
 
 def _bound_form(name: str, data, m: Mediation):
     parties = list(m.case.parties.order_by("id"))
     builders = {
         "accept": lambda: forms.EmptyForm(data),
-        "assign": lambda: forms.AssignForm(data, mediators=services.members(m.committee).select_related("user")),
+        "assign": lambda: forms.AssignForm(data, mediators=actions.active_mediators(m.committee).select_related("user")),
         "refuse": lambda: forms.RefuseForm(data, parties=parties),
         "notice": lambda: forms.NoticeForm(data, parties=parties),
         "investigation": lambda: forms.InvestigationForm(data),
         "plan_session": lambda: forms.PlanSessionForm(data),
         "session": lambda: forms.SessionForm(data, attachments=Attachment.objects.filter(case_id=m.case_id),
-                                             planned=services.planned_sessions(m)),
+                                             planned=actions.planned_sessions(m)),
         "violence": lambda: forms.ViolenceForm(data),
         "agreement": lambda: forms.AgreementForm(data, parties=parties),
         "sign": lambda: forms.SignForm(data, parties=parties),
@@ -279,6 +291,8 @@ def _bound_form(name: str, data, m: Mediation):
         "failure": lambda: forms.FailureForm(data),
         "confirmation": lambda: forms.ConfirmationForm(data),
         "withdraw": lambda: forms.WithdrawForm(data),
+        "terminate": lambda: forms.TerminateForm(data, parties=parties),
+        "extend": lambda: forms.ExtendForm(data),
     }  # fmt: skip
     if name not in builders:
         raise Http404
@@ -290,7 +304,7 @@ def _bound_form(name: str, data, m: Mediation):
 def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     access = _access(request)
     try:
-        m = services.get_mediation(request.user, pk)
+        m = actions.get_mediation(request.user, pk)
     except CaseError:
         raise Http404 from None
     case = m.case
@@ -317,7 +331,7 @@ def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
 def document(request: HttpRequest, pk: int, key: str, fmt: str) -> HttpResponse:
     _access(request)
     try:
-        m = services.get_mediation(request.user, pk)
+        m = actions.get_mediation(request.user, pk)
     except CaseError:
         raise Http404 from None
     if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
@@ -331,7 +345,7 @@ def evidence_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResp
     may open the mediation; the dossier holds the same files."""
     _access(request)
     try:
-        m = services.get_mediation(request.user, pk)
+        m = actions.get_mediation(request.user, pk)
     except CaseError:
         raise Http404 from None
     attachment = Attachment.objects.filter(case_id=m.case_id, pk=attachment_id).first()
@@ -344,7 +358,7 @@ def evidence_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResp
 def dossier(request: HttpRequest, pk: int) -> HttpResponse:
     _access(request)
     try:
-        m = services.get_mediation(request.user, pk)
+        m = actions.get_mediation(request.user, pk)
     except CaseError:
         raise Http404 from None
     return _download(
@@ -379,14 +393,14 @@ def _managed_committee(request: HttpRequest, pk: int) -> Unit:
         .select_related("region")
         .first()
     )
-    if unit is None or not services._may_manage(access, unit):
+    if unit is None or not actions.may_manage(access, unit):
         raise Http404
     return unit
 
 
 @login_required
 def committee(request: HttpRequest, pk: int) -> HttpResponse:
-    """The committee's members (3 to 9, art. 8): add and remove through the services."""
+    """The committee's members (3 to 9, art. 8): add and remove through the actions."""
     unit = _managed_committee(request, pk)
     form = forms.MemberForm()
     status = 200
@@ -396,7 +410,7 @@ def committee(request: HttpRequest, pk: int) -> HttpResponse:
 
         if "remove" in request.POST:
             try:
-                services.remove_mediator(request.user, int(request.POST["remove"]))
+                actions.remove_mediator(request.user, int(request.POST["remove"]))
                 return redirect("mediation:committee", pk=unit.pk)
             except (CaseError, ValueError) as e:
                 errors, status = [getattr(e, "message", str(e))], 400
@@ -409,17 +423,19 @@ def committee(request: HttpRequest, pk: int) -> HttpResponse:
                     form.add_error("username", _("No such account."))
                 else:
                     try:
-                        services.add_mediator(request.user, unit, user=user,
-                                              employment_type=d["employment_type"],
-                                              specialties=d["specialties"])  # fmt: skip
+                        actions.add_mediator(request.user, unit, user=user,
+                                             employment_type=d["employment_type"], post=d["post"] or "member",
+                                             specialties=d["specialties"])  # fmt: skip
                         return redirect("mediation:committee", pk=unit.pk)
                     except CaseError as e:
                         form.add_error(None, e.message)
             status = 400
-    members = services.members(unit).select_related("user").prefetch_related("specialties")
+    members = actions.active_mediators(unit).select_related("user").prefetch_related("specialties")
+    context = {"unit": unit, "members": members, "form": form, "errors": errors,
+               "member_count": actions.members(unit).count()}  # fmt: skip
     return render(
         request,
         "mediation/committee.html",
-        {"unit": unit, "members": members, "form": form, "errors": errors},
+        context,
         status=status,
     )

@@ -5,21 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_list_indexes'),
-        ('org', '0001_initial'),
-        ('territory', '0001_initial'),
+        ("cases", "0004_list_indexes"),
+        ("org", "0001_initial"),
+        ("territory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='case',
-            name='case_overdue_created',
+            model_name="case",
+            name="case_overdue_created",
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('is_overdue', True)), fields=['-created_at', '-id', 'region_path'], name='case_overdue_path'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("is_overdue", True)),
+                fields=["-created_at", "-id", "region_path"],
+                name="case_overdue_path",
+            ),
         ),
     ]
