@@ -299,6 +299,11 @@ def test_oral_register_and_committee_mediators_through_the_api(world, mw, client
     assert rows[0]["agreed_items"] == "道歉并赔偿五百元" and "王秀英" in rows[0]["parties"]
     assert client_for(mw.other_mediator).get("/api/v1/mediation/oral-agreements/").json() == []
     assert c.get("/api/v1/mediation/oral-agreements/?date_from=x").status_code == 400
+    bench = c.get("/mediation/").content.decode()
+    assert "口头协议登记" in bench and m.number in bench and "道歉并赔偿五百元" in bench
+    assert (
+        "道歉并赔偿五百元" not in client_for(mw.other_mediator).get("/mediation/").content.decode()
+    )
     url = f"/api/v1/mediation/committees/{mw.committee.pk}/mediators/"
     make_user("vol_api", "志愿丁")
     r = c.post(url, {"username": "vol_api", "post": "volunteer"}, content_type="application/json")

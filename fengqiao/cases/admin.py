@@ -8,8 +8,18 @@ from fengqiao.core.admin import AuditedAdmin
 
 @admin.register(Category)
 class CategoryAdmin(AuditedAdmin):
-    list_display = ["code", "name", "parent", "family", "kind", "public", "active", "sort"]
-    list_filter = ["family", "kind", "public", "active"]
+    list_display = [
+        "code",
+        "name",
+        "parent",
+        "family",
+        "kind",
+        "public",
+        "civil_dispute",
+        "active",
+        "sort",
+    ]
+    list_filter = ["family", "kind", "public", "civil_dispute", "active"]
     search_fields = ["code", "name"]
 
 

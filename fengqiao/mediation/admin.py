@@ -1,6 +1,6 @@
 """Reference data of people's mediation, edited by administrators (every change audited).
 
-Mediators join and leave committees through `services.add_mediator` / `remove_mediator`, which
+Mediators join and leave committees through `actions.add_mediator` / `remove_mediator`, which
 enforce the committee size (art. 8); the admin only edits specialties and committee settings.
 """
 

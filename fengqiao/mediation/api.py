@@ -1,4 +1,4 @@
-"""REST API for people's mediation (/api/v1/mediation/): the same scoped queries and services as
+"""REST API for people's mediation (/api/v1/mediation/): the same scoped queries and actions as
 the pages. Service errors become the API's error shape with their own status (400 bad input,
 403 not permitted, 404 outside scope, 409 a state that does not allow the action)."""
 

@@ -249,7 +249,7 @@ class Mediation(models.Model):
     )
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     due = models.DateTimeField(_("to be settled by"), null=True, blank=True)
-    # Set by the time-limit sweep (services.sweep_time_limits) once `due` passed while open;
+    # Set by the time-limit sweep (actions.sweep_time_limits) once `due` passed while open;
     # kept after the mediation ends, like Case.is_overdue.
     is_overdue = models.BooleanField(_("past the time limit"), default=False)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)

@@ -63,6 +63,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "figures": figures,
         "ledger_form": ledger_form,
         "today": today,
+        # The oral-agreement register (口头协议登记) of the committees in scope, latest first.
+        "oral_register": actions.oral_agreements(actions.visible_mediations(access))[::-1][:20],
     }
     return render(request, "mediation/workbench.html", context)
 
