@@ -22,7 +22,7 @@ from fengqiao.mediation.models import (
     RightsNotice,
 )
 from fengqiao.org.models import EmploymentType
-from tests.case_factories import fast_passwords, use_immediate_tasks
+from tests.case_factories import use_immediate_tasks
 from tests.factories import make_user
 from tests.mediation_factories import dispute_case, make_mediation_world, started
 
@@ -32,7 +32,6 @@ S = MediationState
 
 @pytest.fixture
 def mw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     return make_mediation_world(world, personas.admin, personas.street_clerk)
 
