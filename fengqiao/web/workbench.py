@@ -425,7 +425,7 @@ def my_disputes(access: Access) -> Disputes:
         PerformanceItem,
         Session,
     )
-    from fengqiao.mediation.services import visible_mediations
+    from fengqiao.mediation.actions import visible_mediations
 
     user_id = access.user.pk
     committees = list(committees_of(access).order_by("name"))
