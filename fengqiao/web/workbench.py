@@ -418,6 +418,7 @@ def _week(today) -> tuple[datetime, datetime]:
 def my_disputes(access: Access) -> Disputes:
     """A mediator's day: disputes assigned to them, the committee's queue, this week's sessions,
     agreements waiting for follow-up."""
+    from fengqiao.mediation.actions import visible_mediations
     from fengqiao.mediation.models import (
         OPEN_STATES,
         Mediation,
@@ -425,7 +426,6 @@ def my_disputes(access: Access) -> Disputes:
         PerformanceItem,
         Session,
     )
-    from fengqiao.mediation.actions import visible_mediations
 
     user_id = access.user.pk
     committees = list(committees_of(access).order_by("name"))

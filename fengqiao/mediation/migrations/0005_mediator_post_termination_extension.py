@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_category_civil_dispute"),
+        ("cases", "0009_category_civil_dispute"),
         ("mediation", "0004_time_limit_overdue"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

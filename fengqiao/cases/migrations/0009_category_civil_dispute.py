@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0007_case_state_statistics"),
+        ("cases", "0008_deadline_unit_calendar_hours"),
     ]
 
     operations = [
