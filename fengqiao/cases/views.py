@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.cases import queries, services
+from fengqiao.cases import actions, queries
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, ConflictError
 from fengqiao.cases.forms import (
@@ -98,7 +98,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_read(request: HttpRequest) -> HttpResponse:
     _access(request)
     ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
-    services.mark_read(request.user, ids)
+    actions.mark_read(request.user, ids)
     return redirect("cases:inbox")
 
 
@@ -328,7 +328,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             channel = data.pop("channel")
             data["parties"] = _parties(formset)
             try:
-                result = services.intake(request.user, data, channel)
+                result = actions.intake(request.user, data, channel)
             except CaseError as e:
                 _intake_errors(form, formset, e)
                 status = e.status
@@ -354,7 +354,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         from fengqiao.territory.locate import locate
 
         grid = locate(lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
-        candidates = services.suggest_duplicates(
+        candidates = actions.suggest_duplicates(
             {
                 "category": category,
                 "grid": grid,
@@ -385,7 +385,7 @@ def patrol(request: HttpRequest) -> HttpResponse:
             data["title"] = data["description"].strip()[:30]
             data["reporter_name"] = request.user.get_full_name()
             try:
-                result = services.intake(request.user, data, "grid_patrol")
+                result = actions.intake(request.user, data, "grid_patrol")
             except CaseError as e:
                 add_case_error(form, e)
                 status = e.status

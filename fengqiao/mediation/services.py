@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.cases import actions as case_services
 from fengqiao.cases import notifications
-from fengqiao.cases import services as case_services
 from fengqiao.cases.errors import (
     CaseError,
     CaseNotFound,
@@ -1148,7 +1148,7 @@ def sweep_time_limits(now: datetime | None = None) -> TimeLimitReport:
     """The mediation's one-month time limit (`Mediation.due`, working days from acceptance) run
     as a case deadline: an open mediation past it is marked overdue and its case gets a yellow
     card, then a red one CASE_RED_CARD_AFTER_WORKING_DAYS working days later (through
-    cases.services.flag_mediation_overdue: the supervisor's inbox, the case's history); the
+    cases.actions.flag_mediation_overdue: the supervisor's inbox, the case's history); the
     committee is warned once per mediation and due date when less than one working day is left.
 
     Ended mediations (agreed, failed, refused, withdrawn) are never flagged. The mediation model
