@@ -1,7 +1,7 @@
 """Staff pages for cases: inbox, list, case page with its allowed actions, intake on someone's
 behalf, the grid worker's patrol report, the map, and duplicate suggestions while typing.
 
-Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.cases.services
+Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.cases.actions
 (through views_actions.perform); both scope everything to the user.
 """
 

@@ -1,4 +1,4 @@
-"""One entry point from the UI and the API to the transition services: `perform`.
+"""One entry point from the UI and the API to the transition actions: `perform`.
 
 It only adapts arguments (a task, an extension or a diversion named by id, a case named by its
 tracking number); the service checks permission, state, version and input.
