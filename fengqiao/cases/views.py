@@ -138,10 +138,10 @@ def _due_marker(due, now, overdue: bool) -> str:
     return "near" if due - now < NEAR else ""
 
 
-def _action_forms(case: Case, access, request_user, actions) -> dict[str, Any]:
+def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
     units = access.units(Perm.ORG_VIEW)
     forms = {}
-    for t in actions:
+    for t in offered:
         form_class = ACTION_FORMS.get(t.name)
         if form_class is not None:
             forms[t.name] = form_class(case=case, units=units, auto_id=f"id_{t.name}_%s")
@@ -164,8 +164,8 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     attachments = case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
     if not full:
         attachments = attachments.filter(public=True)
-    actions = allowed_actions(case, access)
-    forms = _action_forms(case, access, request.user, actions)
+    offered = allowed_actions(case, access)
+    forms = _action_forms(case, access, request.user, offered)
     open_action, page_errors = "", []
     if bound is not None:
         if bound[0] in forms:
@@ -213,7 +213,7 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
             ),
             (_("Verify by"), case.verify_due, ""),
         ],
-        "actions": [(t, forms[t.name]) for t in actions if t.name in forms],
+        "actions": [(t, forms[t.name]) for t in offered if t.name in forms],
         "open_action": open_action,
         "page_errors": page_errors,
     }
