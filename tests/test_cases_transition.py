@@ -10,13 +10,8 @@ from fengqiao.cases.actions.base import transition
 from fengqiao.cases.errors import NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.workflow import RESUMED, TRANSITIONS
-from tests.case_factories import fast_passwords, make_case_world, report
+from tests.case_factories import make_case_world, report
 from tests.factories import assign, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

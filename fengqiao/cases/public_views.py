@@ -185,7 +185,7 @@ def attachment(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and wanted.isascii() and wanted.isdigit():
         d = form.cleaned_data
         try:
-            info = services.public_status(d["tracking_number"], d["phone_last4"])
+            info = actions.public_status(d["tracking_number"], d["phone_last4"])
         except CaseNotFound:
             info = None
         if info is not None and int(wanted) in {a["id"] for a in info["attachments"]}:
