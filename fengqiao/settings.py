@@ -218,7 +218,7 @@ if REDIS_URL:
 # `fengqiao rqworker --job-class django_tasks_rq.Job default` instead of `fengqiao db_worker`.
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "fengqiao.core.tasks_backend.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }

@@ -9,7 +9,7 @@ from typing import Any
 
 from fengqiao.accounts.models import User
 from fengqiao.accounts.roles import Role
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Category, HandlingLevel, RoutingRule
 from fengqiao.org.models import Sector, Unit, UnitKind
 from tests.factories import World, assign, make_user
@@ -84,8 +84,8 @@ def case_data(point: tuple[float, float] | None = HUAYUAN_POINT, **overrides: An
     return data
 
 
-def report(actor=None, channel: str = "resident_report", **overrides: Any) -> services.IntakeResult:
-    return services.intake(actor, case_data(**overrides), channel)
+def report(actor=None, channel: str = "resident_report", **overrides: Any) -> actions.IntakeResult:
+    return actions.intake(actor, case_data(**overrides), channel)
 
 
 def use_immediate_tasks(settings) -> None:

@@ -1,7 +1,6 @@
 import pytest
 from django.test import Client
 
-from fengqiao.cases import services
 from fengqiao.core import caches
 from tests.factories import Personas, World, make_personas, make_world
 
@@ -29,12 +28,8 @@ def _fresh_caches(settings):
     # reference-data snapshot or remembered Access (ids start again after a rollback).
     settings.GRID_INDEX_CHECK_SECONDS = 0
     caches.clear_all()
-    # A sequence created inside a test's transaction is rolled back with it, even where the
-    # test ran its on-commit callbacks (which is when the process learns a sequence exists).
-    services._known_sequences.clear()
     yield
     caches.clear_all()
-    services._known_sequences.clear()
 
 
 @pytest.fixture

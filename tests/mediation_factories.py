@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fengqiao.accounts.models import User
 from fengqiao.accounts.roles import Role
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.cases.models import Case
 from fengqiao.mediation import actions
 from fengqiao.mediation.models import Mediation, Mediator, RightsNotice
@@ -94,9 +94,9 @@ def dispute_case(world: World, mw: MediationWorld, **overrides) -> Case:
         **overrides,
     )
     clerk = mw.cw.huayuan_clerk
-    case = case_services.intake(clerk, data, "walk_in").case
-    case = case_services.accept(clerk, case, expected_version=case.version)
-    case = case_services.dispatch(
+    case = case_actions.intake(clerk, data, "walk_in").case
+    case = case_actions.accept(clerk, case, expected_version=case.version)
+    case = case_actions.dispatch(
         mw.dispatcher,
         case,
         lead_unit=mw.committee,

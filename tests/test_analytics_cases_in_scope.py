@@ -9,7 +9,7 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import cases_in_scope, parse_filters
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import case_scope_q, visible_cases
 from tests.case_factories import (
@@ -46,7 +46,7 @@ def test_the_shortcut_selects_what_the_full_rule_selects(world):
     # A case handled by the police station: its liaison sees it through the unit, not the place.
     handled = report(None, lon=HEPAN_POINT[0], lat=HEPAN_POINT[1]).case
     Case.objects.filter(pk=handled.pk).update(handling_unit=world.police_taoxi)
-    services.intake(cw.huayuan_clerk, {**_data(), "title": "站员登记"}, "walk_in")
+    actions.intake(cw.huayuan_clerk, {**_data(), "title": "站员登记"}, "walk_in")
 
     users = [*personas.__dict__.values(), cw.huayuan_clerk, cw.district_clerk, cw.civil_liaison]
     regions = [None, world.district, world.taoxi, world.taonan, world.huayuan, world.hepan]

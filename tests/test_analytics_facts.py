@@ -27,7 +27,7 @@ from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import ROLLUP_KEY, ROLLUPS, CaseFact, Rollup
 from fengqiao.analytics.periods import Period, month, year
 from fengqiao.analytics.recount import recount
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Case, Category, Channel
 from tests.case_factories import (
@@ -88,7 +88,7 @@ def apply(op: tuple, actor, clock: Clock) -> None:
         clock.now += timedelta(days=op[1])
         return
     if name == "sweep":
-        services.sweep_deadlines(clock.now)
+        actions.sweep_deadlines(clock.now)
         return
     if name == "refresh":
         refresh_from_history()
@@ -96,7 +96,7 @@ def apply(op: tuple, actor, clock: Clock) -> None:
     if name == "intake":
         _n, category, point, channel = op
         kind = Category.objects.get(code=category).kind or "dispute"
-        services.intake(actor, case_data(point, category=category, kind=kind), channel)
+        actions.intake(actor, case_data(point, category=category, kind=kind), channel)
         return
     ids = list(Case.objects.order_by("id").values_list("id", flat=True))
     if not ids:
@@ -108,11 +108,11 @@ def apply(op: tuple, actor, clock: Clock) -> None:
     try:
         with transaction.atomic():
             if name == "accept":
-                services.accept(actor, case, expected_version=v)
+                actions.accept(actor, case, expected_version=v)
             elif name == "start":
-                services.start(actor, case, expected_version=v)
+                actions.start(actor, case, expected_version=v)
             elif name in ("resolve_ok", "resolve_fail"):
-                services.resolve(
+                actions.resolve(
                     actor,
                     case,
                     outcome="调解完毕",
@@ -120,24 +120,24 @@ def apply(op: tuple, actor, clock: Clock) -> None:
                     expected_version=v,
                 )
             elif name == "close":
-                services.close(actor, case, expected_version=v)
+                actions.close(actor, case, expected_version=v)
             elif name == "reopen":
-                services.reopen(actor, case, reason="回访不满意", expected_version=v)
+                actions.reopen(actor, case, reason="回访不满意", expected_version=v)
             elif name in ("visit_ok", "visit_bad"):
-                services.record_visit(
+                actions.record_visit(
                     actor, case, method="phone",
                     satisfaction="satisfied" if name == "visit_ok" else "unsatisfied",
                     reopen_case=name == "visit_bad", expected_version=v,
                 )  # fmt: skip
             elif name in ("yellow", "red"):
-                services.raise_supervision(
+                actions.raise_supervision(
                     actor, case, level=name, reason="督办", expected_version=v
                 )
             elif name == "cancel":
-                services.cancel(actor, case, reason="重复登记", expected_version=v)
+                actions.cancel(actor, case, reason="重复登记", expected_version=v)
             elif name == "merge":
                 other = ids[(op[1] + 1) % len(ids)]
-                services.merge(actor, case, into=other, reason="重复件", expected_version=v)
+                actions.merge(actor, case, into=other, reason="重复件", expected_version=v)
     except CaseError:
         pass  # not allowed in this state: the random history simply goes on
 
@@ -308,11 +308,11 @@ def test_aggregates_equal_a_full_recount_on_random_histories(cw, world, personas
 
 def test_refresh_is_incremental_and_idempotent(cw):
     actor = cw.district_clerk
-    first = services.intake(actor, case_data(), "screening").case
+    first = actions.intake(actor, case_data(), "screening").case
     assert refresh_from_history() == 1
     assert CaseFact.objects.filter(case=first, measure="registered").count() == 1
     assert refresh_from_history() == 1  # the grace window re-reads: harmless
     assert CaseFact.objects.filter(case=first, measure="registered").count() == 1
-    services.accept(actor, first, expected_version=first.version)
+    actions.accept(actor, first, expected_version=first.version)
     refresh_from_history()
     assert CaseFact.objects.filter(case=first, measure="accepted").count() == 1

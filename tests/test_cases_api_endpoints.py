@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Case, CaseState, Note, Task
 from fengqiao.core.models import SensitiveAccess
 from tests.case_factories import (
@@ -252,7 +252,7 @@ def test_s1_through_the_api(cw, client_for):
 def test_stale_version_409_and_disallowed_409(cw, client_for):
     case = _case()
     v = case.version
-    services.accept(cw.district_clerk, case, expected_version=v)
+    actions.accept(cw.district_clerk, case, expected_version=v)
     c = client_for(cw.huayuan_clerk)
     resp = post(
         c, f"{BASE}{case.pk}/transitions/cancel/", {"expected_version": v, "reason": "误报"}
@@ -272,8 +272,8 @@ def test_stale_version_409_and_disallowed_409(cw, client_for):
 
 def test_tasks_endpoints(world, personas, cw, client_for):
     case = _case()
-    case = services.accept(cw.district_clerk, case, expected_version=case.version)
-    case = services.dispatch(
+    case = actions.accept(cw.district_clerk, case, expected_version=case.version)
+    case = actions.dispatch(
         cw.district_clerk, case, lead_unit=world.huayuan_station,
         co_units=[world.police_taoxi], expected_version=case.version,
     )  # fmt: skip
@@ -337,8 +337,8 @@ def test_inbox_categories_channels(personas, cw, client_for):
 
 def test_notes_visibility(personas, cw, client_for):
     case = _case()
-    services.add_progress(cw.huayuan_clerk, case, text="内部：当事人病情", public=False)
-    services.add_progress(cw.huayuan_clerk, case, text="已到现场", public=True)
+    actions.add_progress(cw.huayuan_clerk, case, text="内部：当事人病情", public=False)
+    actions.add_progress(cw.huayuan_clerk, case, text="已到现场", public=True)
     assert Note.objects.count() == 2
     full = client_for(cw.huayuan_clerk).get(f"{BASE}{case.pk}/notes/").json()
     assert len(full) == 2

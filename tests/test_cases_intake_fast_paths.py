@@ -20,7 +20,8 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import ROLE_PERMISSIONS, Perm
 from fengqiao.api.models import IdempotencyRecord
 from fengqiao.api.output import represent
-from fengqiao.cases import reference, services
+from fengqiao.cases import actions, reference
+from fengqiao.cases.actions import registration as intake_module
 from fengqiao.cases.models import Case, Category, HandlingLevel, RoutingRule
 from fengqiao.cases.serializers import CaseCoreSerializer, CaseListItemSerializer
 from fengqiao.cases.workflow import in_scope, in_scope_known
@@ -180,12 +181,18 @@ def test_bulk_writers_call_changed(cw, settings):
 
 
 def test_numbers_continue_after_the_numbers_already_used(cw):
-    # PostgreSQL seeds its new sequence from the counter row; SQLite counts on in the row.
     from fengqiao.cases.models import TrackingCounter
 
     TrackingCounter.objects.create(district_code="230903", year=2031, last=41)
-    assert services.allocate_tracking_number("230903", 2031) == "230903-2031-000042"
-    assert services.allocate_tracking_number("230903", 2031) == "230903-2031-000043"
+    assert actions.allocate_tracking_number("230903", 2031) == "230903-2031-000042"
+    assert actions.allocate_tracking_number("230903", 2031) == "230903-2031-000043"
+
+
+def test_a_new_counter_starts_after_the_highest_number_cases_carry(cw):
+    # Cases numbered before the counter row existed (imported, or an earlier numbering).
+    case = report(None).case
+    Case.objects.filter(pk=case.pk).update(tracking_number="230903-2032-000107")
+    assert actions.allocate_tracking_number("230903", 2032) == "230903-2032-000108"
 
 
 # -- output, sensitive reads, tasks ----------------------------------------------------------
@@ -245,7 +252,7 @@ def test_a_server_error_rolls_the_write_back_and_frees_the_key(cw, monkeypatch):
     def broken(case):
         raise RuntimeError("after the case was written")
 
-    monkeypatch.setattr(services, "_notify_registered", broken)
+    monkeypatch.setattr(intake_module, "notify_registered", broken)
     failed = _post(c, _body(), HTTP_IDEMPOTENCY_KEY="k-500")
     assert failed.status_code == 500
     assert not Case.objects.exists()

@@ -1,4 +1,4 @@
-"""Stories S1 and S2 of SCENARIOS.md, end to end through the case services."""
+"""Stories S1 and S2 of SCENARIOS.md, end to end through the case actions."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from fengqiao.accounts.access import access_for
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.masking import party_view, reporter_view
 from fengqiao.cases.models import (
     Case,
@@ -63,34 +63,34 @@ def test_s1_construction_noise_from_resident_report_to_satisfied_visit(
     clerk = cw.huayuan_clerk
     names = {t.name for t in allowed_actions(case, access_for(clerk))}
     assert "accept" in names and "resolve" not in names
-    case = services.accept(clerk, case, expected_version=case.version)
+    case = actions.accept(clerk, case, expected_version=case.version)
     assert case.state == CaseState.ACCEPTED and case.accepted_at
-    case = services.start(clerk, case, expected_version=case.version)
-    services.add_progress(
+    case = actions.start(clerk, case, expected_version=case.version)
+    actions.add_progress(
         clerk, case, text="现场调查：工地夜间施工属实，道路破损约50米。", public=True,
         expected_version=case.version,
     )  # fmt: skip
     case.refresh_from_db()
-    case = services.resolve(
+    case = actions.resolve(
         clerk, case, outcome="施工方调整作业时间为7:00-20:00，并于两周内修复道路。",
         expected_version=case.version,
     )  # fmt: skip
     assert case.state == CaseState.RESOLVED and case.outcome_success is True
-    case = services.close(clerk, case, expected_version=case.version)
+    case = actions.close(clerk, case, expected_version=case.version)
     assert case.state == CaseState.CLOSED and case.closed_at
-    visit = services.record_visit(
+    visit = actions.record_visit(
         clerk, case, method=FollowUpVisit.Method.PHONE, satisfaction=Satisfaction.SATISFIED,
         expected_version=case.version,
     )  # fmt: skip
     assert not visit.reopened
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
-    actions = list(case.history.values_list("action", flat=True))
-    assert actions == ["intake", "accept", "start", "note", "resolve", "close", "visit"]
+    timeline = list(case.history.values_list("action", flat=True))
+    assert timeline == ["intake", "accept", "start", "note", "resolve", "close", "visit"]
     assert case.current_history == case.history.order_by("-at", "-id").first()
     assert case.version == 7  # intake + six changes
     # The public tracking page shows the public steps and no personal data.
-    status = services.public_status(case.tracking_number, "1234")
+    status = actions.public_status(case.tracking_number, "1234")
     assert status["state"] == CaseState.CLOSED
     assert "13904641234" not in str(status) and "王" not in str(status)
     assert "现场调查" in str(status)
@@ -98,7 +98,7 @@ def test_s1_construction_noise_from_resident_report_to_satisfied_visit(
 
 def test_s2_police_handover_with_co_handling_units_and_a_vulnerable_party(world, personas, cw):
     liaison = personas.liaison  # 桃西派出所
-    result = services.intake(
+    result = actions.intake(
         liaison,
         {
             "kind": "incident",
@@ -129,8 +129,8 @@ def test_s2_police_handover_with_co_handling_units_and_a_vulnerable_party(world,
     # No rule for this category: the district center's triage queue takes it.
     assert case.needs_triage and case.handling_unit == world.district_center
     center = cw.district_clerk
-    case = services.accept(center, case, expected_version=case.version)
-    case = services.dispatch(
+    case = actions.accept(center, case, expected_version=case.version)
+    case = actions.dispatch(
         center,
         case,
         lead_unit=world.police_taoxi,
@@ -165,45 +165,45 @@ def test_s2_police_handover_with_co_handling_units_and_a_vulnerable_party(world,
         return Case.objects.get(pk=case.pk).version
 
     lead = tasks[world.police_taoxi.pk]
-    services.acknowledge_task(liaison, lead, expected_version=version())
+    actions.acknowledge_task(liaison, lead, expected_version=version())
     assert Case.objects.get(pk=case.pk).state == CaseState.ACKNOWLEDGED
-    services.start_task(liaison, lead, expected_version=version())
+    actions.start_task(liaison, lead, expected_version=version())
     assert Case.objects.get(pk=case.pk).state == CaseState.IN_PROGRESS
     # Each co-handling unit acts on its own task only.
     civil_task = tasks[cw.civil_affairs.pk]
     try:
-        services.complete_task(
+        actions.complete_task(
             cw.charity_liaison, civil_task, result="x", expected_version=version()
         )
         raise AssertionError("a charity liaison completed civil affairs' task")
-    except services.NotPermitted as e:
+    except actions.NotPermitted as e:
         assert e.field == "task"
-    services.complete_task(
+    actions.complete_task(
         cw.civil_liaison, civil_task, result="纳入临时救助", expected_version=version()
     )
-    services.complete_task(
+    actions.complete_task(
         cw.charity_liaison,
         tasks[cw.charity.pk],
         result="募集医疗费2万元",
         expected_version=version(),
     )
-    services.complete_task(
+    actions.complete_task(
         liaison, lead, result="已送医住院治疗，风险消除。", expected_version=version()
     )
     # The community station's task is still open: the case cannot be resolved yet.
     try:
-        services.resolve(liaison, case, expected_version=version())
+        actions.resolve(liaison, case, expected_version=version())
         raise AssertionError("resolved with an open co-handling task")
-    except services.TransitionNotAllowed as e:
+    except actions.TransitionNotAllowed as e:
         assert e.code == "co_open" and "花园社区综治服务站" in e.message
-    services.complete_task(
+    actions.complete_task(
         cw.huayuan_clerk,
         tasks[world.huayuan_station.pk],
         result="入户走访",
         expected_version=version(),
     )
-    resolved = services.resolve(liaison, case, expected_version=version())
+    resolved = actions.resolve(liaison, case, expected_version=version())
     assert resolved.outcome == "已送医住院治疗，风险消除。"
-    closed = services.close(center, case, expected_version=version())
+    closed = actions.close(center, case, expected_version=version())
     assert closed.state == CaseState.CLOSED
     assert Task.objects.filter(case=case, state=Task.State.DONE).count() == 4

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Case, CaseState, InboxItem, SupervisionCard
 from fengqiao.cases.tasks import sweep_deadlines_task
 from fengqiao.workcalendar.calendar import add_working_days
@@ -19,17 +19,17 @@ def cw(world):
 def test_sweep_raises_yellow_then_red_and_is_idempotent(world, cw, settings):
     settings.CASE_RED_CARD_AFTER_WORKING_DAYS = 3
     case = report(None).case
-    services.accept(cw.huayuan_clerk, case, expected_version=case.version)
+    actions.accept(cw.huayuan_clerk, case, expected_version=case.version)
     due = Case.objects.get(pk=case.pk).handle_due
     version = Case.objects.get(pk=case.pk).version
 
-    assert services.sweep_deadlines(due - timedelta(hours=1)).overdue == 0
+    assert actions.sweep_deadlines(due - timedelta(hours=1)).overdue == 0
     assert InboxItem.objects.filter(case=case, kind="deadline_near").count() == 1
-    services.sweep_deadlines(due - timedelta(minutes=30))  # warned once only
+    actions.sweep_deadlines(due - timedelta(minutes=30))  # warned once only
     assert InboxItem.objects.filter(case=case, kind="deadline_near").count() == 1
 
     after_due = due + timedelta(hours=1)
-    report1 = services.sweep_deadlines(after_due)
+    report1 = actions.sweep_deadlines(after_due)
     c = Case.objects.get(pk=case.pk)
     assert (report1.overdue, report1.yellow, report1.red) == (1, 1, 0)
     assert c.is_overdue and c.supervision_level == "yellow" and c.version == version
@@ -38,7 +38,7 @@ def test_sweep_raises_yellow_then_red_and_is_idempotent(world, cw, settings):
     assert InboxItem.objects.filter(case=case, kind="supervision", unit=world.taoxi_center).exists()
     assert InboxItem.objects.filter(case=case, kind="overdue", unit=world.huayuan_station).exists()
 
-    assert services.sweep_deadlines(after_due).as_dict() == {
+    assert actions.sweep_deadlines(after_due).as_dict() == {
         "overdue": 0,
         "yellow": 0,
         "red": 0,
@@ -46,12 +46,12 @@ def test_sweep_raises_yellow_then_red_and_is_idempotent(world, cw, settings):
     }
     # Still open N working days after the deadline: red.
     late = add_working_days(due, 3) + timedelta(hours=1)
-    assert services.sweep_deadlines(late - timedelta(days=1)).red == 0
-    assert services.sweep_deadlines(late).red == 1
+    assert actions.sweep_deadlines(late - timedelta(days=1)).red == 0
+    assert actions.sweep_deadlines(late).red == 1
     assert Case.objects.get(pk=case.pk).supervision_level == "red"
     assert SupervisionCard.objects.filter(case=case).count() == 2
     items = InboxItem.objects.count()
-    assert services.sweep_deadlines(late + timedelta(days=30)).as_dict() == {
+    assert actions.sweep_deadlines(late + timedelta(days=30)).as_dict() == {
         "overdue": 0,
         "yellow": 0,
         "red": 0,
@@ -60,8 +60,8 @@ def test_sweep_raises_yellow_then_red_and_is_idempotent(world, cw, settings):
     assert InboxItem.objects.count() == items and SupervisionCard.objects.count() == 2
 
     # Resolving closes the open cards; the overdue mark stays for the on-time rate.
-    services.start(cw.huayuan_clerk, case, expected_version=Case.objects.get(pk=case.pk).version)
-    services.resolve(
+    actions.start(cw.huayuan_clerk, case, expected_version=Case.objects.get(pk=case.pk).version)
+    actions.resolve(
         cw.huayuan_clerk,
         case,
         outcome="已处理",
@@ -73,11 +73,11 @@ def test_sweep_raises_yellow_then_red_and_is_idempotent(world, cw, settings):
 
 def test_suspended_cases_are_not_swept(cw):
     case = report(None).case
-    services.accept(cw.huayuan_clerk, case, expected_version=case.version)
-    c = services.suspend(
+    actions.accept(cw.huayuan_clerk, case, expected_version=case.version)
+    c = actions.suspend(
         cw.huayuan_clerk, case, reason="等待法院", expected_version=case.version + 1
     )
-    assert services.sweep_deadlines(c.handle_due + timedelta(days=60)).overdue == 0
+    assert actions.sweep_deadlines(c.handle_due + timedelta(days=60)).overdue == 0
     assert Case.objects.get(pk=case.pk).state == CaseState.SUSPENDED
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Case, CaseState, InboxItem, Note, Task
 from tests.case_factories import (
     HUAYUAN_POINT,
@@ -47,8 +47,8 @@ def test_list_scoped_per_persona(personas, cw, client_for, huayuan_case):
 
 def test_liaison_sees_case_once_their_unit_has_a_task(world, personas, cw, client_for):
     case = report(None).case
-    case = services.accept(cw.district_clerk, case, expected_version=case.version)
-    case = services.dispatch(
+    case = actions.accept(cw.district_clerk, case, expected_version=case.version)
+    case = actions.dispatch(
         cw.district_clerk,
         case,
         lead_unit=world.huayuan_station,
@@ -117,7 +117,7 @@ def test_disallowed_transition_is_refused(cw, client_for, huayuan_case):
 
 def test_stale_version_keeps_input_and_says_conflict(cw, client_for, huayuan_case):
     v = huayuan_case.version
-    services.accept(cw.district_clerk, huayuan_case, expected_version=v)
+    actions.accept(cw.district_clerk, huayuan_case, expected_version=v)
     c = client_for(cw.huayuan_clerk)
     # A form loaded before the accept: the note typed is kept, nothing is written.
     resp = c.post(
@@ -133,7 +133,7 @@ def test_stale_version_keeps_input_and_says_conflict(cw, client_for, huayuan_cas
 
 def test_htmx_action_conflict_returns_form_fragment(cw, client_for, huayuan_case):
     v = huayuan_case.version
-    services.accept(cw.district_clerk, huayuan_case, expected_version=v)
+    actions.accept(cw.district_clerk, huayuan_case, expected_version=v)
     resp = client_for(cw.huayuan_clerk).post(
         reverse("cases:act", args=[huayuan_case.pk, "cancel"]),
         {"version": v, "reason": "误报"},
@@ -170,8 +170,8 @@ def test_s1_actions_through_pages(world, cw, client_for, huayuan_case):
 
 def test_task_actions_for_lead_and_co_units(world, personas, cw, client_for):
     case = report(None).case
-    case = services.accept(cw.district_clerk, case, expected_version=case.version)
-    case = services.dispatch(
+    case = actions.accept(cw.district_clerk, case, expected_version=case.version)
+    case = actions.dispatch(
         cw.district_clerk,
         case,
         lead_unit=world.huayuan_station,
@@ -400,7 +400,7 @@ def test_list_filters_and_keyset_more(cw, client_for, django_capture_on_commit_c
 def test_list_and_case_page_query_counts_do_not_grow(cw, client_for, django_assert_max_num_queries):
     c = client_for(cw.huayuan_clerk)
     case = report(None).case
-    services.add_progress(cw.huayuan_clerk, case, text="一")
+    actions.add_progress(cw.huayuan_clerk, case, text="一")
 
     def counts():
         from django.db import connection
@@ -415,8 +415,8 @@ def test_list_and_case_page_query_counts_do_not_grow(cw, client_for, django_asse
     few = counts()
     for i in range(8):
         report(None, title=f"更多案件{i}")
-        services.add_progress(cw.huayuan_clerk, case, text=f"进展{i}")
-        services.add_attachment(
+        actions.add_progress(cw.huayuan_clerk, case, text=f"进展{i}")
+        actions.add_attachment(
             cw.huayuan_clerk, case, SimpleUploadedFile(f"{i}.png", PNG, "image/png")
         )
     many = counts()

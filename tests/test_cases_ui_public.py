@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Case, CaseState, Category, FollowUpVisit
 from tests.case_factories import HUAYUAN_POINT, make_case_world, report
 
@@ -106,9 +106,9 @@ def test_report_rate_limited_per_ip(cw, settings):
 def test_track_shows_public_progress_only(cw, client):
     case = report(None).case
     clerk = cw.huayuan_clerk
-    case = services.accept(clerk, case, expected_version=case.version)
-    services.add_progress(clerk, case, text="内部备注：当事人李四电话13900000000")
-    services.add_progress(clerk, case, text="已到现场调查", public=True)
+    case = actions.accept(clerk, case, expected_version=case.version)
+    actions.add_progress(clerk, case, text="内部备注：当事人李四电话13900000000")
+    actions.add_progress(clerk, case, text="已到现场调查", public=True)
     resp = client.post(
         reverse("public:track"), {"tracking_number": case.tracking_number, "phone_last4": "1234"}
     )
@@ -148,9 +148,9 @@ def test_track_rate_limited(cw, client, settings):
 def test_rate_after_closure_once(cw, client):
     case = report(None).case
     clerk = cw.huayuan_clerk
-    case = services.accept(clerk, case, expected_version=case.version)
-    case = services.resolve(clerk, case, outcome="已协调停工整改", expected_version=case.version)
-    case = services.close(clerk, case, expected_version=case.version)
+    case = actions.accept(clerk, case, expected_version=case.version)
+    case = actions.resolve(clerk, case, outcome="已协调停工整改", expected_version=case.version)
+    case = actions.close(clerk, case, expected_version=case.version)
     key = {"tracking_number": case.tracking_number, "phone_last4": "1234"}
     body = client.post(reverse("public:track"), key).content.decode()
     assert "已办结" in body and "rate-form" in body

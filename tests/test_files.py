@@ -18,7 +18,7 @@ from django.utils import timezone
 from fengqiao.analytics.ledgers import purge_expired_exports
 from fengqiao.analytics.models import ExportJob
 from fengqiao.api.tokens import issue_token
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import Attachment
 from fengqiao.core import caches
 from tests.case_factories import make_case_world, report
@@ -31,7 +31,7 @@ PHONE = "13904641234"
 
 def _upload(actor, case, name: str, content: bytes, public: bool = False) -> Attachment:
     ctype = "application/pdf" if content.startswith(b"%PDF") else "image/png"
-    return services.add_attachment(
+    return actions.add_attachment(
         actor, case, SimpleUploadedFile(name, content, ctype), public=public
     )
 

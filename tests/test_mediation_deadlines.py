@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.utils import translation
 from django.utils.translation import gettext
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.cases.models import Case, CaseHistory, InboxItem, SupervisionCard
 from fengqiao.mediation import actions
 from fengqiao.mediation.actions import intake
@@ -84,7 +84,7 @@ def test_past_the_time_limit_yellow_then_red_and_idempotent(world, mw, settings)
     assert entry.data["mediation"] == m.number
     assert MediationEvent.objects.filter(mediation=m, action="overdue").count() == 1
     # The supervisor reads it in the inbox.
-    assert case_services.inbox_for(mw.dispatcher).filter(kind="supervision", case=case).exists()
+    assert case_actions.inbox_for(mw.dispatcher).filter(kind="supervision", case=case).exists()
 
     before = _state()
     assert actions.sweep_time_limits(after).as_dict() == ZERO
@@ -180,7 +180,7 @@ def test_near_warning_is_sent_once(world, mw):
     assert actions.sweep_time_limits(m.due - timedelta(hours=3)).as_dict() == {**ZERO, "near": 1}
     near = InboxItem.objects.filter(case_id=m.case_id, kind="deadline_near")
     assert list(near.values_list("unit", flat=True)) == [mw.committee.pk]
-    assert case_services.inbox_for(mw.lead).filter(kind="deadline_near").count() == 1
+    assert case_actions.inbox_for(mw.lead).filter(kind="deadline_near").count() == 1
     assert actions.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
     assert actions.sweep_time_limits(m.due - timedelta(minutes=1)).near == 0
     assert near.count() == 1
@@ -191,13 +191,13 @@ def test_suspended_case_pauses_the_sweep(world, mw):
     m = started(world, mw)
     _far_case_deadline(m)
     case = Case.objects.get(pk=m.case_id)
-    case_services.suspend(
+    case_actions.suspend(
         mw.cw.huayuan_clerk, case, reason="等待鉴定结果", expected_version=case.version
     )
     assert actions.sweep_time_limits(m.due + timedelta(days=10)).as_dict() == ZERO
     assert actions.sweep_time_limits(m.due - timedelta(hours=1)).near == 0
     case.refresh_from_db()
-    case_services.resume(mw.cw.huayuan_clerk, case, expected_version=case.version)
+    case_actions.resume(mw.cw.huayuan_clerk, case, expected_version=case.version)
     assert actions.sweep_time_limits(m.due + timedelta(days=10)).overdue == 1
 
 
@@ -243,11 +243,11 @@ def test_no_double_count_with_the_case_sweep(world, mw):
     m = started(world, mw)
     Case.objects.filter(pk=m.case_id).update(handle_due=m.due - timedelta(hours=2))
     after = m.due + timedelta(hours=1)
-    assert case_services.sweep_deadlines(after).yellow == 1
+    assert case_actions.sweep_deadlines(after).yellow == 1
     assert actions.sweep_time_limits(after).as_dict() == {**ZERO, "overdue": 1}
     assert SupervisionCard.objects.filter(case_id=m.case_id).count() == 1
     late = add_working_days(m.due, 3) + timedelta(hours=1)
-    reds = case_services.sweep_deadlines(late).red + actions.sweep_time_limits(late).red
+    reds = case_actions.sweep_deadlines(late).red + actions.sweep_time_limits(late).red
     assert reds == 1
     levels = sorted(
         SupervisionCard.objects.filter(case_id=m.case_id).values_list("level", flat=True)
@@ -260,7 +260,7 @@ def test_no_double_count_with_the_case_sweep(world, mw):
     _far_case_deadline(m2)
     after2 = m2.due + timedelta(hours=1)
     assert actions.sweep_time_limits(after2).yellow == 1
-    assert case_services.sweep_deadlines(after2).as_dict() == ZERO
+    assert case_actions.sweep_deadlines(after2).as_dict() == ZERO
     assert not Case.objects.get(pk=m2.case_id).is_overdue
     assert SupervisionCard.objects.filter(case_id=m2.case_id).count() == 1
 

@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.mediation import actions, documents
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
@@ -38,7 +38,7 @@ def two_page_pdf() -> bytes:
 
 
 def upload(actor, case, name: str, content: bytes):
-    return case_services.add_attachment(actor, case, SimpleUploadedFile(name, content))
+    return case_actions.add_attachment(actor, case, SimpleUploadedFile(name, content))
 
 
 def texts(pdf: bytes) -> list[str]:

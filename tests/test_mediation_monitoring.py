@@ -17,7 +17,7 @@ from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import CaseFact
 from fengqiao.analytics.periods import Period, month
 from fengqiao.analytics.recount import recount
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.cases.models import Category, Channel
 from fengqiao.mediation import actions, counting
 from fengqiao.mediation.figures import mediation_figures
@@ -31,9 +31,9 @@ CODES = ["mediation_accepted", "mediation_successful", "mediation_failed", "medi
 def songshan_started(world, personas, mw, category: str = "construction_disturbance"):
     """A dispute in 松山社区, dispatched to the 松山 committee, accepted by its mediator."""
     clerk = personas.station_clerk
-    case = case_services.intake(clerk, case_data(SONGSHAN_POINT, category=category), "walk_in")
-    case = case_services.accept(clerk, case.case, expected_version=case.case.version)
-    case = case_services.dispatch(
+    case = case_actions.intake(clerk, case_data(SONGSHAN_POINT, category=category), "walk_in")
+    case = case_actions.accept(clerk, case.case, expected_version=case.case.version)
+    case = case_actions.dispatch(
         mw.dispatcher, case, lead_unit=mw.other_committee, instructions="请调解",
         lead_due=timezone.now() + timedelta(days=30), expected_version=case.version,
     )  # fmt: skip

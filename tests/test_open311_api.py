@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.cases.models import Case, CaseHistory, Category, Channel, LocationFlag
 from fengqiao.open311.clients import issue_client, revoke_client
 from fengqiao.open311.models import AttributeValue, Open311Request, ServiceAttribute, ServiceInfo
@@ -423,13 +423,11 @@ def test_no_personal_data_in_any_answer(app_key, world):
 def test_which_cases_are_readable(app_key, world, personas):
     mine = _submit(app_key)
     # A resident's report on the web form: listed, but without its text or place.
-    web = case_services.intake(None, case_data(), "resident_report").case
+    web = case_actions.intake(None, case_data(), "resident_report").case
     # A grid worker's patrol report: not a public channel, not through Open311.
-    patrol = case_services.intake(personas.grid_worker, case_data(), "grid_patrol").case
+    patrol = case_actions.intake(personas.grid_worker, case_data(), "grid_patrol").case
     # A category closed to the public.
-    private = case_services.intake(
-        None, case_data(category="neighbourhood"), "resident_report"
-    ).case
+    private = case_actions.intake(None, case_data(category="neighbourhood"), "resident_report").case
     Category.objects.filter(pk=private.category_id).update(public=False)
     rows = {r["service_request_id"]: r for r in parse(Client().get(BASE + "requests.json"))}
     assert mine.tracking_number in rows and web.tracking_number in rows
@@ -675,7 +673,7 @@ def test_every_answer_matches_the_schema(app_key, attributes, personas, settings
 
     mine = Case.objects.filter(open311__isnull=False).first()
     CaseHistory.objects.create(case=mine, action="note", note="已联系施工方", public=True)
-    web = case_services.intake(None, case_data(), "resident_report").case  # fewer details
+    web = case_actions.intake(None, case_data(), "resident_report").case  # fewer details
     Case.objects.filter(pk=web.pk).update(state="closed", closed_at=timezone.now())
     listed = check(c.get(f"{BASE}requests.{fmt}"), "requests")
     assert web.tracking_number in listed.content.decode()

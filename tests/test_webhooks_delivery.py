@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fengqiao.api.tokens import issue_token
-from fengqiao.cases import services as cases
+from fengqiao.cases import actions as cases
 from fengqiao.webhooks.delivery import deliver_due, sign
 from fengqiao.webhooks.events import collect_events
 from fengqiao.webhooks.models import (

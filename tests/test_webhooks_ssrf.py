@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from fengqiao.cases import services as cases
+from fengqiao.cases import actions as cases
 from fengqiao.webhooks import hosts
 from fengqiao.webhooks.events import collect_events
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription

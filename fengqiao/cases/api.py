@@ -1,4 +1,4 @@
-"""REST API v1 for cases (/api/v1/cases/): the same scoped queries and services as the UI.
+"""REST API v1 for cases (/api/v1/cases/): the same scoped queries and actions as the UI.
 
 Service errors (fengqiao.cases.errors) become the API's error shape with their own status:
 400 bad input, 403 not permitted, 404 outside scope, 409 stale version or a transition the
@@ -20,9 +20,8 @@ from rest_framework.views import APIView
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
-from fengqiao.api.fastvalidate import plainly_valid
 from fengqiao.api.output import represent, represent_many
-from fengqiao.cases import queries, services
+from fengqiao.cases import actions, queries
 from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
@@ -98,7 +97,7 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
     full = _full(case, access, check)
     if new:
         history = [case.current_history] if full or case.current_history.public else []
-        parties = list(case._created_parties)
+        parties = case.parties.all()
         tasks: Any = []
     else:
         history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
@@ -192,20 +191,16 @@ class CaseListCreate(APIView):
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
     def post(self, request: Request) -> Response:
-        # A plainly valid body skips building the serializer (same validated data; any doubt
-        # runs the serializer for its field-by-field errors).
-        data = plainly_valid(CaseCreateSerializer, request.data)
-        if data is None:
-            body = CaseCreateSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            data = dict(body.validated_data)
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
         channel = data.pop("channel")
         data["parties"] = [dict(p) for p in data.get("parties", [])]
         access = access_for(request.user)
         try:
             # The answer is built in the intake's transaction: the case and the log of the
             # sensitive fields the answer shows commit together, in one commit.
-            result = services.intake(
+            result = actions.intake(
                 request.user, data, channel, respond=lambda case: _detail(case, access, new=True)
             )
         except CaseError as e:

@@ -1,4 +1,4 @@
-"""The one exception family of case services; views and the API turn them into 4xx answers.
+"""The one exception family of case actions; views and the API turn them into 4xx answers.
 
 Every error names the field it is about ("" for the case as a whole), a stable code and a
 translated message. An error about several fields carries them all in `errors`.

@@ -1,4 +1,4 @@
-"""Forms of the case pages. They only parse input: every rule lives in the case services, whose
+"""Forms of the case pages. They only parse input: every rule lives in the case actions, whose
 errors (fengqiao.cases.errors) are put back on the form by `add_case_error`."""
 
 from typing import Any
@@ -35,7 +35,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input; checked by content in the services, not here."""
+    """Several files in one input; checked by content in the case actions, not here."""
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))

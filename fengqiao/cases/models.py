@@ -1,6 +1,6 @@
 """Cases from every channel to closure: the taxonomy, the case and everything hanging off it.
 
-State changes never happen here: they go through `fengqiao.cases.services`, which checks the
+State changes never happen here: they go through `fengqiao.cases.actions`, which checks the
 transition table in `fengqiao.cases.workflow`. Reference data (categories, channels, routing
 rules, deadline policies) is edited by administrators; the data migrations preload defaults.
 """

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, CaseNotFound
 from fengqiao.cases.forms import PublicReportForm, RateForm, TrackForm, add_case_error
@@ -108,7 +108,7 @@ def report(request: HttpRequest) -> HttpResponse:
             data = dict(form.cleaned_data)
             data["title"] = data["description"].strip()[:30]
             try:
-                result = services.intake(None, data, PUBLIC_CHANNEL)
+                result = actions.intake(None, data, PUBLIC_CHANNEL)
             except CaseError as e:
                 add_case_error(form, e)
                 status = e.status
@@ -130,7 +130,7 @@ def track(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                info = _labelled(services.public_status(d["tracking_number"], d["phone_last4"]))
+                info = _labelled(actions.public_status(d["tracking_number"], d["phone_last4"]))
             except CaseNotFound:
                 form.add_error(None, _("No report matches this number and these digits."))
                 status = 404
@@ -153,7 +153,7 @@ def rate(request: HttpRequest) -> HttpResponse:
     if rate_form.is_valid():
         d = rate_form.cleaned_data
         try:
-            services.rate_by_reporter(
+            actions.rate_by_reporter(
                 d["tracking_number"],
                 d["phone_last4"],
                 satisfaction=d["satisfaction"],
@@ -164,10 +164,10 @@ def rate(request: HttpRequest) -> HttpResponse:
             status, rate_form = 404, None
         except CaseError as e:
             add_case_error(rate_form, e)
-            info = _labelled(services.public_status(d["tracking_number"], d["phone_last4"]))
+            info = _labelled(actions.public_status(d["tracking_number"], d["phone_last4"]))
         else:
             status, thanks = 200, True
-            info = _labelled(services.public_status(d["tracking_number"], d["phone_last4"]))
+            info = _labelled(actions.public_status(d["tracking_number"], d["phone_last4"]))
             rate_form = None
     context = {"form": form, "info": info, "rate_form": rate_form, "thanks": thanks}
     return render(request, "cases/public/track.html", context, status=status)
@@ -185,7 +185,7 @@ def attachment(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and wanted.isascii() and wanted.isdigit():
         d = form.cleaned_data
         try:
-            info = services.public_status(d["tracking_number"], d["phone_last4"])
+            info = actions.public_status(d["tracking_number"], d["phone_last4"])
         except CaseNotFound:
             info = None
         if info is not None and int(wanted) in {a["id"] for a in info["attachments"]}:

@@ -205,7 +205,7 @@ def map_cases(user: Any, filters: CaseFilters, limit: int = 2000) -> list[Case]:
 
 def inbox(user: Any, *, unread_only: bool = False, limit: int = 100) -> list[InboxItem]:
     """Inbox items for the user or their units, on cases the user may still see."""
-    from fengqiao.cases.services import inbox_for
+    from fengqiao.cases.actions import inbox_for
 
     access = access_for(user)
     visible = visible_cases(access).values("id")

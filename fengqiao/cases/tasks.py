@@ -14,7 +14,7 @@ def deliver_notification(recipient: dict, subject: str, body: str) -> list[str]:
 @task()
 def sweep_deadlines_task() -> dict:
     """Mark overdue cases and raise supervision cards; run it every few minutes."""
-    from fengqiao.cases.services import sweep_deadlines
+    from fengqiao.cases.actions import sweep_deadlines
 
     return sweep_deadlines().as_dict()
 
@@ -22,6 +22,6 @@ def sweep_deadlines_task() -> dict:
 @task()
 def index_case_task(case_id: int) -> None:
     """Re-index one case's text for full-text search."""
-    from fengqiao.cases.services import index_case
+    from fengqiao.cases.actions import index_case
 
     index_case(case_id)

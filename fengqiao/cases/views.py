@@ -1,7 +1,7 @@
 """Staff pages for cases: inbox, list, case page with its allowed actions, intake on someone's
 behalf, the grid worker's patrol report, the map, and duplicate suggestions while typing.
 
-Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.cases.services
+Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.cases.actions
 (through views_actions.perform); both scope everything to the user.
 """
 
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.cases import queries, services
+from fengqiao.cases import actions, queries
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, ConflictError
 from fengqiao.cases.forms import (
@@ -100,7 +100,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_read(request: HttpRequest) -> HttpResponse:
     _access(request)
     ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
-    services.mark_read(request.user, ids)
+    actions.mark_read(request.user, ids)
     return redirect("cases:inbox")
 
 
@@ -140,10 +140,10 @@ def _due_marker(due, now, overdue: bool) -> str:
     return "near" if due - now < NEAR else ""
 
 
-def _action_forms(case: Case, access, request_user, actions) -> dict[str, Any]:
+def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
     units = access.units(Perm.ORG_VIEW)
     forms = {}
-    for t in actions:
+    for t in offered:
         form_class = ACTION_FORMS.get(t.name)
         if form_class is not None:
             forms[t.name] = form_class(case=case, units=units, auto_id=f"id_{t.name}_%s")
@@ -166,8 +166,8 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     attachments = case.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
     if not full:
         attachments = attachments.filter(public=True)
-    actions = allowed_actions(case, access)
-    forms = _action_forms(case, access, request.user, actions)
+    offered = allowed_actions(case, access)
+    forms = _action_forms(case, access, request.user, offered)
     open_action, page_errors = "", []
     if bound is not None:
         if bound[0] in forms:
@@ -215,7 +215,7 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
             ),
             (_("Verify by"), case.verify_due, ""),
         ],
-        "actions": [(t, forms[t.name]) for t in actions if t.name in forms],
+        "actions": [(t, forms[t.name]) for t in offered if t.name in forms],
         "open_action": open_action,
         "page_errors": page_errors,
     }
@@ -330,7 +330,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             channel = data.pop("channel")
             data["parties"] = _parties(formset)
             try:
-                result = services.intake(request.user, data, channel)
+                result = actions.intake(request.user, data, channel)
             except CaseError as e:
                 _intake_errors(form, formset, e)
                 status = e.status
@@ -356,7 +356,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         from fengqiao.territory.locate import locate
 
         grid = locate(lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
-        candidates = services.suggest_duplicates(
+        candidates = actions.suggest_duplicates(
             {
                 "category": category,
                 "grid": grid,
@@ -387,7 +387,7 @@ def patrol(request: HttpRequest) -> HttpResponse:
             data["title"] = data["description"].strip()[:30]
             data["reporter_name"] = request.user.get_full_name()
             try:
-                result = services.intake(request.user, data, "grid_patrol")
+                result = actions.intake(request.user, data, "grid_patrol")
             except CaseError as e:
                 add_case_error(form, e)
                 status = e.status

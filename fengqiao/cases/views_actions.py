@@ -1,4 +1,4 @@
-"""One entry point from the UI and the API to the transition services: `perform`.
+"""One entry point from the UI and the API to the transition actions: `perform`.
 
 It only adapts arguments (a task, an extension or a diversion named by id, a case named by its
 tracking number); the service checks permission, state, version and input.
@@ -10,7 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.errors import CaseNotFound, InvalidInput
 from fengqiao.cases.models import Case, Diversion, Extension, Task
 from fengqiao.cases.workflow import TRANSITIONS, visible_cases
@@ -37,13 +37,13 @@ def perform(actor: Any, case: Case, name: str, data: Mapping[str, Any]) -> Any:
     kw = dict(data)
     if name in TASK_ACTIONS:
         task = _own(Task, kw.pop("task", None), case, "task")
-        return getattr(services, name)(actor, task, **kw)
+        return getattr(actions, name)(actor, task, **kw)
     if name == "decide_extension":
         ext = _own(Extension, kw.pop("extension", None), case, "extension")
-        return services.decide_extension(actor, ext, **kw)
+        return actions.decide_extension(actor, ext, **kw)
     if name == "update_diversion":
         div = _own(Diversion, kw.pop("diversion", None), case, "diversion")
-        return services.update_diversion(actor, div, **kw)
+        return actions.update_diversion(actor, div, **kw)
     if name == "merge":
         number = (kw.pop("into", "") or "").strip()
         target = (
@@ -53,12 +53,12 @@ def perform(actor: Any, case: Case, name: str, data: Mapping[str, Any]) -> Any:
         )
         if target is None:
             raise InvalidInput("into", "not_found", _("No such case, or it is outside your area."))
-        return services.merge(actor, case, into=target, **kw)
+        return actions.merge(actor, case, into=target, **kw)
     if name == "add_attachment":
         upload = kw.pop("file")
-        return services.add_attachment(actor, case, upload, **kw)
+        return actions.add_attachment(actor, case, upload, **kw)
     if name == "dispatch":
         kw["co_units"] = list(kw.get("co_units") or [])
     if name == "add_progress" and kw.get("task") is not None:
         kw["task"] = _own(Task, kw["task"], case, "task")
-    return getattr(services, name)(actor, case, **kw)
+    return getattr(actions, name)(actor, case, **kw)

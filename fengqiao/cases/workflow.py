@@ -1,10 +1,12 @@
 """The one table of case transitions: from which states, to which state, who may, what is needed.
 
-Every service in `fengqiao.cases.services` starts with `check_transition(case, name, access)`;
-the UI shows `allowed_actions(case, access)` and nothing else. `target=None` means the action
-leaves the case's state alone, or that the service decides it as its docstring says (a lead
-task's acknowledgement moves a dispatched case to acknowledged; resume goes back to the state
-the case was suspended in).
+Every action in `fengqiao.cases.actions` checks its row with `actions.base.begin` and makes it
+with `actions.base.transition`, which sets the row's `target` and writes the history entry: no
+action sets a state of its own. `target=None` means the action leaves the case's state alone;
+`RESUMED` means the state the case was suspended in. Rows with `offered=False` are not offered
+by the UI: they are the variants an action picks by its input (a lead task's acknowledgement
+and start move the case; a decided extension is approved or rejected).
+The UI shows `allowed_actions(case, access)` and nothing else.
 
 "reopened" behaves like "accepted": every action open to an accepted case is open to it.
 """
@@ -38,6 +40,10 @@ REGISTER = (Perm.CASE_REGISTER, Perm.CASE_TRIAGE)
 REGISTER_OR_MEDIATE = (*REGISTER, Perm.MEDIATION_HANDLE)
 
 
+# The target of resume: back to the state the case was suspended in.
+RESUMED = "<resume_state>"
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -47,12 +53,28 @@ class Transition:
     perms: tuple[str, ...]  # any one of them, held over the case
     required: tuple[str, ...] = ()
     public: bool = False  # is the history entry shown on the public tracking page
+    recorded_as: str = ""  # the history entry's action (default: the name)
+    offered: bool = True  # offered by the UI (False: a variant an action picks)
+
+    def target_for(self, case: Case) -> str | None:
+        """The state `case` goes to (None: it stays where it is)."""
+        if self.target == RESUMED:
+            return case.resume_state or S.ACCEPTED
+        return self.target
 
 
-def _t(name, label, sources, target, perms, required=(), public=False) -> Transition:
+def _t(
+    name, label, sources, target, perms, required=(), public=False, recorded_as="", offered=True
+) -> Transition:
     if isinstance(perms, str):
         perms = (perms,)
-    return Transition(name, label, frozenset(sources), target, tuple(perms), required, public)
+    return Transition(
+        name, label, frozenset(sources), target, tuple(perms), required, public,
+        recorded_as or name, offered,
+    )  # fmt: skip
+
+
+TASK_STATES = {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -60,19 +82,23 @@ TRANSITIONS: dict[str, Transition] = {
     for t in [
         _t("accept", _("Accept"), WAITING, S.ACCEPTED, REGISTER, public=True),
         _t("dispatch", _("Dispatch"), WORKING | {S.RETURNED}, S.DISPATCHED, Perm.CASE_TRIAGE, ("lead_unit",)),
-        _t("acknowledge_task", _("Acknowledge"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE),
-        _t("start_task", _("Start work"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE),
-        _t("complete_task", _("Complete task"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_HANDLE, ("result",)),
-        _t("waive_task", _("Waive task"), {S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS}, None, Perm.CASE_TRIAGE, ("reason",)),
+        _t("acknowledge_task", _("Acknowledge"), TASK_STATES, None, Perm.CASE_HANDLE),
+        _t("acknowledge_lead_task", _("Acknowledge"), {S.DISPATCHED}, S.ACKNOWLEDGED, Perm.CASE_HANDLE, recorded_as="acknowledge_task", offered=False),
+        _t("start_task", _("Start work"), TASK_STATES, None, Perm.CASE_HANDLE),
+        _t("start_lead_task", _("Start work"), TASK_STATES, S.IN_PROGRESS, Perm.CASE_HANDLE, recorded_as="start_task", offered=False),
+        _t("complete_task", _("Complete task"), TASK_STATES, None, Perm.CASE_HANDLE, ("result",)),
+        _t("waive_task", _("Waive task"), TASK_STATES, None, Perm.CASE_TRIAGE, ("reason",)),
         _t("start", _("Start handling"), WORKING | {S.ACKNOWLEDGED}, S.IN_PROGRESS, Perm.CASE_HANDLE, public=True),
-        _t("add_progress", _("Add progress note"), OPEN, None, Perm.CASE_HANDLE, ("text",)),
+        _t("add_progress", _("Add progress note"), OPEN, None, Perm.CASE_HANDLE, ("text",), recorded_as="note"),
         _t("suspend", _("Suspend"), HANDLING, S.SUSPENDED, Perm.CASE_HANDLE, ("reason",), public=True),
-        _t("resume", _("Resume"), {S.SUSPENDED}, None, Perm.CASE_HANDLE, public=True),
+        _t("resume", _("Resume"), {S.SUSPENDED}, RESUMED, Perm.CASE_HANDLE, public=True),
         _t("request_extension", _("Request extension"), HANDLING, None, Perm.CASE_HANDLE, ("days", "reason")),
         _t("decide_extension", _("Decide extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE),
+        _t("approve_extension", _("Approve extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE, offered=False),
+        _t("reject_extension", _("Reject extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE, offered=False),
         _t("resolve", _("Resolve"), WORKING | {S.ACKNOWLEDGED, S.IN_PROGRESS}, S.RESOLVED, Perm.CASE_HANDLE, ("outcome",), public=True),
         _t("close", _("Close"), {S.RESOLVED, S.DIVERTED}, S.CLOSED, REGISTER, ("outcome",), public=True),
-        _t("return_case", _("Return"), {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, Perm.CASE_HANDLE, ("reason",)),
+        _t("return_case", _("Return"), {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, Perm.CASE_HANDLE, ("reason",), recorded_as="return"),
         _t("escalate", _("Escalate"), WAITING | HANDLING - {S.DISPATCHED}, S.ESCALATED, REGISTER, ("reason",), public=True),
         _t("divert", _("Divert"), WAITING | WORKING | {S.IN_PROGRESS}, S.DIVERTED, REGISTER_OR_MEDIATE, ("target",), public=True),
         _t("update_diversion", _("Record diversion progress"), {S.DIVERTED}, None, REGISTER, ("status",)),
@@ -80,10 +106,10 @@ TRANSITIONS: dict[str, Transition] = {
         _t("merge", _("Merge into another case"), {S.REGISTERED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.CANCELLED, REGISTER, ("into",), public=True),
         _t("split", _("Split into child cases"), {S.REGISTERED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, REGISTER, ("children",)),
         _t("reopen", _("Reopen"), {S.RESOLVED, S.CLOSED, S.DIVERTED}, S.REOPENED, (Perm.CASE_VISIT, Perm.CASE_SUPERVISE), ("reason",), public=True),
-        _t("record_visit", _("Record follow-up visit"), {S.RESOLVED, S.CLOSED}, None, Perm.CASE_VISIT, ("satisfaction",)),
-        _t("raise_supervision", _("Raise supervision card"), OPEN, None, Perm.CASE_SUPERVISE, ("level", "reason")),
-        _t("update_details", _("Edit details"), OPEN, None, REGISTER_OR_MEDIATE),
-        _t("add_attachment", _("Add attachment"), OPEN | {S.RESOLVED, S.CLOSED}, None, (Perm.CASE_REPORT, Perm.CASE_REGISTER, Perm.CASE_HANDLE)),
+        _t("record_visit", _("Record follow-up visit"), {S.RESOLVED, S.CLOSED}, None, Perm.CASE_VISIT, ("satisfaction",), recorded_as="visit"),
+        _t("raise_supervision", _("Raise supervision card"), OPEN, None, Perm.CASE_SUPERVISE, ("level", "reason"), recorded_as="supervision"),
+        _t("update_details", _("Edit details"), OPEN, None, REGISTER_OR_MEDIATE, recorded_as="update"),
+        _t("add_attachment", _("Add attachment"), OPEN | {S.RESOLVED, S.CLOSED}, None, (Perm.CASE_REPORT, Perm.CASE_REGISTER, Perm.CASE_HANDLE), recorded_as="attachment"),
     ]
 }  # fmt: skip
 
@@ -182,7 +208,7 @@ def check_transition(case: Case, name: str, access: Access) -> Transition:
     """The transition `name` if `access` may make it on `case` now; else a CaseError.
 
     Scope and capability first (CaseNotFound / NotPermitted), then the state
-    (TransitionNotAllowed). Services check the expected version in between, so a stale form
+    (TransitionNotAllowed). Actions check the expected version in between, so a stale form
     gets a ConflictError rather than a puzzling "not allowed".
     """
     check_access(case, name, access)
@@ -201,7 +227,7 @@ def allowed_actions(
     # per distinct scope, not once per capability.
     by_scope: dict[Scope, bool] = {}
     for t in TRANSITIONS.values():
-        if case.state not in t.sources:
+        if not t.offered or case.state not in t.sources:
             continue
         for p in t.perms:
             if p not in held:

@@ -13,7 +13,7 @@ from fengqiao.core import caches
 @functools.cache
 def _in_our_database(backend_path: str) -> bool:
     """Whether this backend keeps its tasks in the application's own database (django-tasks-db's
-    backend or a subclass of it, like fengqiao.core.tasks_backend)."""
+    backend or a subclass of it)."""
     from django_tasks_db.backend import DatabaseBackend
 
     try:

@@ -1,6 +1,6 @@
-"""Demo cases: the stories S1 and S2 and a few hundred sample cases, through the real services.
+"""Demo cases: the stories S1 and S2 and a few hundred sample cases, through the real actions.
 
-Nothing is inserted directly: every case is reported with `cases.services.intake` and moved on
+Nothing is inserted directly: every case is reported with `cases.actions.intake` and moved on
 by the same services a clerk's click calls (accept, dispatch, tasks, resolve, close, visits,
 diversion …), and mediations by `mediation.actions`. The services stamp the current time, so
 each step runs with the demo clock (fengqiao.demo.clock) set to when it happened, spread over
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from fengqiao.accounts.models import User
-from fengqiao.cases import services
+from fengqiao.cases import actions
 from fengqiao.cases.models import (
     Case,
     CaseKind,
@@ -223,7 +223,7 @@ def load_cases(district: Region, clock: Clock) -> CasesResult:
     told = loader.sample_cases(stories)
     s1, s2 = told["s1"], told["s2"]
     clock.reset()
-    report = services.sweep_deadlines(now=clock.real)
+    report = actions.sweep_deadlines(now=clock.real)
     result.created["case"] = loader.count
     result.created["mediation"] = loader.mediations
     result.created["supervision card"] = report.yellow + report.red
@@ -418,7 +418,7 @@ class _Loader:
             reporter = None
         else:
             reporter = self.a.district
-        case = services.intake(reporter, payload, channel).case
+        case = actions.intake(reporter, payload, channel).case
         self.count += 1
         age = clock.real - created
         short = category.kind in SHORT_KINDS or case.priority == Priority.URGENT
@@ -435,12 +435,12 @@ class _Loader:
             return case
         if fate == "cancelled":
             run.at(0.2)
-            services.cancel(self.handler(case), case, reason="经核实系重复反映，已并入原件办理。",
+            actions.cancel(self.handler(case), case, reason="经核实系重复反映，已并入原件办理。",
                             expected_version=case.version)  # fmt: skip
             return case
         run.at(0.05)
         clerk = self.handler(case)
-        case = services.accept(clerk, case, expected_version=case.version)
+        case = actions.accept(clerk, case, expected_version=case.version)
         if fate == "accepted":
             return case
         if fate == "diverted":
@@ -469,7 +469,7 @@ class _Loader:
         if fate in ("in_progress", "dispatched", "suspended", "overdue", "resolved"):
             return case
         run.at(1.0)
-        case = services.close(clerk, _fresh(case), expected_version=_v(case))
+        case = actions.close(clerk, _fresh(case), expected_version=_v(case))
         if rng.random() < 0.85 or fate == "reopened":
             self._visit(case, grid, created, fate)
         return case
@@ -478,25 +478,25 @@ class _Loader:
         rng = self.rng
         run.at(0.4)
         target = rng.choice(list(Diversion.Target.values))
-        diversion = services.divert(clerk, case, target=target,
+        diversion = actions.divert(clerk, case, target=target,
                                     reference=f"转{rng.randint(100, 999)}号",
                                     note="不属于本级调处范围，依法引导至相应渠道。",
                                     expected_version=_v(case))  # fmt: skip
         if rng.random() < 0.5:
             run.at(0.9)
-            services.update_diversion(clerk, diversion, status=Diversion.Status.RECEIVED,
+            actions.update_diversion(clerk, diversion, status=Diversion.Status.RECEIVED,
                                       result="对方已接收。", expected_version=_v(case))  # fmt: skip
         return _fresh(case)
 
     def _self_handled(self, case: Case, clerk: User, run: Runner, fate: str) -> Case:
         run.at(0.15)
-        case = services.start(clerk, _fresh(case), expected_version=_v(case))
+        case = actions.start(clerk, _fresh(case), expected_version=_v(case))
         run.at(0.3)
-        services.add_progress(clerk, case, text="已联系当事人并到现场核实情况。",
+        actions.add_progress(clerk, case, text="已联系当事人并到现场核实情况。",
                               expected_version=_v(case))  # fmt: skip
         if fate == "suspended":
             run.at(0.5)
-            return services.suspend(clerk, _fresh(case), reason="等待当事人外地返回后继续处理。",
+            return actions.suspend(clerk, _fresh(case), reason="等待当事人外地返回后继续处理。",
                                     expected_version=_v(case))  # fmt: skip
         if fate in ("in_progress", "overdue"):
             return _fresh(case)
@@ -505,13 +505,13 @@ class _Loader:
         outcome = (
             OUTCOMES[case.kind] if success else "经多次协调未能达成一致，已告知当事人其他救济途径。"
         )
-        return services.resolve(clerk, _fresh(case), outcome=outcome, success=success,
+        return actions.resolve(clerk, _fresh(case), outcome=outcome, success=success,
                                 expected_version=_v(case))  # fmt: skip
 
     def _dispatched(self, case: Case, lead: Unit, run: Runner, fate: str) -> Case:
         run.at(0.1)
         dispatcher = self.triager(case)
-        case = services.dispatch(dispatcher, _fresh(case), lead_unit=lead,
+        case = actions.dispatch(dispatcher, _fresh(case), lead_unit=lead,
                                  instructions="请牵头核实处置，按期反馈结果。",
                                  expected_version=_v(case))  # fmt: skip
         task = case.tasks.get(active=True, role=Task.Role.LEAD)
@@ -519,22 +519,22 @@ class _Loader:
         if fate == "dispatched" and self.rng.random() < 0.5:
             return case
         run.at(0.2)
-        services.acknowledge_task(worker, task, expected_version=_v(case))
+        actions.acknowledge_task(worker, task, expected_version=_v(case))
         if fate == "dispatched":
             return _fresh(case)
         run.at(0.3)
-        services.start_task(worker, task, expected_version=_v(case))
+        actions.start_task(worker, task, expected_version=_v(case))
         if fate in ("in_progress", "overdue"):
             return _fresh(case)
         if fate == "suspended":
             run.at(0.5)
-            return services.suspend(worker, _fresh(case), reason="等待有关部门出具鉴定意见。",
+            return actions.suspend(worker, _fresh(case), reason="等待有关部门出具鉴定意见。",
                                     expected_version=_v(case))  # fmt: skip
         run.at(0.7)
-        services.complete_task(worker, task, result=OUTCOMES[case.kind],
+        actions.complete_task(worker, task, result=OUTCOMES[case.kind],
                                expected_version=_v(case))  # fmt: skip
         run.at(0.8)
-        return services.resolve(dispatcher, _fresh(case), expected_version=_v(case))
+        return actions.resolve(dispatcher, _fresh(case), expected_version=_v(case))
 
     def _mediate(self, case: Case, grid: Grid, run: Runner, fate: str) -> Case:
         """Dispatch to the committee, which mediates: an oral agreement resolves the case."""
@@ -542,7 +542,7 @@ class _Loader:
         members = self.p.mediators[committee.pk]
         lead, second = members[0], members[1]
         run.at(0.1)
-        case = services.dispatch(self.triager(case), _fresh(case), lead_unit=committee,
+        case = actions.dispatch(self.triager(case), _fresh(case), lead_unit=committee,
                                  instructions="请组织人民调解。", expected_version=_v(case))  # fmt: skip
         actor = lead.user
         run.at(0.15)
@@ -571,7 +571,7 @@ class _Loader:
         worker = self.p.workers.get(grid.pk)
         visitor = worker if worker is not None and rng.random() < 0.5 else self.handler(case)
         if fate == "reopened":
-            services.record_visit(visitor, case, method=FollowUpVisit.Method.PHONE,
+            actions.record_visit(visitor, case, method=FollowUpVisit.Method.PHONE,
                                   satisfaction=Satisfaction.UNSATISFIED,
                                   note="当事人反映问题反弹，要求重新处理。", reopen_case=True,
                                   expected_version=_v(case))  # fmt: skip
@@ -580,7 +580,7 @@ class _Loader:
             [Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED], [80, 17, 3]
         )[0]
         method = rng.choice([FollowUpVisit.Method.PHONE, FollowUpVisit.Method.IN_PERSON])
-        services.record_visit(visitor, case, method=method, satisfaction=satisfaction,
+        actions.record_visit(visitor, case, method=method, satisfaction=satisfaction,
                               note="电话回访当事人。" if method == "phone" else "上门回访当事人。",
                               expected_version=_v(case))  # fmt: skip
 
@@ -599,7 +599,7 @@ class _Loader:
             return clock.set(t0 + timedelta(days=days))
 
         at(0)
-        case = services.intake(
+        case = actions.intake(
             None,
             {
                 "category": self.categories["construction_disturbance"],
@@ -634,24 +634,24 @@ class _Loader:
         ).case
         self.count += 1
         at(0.05)
-        case = services.accept(a.station, case, expected_version=case.version,
+        case = actions.accept(a.station, case, expected_version=case.version,
                                note="花园社区综治服务站受理。")  # fmt: skip
         at(0.9)
-        services.add_progress(
+        actions.add_progress(
             a.station, case, public=True, expected_version=_v(case),
             text="现场调查：工地夜间22时后仍在施工，噪音明显；小区东侧道路破损约50米，有积水坑洼。"
             "已拍照取证，约施工方负责人面谈。",
         )  # fmt: skip
         at(1.1)
-        case = services.dispatch(
+        case = actions.dispatch(
             a.center, _fresh(case), lead_unit=committee, co_units=[station],
             instructions="请桃西街道人民调解委员会组织居民与施工方调解，花园社区综治服务站配合。",
             expected_version=_v(case),
         )  # fmt: skip
         co_task = case.tasks.get(active=True, unit=station)
         at(1.15)
-        services.acknowledge_task(a.station, co_task, expected_version=_v(case))
-        services.start_task(a.station, co_task, expected_version=_v(case))
+        actions.acknowledge_task(a.station, co_task, expected_version=_v(case))
+        actions.start_task(a.station, co_task, expected_version=_v(case))
         at(1.2)
         m = mediation.start(
             a.mediator, case, committee=committee, mode=StartMode.APPLICATION,
@@ -683,7 +683,7 @@ class _Loader:
             minutes="第二次调解：施工方同意每日22时至次日6时停止施工，并负责修复道路，双方达成协议。",
         )  # fmt: skip
         at(7.2)
-        services.complete_task(a.station, co_task, expected_version=_v(case),
+        actions.complete_task(a.station, co_task, expected_version=_v(case),
                                result="组织居民代表参加两次调解，核实道路破损情况。")  # fmt: skip
         at(7.3)
         day = timezone.localtime(t0).date()
@@ -717,9 +717,9 @@ class _Loader:
                                    proof_note="道路已修复，社区现场验收合格。")  # fmt: skip
         mediation.record_followup(a.mediator, m, note="回访居民，夜间未再施工，道路已修好。")
         at(27.0)
-        case = services.close(a.station, _fresh(case), expected_version=_v(case))
+        case = actions.close(a.station, _fresh(case), expected_version=_v(case))
         at(29.0)
-        services.record_visit(a.station, case, method=FollowUpVisit.Method.IN_PERSON,
+        actions.record_visit(a.station, case, method=FollowUpVisit.Method.IN_PERSON,
                               satisfaction=Satisfaction.SATISFIED,
                               note="上门回访居民代表，对处理结果满意。",
                               expected_version=_v(case))  # fmt: skip
@@ -740,7 +740,7 @@ class _Loader:
             return clock.set(t0 + timedelta(hours=hours))
 
         at(0)
-        case = services.intake(
+        case = actions.intake(
             a.police,
             {
                 "category": self.categories["neighbourhood"],
@@ -777,17 +777,17 @@ class _Loader:
         ).case
         self.count += 1
         at(9.0)
-        case = services.accept(a.district, case, expected_version=case.version)
+        case = actions.accept(a.district, case, expected_version=case.version)
         at(9.5)
-        case = services.update_details(a.district, case, changes={"risk_level": RiskLevel.HIGH},
+        case = actions.update_details(a.district, case, changes={"risk_level": RiskLevel.HIGH},
                                        expected_version=_v(case))  # fmt: skip
-        services.add_progress(
+        actions.add_progress(
             a.district, case, expected_version=_v(case),
             text="风险评估：高。患者病情发作时有过激行为，邻里矛盾易激化；家庭无力就医。"
             "建议公安牵头，社区、民政、慈善联合救助送医。",
         )  # fmt: skip
         at(10.0)
-        case = services.dispatch(
+        case = actions.dispatch(
             a.district, _fresh(case), lead_unit=police,
             co_units=[huayuan, songshan, civil, charity],
             instructions="桃西派出所牵头稳控；花园、松山社区摸清家庭情况并做好邻里工作；"
@@ -796,20 +796,20 @@ class _Loader:
         )  # fmt: skip
         tasks = {t.unit_id: t for t in case.tasks.filter(active=True)}
         at(10.5)
-        services.acknowledge_task(a.police, tasks[police.pk], expected_version=_v(case))
-        services.start_task(a.police, tasks[police.pk], expected_version=_v(case))
+        actions.acknowledge_task(a.police, tasks[police.pk], expected_version=_v(case))
+        actions.start_task(a.police, tasks[police.pk], expected_version=_v(case))
         at(11.0)
-        services.start_task(a.station, tasks[huayuan.pk], expected_version=_v(case))
-        services.acknowledge_task(a.center, tasks[songshan.pk], expected_version=_v(case))
+        actions.start_task(a.station, tasks[huayuan.pk], expected_version=_v(case))
+        actions.acknowledge_task(a.center, tasks[songshan.pk], expected_version=_v(case))
         at(26.0)
-        services.start_task(a.district, tasks[civil.pk], expected_version=_v(case))
-        services.start_task(a.district, tasks[charity.pk], expected_version=_v(case))
+        actions.start_task(a.district, tasks[civil.pk], expected_version=_v(case))
+        actions.start_task(a.district, tasks[charity.pk], expected_version=_v(case))
         at(30.0)
-        services.add_progress(
+        actions.add_progress(
             a.police, case, task=tasks[police.pk], expected_version=_v(case),
             text="民警会同社区上门走访，安抚邻里情绪，患者情绪暂时稳定。",
         )  # fmt: skip
         at(75.0)
-        services.complete_task(a.district, tasks[charity.pk], expected_version=_v(case),
+        actions.complete_task(a.district, tasks[charity.pk], expected_version=_v(case),
                                result="区慈善总会募集医疗救助金2.3万元，已拨付医院。")  # fmt: skip
         return _fresh(case)

@@ -1,6 +1,6 @@
 """GeoReport v2 behind the views: services, submitting a request, reading requests.
 
-Submitting goes through `fengqiao.cases.services.intake` (validation, routing, deadlines,
+Submitting goes through `fengqiao.cases.actions.intake` (validation, routing, deadlines,
 tracking number, history); this module only translates Open311 fields to intake data and back,
 checks the service's attributes and records the Open311Request beside the case.
 
@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_actions
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Case, CaseHistory, Category
 from fengqiao.cases.workflow import FINISHED
@@ -379,7 +379,7 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
     actor = client.account  # None: a public report
     try:
         with transaction.atomic():
-            result = case_services.intake(actor, intake_data, client.channel)
+            result = case_actions.intake(actor, intake_data, client.channel)
             Open311Request.objects.create(
                 case=result.case,
                 client=client,

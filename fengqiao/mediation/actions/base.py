@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_services
 from fengqiao.cases.errors import CaseError, ConflictError, InvalidInput
 from fengqiao.cases.models import Case, Party, Task
 

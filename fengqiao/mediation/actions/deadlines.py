@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_services
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import InboxItem, SupervisionLevel
 from fengqiao.org.models import Unit
@@ -70,7 +70,7 @@ def sweep_time_limits(now: datetime | None = None) -> TimeLimitReport:
     """The mediation's one-month time limit (`Mediation.due`, working days from acceptance,
     perhaps extended once) run as a case deadline: an open mediation past it is marked overdue
     and its case gets a yellow card, then a red one CASE_RED_CARD_AFTER_WORKING_DAYS working
-    days later (through cases.services.flag_mediation_overdue: the supervisor's inbox, the
+    days later (through cases.actions.flag_mediation_overdue: the supervisor's inbox, the
     case's history); the committee is warned once per mediation and due date when less than one
     working day is left.
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fengqiao.cases import services as case_services
+from fengqiao.cases import actions as case_services
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Case, Diversion, Party
 from fengqiao.cases.workflow import FINISHED

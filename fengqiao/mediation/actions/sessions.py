@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from fengqiao.cases import actions as case_services
 from fengqiao.cases import notifications
-from fengqiao.cases import services as case_services
 from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import RISK_RANK, Attachment, Case, InboxItem, Party, RiskLevel
 from fengqiao.cases.workflow import FINISHED

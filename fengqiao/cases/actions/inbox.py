@@ -1,0 +1,26 @@
+"""The inbox: items addressed to a user or to the units the user acts for."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from fengqiao.accounts.access import access_for
+from fengqiao.accounts.roles import Perm
+from fengqiao.cases.actions.base import now
+from fengqiao.cases.models import InboxItem
+
+
+def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet:
+    """Inbox items addressed to the user or to a unit the user belongs to or acts for."""
+    access = access_for(user)
+    units = set(access.scope(Perm.CASE_VIEW).unit_ids)
+    if getattr(user, "unit_id", None):
+        units.add(user.unit_id)
+    q = Q(user_id=getattr(user, "pk", None)) | Q(unit_id__in=sorted(units))
+    qs = InboxItem.objects.filter(q).select_related("case")
+    return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def mark_read(user: Any, item_ids: Iterable[int]) -> int:
+    return inbox_for(user, unread_only=True).filter(pk__in=list(item_ids)).update(read_at=now())
