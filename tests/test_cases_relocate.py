@@ -14,7 +14,8 @@ from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import ROLLUP_KEY, CaseFact, Rollup
 from fengqiao.analytics.periods import Period
 from fengqiao.analytics.recount import recount
-from fengqiao.cases import relocate, services
+from fengqiao.cases import relocate
+from fengqiao.cases.actions import registration
 from fengqiao.cases.models import Case, CaseHistory
 from fengqiao.territory import services as territory
 from tests.case_factories import (
@@ -31,7 +32,9 @@ SPAN = Period("custom", date(2020, 1, 1), date(2030, 12, 31))
 @pytest.fixture
 def cw(world, settings, monkeypatch):
     use_immediate_tasks(settings)
-    monkeypatch.setattr(services, "_now", lambda: timezone.make_aware(datetime(2026, 3, 2, 10, 0)))
+    monkeypatch.setattr(
+        registration, "now", lambda: timezone.make_aware(datetime(2026, 3, 2, 10, 0))
+    )
     return make_case_world(world)
 
 

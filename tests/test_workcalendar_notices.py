@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from fengqiao.cases import recompute, services
+from fengqiao.cases import recompute
+from fengqiao.cases.actions import registration
 from fengqiao.cases.models import Case, CaseHistory, DeadlinePolicy
 from fengqiao.core.models import AuditEntry
 from fengqiao.workcalendar import notices
@@ -160,7 +161,7 @@ def test_file_format_errors_name_the_line_and_field(tmp_path, db):
 
 
 def _provisional_case(monkeypatch, when: datetime) -> Case:
-    monkeypatch.setattr(services, "_now", lambda: when)
+    monkeypatch.setattr(registration, "now", lambda: when)
     return report(None).case  # a dispute: 22 working days
 
 
