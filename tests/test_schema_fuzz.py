@@ -9,8 +9,6 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from fengqiao.accounts.roles import Role
 from fengqiao.api.schema_check import openapi_schema, response_schema, xml_to_data
@@ -86,9 +84,7 @@ def test_api_conforms(case, auth_headers, open311_key):
         if isinstance(case.body, dict):
             case.body = {**case.body, "api_key": open311_key}
         case.query = {**(case.query or {}), "api_key": open311_key}
-    case.call_and_validate(
-        headers=auth_headers, checks=[not_a_server_error, response_schema_conformance]
-    )
+    case.call_and_validate(headers=auth_headers)
 
 
 # Found by this fuzzing (coverage phase): a huge limit or offset reached SQLite and gave a 500.

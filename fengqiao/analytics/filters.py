@@ -14,6 +14,7 @@ from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.periods import parse_period
 from fengqiao.cases.models import Category, Channel
+from fengqiao.core.inputs import ascii_int, is_ascii_digits
 from fengqiao.territory.models import Region
 
 PARAMS = ("region", "grid", "unit", "category", "channel", "period")
@@ -30,10 +31,10 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadFilter(name, _("Give a number.")) from None
+    value = ascii_int(raw)
+    if value is None:
+        raise BadFilter(name, _("Give a number."))
+    return value
 
 
 def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
@@ -59,12 +60,12 @@ def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
         if unit is None:
             raise BadFilter("unit", _("No such unit, or it is outside your area."))
     if raw := (params.get("category") or "").strip():
-        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         category = Category.objects.filter(**lookup).first()
         if category is None:
             raise BadFilter("category", _("No such category."))
     if raw := (params.get("channel") or "").strip():
-        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         channel = Channel.objects.filter(**lookup).first()
         if channel is None:
             raise BadFilter("channel", _("No such channel."))

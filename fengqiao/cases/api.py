@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.fastvalidate import plainly_valid
 from fengqiao.api.output import represent, represent_many
+from fengqiao.api.parsers import JSONParser
 from fengqiao.cases import queries, services
 from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.api import fields as strict
 from fengqiao.territory import locate
 from fengqiao.territory.models import Grid, Region
 
@@ -67,7 +68,7 @@ MAX_LOCATE_POINTS = 10_000
 
 class LocateRequestSerializer(serializers.Serializer):
     points = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        child=serializers.ListField(child=strict.FloatField(), min_length=2, max_length=2),
         max_length=MAX_LOCATE_POINTS,
         help_text="[[longitude, latitude], …] in WGS 84; at most 10,000 points.",
     )
