@@ -28,6 +28,8 @@ from rest_framework import fields as f
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from fengqiao.api import fields as strict
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # The validators DRF itself adds to the fields below; the checks here do what they do.
 _MIRRORED = {
@@ -139,11 +141,12 @@ def _checker(field: f.Field) -> Callable[[Any], Any]:
         return _char(field)
     if kind is f.ChoiceField:
         return _choice(field)
-    if kind is f.FloatField:
+    # fengqiao.api.fields' strict fields accept in JSON what these checks accept.
+    if kind in (f.FloatField, strict.FloatField):
         return _float(field)
-    if kind is f.IntegerField:
+    if kind in (f.IntegerField, strict.IntegerField):
         return _integer(field)
-    if kind is f.BooleanField:
+    if kind in (f.BooleanField, strict.BooleanField):
         return _boolean(field)
     if kind is ReferenceSlugField:
         return _slug(field)
