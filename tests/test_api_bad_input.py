@@ -113,7 +113,9 @@ def test_nul_in_split_slugs_is_refused(api, world):
 
 
 def test_nul_in_a_form_body_is_refused(api):
-    resp = api.post(f"{CASES}1/attachments/", {"public": "\x00"})
+    resp = api.post(
+        f"{CASES}1/attachments/", "public=%00", content_type="application/x-www-form-urlencoded"
+    )
     assert errors_of(resp)["public"]["code"] == "null_character"
 
 

@@ -50,25 +50,31 @@ def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
     if (rid := _int(params, "region")) is not None:
         region = access.regions(Perm.STATS_VIEW).filter(pk=rid).first()
         if region is None:
-            raise BadFilter("region", _("No such region, or it is outside your area."))
+            raise BadFilter(
+                "region", _("No such region, or it is outside your area."), "not_found_in_scope"
+            )
     if (gid := _int(params, "grid")) is not None:
         grid = access.grids(Perm.STATS_VIEW).filter(pk=gid).select_related("community").first()
         if grid is None:
-            raise BadFilter("grid", _("No such grid, or it is outside your area."))
+            raise BadFilter(
+                "grid", _("No such grid, or it is outside your area."), "not_found_in_scope"
+            )
     if (uid := _int(params, "unit")) is not None:
         unit = access.units(Perm.STATS_VIEW).filter(pk=uid).first()
         if unit is None:
-            raise BadFilter("unit", _("No such unit, or it is outside your area."))
+            raise BadFilter(
+                "unit", _("No such unit, or it is outside your area."), "not_found_in_scope"
+            )
     if raw := (params.get("category") or "").strip():
         lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         category = Category.objects.filter(**lookup).first()
         if category is None:
-            raise BadFilter("category", _("No such category."))
+            raise BadFilter("category", _("No such category."), "not_found_in_scope")
     if raw := (params.get("channel") or "").strip():
         lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         channel = Channel.objects.filter(**lookup).first()
         if channel is None:
-            raise BadFilter("channel", _("No such channel."))
+            raise BadFilter("channel", _("No such channel."), "not_found_in_scope")
     return Filters(scope, period, region, grid, unit, category, channel)
 
 

@@ -11,7 +11,7 @@ from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -169,8 +169,9 @@ class CaseListCreate(APIView):
             params[key] = {"true": "true", "false": "false"}.get(value, value)
         form = CaseFilterForm(params, regions=access.regions(Perm.CASE_VIEW))
         if not form.is_valid():
-            raise ValidationError(form.errors.get_json_data() and {
-                k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()
+            raise ValidationError({
+                k: [ErrorDetail(e["message"], code=e["code"] or "invalid") for e in v]
+                for k, v in form.errors.get_json_data().items()
             })  # fmt: skip
         try:
             limit = int(request.query_params.get("limit") or queries.DEFAULT_PAGE)

@@ -4,7 +4,7 @@
   (a 500 where SQLite stored them), and no field of ours needs them. `InputGuardMiddleware`
   answers 400 before any view runs — in the API's error shape under /api/, in Open311's under
   /open311/, a plain 400 page elsewhere. JSON bodies are checked by the API's JSON parser
-  (fengqiao.api.parsers), which names the field. Multipart file contents are not looked at.
+  (fengqiao.api.parsers), which names the field; multipart bodies by the views' fields.
 - **Whole numbers written with other digits**: `str.isdigit()` is true for "¹" or "٣" but
   `int()` refuses them (or reads them differently); `ascii_int` accepts ASCII digits only.
 - **Points outside the country**: `point_problem` refuses a longitude/latitude outside
@@ -51,14 +51,15 @@ def first_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:
 
 def _form_pairs(request: HttpRequest) -> Iterable[tuple[str, Any]]:
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    # Multipart bodies are left to the views (their text fields go through DRF's CharField,
+    # which refuses NUL): parsing them here would consume the stream other layers read.
+    if content_type != "application/x-www-form-urlencoded":
         return ()
     try:
         pairs = list(request.POST.lists())
-        files = [(key, f.name) for key, items in request.FILES.lists() for f in items]
-    except Exception:  # a malformed body: the view answers its own 400
+    except Exception:  # a malformed or too large body: the view answers its own error
         return ()
-    return [(k, v) for k, values in pairs for v in values] + files
+    return [(k, v) for k, values in pairs for v in values]
 
 
 def point_problem(lon: float, lat: float) -> tuple[str, str] | None:

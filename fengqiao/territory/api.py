@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api import fields as strict
+from fengqiao.api.parsers import JSONParser
 from fengqiao.territory import locate
 from fengqiao.territory.models import Grid, Region
 
@@ -148,6 +149,7 @@ class LocateView(APIView):
     # The platform's defaults (authenticated; token scope) plus the capability.
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, TerritoryViewPermission]
     # The POST only reads (the points do not fit a query string): read-only tokens may use it.
+    parser_classes = [JSONParser]
     read_only_token_methods = ("POST",)
 
     @extend_schema(
