@@ -89,8 +89,8 @@ def year(y: int) -> Period:
 MAX_CUSTOM_DAYS = 366 * 20
 # What parse_period reads, for the OpenAPI schema (ASCII digits only).
 _YEAR = "[1-9][0-9]{3}"
-_DAY = f"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
-PERIOD_PATTERN = f"^({_YEAR}(-(0[1-9]|1[0-2])|-Q[1-4])?|{_DAY}\\.\\.{_DAY})$"
+_DAY = f"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+PERIOD_PATTERN = f"^({_YEAR}(-(0[1-9]|1[0-2])|-[Qq][1-4])?|{_DAY}\\.\\.{_DAY})$"
 
 
 def parse_period(value: str | None, today: date) -> Period:
