@@ -70,8 +70,7 @@ def _choice(field: f.ChoiceField) -> Callable[[Any], Any]:
 
 
 def _float(field: f.FloatField) -> Callable[[Any], Any]:
-    if field.max_value is not None or field.min_value is not None:
-        raise TypeError("bounded FloatField")
+    lo, hi = field.min_value, field.max_value
 
     def check(value: Any) -> Any:
         if type(value) not in (int, float):
@@ -80,7 +79,9 @@ def _float(field: f.FloatField) -> Callable[[Any], Any]:
             value = float(value)
         except OverflowError:  # an integer too big for a float: the serializer says so
             return None
-        return value if math.isfinite(value) else None
+        if not math.isfinite(value) or (lo is not None and value < lo):
+            return None
+        return None if hi is not None and value > hi else value
 
     return check
 

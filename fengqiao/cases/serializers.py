@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fengqiao.api import fields as strict
@@ -215,6 +217,7 @@ class PartyInSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
 class ReferenceSlugField(serializers.SlugRelatedField):
     """A code of reference data, looked up in the process's snapshot instead of a query."""
 
@@ -236,6 +239,9 @@ def _active_category(code: str) -> Category | None:
     return found if found is not None and found.code == code and found.active else None
 
 
+_BOUNDS = settings.COORDINATE_BOUNDS
+
+
 class CaseCreateSerializer(serializers.Serializer):
     """Intake on someone's behalf; the service validates coordinates, phone, citizen IDs."""
 
@@ -247,8 +253,13 @@ class CaseCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=10000)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    lon = strict.FloatField(required=False, allow_null=True)
-    lat = strict.FloatField(required=False, allow_null=True)
+    # The bounds of settings.COORDINATE_BOUNDS (the service also refuses (0, 0)).
+    lon = strict.FloatField(
+        required=False, allow_null=True, min_value=_BOUNDS[0], max_value=_BOUNDS[2]
+    )
+    lat = strict.FloatField(
+        required=False, allow_null=True, min_value=_BOUNDS[1], max_value=_BOUNDS[3]
+    )
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     reporter_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     reporter_email = serializers.CharField(max_length=254, required=False, allow_blank=True)
