@@ -101,7 +101,7 @@ def test_api_conforms(case, auth_headers, open311_key):
     gap = POSITIVE_ACCEPTANCE_GAPS.get(f"{case.method.upper()} {case.path}")
     try:
         case.validate_response(response, checks=[positive_data_acceptance])
-    except Exception:
+    except (Exception, BaseExceptionGroup):  # schemathesis reports a group of failures
         if gap:
             # Every other check (5xx, response schema, negative data …) held above.
             pytest.xfail(f"known gap, to fix in the schema: {gap}")
@@ -113,11 +113,10 @@ def test_api_conforms(case, auth_headers, open311_key):
 POSITIVE_ACCEPTANCE_GAPS = {
     "GET /api/v1/analytics/values/": "period ranges: start after end or over 20 years",
     "GET /api/v1/analytics/ledgers/{ledger}/": "period ranges: start after end or over 20 years",
-    "POST /api/v1/cases/": "channel/category sent as empty strings; coordinates outside China",
     "POST /api/v1/territory/locate/": "longitude/latitude ranges inside the [lon, lat] pairs",
     "POST /api/v1/webhooks/subscriptions/": "url: only http(s) schemes, not any URI",
-    "POST /open311/v2/requests.json": "form fields with NUL characters (refused, not documented)",
-    "POST /open311/v2/requests.xml": "form fields with NUL characters (refused, not documented)",
+    "GET /open311/v2/requests.json": "start_date/end_date: at most 90 days apart",
+    "GET /open311/v2/requests.xml": "start_date/end_date: at most 90 days apart",
 }
 
 
