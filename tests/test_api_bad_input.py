@@ -10,7 +10,7 @@ from fengqiao.accounts.roles import Role
 from fengqiao.api.tokens import issue_token
 from fengqiao.cases import services as cases
 from fengqiao.cases.models import Case
-from tests.case_factories import case_data, fast_passwords, make_case_world
+from tests.case_factories import case_data, make_case_world
 from tests.factories import assign
 
 CASES = "/api/v1/cases/"
@@ -27,8 +27,7 @@ def errors_of(resp, status: int = 400) -> dict[str, dict]:
 
 
 @pytest.fixture
-def api(world, personas, settings) -> Client:
-    fast_passwords(settings)
+def api(world, personas) -> Client:
     make_case_world(world)
     assign(personas.admin, Role.CENTER_STAFF, region=world.district)
     secret = issue_token(personas.admin, actor=personas.admin).secret
