@@ -103,6 +103,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengqiao.web.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses NUL characters in query strings and form bodies before any view reads them.
+    "fengqiao.core.inputs.InputGuardMiddleware",
+    # Unknown or unparsable query parameters of the API → 400 (checked against its schema).
+    "fengqiao.api.query.QueryCheckMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -240,6 +244,11 @@ REST_FRAMEWORK = {
         "fengqiao.api.authentication.TokenScopePermission",
     ],
     "EXCEPTION_HANDLER": "fengqiao.api.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "fengqiao.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -275,6 +284,22 @@ GRID_INDEX_CHECK_SECONDS = env_float("GRID_INDEX_CHECK_SECONDS", 2.0)
 REFDATA_CHECK_SECONDS = env_float("REFDATA_CHECK_SECONDS", 2.0)
 # The region code of the district this installation serves (used for tracking numbers and Open311).
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
+
+
+def _bounds(name: str, default: str) -> tuple[float, float, float, float]:
+    raw = env_list(name, default)
+    try:
+        west, south, east, north = (float(x) for x in raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be four numbers: west,south,east,north") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ImproperlyConfigured(f"{name} is not a box: {raw!r}")
+    return west, south, east, north
+
+
+# Where a reported point may lie (west, south, east, north in WGS 84 degrees): the bounding box of
+# China. A point outside it (or at 0, 0, the usual sign of a missing fix) is refused as bad input.
+COORDINATE_BOUNDS = _bounds("COORDINATE_BOUNDS", "73.4,3.8,135.1,53.6")
 # Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
 WORKING_PERIODS = env_str("WORKING_PERIODS", "08:30-12:00,13:30-17:30")
 

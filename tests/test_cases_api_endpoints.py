@@ -241,7 +241,7 @@ def test_s1_through_the_api(cw, client_for):
     assert resp.status_code == 201
     assert_matches_schema(resp, "post")
     go("resolve", outcome="调整施工时间，修复道路")
-    data = go("close")
+    data = go("close", outcome="调整施工时间，修复道路；已回访确认")
     assert data["state"] == "closed"
     go("record_visit", method="phone", satisfaction="satisfied")
     notes = c.get(f"{BASE}{case.pk}/notes/")
@@ -261,7 +261,11 @@ def test_stale_version_409_and_disallowed_409(cw, client_for):
     assert_matches_schema(resp, "post")
     assert resp.json()["errors"][0]["code"] == "stale"
     case.refresh_from_db()
-    resp = post(c, f"{BASE}{case.pk}/transitions/close/", {"expected_version": case.version})
+    resp = post(
+        c,
+        f"{BASE}{case.pk}/transitions/close/",
+        {"expected_version": case.version, "outcome": "已办结"},
+    )
     assert resp.status_code == 409 and resp.json()["errors"][0]["code"] == "transition"
     # A required field missing: 400 naming it.
     resp = post(c, f"{BASE}{case.pk}/transitions/suspend/", {"expected_version": case.version})

@@ -16,6 +16,7 @@ from fengqiao.analytics import indicators as ind
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import parse_filters, query_string
 from fengqiao.analytics.indicators import INDICATORS, Indicator, Value
+from fengqiao.analytics.periods import PERIOD_PATTERN
 
 
 def _definition(i: Indicator) -> dict[str, Any]:
@@ -125,7 +126,10 @@ class IndicatorValueView(APIView):
             OpenApiParameter("category", str, description="category id or code (its subtree)"),
             OpenApiParameter("channel", str, description="channel id or code"),
             OpenApiParameter(
-                "period", str, description="2026-03 | 2026-Q1 | 2026 | 2026-01-01..2026-03-31"
+                "period",
+                str,
+                description="2026-03 | 2026-Q1 | 2026 | 2026-01-01..2026-03-31",
+                pattern=PERIOD_PATTERN,
             ),
         ],
         responses=ValuesSerializer,
@@ -140,7 +144,7 @@ class IndicatorValueView(APIView):
         try:
             filters = parse_filters(request.user, request.query_params)
         except BadFilter as e:
-            raise ValidationError({e.field: [e.message]}) from None
+            raise ValidationError(e.as_detail()) from None
         fig = ind.evaluate([code], filters)[code]
         base = request.build_absolute_uri(reverse("analytics:cases"))
         current = _period_value(i, filters.period.code, fig.current)

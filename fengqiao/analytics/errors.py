@@ -2,7 +2,16 @@
 
 
 class BadFilter(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    """`code`: "invalid" for a value that does not parse, "not_found_in_scope" for one that
+    names nothing the user may see."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = str(message)
+        self.code = code
+
+    def as_detail(self) -> dict:
+        from rest_framework.exceptions import ErrorDetail
+
+        return {self.field: [ErrorDetail(self.message, code=self.code)]}

@@ -14,6 +14,7 @@ from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.periods import parse_period
 from fengqiao.cases.models import Category, Channel
+from fengqiao.core.inputs import ascii_int, is_ascii_digits
 from fengqiao.territory.models import Region
 
 PARAMS = ("region", "grid", "unit", "category", "channel", "period")
@@ -30,10 +31,10 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadFilter(name, _("Give a number.")) from None
+    value = ascii_int(raw)
+    if value is None:
+        raise BadFilter(name, _("Give a number."))
+    return value
 
 
 def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
@@ -49,25 +50,31 @@ def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
     if (rid := _int(params, "region")) is not None:
         region = access.regions(Perm.STATS_VIEW).filter(pk=rid).first()
         if region is None:
-            raise BadFilter("region", _("No such region, or it is outside your area."))
+            raise BadFilter(
+                "region", _("No such region, or it is outside your area."), "not_found_in_scope"
+            )
     if (gid := _int(params, "grid")) is not None:
         grid = access.grids(Perm.STATS_VIEW).filter(pk=gid).select_related("community").first()
         if grid is None:
-            raise BadFilter("grid", _("No such grid, or it is outside your area."))
+            raise BadFilter(
+                "grid", _("No such grid, or it is outside your area."), "not_found_in_scope"
+            )
     if (uid := _int(params, "unit")) is not None:
         unit = access.units(Perm.STATS_VIEW).filter(pk=uid).first()
         if unit is None:
-            raise BadFilter("unit", _("No such unit, or it is outside your area."))
+            raise BadFilter(
+                "unit", _("No such unit, or it is outside your area."), "not_found_in_scope"
+            )
     if raw := (params.get("category") or "").strip():
-        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         category = Category.objects.filter(**lookup).first()
         if category is None:
-            raise BadFilter("category", _("No such category."))
+            raise BadFilter("category", _("No such category."), "not_found_in_scope")
     if raw := (params.get("channel") or "").strip():
-        lookup = {"pk": int(raw)} if raw.isdigit() else {"code": raw}
+        lookup = {"pk": int(raw)} if is_ascii_digits(raw) else {"code": raw}
         channel = Channel.objects.filter(**lookup).first()
         if channel is None:
-            raise BadFilter("channel", _("No such channel."))
+            raise BadFilter("channel", _("No such channel."), "not_found_in_scope")
     return Filters(scope, period, region, grid, unit, category, channel)
 
 

@@ -38,6 +38,7 @@ from fengqiao.analytics.models import (
 )
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import CaseKind, Category, Channel
+from fengqiao.core.inputs import is_ascii_digits
 from fengqiao.mediation import counting as mediation
 from fengqiao.org.models import Unit
 from fengqiao.territory.models import Grid, Region
@@ -411,7 +412,7 @@ def _rollup_rows(
 
 def _area_id(path: str) -> int | None:
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    return int(last) if last.isdigit() else None
+    return int(last) if is_ascii_digits(last) else None
 
 
 def _sums(filters: Filters, inds: Sequence[Indicator], group: str | None) -> dict:

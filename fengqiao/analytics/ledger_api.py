@@ -17,6 +17,7 @@ from fengqiao.analytics import ledgers
 from fengqiao.analytics.api import _require_stats
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import parse_filters
+from fengqiao.analytics.periods import PERIOD_PATTERN
 from fengqiao.api.pagination import BoundedLimitOffsetPagination
 
 CELL = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
@@ -58,7 +59,10 @@ class LedgerView(APIView):
             OpenApiParameter("category", str, description="category id or code (its subtree)"),
             OpenApiParameter("channel", str, description="channel id or code"),
             OpenApiParameter(
-                "period", str, description="2026-03 | 2026-Q1 | 2026 | 2026-01-01..2026-03-31"
+                "period",
+                str,
+                description="2026-03 | 2026-Q1 | 2026 | 2026-01-01..2026-03-31",
+                pattern=PERIOD_PATTERN,
             ),
             OpenApiParameter("limit", int, description="rows per page (at most 1000)"),
             OpenApiParameter("offset", int),
@@ -73,7 +77,7 @@ class LedgerView(APIView):
         try:
             filters = parse_filters(request.user, request.query_params)
         except BadFilter as e:
-            raise ValidationError({e.field: [e.message]}) from None
+            raise ValidationError(e.as_detail()) from None
         qs = ledgers.queryset(ledger, request.user, filters)
         paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)

@@ -87,6 +87,10 @@ def year(y: int) -> Period:
 
 
 MAX_CUSTOM_DAYS = 366 * 20
+# What parse_period reads, for the OpenAPI schema (ASCII digits only).
+_YEAR = "[1-9][0-9]{3}"
+_DAY = f"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+PERIOD_PATTERN = f"^({_YEAR}(-(0[1-9]|1[0-2])|-[Qq][1-4])?|{_DAY}\\.\\.{_DAY})$"
 
 
 def parse_period(value: str | None, today: date) -> Period:
@@ -95,13 +99,15 @@ def parse_period(value: str | None, today: date) -> Period:
     if not value:
         return month(today)
     try:
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", value):
+        if m := re.fullmatch(r"([0-9]{4})-([0-9]{2})", value):
             return month(date(int(m[1]), int(m[2]), 1))
-        if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", value):
+        if m := re.fullmatch(r"([0-9]{4})-[Qq]([1-4])", value):
             return quarter(date(int(m[1]), 3 * int(m[2]) - 2, 1))
-        if m := re.fullmatch(r"(\d{4})", value):
+        if m := re.fullmatch(r"([0-9]{4})", value):
             return year(int(m[1]))
-        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
+        if m := re.fullmatch(
+            r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})", value
+        ):
             start, end = date.fromisoformat(m[1]), date.fromisoformat(m[2])
             if start <= end and (end - start).days <= MAX_CUSTOM_DAYS:
                 return Period("custom", start, end)

@@ -12,12 +12,13 @@ from rest_framework.views import APIView
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
+from fengqiao.api import fields as strict
 from fengqiao.api.models import ApiToken
 from fengqiao.api.tokens import issue_token, revoke_token
 
 
 class RefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     name = serializers.CharField()
 
 
@@ -39,14 +40,14 @@ class RoleScopeSerializer(serializers.Serializer):
 
 
 class CurrentTokenSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField()
-    read_only = serializers.BooleanField()
+    read_only = strict.BooleanField()
 
 
 class MeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
     unit = RefSerializer(allow_null=True)
@@ -100,7 +101,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    read_only = serializers.BooleanField(required=False, default=False)
+    read_only = strict.BooleanField(required=False, default=False)
 
 
 class IssuedTokenSerializer(ApiTokenSerializer):

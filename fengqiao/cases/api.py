@@ -11,8 +11,8 @@ from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.output import represent, represent_many
+from fengqiao.api.parsers import JSONParser
 from fengqiao.cases import actions, queries
 from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment
@@ -167,8 +168,9 @@ class CaseListCreate(APIView):
             params[key] = {"true": "true", "false": "false"}.get(value, value)
         form = CaseFilterForm(params, regions=access.regions(Perm.CASE_VIEW))
         if not form.is_valid():
-            raise ValidationError(form.errors.get_json_data() and {
-                k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()
+            raise ValidationError({
+                k: [ErrorDetail(e["message"], code=e["code"] or "invalid") for e in v]
+                for k, v in form.errors.get_json_data().items()
             })  # fmt: skip
         try:
             limit = int(request.query_params.get("limit") or queries.DEFAULT_PAGE)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.errors import CaseError
+from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import (
     CaseKind,
     CaseState,
@@ -410,7 +411,9 @@ class DetailsForm(ActionForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = _text(_("Description"), required=False)
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
-    people_involved = forms.IntegerField(label=_("People involved"), min_value=1)
+    people_involved = forms.IntegerField(
+        label=_("People involved"), min_value=1, max_value=MAX_PEOPLE_INVOLVED
+    )
     risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
 

@@ -9,6 +9,7 @@ read it, never change or save it.
 from typing import Any
 
 from fengqiao.core import refdata
+from fengqiao.core.inputs import is_ascii_digits
 
 
 def _channels() -> dict[str, Any]:
@@ -36,7 +37,7 @@ def category(value: Any) -> Any:
     """The category with this id or code (active or not), or None."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_ascii_digits(value):
         value = int(value)
     return refdata.get("cases.categories", _categories).get(value)
 

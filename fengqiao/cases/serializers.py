@@ -2,11 +2,15 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fengqiao.api import fields as strict
 from fengqiao.cases import reference
+from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import (
     Attachment,
     CaseKind,
@@ -28,7 +32,7 @@ from fengqiao.org.models import Unit
 
 
 class CaseRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     name = serializers.CharField()
 
 
@@ -47,7 +51,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
 
 class CaseListItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     tracking_number = serializers.CharField()
     kind = serializers.ChoiceField(choices=CaseKind.choices)
     category = CategorySerializer()
@@ -59,13 +63,13 @@ class CaseListItemSerializer(serializers.Serializer):
     handling_unit = CaseRefSerializer(allow_null=True)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
-    is_overdue = serializers.BooleanField()
+    is_overdue = strict.BooleanField()
     supervision_level = serializers.ChoiceField(choices=SupervisionLevel.choices)
-    lon = serializers.FloatField(allow_null=True)
-    lat = serializers.FloatField(allow_null=True)
+    lon = strict.FloatField(allow_null=True)
+    lat = strict.FloatField(allow_null=True)
     handle_due = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
-    version = serializers.IntegerField()
+    version = strict.IntegerField()
 
 
 class CasePageSerializer(serializers.Serializer):
@@ -79,11 +83,11 @@ class ReporterSerializer(serializers.Serializer):
     reporter_name = serializers.CharField(allow_blank=True)
     reporter_phone = serializers.CharField(allow_blank=True)
     reporter_email = serializers.CharField(allow_blank=True)
-    masked = serializers.BooleanField()
+    masked = strict.BooleanField()
 
 
 class PartyOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = strict.IntegerField()
     party_type = serializers.ChoiceField(choices=Party.PartyType.choices)
     role = serializers.ChoiceField(choices=Party.PartyRole.choices)
     name = serializers.CharField()
@@ -94,9 +98,9 @@ class PartyOutSerializer(serializers.Serializer):
     ethnicity = serializers.CharField(allow_blank=True)
     education = serializers.CharField(allow_blank=True)
     address = serializers.CharField(allow_blank=True)
-    is_vulnerable = serializers.BooleanField()
+    is_vulnerable = strict.BooleanField()
     notes = serializers.CharField(allow_blank=True)
-    masked = serializers.BooleanField()
+    masked = strict.BooleanField()
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -121,7 +125,7 @@ class HistorySerializer(serializers.Serializer):
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
     note = serializers.CharField(allow_blank=True)
-    public = serializers.BooleanField()
+    public = strict.BooleanField()
 
 
 class CaseCoreSerializer(CaseListItemSerializer):
@@ -129,9 +133,9 @@ class CaseCoreSerializer(CaseListItemSerializer):
     address = serializers.CharField(allow_blank=True)
     grid = CaseRefSerializer(allow_null=True)
     location_flag = serializers.CharField(allow_blank=True)
-    people_involved = serializers.IntegerField()
+    people_involved = strict.IntegerField()
     handling_level = serializers.CharField(allow_blank=True)
-    needs_triage = serializers.BooleanField()
+    needs_triage = strict.BooleanField()
     acknowledge_due = serializers.DateTimeField(allow_null=True)
     verify_due = serializers.DateTimeField(allow_null=True)
     outcome = serializers.CharField(allow_blank=True)
@@ -157,9 +161,9 @@ class NoteSerializer(serializers.ModelSerializer):
 
 class NoteCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=4000)
-    public = serializers.BooleanField(default=False)
-    task = serializers.IntegerField(required=False, allow_null=True, default=None)
-    expected_version = serializers.IntegerField(
+    public = strict.BooleanField(default=False)
+    task = strict.IntegerField(required=False, allow_null=True, default=None)
+    expected_version = strict.IntegerField(
         required=False, allow_null=True, default=None, min_value=1
     )
 
@@ -178,8 +182,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A JPEG, PNG, GIF or WebP image or a PDF."))
-    public = serializers.BooleanField(default=False)
-    expected_version = serializers.IntegerField(
+    public = strict.BooleanField(default=False)
+    expected_version = strict.IntegerField(
         required=False, allow_null=True, default=None, min_value=1
     )
 
@@ -209,10 +213,11 @@ class PartyInSerializer(serializers.Serializer):
     ethnicity = serializers.CharField(max_length=20, required=False, allow_blank=True)
     education = serializers.CharField(max_length=20, required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    is_vulnerable = serializers.BooleanField(required=False)
+    is_vulnerable = strict.BooleanField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
 class ReferenceSlugField(serializers.SlugRelatedField):
     """A code of reference data, looked up in the process's snapshot instead of a query."""
 
@@ -234,6 +239,9 @@ def _active_category(code: str) -> Category | None:
     return found if found is not None and found.code == code and found.active else None
 
 
+_BOUNDS = settings.COORDINATE_BOUNDS
+
+
 class CaseCreateSerializer(serializers.Serializer):
     """Intake on someone's behalf; the service validates coordinates, phone, citizen IDs."""
 
@@ -245,19 +253,26 @@ class CaseCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=10000)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    lon = serializers.FloatField(required=False, allow_null=True)
-    lat = serializers.FloatField(required=False, allow_null=True)
+    # The bounds of settings.COORDINATE_BOUNDS (the service also refuses (0, 0)).
+    lon = strict.FloatField(
+        required=False, allow_null=True, min_value=_BOUNDS[0], max_value=_BOUNDS[2]
+    )
+    lat = strict.FloatField(
+        required=False, allow_null=True, min_value=_BOUNDS[1], max_value=_BOUNDS[3]
+    )
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     reporter_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     reporter_email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    people_involved = serializers.IntegerField(min_value=1, required=False)
+    people_involved = strict.IntegerField(
+        min_value=1, max_value=MAX_PEOPLE_INVOLVED, required=False
+    )
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     parties = PartyInSerializer(many=True, required=False)
 
 
 def _version() -> serializers.IntegerField:
-    return serializers.IntegerField(
+    return strict.IntegerField(
         min_value=1, help_text=_("The case's version when you loaded it (409 if it changed).")
     )
 
@@ -292,20 +307,24 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "instructions": _text(False),
         },
         "start": {"note": _text(False)},
-        "add_progress": {"text": _text(), "public": serializers.BooleanField(default=False)},
+        "add_progress": {"text": _text(), "public": strict.BooleanField(default=False)},
         "suspend": {"reason": _text()},
         "resume": {"note": _text(False)},
         "request_extension": {
-            "days": serializers.IntegerField(min_value=1, max_value=30),
+            "days": strict.IntegerField(min_value=1, max_value=30),
             "reason": _text(),
         },
         "decide_extension": {
-            "extension": serializers.IntegerField(),
-            "approve": serializers.BooleanField(),
+            "extension": strict.IntegerField(),
+            "approve": strict.BooleanField(),
             "note": _text(False),
         },
-        "resolve": {"outcome": _text(False), "success": serializers.BooleanField(default=True)},
-        "close": {"outcome": _text(False)},
+        "resolve": {"outcome": _text(False), "success": strict.BooleanField(default=True)},
+        "close": {
+            "outcome": serializers.CharField(
+                max_length=4000, help_text=_("What was done, as the resident will read it.")
+            )
+        },
         "return_case": {"reason": _text()},
         "escalate": {"reason": _text()},
         "divert": {
@@ -314,7 +333,7 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "note": _text(False),
         },
         "update_diversion": {
-            "diversion": serializers.IntegerField(),
+            "diversion": strict.IntegerField(),
             "status": serializers.ChoiceField(choices=Diversion.Status.choices),
             "result": _text(False),
         },
@@ -331,7 +350,7 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             ),
             "satisfaction": serializers.ChoiceField(choices=Satisfaction.choices),
             "note": _text(False),
-            "reopen_case": serializers.BooleanField(default=False),
+            "reopen_case": strict.BooleanField(default=False),
         },
         "raise_supervision": {
             "level": serializers.ChoiceField(
@@ -343,7 +362,9 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "title": serializers.CharField(max_length=200, required=False),
             "description": serializers.CharField(required=False, allow_blank=True),
             "address": serializers.CharField(max_length=200, required=False, allow_blank=True),
-            "people_involved": serializers.IntegerField(min_value=1, required=False),
+            "people_involved": strict.IntegerField(
+                min_value=1, max_value=MAX_PEOPLE_INVOLVED, required=False
+            ),
             "risk_level": serializers.ChoiceField(choices=RiskLevel.choices, required=False),
             "priority": serializers.ChoiceField(choices=Priority.choices, required=False),
         },

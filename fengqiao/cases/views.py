@@ -35,6 +35,7 @@ from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
 from fengqiao.cases.workflow import TRANSITIONS, allowed_actions, in_scope, visible_cases
+from fengqiao.core.inputs import is_ascii_digits
 
 # Who sees the whole timeline (internal notes too); others see what the reporter sees.
 WORKING_PERMS = (
@@ -99,7 +100,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbox_read(request: HttpRequest) -> HttpResponse:
     _access(request)
-    ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("item") if is_ascii_digits(i)]
     actions.mark_read(request.user, ids)
     return redirect("cases:inbox")
 
@@ -305,7 +306,7 @@ def _intake_errors(form, formset, error: CaseError) -> None:
         if e.field.startswith("parties["):
             idx, _sep, field = e.field[len("parties[") :].partition("].")
             real = [f for f in formset.forms if f.has_content()]
-            if idx.isdigit() and int(idx) < len(real) and field in real[int(idx)].fields:
+            if is_ascii_digits(idx) and int(idx) < len(real) and field in real[int(idx)].fields:
                 real[int(idx)].add_error(field, e.message)
                 continue
         if e.field in form.fields:

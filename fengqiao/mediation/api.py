@@ -17,15 +17,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.api import fields as strict
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination as LimitOffsetPagination
+from fengqiao.api.parsers import JSONParser
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Diversion
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
@@ -72,7 +73,7 @@ def _mediation(request: Request, pk: int) -> Mediation:
 
 class SessionSerializer(serializers.ModelSerializer):
     evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    held = serializers.BooleanField(read_only=True)
+    held = strict.BooleanField(read_only=True)
 
     class Meta:
         model = Session
@@ -87,13 +88,13 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    obligor = serializers.IntegerField(source="obligor_id")
+    id = strict.IntegerField()
+    obligor = strict.IntegerField(source="obligor_id")
     what = serializers.CharField()
     due_date = serializers.DateField()
     done_at = serializers.DateTimeField(allow_null=True)
     proof_note = serializers.CharField()
-    reminders_sent = serializers.IntegerField()
+    reminders_sent = strict.IntegerField()
 
 
 class AgreementSerializer(serializers.ModelSerializer):
@@ -164,8 +165,8 @@ class MediationDetailSerializer(MediationSerializer):
 
 
 class StartSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
-    committee = serializers.IntegerField()
+    case = strict.IntegerField()
+    committee = strict.IntegerField()
     mode = serializers.ChoiceField(choices=StartMode.choices)
     referral_source = serializers.ChoiceField(
         choices=ReferralSource.choices, required=False, default=""
@@ -180,19 +181,19 @@ class SessionCreateSerializer(serializers.Serializer):
     place = serializers.CharField(allow_blank=True)
     participants = serializers.CharField(allow_blank=True)
     minutes = serializers.CharField(allow_blank=True, required=False, default="")
-    evidence = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    evidence = serializers.ListField(child=strict.IntegerField(), required=False, default=list)
     evidence_note = serializers.CharField(required=False, default="", allow_blank=True)
-    plan = serializers.BooleanField(
+    plan = strict.BooleanField(
         required=False, default=False, help_text="plan a coming session (time and place only)"
     )
-    planned = serializers.IntegerField(
+    planned = strict.IntegerField(
         required=False, allow_null=True, default=None,
         help_text="id of the planned session these minutes record",
     )  # fmt: skip
 
 
 class ItemInSerializer(serializers.Serializer):
-    obligor = serializers.IntegerField()
+    obligor = strict.IntegerField()
     what = serializers.CharField()
     due_date = serializers.DateField()
 
@@ -210,14 +211,14 @@ class AgreementCreateSerializer(serializers.Serializer):
 
 class SignInSerializer(serializers.Serializer):
     who = serializers.ChoiceField(choices=["party", "mediator", "seal"])
-    party = serializers.IntegerField(required=False, allow_null=True, default=None)
+    party = strict.IntegerField(required=False, allow_null=True, default=None)
     method = serializers.ChoiceField(
         choices=Signature.Method.choices, required=False, default="signed"
     )
 
 
 class NoticeInSerializer(serializers.Serializer):
-    party = serializers.IntegerField()
+    party = strict.IntegerField()
     method = serializers.ChoiceField(choices=RightsNotice.Method.choices)
     delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 

@@ -241,6 +241,16 @@ REQUEST_FORM = {
     "additionalProperties": {"type": "string", "description": "attribute[code] answers."},
 }
 
+# No text field takes a NUL character (refused with 400 by fengqiao.core.inputs); the points
+# are those settings.COORDINATE_BOUNDS allows.
+NO_NUL = "^[^\\x00]*$"
+for _field in [*REQUEST_FORM["properties"].values(), REQUEST_FORM["additionalProperties"]]:
+    if _field["type"] == "string" and "format" not in _field:
+        _field["pattern"] = NO_NUL
+_WEST, _SOUTH, _EAST, _NORTH = settings.COORDINATE_BOUNDS
+REQUEST_FORM["properties"]["lat"] |= {"minimum": _SOUTH, "maximum": _NORTH}
+REQUEST_FORM["properties"]["long"] |= {"minimum": _WEST, "maximum": _EAST}
+
 REQUEST_EXAMPLE = {
     "service_code": "construction_disturbance",
     "lat": 45.775,

@@ -31,6 +31,7 @@ from fengqiao.cases import actions as case_actions
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Case, CaseHistory, Category
 from fengqiao.cases.workflow import FINISHED
+from fengqiao.core.inputs import is_ascii_digits, point_problem
 from fengqiao.open311.models import (
     LIST_DATATYPES,
     Datatype,
@@ -332,6 +333,8 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
     lon = _coordinate(data, "long", -180, 180, errors)
     if (lat is None) != (lon is None) and not errors:
         errors.append(named("lat/long", _("Send both lat and long, or neither.")))
+    elif lat is not None and lon is not None and (problem := point_problem(lon, lat)):
+        errors.append(named({"lon": "long", "lat": "lat"}[problem[0]], problem[1]))
     address = _short(data, "address_string", 200, errors)
     address_id = _short(data, "address_id", 100, errors)
     if lat is None and lon is None and not address and not address_id and not errors:
@@ -434,7 +437,7 @@ def _positive(params: Mapping[str, str], key: str, default: int, maximum: int) -
     raw = (params.get(key) or "").strip()
     if raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not is_ascii_digits(raw) or not 1 <= int(raw) <= maximum:
         raise Open311Error(
             400, named(key, _("A whole number from 1 to %(max)d.") % {"max": maximum})
         )

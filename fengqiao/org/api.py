@@ -13,6 +13,7 @@ from rest_framework import generics, serializers
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.models import RoleAssignment, User
 from fengqiao.accounts.roles import Perm
+from fengqiao.api import fields as strict
 from fengqiao.core.masking import mask_phone
 from fengqiao.org.models import Unit, UnitKind
 from fengqiao.territory.models import Region
@@ -45,7 +46,7 @@ class UnitFilters(serializers.Serializer):
     region = serializers.CharField(
         required=False, max_length=20, help_text=_("A region code: units in its subtree.")
     )
-    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    active = strict.BooleanField(required=False, allow_null=True, default=None)
 
 
 def _region_subtree(qs: QuerySet, code: str, field: str) -> QuerySet:
@@ -106,7 +107,7 @@ class StaffSerializer(serializers.ModelSerializer):
 
 
 class StaffFilters(serializers.Serializer):
-    unit = serializers.IntegerField(
+    unit = strict.IntegerField(
         required=False, min_value=1, max_value=2**31 - 1, help_text=_("Only staff of this unit.")
     )
     region = serializers.CharField(

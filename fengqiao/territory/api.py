@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.api import fields as strict
+from fengqiao.api.parsers import JSONParser
 from fengqiao.territory import locate
 from fengqiao.territory.models import Grid, Region
 
@@ -67,7 +69,7 @@ MAX_LOCATE_POINTS = 10_000
 
 class LocateRequestSerializer(serializers.Serializer):
     points = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        child=serializers.ListField(child=strict.FloatField(), min_length=2, max_length=2),
         max_length=MAX_LOCATE_POINTS,
         help_text="[[longitude, latitude], …] in WGS 84; at most 10,000 points.",
     )
@@ -147,6 +149,7 @@ class LocateView(APIView):
     # The platform's defaults (authenticated; token scope) plus the capability.
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, TerritoryViewPermission]
     # The POST only reads (the points do not fit a query string): read-only tokens may use it.
+    parser_classes = [JSONParser]
     read_only_token_methods = ("POST",)
 
     @extend_schema(

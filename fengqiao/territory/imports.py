@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, refdata
+from fengqiao.core.inputs import is_ascii_digits
 from fengqiao.core.models import AuditEntry
 from fengqiao.territory import locate, services
 from fengqiao.territory.models import Grid, GridKind, Region, SiteType
@@ -172,7 +173,7 @@ def _parse_region_row(line: int, raw: dict[str, str], report: ImportReport) -> _
     kind = (get("kind", "") or "").lower()
     level_raw = (get("level", "") or "").lower()
     if level_raw:
-        if level_raw.isdigit() and int(level_raw) in services.LEVEL_DIGITS:
+        if is_ascii_digits(level_raw) and int(level_raw) in services.LEVEL_DIGITS:
             level = int(level_raw)
         elif level_raw in LEVEL_NAMES:
             level = LEVEL_NAMES[level_raw]

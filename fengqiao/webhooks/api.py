@@ -32,7 +32,7 @@ class SubscriptionCreateSerializer(serializers.Serializer):
         ),
     )
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(EventType.choices), allow_empty=False
+        child=serializers.ChoiceField(EventType.choices), allow_empty=False, min_length=1
     )
     region = serializers.CharField(
         max_length=20, help_text=_("Code of a region in your scope; events of cases inside it.")

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from fengqiao.cases import reference
 from fengqiao.cases.attachments import check_upload
 from fengqiao.cases.errors import FieldError, InvalidInput
+from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import CaseKind, Category, Party, Priority, RiskLevel
+from fengqiao.core.inputs import point_problem
 from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_phone
 
 
@@ -154,6 +156,8 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
         errors.append(
             FieldError(missing, "required", _("Give both longitude and latitude, or neither."))
         )
+    elif lon is not None and lat is not None and (problem := point_problem(lon, lat)):
+        errors.append(FieldError(problem[0], "location", problem[1]))
     phone = normalize_phone(data.get("reporter_phone") or "")
     if phone:
         _validated(errors, "reporter_phone", phone, validate_phone)
@@ -170,11 +174,15 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
         _validated(errors, "reporter_email", email, validate_email)
     try:
         people = int(data.get("people_involved") or 1)
-        if people < 1:
+        if not 1 <= people <= MAX_PEOPLE_INVOLVED or isinstance(people, bool):
             raise ValueError
     except (TypeError, ValueError):
         errors.append(
-            FieldError("people_involved", "number", _("Enter a whole number of at least 1."))
+            FieldError(
+                "people_involved",
+                "number",
+                _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_PEOPLE_INVOLVED},
+            )
         )
         people = 1
     risk = _choice(data, "risk_level", RiskLevel, RiskLevel.LOW, errors)

@@ -9,6 +9,7 @@ which is why the intake takes its number last).
 from django.db import IntegrityError, transaction
 
 from fengqiao.cases.models import Case, TrackingCounter
+from fengqiao.core.inputs import is_ascii_digits
 
 
 def allocate_tracking_number(district_code: str, year: int) -> str:
@@ -41,6 +42,6 @@ def _highest_used(district_code: str, year: int) -> int:
         "tracking_number", flat=True
     ):
         suffix = number[len(prefix) :]
-        if suffix.isdigit():
+        if is_ascii_digits(suffix):
             used = max(used, int(suffix))
     return used
