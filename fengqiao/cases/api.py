@@ -26,7 +26,7 @@ from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
-from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
+from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, Category, Channel, Note, Task
 from fengqiao.cases.serializers import (
     TASK_ACTIONS,
@@ -109,7 +109,7 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
     if new:
         sensitive = access.has_perm(Perm.SENSITIVE_VIEW) and check(Perm.SENSITIVE_VIEW)
     else:
-        sensitive = may_see_sensitive(case, access)
+        sensitive = disclosure(case, access)
     with batched_sensitive_reads():
         out["reporter"] = reporter_view(case, access, purpose="api", sensitive=sensitive)
         out["parties"] = [

@@ -30,7 +30,7 @@ from fengqiao.cases.forms import (
     StaffIntakeForm,
     add_case_error,
 )
-from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
+from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
@@ -184,10 +184,10 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
     for t in tasks:
         t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
-    sensitive = may_see_sensitive(case, access)
+    sensitive = disclosure(case, access)
     return {
         "case": case,
-        "reporter": reporter_view(case, access, purpose="case page"),
+        "reporter": reporter_view(case, access, purpose="case page", sensitive=sensitive),
         "parties": [
             party_view(p, access, "case page", case=case, sensitive=sensitive)
             for p in case.parties.all()
