@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.accounts.roles import Perm
 from fengqiao.api import tokens
 from fengqiao.api.models import ApiToken, IdempotencyRecord
-from fengqiao.core.admin import AuditedAdmin, ReadOnlyAdmin
+from fengqiao.accounts.platform_admin import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(ApiToken)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from fengqiao.cases.models import Category, Channel, DeadlinePolicy, RoutingRule
-from fengqiao.core.admin import AuditedAdmin
+from fengqiao.accounts.platform_admin import AuditedAdmin
 
 
 @admin.register(Category)

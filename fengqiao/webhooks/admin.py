@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.core.admin import AuditedAdmin, ScopedInline
+from fengqiao.accounts.platform_admin import AuditedAdmin, ScopedInline
 from fengqiao.webhooks import services
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, Subscription
 
