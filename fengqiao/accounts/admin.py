@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
+from fengqiao.accounts.platform_admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
 from fengqiao.core import audit
-from fengqiao.accounts.platform_admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.core.masking import mask_phone
 from fengqiao.core.models import AuditEntry
 from fengqiao.territory.models import Grid

@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access
-from fengqiao.accounts.roles import Perm
 from fengqiao.accounts.platform_admin import AuditedAdmin
+from fengqiao.accounts.roles import Perm
 from fengqiao.core.masking import mask_phone
 from fengqiao.org.models import GridWorker, Sector, Unit
 from fengqiao.territory.models import Grid

@@ -16,8 +16,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import access_for
-from fengqiao.accounts.roles import Perm
 from fengqiao.accounts.platform_admin import AuditedAdmin
+from fengqiao.accounts.roles import Perm
 from fengqiao.territory import imports, services
 from fengqiao.territory.models import Grid, Region, SiteType
 

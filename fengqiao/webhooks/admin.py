@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import access_for
-from fengqiao.accounts.roles import Perm
 from fengqiao.accounts.platform_admin import AuditedAdmin, ScopedInline
+from fengqiao.accounts.roles import Perm
 from fengqiao.webhooks import services
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, Subscription
 
