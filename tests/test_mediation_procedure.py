@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fengqiao.api.schema_check import assert_matches_schema, openapi_schema
+from tests.schema_check import assert_matches_schema, openapi_schema
 from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import CaseState, Category, OtherRoute
 from fengqiao.mediation import actions, workflow
