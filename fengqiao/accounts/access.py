@@ -142,7 +142,7 @@ class Access:
 
     # Territory and organisation helpers used across the platform.
 
-    def regions(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def regions(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         """Regions visible for `perm`: region subtrees, units' regions, and grids' communities."""
         from fengqiao.territory.models import Grid, Region
 
@@ -154,13 +154,13 @@ class Access:
             q |= Q(pk__in=community_ids)
         return qs.filter(q)
 
-    def grids(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def grids(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.territory.models import Grid
 
         qs = Grid.objects.all() if qs is None else qs
         return qs.filter(self.scope(perm).q(path="community__path", grid="id", unit_regions=True))
 
-    def units(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def units(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.org.models import Unit
 
         qs = Unit.objects.all() if qs is None else qs
@@ -177,14 +177,14 @@ class Access:
             q |= Q(region_id__in=ancestor_ids)
         return qs.filter(q)
 
-    def can_see_region(self, perm: str, region) -> bool:
+    def can_see_region(self, perm: str, region: Any) -> bool:
         return self.regions(perm).filter(pk=region.pk).exists()
 
-    def can_see_grid(self, perm: str, grid) -> bool:
+    def can_see_grid(self, perm: str, grid: Any) -> bool:
         return self.grids(perm).filter(pk=grid.pk).exists()
 
 
-def _descendant_unit_ids(unit) -> set[int]:
+def _descendant_unit_ids(unit: Any) -> set[int]:
     from fengqiao.org.models import Unit
 
     found: set[int] = set()
@@ -226,7 +226,7 @@ GrantKey = tuple[int, tuple[AssignmentKey, ...]]  # (reference data generation, 
 _KEY_ATTR = "_fengqiao_grant_key"
 GRANTS_MAX = 10_000  # users remembered per process; past that the memory is dropped whole
 # User id → (key, the uncommitted reference data change it was built on or None, parts).
-_grants: dict[int, tuple[GrantKey, tuple | None, "_Grant"]] = {}
+_grants: dict[int, tuple[GrantKey, tuple[Any, ...] | None, "_Grant"]] = {}
 _grants_lock = threading.Lock()
 
 
@@ -309,10 +309,11 @@ def _read_key(user_id: int) -> GrantKey | None:
     if prepared is None:
         qn = connection.ops.quote_name
         meta = User._meta
-        columns, joins, params = assignment_sql(connection, f"u.{qn(meta.pk.column)}")
+        pk_column = str(meta.pk.column)
+        columns, joins, params = assignment_sql(connection, f"u.{qn(pk_column)}")
         sql = (
-            f"SELECT u.{qn(meta.get_field('is_active').column)}, {columns} "
-            f"FROM {qn(meta.db_table)} u {joins} WHERE u.{qn(meta.pk.column)} = %s"
+            f"SELECT u.{qn(str(meta.get_field('is_active').column))}, {columns} "
+            f"FROM {qn(str(meta.db_table))} u {joins} WHERE u.{qn(pk_column)} = %s"
         )
         prepared = _key_sql[alias] = (sql, params)
     sql, params = prepared
@@ -365,7 +366,7 @@ def _load_grant(user_id: int) -> tuple[tuple[AssignmentKey, ...], _Grant]:
     return loaded, _Grant(tuple(assignments), units_below)
 
 
-def _uncommitted_change(alias: str) -> tuple | None:
+def _uncommitted_change(alias: str) -> tuple[Any, ...] | None:
     """The latest reference data change of the open transaction, or None: `refdata.changed()`
     queued its `clear` to run on commit (Django drops the entry when the savepoint that made
     the change rolls back, and the list when the transaction ends)."""
@@ -378,7 +379,7 @@ def _uncommitted_change(alias: str) -> tuple | None:
     return None
 
 
-def _usable(change: tuple | None, alias: str) -> bool:
+def _usable(change: tuple[Any, ...] | None, alias: str) -> bool:
     # A part built on uncommitted reference data serves only while that change stands: after a
     # rollback, another process could commit other data under the same generation number.
     return change is None or any(e is change for e in connections[alias].run_on_commit)
@@ -405,7 +406,7 @@ def access_for(user: Any) -> Access:
     key is unchanged (see above). Memoised on the user object for the rest of the request.
     """
     cached = getattr(user, "_fengqiao_access", None)
-    if cached is not None:
+    if isinstance(cached, Access):
         return cached
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access(user)

@@ -18,7 +18,7 @@ Snapshot values are shared by every request of the process: treat them as read-o
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -60,7 +60,7 @@ def get(name: str, loader: Callable[[], T]) -> T:
     """The snapshot `name`, loaded by `loader()` when this process has none for the generation."""
     _refresh()
     try:
-        return _values[name]
+        return cast(T, _values[name])
     except KeyError:
         value = loader()
         _values[name] = value
