@@ -173,7 +173,7 @@ def test_bulk_writers_call_changed(cw, settings):
     before = refdata.current_generation()
     Region.objects.filter(pk=cw.huayuan_clerk.unit.region_id).update(name="新名")
     refdata.changed()
-    assert refdata.current_generation() == before + 1
+    assert refdata.current_generation() != before
     assert reference.region(cw.huayuan_clerk.unit.region_id).name == "新名"
 
 

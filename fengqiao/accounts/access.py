@@ -12,12 +12,18 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import connections, router
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    FilteredRelation,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
-from fengqiao.core import caches, refdata
+from fengqiao.core import caches
 from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
@@ -197,13 +203,12 @@ def _descendant_unit_ids(unit: Any) -> set[int]:
     return found
 
 
-# -- Access per request at the cost of one prepared query -------------------------------------
+# -- Access per request at the cost of one query ---------------------------------------------
 #
 # Building an Access costs ORM queries (assignments with their region/unit, grids, the unit tree)
 # and Python; both showed in every API request's profile. So each process keeps the built parts
-# (assignments and scopes: never the user object) per user, under a key that is read afresh on
-# every request, in the same round trip as the API token (fengqiao.api.tokens.find_token) or by
-# one prepared query (`_read_key`):
+# (assignments and scopes: never the user object) per user, under a key that one ORM query
+# (`_read_key`) reads afresh on every request:
 #
 # - the user's active role assignments as rows (id, role, scope, region, unit, grid ids): any
 #   change of a role, of its scope or grids, deactivation or removal changes the key, by any
@@ -214,19 +219,17 @@ def _descendant_unit_ids(unit: Any) -> set[int]:
 #   REFDATA_CHECK_SECONDS as the snapshots are, so it is never stale either.
 #
 # An entry is built after its key was read, so it is never older than its key. An entry built
-# inside a transaction that changed reference data serves only that transaction while the
-# change stands (`_usable`): it could roll back, and another process could then commit other
-# data under the same generation number.
+# inside a transaction that changed reference data and then rolled back is keyed by a
+# generation that no committed state ever has (refdata.changed draws a new random number), so
+# it is never served again.
 
 # One active assignment as keyed: (id, role, scope type, region id, unit id, sorted grid ids).
 AssignmentKey = tuple[int, str, str, int | None, int | None, tuple[int, ...]]
 GrantKey = tuple[int, tuple[AssignmentKey, ...]]  # (reference data generation, assignments)
 
-# Set on a user object by the token query: the GrantKey read with it (used once, see access_for).
-_KEY_ATTR = "_fengqiao_grant_key"
 GRANTS_MAX = 10_000  # users remembered per process; past that the memory is dropped whole
-# User id → (key, the uncommitted reference data change it was built on or None, parts).
-_grants: dict[int, tuple[GrantKey, tuple[Any, ...] | None, "_Grant"]] = {}
+# User id → (key, parts).
+_grants: dict[int, tuple[GrantKey, "_Grant"]] = {}
 _grants_lock = threading.Lock()
 
 
@@ -250,8 +253,8 @@ caches.register("accounts.access", clear_cache)
 
 
 def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> GrantKey:
-    """The GrantKey of rows (role assignment id, role, scope type, region id, unit id, grid id)
-    as the assignment columns of `assignment_sql` give them (one row per grid; ids may be NULL)."""
+    """The GrantKey of rows (role assignment id, role, scope type, region id, unit id, grid id),
+    one row per grid; ids may be NULL (no assignment, no grid)."""
     found: dict[int, tuple[str, str, int | None, int | None, list[int]]] = {}
     for ra_id, role, scope_type, region_id, unit_id, grid_id in rows:
         if ra_id is None:
@@ -259,7 +262,7 @@ def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> Gran
         entry = found.get(ra_id)
         if entry is None:
             entry = found[ra_id] = (role, scope_type, region_id, unit_id, [])
-        if grid_id is not None:
+        if grid_id is not None and scope_type == ScopeType.GRIDS:
             entry[4].append(grid_id)
     assignments = tuple(
         sorted((pk, r, s, rg, u, tuple(sorted(g))) for pk, (r, s, rg, u, g) in found.items())
@@ -267,59 +270,27 @@ def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> Gran
     return (generation or 0, assignments)
 
 
-def remember_key(user: Any, key: GrantKey) -> None:
-    """Hand the key read together with `user` (by the token query) to this request's access_for."""
-    setattr(user, _KEY_ATTR, key)
-
-
-def assignment_sql(connection: Any, user_id_sql: str) -> tuple[str, str, list[Any]]:
-    """(columns, joins, join params) that add to a query over users the reference data generation
-    and the user's active role assignments (columns as `key_from_rows` reads them after the
-    generation). `user_id_sql` is the SQL of the user's id in the outer query."""
-    qn = connection.ops.quote_name
-    ra = RoleAssignment._meta
-    through = RoleAssignment.grids.through._meta
-    grids_field = RoleAssignment._meta.get_field("grids")
-    state = RefDataState._meta
-    col = {f.name: qn(f.column) for f in ra.concrete_fields}
-    columns = (
-        f"(SELECT rs.{qn(state.get_field('generation').column)} FROM {qn(state.db_table)} rs "
-        f"WHERE rs.{qn(state.pk.column)} = 1), "
-        f"ra.{col['id']}, ra.{col['role']}, ra.{col['scope_type']}, ra.{col['region']}, "
-        f"ra.{col['unit']}, rg.{qn(grids_field.m2m_reverse_name())}"
-    )
-    joins = (
-        f"LEFT JOIN {qn(ra.db_table)} ra ON ra.{col['user']} = {user_id_sql} "
-        f"AND ra.{col['active']} = %s "
-        f"LEFT JOIN {qn(through.db_table)} rg ON rg.{qn(grids_field.m2m_column_name())} "
-        f"= ra.{col['id']} AND ra.{col['scope_type']} = %s"
-    )
-    return columns, joins, [True, ScopeType.GRIDS.value]
-
-
-# Database alias → (SQL, parameters before the user id) of `_read_key`, built once.
-_key_sql: dict[str, tuple[str, list[Any]]] = {}
-
-
 def _read_key(user_id: int) -> GrantKey | None:
-    """The GrantKey of an active user, or None (inactive or gone): one query, SQL built once."""
-    alias = router.db_for_read(RoleAssignment)
-    connection = connections[alias]
-    prepared = _key_sql.get(alias)
-    if prepared is None:
-        qn = connection.ops.quote_name
-        meta = User._meta
-        pk_column = str(meta.pk.column)
-        columns, joins, params = assignment_sql(connection, f"u.{qn(pk_column)}")
-        sql = (
-            f"SELECT u.{qn(str(meta.get_field('is_active').column))}, {columns} "
-            f"FROM {qn(str(meta.db_table))} u {joins} WHERE u.{qn(pk_column)} = %s"
+    """The GrantKey of an active user, or None (inactive or gone): one query (the user row,
+    the reference data generation, and the active assignments with their grids joined)."""
+    generation = RefDataState.objects.filter(pk=1).values("generation")
+    rows = list(
+        User.objects.filter(pk=user_id)
+        .annotate(
+            generation=Subquery(generation),
+            ra=FilteredRelation("assignments", condition=Q(assignments__active=True)),
         )
-        prepared = _key_sql[alias] = (sql, params)
-    sql, params = prepared
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, user_id])
-        rows = cursor.fetchall()
+        .values_list(
+            "is_active",
+            "generation",
+            "ra__id",
+            "ra__role",
+            "ra__scope_type",
+            "ra__region_id",
+            "ra__unit_id",
+            "ra__grids__id",
+        )
+    )
     if not rows or not rows[0][0]:
         return None
     return key_from_rows(rows[0][1], (row[2:] for row in rows))
@@ -366,57 +337,31 @@ def _load_grant(user_id: int) -> tuple[tuple[AssignmentKey, ...], _Grant]:
     return loaded, _Grant(tuple(assignments), units_below)
 
 
-def _uncommitted_change(alias: str) -> tuple[Any, ...] | None:
-    """The latest reference data change of the open transaction, or None: `refdata.changed()`
-    queued its `clear` to run on commit (Django drops the entry when the savepoint that made
-    the change rolls back, and the list when the transaction ends)."""
-    connection = connections[alias]
-    if not connection.in_atomic_block:
-        return None
-    for entry in reversed(connection.run_on_commit):
-        if entry[1] is refdata.clear:
-            return entry
-    return None
-
-
-def _usable(change: tuple[Any, ...] | None, alias: str) -> bool:
-    # A part built on uncommitted reference data serves only while that change stands: after a
-    # rollback, another process could commit other data under the same generation number.
-    return change is None or any(e is change for e in connections[alias].run_on_commit)
-
-
 def _grant(user_id: int, key: GrantKey) -> _Grant:
-    alias = router.db_for_read(RoleAssignment)
     entry = _grants.get(user_id)
-    if entry is not None and entry[0] == key and _usable(entry[1], alias):
-        return entry[2]
+    if entry is not None and entry[0] == key:
+        return entry[1]
     loaded, grant = _load_grant(user_id)
     with _grants_lock:
         if len(_grants) >= GRANTS_MAX:
             _grants.clear()
-        _grants[user_id] = ((key[0], loaded), _uncommitted_change(alias), grant)
+        _grants[user_id] = ((key[0], loaded), grant)
     return grant
 
 
 def access_for(user: Any) -> Access:
     """The Access of `user` (anonymous or inactive users get an empty one).
 
-    Costs one prepared query per user object (none after the API token query, which reads the
-    key with the token); the assignments and scopes come from this process's memory while the
-    key is unchanged (see above). Memoised on the user object for the rest of the request.
+    Costs one query per user object; the assignments and scopes come from this process's
+    memory while the key is unchanged (see above). Memoised on the user object for the rest of
+    the request.
     """
     cached = getattr(user, "_fengqiao_access", None)
     if isinstance(cached, Access):
         return cached
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access(user)
-    key = getattr(user, _KEY_ATTR, None)
-    if key is not None:
-        # Read with the token in this request; used once, so that a caller who changed roles
-        # and dropped the memo reads the key afresh.
-        setattr(user, _KEY_ATTR, None)
-    else:
-        key = _read_key(user.pk)
+    key = _read_key(user.pk)
     if key is None:
         access = Access(user)  # deactivated or deleted since the user object was loaded
     else:
