@@ -1,19 +1,24 @@
 """The one place that decides what a user may see and do.
 
-Every view, API endpoint, export and search asks an `Access` for a `Scope` per capability and
-filters its queryset with `Scope.q(...)`. There is no bypass flag: an administrator, too, sees
-only the regions their assignment names.
+Every view, API endpoint, export and search narrows its queryset with the one scope API of
+`Access`: `access.visible(qs, perm)` (the rows `perm` holds over) and `access.holds(obj, perm)`
+(one row), with named shortcuts for the platform's own rows (`regions`, `grids`, `units`,
+`grid_workers`, `role_assignments`, `users`). The rule for each model lives with the model's app
+and is registered with `register_scope` in its AppConfig.ready (cases, mediation): accounts
+never imports the apps above it. There is no bypass flag: an administrator, too, sees only the
+regions their assignment names.
 """
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import (
     FilteredRelation,
+    Model,
     Prefetch,
     Q,
     QuerySet,
@@ -27,6 +32,7 @@ from fengqiao.core import caches
 from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
+M = TypeVar("M", bound=Model)
 # Region.Level.COMMUNITY: regions of this level have no children.
 LOWEST_LEVEL = 5
 
@@ -146,48 +152,148 @@ class Access:
             tuple(paths), frozenset(grids), frozenset(units), tuple(unit_paths), frozenset(leaves)
         )
 
-    # Territory and organisation helpers used across the platform.
+    # -- the one scope API ------------------------------------------------------------------
+
+    def visible(self, qs: QuerySet[M], perm: str) -> QuerySet[M]:
+        """The rows of `qs` that `perm` holds over, by the rule registered for its model."""
+        if not self.has_perm(perm):
+            return qs.none()
+        return qs.filter(_rule_for(qs.model)(self, perm))
+
+    def holds(self, obj: Model, perm: str) -> bool:
+        """Does `perm` hold over `obj` (one query)?"""
+        if not self.has_perm(perm):
+            return False
+        return self.visible(type(obj)._default_manager.filter(pk=obj.pk), perm).exists()
 
     def regions(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         """Regions visible for `perm`: region subtrees, units' regions, and grids' communities."""
-        from fengqiao.territory.models import Grid, Region
+        from fengqiao.territory.models import Region
 
-        qs = Region.objects.all() if qs is None else qs
-        scope = self.scope(perm)
-        q = scope.q(path="path", unit_regions=True)
-        if scope.grid_ids:
-            community_ids = Grid.objects.filter(pk__in=scope.grid_ids).values("community_id")
-            q |= Q(pk__in=community_ids)
-        return qs.filter(q)
+        return self.visible(Region.objects.all() if qs is None else qs, perm)
 
     def grids(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.territory.models import Grid
 
-        qs = Grid.objects.all() if qs is None else qs
-        return qs.filter(self.scope(perm).q(path="community__path", grid="id", unit_regions=True))
+        return self.visible(Grid.objects.all() if qs is None else qs, perm)
 
     def units(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.org.models import Unit
 
-        qs = Unit.objects.all() if qs is None else qs
-        scope = self.scope(perm)
-        q = scope.q(path="region__path", unit="id")
-        if scope.grid_ids:
-            # A grid worker sees the units of the communities they work in, and those above.
-            from fengqiao.territory.models import Grid
+        return self.visible(Unit.objects.all() if qs is None else qs, perm)
 
-            paths = Grid.objects.filter(pk__in=scope.grid_ids).values_list(
-                "community__path", flat=True
-            )
-            ancestor_ids = {int(i) for p in paths for i in p.strip("/").split("/")}
-            q |= Q(region_id__in=ancestor_ids)
-        return qs.filter(q)
+    def grid_workers(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Workers whose every grid, and whose station, lie inside the scope of `perm`."""
+        from fengqiao.org.models import GridWorker
+
+        return self.visible(GridWorker.objects.all() if qs is None else qs, perm)
+
+    def role_assignments(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Role assignments whose region, unit or every grid lies inside the scope of `perm`."""
+        return self.visible(RoleAssignment.objects.all() if qs is None else qs, perm)
+
+    def users(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Accounts all of whose active assignments, and whose unit, lie inside the scope of
+        `perm`. Accounts with neither unit nor role (just created, or retired) are visible to
+        every administrator, so that someone can give them a role."""
+        return self.visible(User.objects.all() if qs is None else qs, perm)
 
     def can_see_region(self, perm: str, region: Any) -> bool:
-        return self.regions(perm).filter(pk=region.pk).exists()
+        return self.holds(region, perm)
 
     def can_see_grid(self, perm: str, grid: Any) -> bool:
-        return self.grids(perm).filter(pk=grid.pk).exists()
+        return self.holds(grid, perm)
+
+
+# How one model's rows are scoped: (access, perm) → a filter on that model.
+ScopeRule = Callable[[Access, str], Q]
+_rules: dict[type[Model], ScopeRule] = {}
+
+
+def register_scope(model: type[Model], rule: ScopeRule) -> None:
+    """Let `access.visible` scope `model`'s rows with `rule` (call in the app's ready())."""
+    _rules[model] = rule
+
+
+def _rule_for(model: type[Model]) -> ScopeRule:
+    for klass in model.__mro__:
+        rule = _rules.get(klass) if isinstance(klass, type) else None
+        if rule is not None:
+            return rule
+    raise LookupError(f"no scope rule is registered for {model._meta.label}")
+
+
+def _region_rule(access: Access, perm: str) -> Q:
+    from fengqiao.territory.models import Grid
+
+    scope = access.scope(perm)
+    q = scope.q(path="path", unit_regions=True)
+    if scope.grid_ids:
+        community_ids = Grid.objects.filter(pk__in=scope.grid_ids).values("community_id")
+        q |= Q(pk__in=community_ids)
+    return q
+
+
+def _grid_rule(access: Access, perm: str) -> Q:
+    return access.scope(perm).q(path="community__path", grid="id", unit_regions=True)
+
+
+def _unit_rule(access: Access, perm: str) -> Q:
+    scope = access.scope(perm)
+    q = scope.q(path="region__path", unit="id")
+    if scope.grid_ids:
+        # A grid worker sees the units of the communities they work in, and those above.
+        from fengqiao.territory.models import Grid
+
+        paths = Grid.objects.filter(pk__in=scope.grid_ids).values_list("community__path", flat=True)
+        ancestor_ids = {int(i) for p in paths for i in p.strip("/").split("/")}
+        q |= Q(region_id__in=ancestor_ids)
+    return q
+
+
+def _outside_grids(access: Access, perm: str) -> "QuerySet[Any]":
+    from fengqiao.territory.models import Grid
+
+    return Grid.objects.exclude(pk__in=access.grids(perm).values("pk"))
+
+
+def _grid_worker_rule(access: Access, perm: str) -> Q:
+    station = Q(station__isnull=True) | Q(station__in=access.units(perm))
+    return station & ~Q(grids__in=_outside_grids(access, perm))
+
+
+def _assignment_rule(access: Access, perm: str) -> Q:
+    scope = access.scope(perm)
+    with_outside_grid = RoleAssignment.grids.through.objects.filter(
+        grid__in=_outside_grids(access, perm)
+    ).values("roleassignment_id")
+    return (
+        (Q(scope_type=ScopeType.REGION) & scope.q(path="region__path"))
+        | Q(scope_type=ScopeType.UNIT, unit__in=access.units(perm))
+        | (Q(scope_type=ScopeType.GRIDS) & ~Q(pk__in=with_outside_grid))
+    )
+
+
+def _user_rule(access: Access, perm: str) -> Q:
+    if access.scope(perm).empty:
+        return NOTHING
+    active = RoleAssignment.objects.filter(active=True)
+    outside = active.exclude(pk__in=access.role_assignments(perm, active).values("pk"))
+    unit = Q(unit__isnull=True) | Q(unit__in=access.units(perm))
+    return unit & ~Q(pk__in=outside.values("user_id"))
+
+
+def register_platform_scopes() -> None:
+    """The rules of the rows accounts knows: regions, grids, units, workers, roles, accounts."""
+    from fengqiao.org.models import GridWorker, Unit
+    from fengqiao.territory.models import Grid, Region
+
+    register_scope(Region, _region_rule)
+    register_scope(Grid, _grid_rule)
+    register_scope(Unit, _unit_rule)
+    register_scope(GridWorker, _grid_worker_rule)
+    register_scope(RoleAssignment, _assignment_rule)
+    register_scope(User, _user_rule)
 
 
 def _descendant_unit_ids(unit: Any) -> set[int]:

@@ -48,7 +48,7 @@ from fengqiao.cases.serializers import (
 )
 from fengqiao.cases.views import WORKING_PERMS
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import allowed_actions, in_scope, in_scope_known, visible_cases
+from fengqiao.cases.workflow import allowed_actions, in_scope_known
 from fengqiao.core.masking import batched_sensitive_reads
 
 
@@ -67,7 +67,7 @@ def _access(request: Request):
 
 def _case(access, pk: int) -> Case:
     case = (
-        visible_cases(access)
+        access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related("category", "channel", "handling_unit", "community", "grid")
         .filter(pk=pk)
         .first()
@@ -78,7 +78,7 @@ def _case(access, pk: int) -> Case:
 
 
 def _full(case: Case, access, check=None) -> bool:
-    check = check or (lambda p: in_scope(case, access, p))
+    check = check or (lambda p: access.holds(case, p))
     return any(check(p) for p in WORKING_PERMS if access.has_perm(p))
 
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.access import Access
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.models import Case, Party, Task
-from fengqiao.cases.workflow import in_scope
 from fengqiao.core.masking import log_sensitive_read, mask_id_number, mask_name, mask_phone
 
 HIDDEN = "***"
@@ -61,7 +60,7 @@ def for_task(task: Task) -> Disclosure:
 
 
 def may_see_sensitive(case: Case, access: Access) -> bool:
-    return access.has_perm(Perm.SENSITIVE_VIEW) and in_scope(case, access, Perm.SENSITIVE_VIEW)
+    return access.has_perm(Perm.SENSITIVE_VIEW) and access.holds(case, Perm.SENSITIVE_VIEW)
 
 
 def working_task(case: Case, access: Access) -> Task | None:

@@ -1,8 +1,9 @@
 """Scoped case queries shared by the staff UI and the API: the case list with its filters and
 keyset pagination, the map, and the staff inbox.
 
-Every query starts from `workflow.visible_cases(access)`, which adds the unit tasks as an
-``id IN (SELECT case_id …)`` subquery, so no row is repeated and no DISTINCT is needed.
+Every query starts from `access.visible(Case.objects.all(), perm)` (the rule is
+`workflow.case_access_q`), which adds the unit tasks and the cases reported by the unit's
+members as ``id IN (SELECT …)`` subqueries, so no row is repeated and no DISTINCT is needed.
 """
 
 import base64
@@ -22,7 +23,6 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Case, Category, Channel, InboxItem
-from fengqiao.cases.workflow import visible_cases
 from fengqiao.territory.models import Region
 
 DEFAULT_PAGE = 25
@@ -76,7 +76,7 @@ def _day_start(d: date) -> datetime:
 
 def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) -> QuerySet:
     """The cases `user` may see that match `filters` (unordered, unpaginated)."""
-    qs = visible_cases(access_for(user), Perm.CASE_VIEW, qs)
+    qs = access_for(user).visible(Case.objects.all() if qs is None else qs, Perm.CASE_VIEW)
     f = filters
     if f.state:
         qs = qs.filter(state=f.state)
@@ -208,7 +208,7 @@ def inbox(user: Any, *, unread_only: bool = False, limit: int = 100) -> list[Inb
     from fengqiao.cases.actions import inbox_for
 
     access = access_for(user)
-    visible = visible_cases(access).values("id")
+    visible = access.visible(Case.objects.all(), Perm.CASE_VIEW).values("id")
     qs = inbox_for(user, unread_only=unread_only).filter(case_id__in=visible)
     return list(
         qs.select_related("case", "case__category", "unit").order_by("-created_at", "-id")[:limit]

@@ -34,7 +34,7 @@ from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import TRANSITIONS, allowed_actions, in_scope, visible_cases
+from fengqiao.cases.workflow import TRANSITIONS, allowed_actions
 
 # Who sees the whole timeline (internal notes too); others see what the reporter sees.
 WORKING_PERMS = (
@@ -60,7 +60,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _get_case(access, pk: int) -> Case:
     case = (
-        visible_cases(access)
+        access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related(
             "category",
             "channel",
@@ -153,7 +153,7 @@ def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
 def _works_on(case: Case, access) -> bool:
     """Whether the user works the case (whole timeline, every file) or only views it (what the
     reporter sees)."""
-    return any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+    return any(access.holds(case, p) for p in WORKING_PERMS if access.has_perm(p))
 
 
 def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -> dict[str, Any]:
@@ -365,7 +365,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
                 "title": g.get("title", ""),
                 "description": g.get("description", ""),
             },
-            qs=visible_cases(access),
+            qs=access.visible(Case.objects.all(), Perm.CASE_VIEW),
         )
     return render(request, "cases/_duplicates.html", {"candidates": candidates})
 

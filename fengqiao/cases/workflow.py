@@ -14,7 +14,7 @@ The UI shows `allowed_actions(case, access)` and nothing else.
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -154,26 +154,10 @@ def case_access_q(access: Access, perm: str) -> Q:
     return q
 
 
-def visible_cases(
-    access: Access, perm: str = Perm.CASE_VIEW, qs: QuerySet | None = None
-) -> QuerySet:
-    """The cases `access` may see (or act on) for `perm`, without duplicate rows."""
-    qs = Case.objects.all() if qs is None else qs
-    if not access.has_perm(perm):
-        return qs.none()
-    return qs.filter(case_access_q(access, perm))
-
-
-def in_scope(case: Case, access: Access, perm: str) -> bool:
-    if not access.has_perm(perm):
-        return False
-    return Case.objects.filter(pk=case.pk).filter(case_access_q(access, perm)).exists()
-
-
 def in_scope_known(
     case: Case, access: Access, perm: str, task_unit_ids: Collection[int] = ()
 ) -> bool:
-    """`in_scope` without a query, for a case whose row and task units the caller holds as they
+    """`access.holds(case, perm)` without a query, for a case whose row and task units the caller holds as they
     are in the database and that was reported by this user or by a resident (the case it has
     just created in this transaction). The same rule as `case_access_q`;
     tests/test_cases_intake_fast_paths.py checks the two agree."""
@@ -208,9 +192,9 @@ def check_access(case: Case, name: str, access: Access) -> Transition:
     """Raise CaseNotFound if `access` cannot see the case at all (it learns nothing about it),
     NotPermitted if it can see it but lacks every capability the transition needs."""
     transition = TRANSITIONS[name]
-    allowed = any(in_scope(case, access, p) for p in transition.perms)
+    allowed = any(access.holds(case, p) for p in transition.perms)
     if not allowed:
-        if not in_scope(case, access, Perm.CASE_VIEW):
+        if not access.holds(case, Perm.CASE_VIEW):
             raise CaseNotFound()
         raise NotPermitted(
             "",
@@ -265,7 +249,7 @@ def allowed_actions(
                     continue
                 scope = access.scope(p)
                 if scope not in by_scope:
-                    by_scope[scope] = check(p) if check else in_scope(case, access, p)
+                    by_scope[scope] = check(p) if check else access.holds(case, p)
                 held[p] = by_scope[scope]
         if any(held[p] for p in t.perms):
             result.append(t)

@@ -1,7 +1,7 @@
 """Read-only queries behind the workbench pages: my to-dos, the counts on the home page, recent
 cases, the notification inbox grouped by case, a unit's tasks, "my reports" and "my disputes".
 
-Every query starts from the scoped querysets of the owning apps (`visible_cases`,
+Every query starts from the scoped querysets of the owning apps (`access.visible(...)`,
 `visible_mediations`), so nothing here widens what a user may see. Changes are never made here:
 the pages post to the action functions of the cases and mediation apps.
 """
@@ -22,7 +22,7 @@ from fengqiao.accounts.access import Access
 from fengqiao.accounts.roles import Perm, Role
 from fengqiao.cases import queries
 from fengqiao.cases.models import Case, CaseHistory, CaseKind, CaseState, InboxItem, Task
-from fengqiao.cases.workflow import FINISHED, WAITING, WORKING, visible_cases
+from fengqiao.cases.workflow import FINISHED, WAITING, WORKING
 from fengqiao.org.models import Unit, UnitKind
 
 NEAR = timedelta(days=2)
@@ -66,7 +66,7 @@ def unit_tasks(access: Access, *, finished_days: int = 0) -> list[Task]:
     units = my_unit_ids(access)
     if not units:
         return []
-    cases = visible_cases(access, Perm.CASE_HANDLE).values("id")
+    cases = access.visible(Case.objects.all(), Perm.CASE_HANDLE).values("id")
     open_q = Q(state__in=OPEN_TASK_STATES)
     if finished_days:
         since = timezone.now() - timedelta(days=finished_days)
@@ -103,7 +103,7 @@ def _case_todos(access: Access, now: datetime) -> list[Todo]:
     own = getattr(access.user, "unit_id", None)
     if not own or not access.has_perm(Perm.CASE_REGISTER):
         return []
-    mine = visible_cases(access, Perm.CASE_REGISTER).filter(handling_unit_id=own)
+    mine = access.visible(Case.objects.all(), Perm.CASE_REGISTER).filter(handling_unit_id=own)
     todos = []
     groups = (
         (WAITING, "acknowledge_due", pgettext_lazy("todo", "To accept")),
@@ -135,7 +135,7 @@ def _supervision_todos(access: Access, now: datetime) -> list[Todo]:
         return []
     from fengqiao.cases.models import Extension, SupervisionLevel
 
-    cases = visible_cases(access, Perm.CASE_SUPERVISE)
+    cases = access.visible(Case.objects.all(), Perm.CASE_SUPERVISE)
     todos = [
         Todo(
             pgettext_lazy("todo", "Extension to decide"),
@@ -252,7 +252,7 @@ def counts(access: Access, disputes: "Disputes | None" = None) -> list[Count]:
     """Figures of the user's own work, each a link to the list it counts (same filters)."""
     result: list[Count] = []
     if access.has_perm(Perm.CASE_REGISTER) or access.has_perm(Perm.CASE_SUPERVISE):
-        cases = visible_cases(access)
+        cases = access.visible(Case.objects.all(), Perm.CASE_VIEW)
         for state, label in (
             (CaseState.REGISTERED, pgettext_lazy("count", "Waiting to be accepted")),
             (CaseState.RETURNED, pgettext_lazy("count", "Returned")),
@@ -311,7 +311,7 @@ def counts(access: Access, disputes: "Disputes | None" = None) -> list[Count]:
 
 def recent_cases(access: Access, limit: int = 8) -> list[Case]:
     """The cases the user last worked on; the newest cases of their area when none."""
-    visible = visible_cases(access)
+    visible = access.visible(Case.objects.all(), Perm.CASE_VIEW)
     touched = (
         CaseHistory.objects.filter(actor_id=access.user.pk)
         .order_by("-at", "-id")
@@ -368,7 +368,7 @@ def inbox_groups(user: Any, *, unread_only: bool = False, limit: int = 50) -> li
 
 def my_reports(access: Access, *, open_only: bool = False) -> QuerySet:
     """The cases the user reported, among those the access rules let them see."""
-    qs = visible_cases(access).filter(created_by_id=access.user.pk)
+    qs = access.visible(Case.objects.all(), Perm.CASE_VIEW).filter(created_by_id=access.user.pk)
     if open_only:
         qs = qs.exclude(state__in=sorted(FINISHED))
     return qs
@@ -460,7 +460,7 @@ def my_disputes(access: Access) -> Disputes:
     if committee_ids:
         tasks = (
             Task.objects.filter(unit_id__in=committee_ids, active=True, state__in=OPEN_TASK_STATES)
-            .filter(case_id__in=visible_cases(access).values("id"))
+            .filter(case_id__in=access.visible(Case.objects.all(), Perm.CASE_VIEW).values("id"))
             .exclude(Exists(Mediation.objects.filter(case_id=OuterRef("case_id"))))
             .select_related("case", "unit")
             .order_by("due", "id")[:50]
@@ -477,7 +477,7 @@ def my_disputes(access: Access) -> Disputes:
             for t in tasks
         ]
         cases = (
-            visible_cases(access)
+            access.visible(Case.objects.all(), Perm.CASE_VIEW)
             .filter(handling_unit_id__in=committee_ids, kind=CaseKind.DISPUTE)
             .filter(state__in=sorted(WAITING | WORKING))
             .exclude(Exists(Mediation.objects.filter(case_id=OuterRef("pk"))))
