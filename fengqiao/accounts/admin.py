@@ -1,11 +1,13 @@
 """Administration of staff accounts and their role assignments, within the admin's scope."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.models import RoleAssignment, User
@@ -16,30 +18,30 @@ from fengqiao.core.masking import mask_phone
 from fengqiao.core.models import AuditEntry
 
 
-class StaffCreationForm(AdminUserCreationForm):
+class StaffCreationForm(AdminUserCreationForm[User]):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "name", "phone", "unit")
 
 
-class StaffChangeForm(UserChangeForm):
+class StaffChangeForm(UserChangeForm[User]):
     class Meta(UserChangeForm.Meta):
         model = User
 
 
-class RoleAssignmentInline(ScopedInline, admin.TabularInline):
+class RoleAssignmentInline(ScopedInline, admin.TabularInline[RoleAssignment, User]):
     model = RoleAssignment
     admin_perm = Perm.STAFF_EDIT
     extra = 0
     fields = ["role", "scope_type", "region", "unit", "grids", "active"]
     filter_horizontal = ["grids"]
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return self.platform_access(request).role_assignments(self.admin_perm, qs)
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
     admin_perm = Perm.STAFF_EDIT
     audit_hidden_fields = ("password",)
     inlines = [RoleAssignmentInline]
@@ -65,16 +67,18 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             },
         ),
     ]
-    filter_horizontal: list[str] = []
+    filter_horizontal = ()
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: User) -> str:
         return mask_phone(obj.phone)
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return self.platform_access(request).users(self.admin_perm, qs)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
