@@ -74,7 +74,9 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) -> QuerySet:
+def filtered_cases(
+    user: Any, filters: CaseFilters, qs: QuerySet[Case] | None = None
+) -> QuerySet[Case]:
     """The cases `user` may see that match `filters` (unordered, unpaginated)."""
     qs = access_for(user).visible(Case.objects.all() if qs is None else qs, Perm.CASE_VIEW)
     f = filters
@@ -114,7 +116,7 @@ SEARCH_WALK_MIN_SHARE = 0.01
 SEARCH_WALK_MAX = 8000
 
 
-def _before(qs: QuerySet, when: datetime, pk: int) -> QuerySet:
+def _before(qs: QuerySet[Case], when: datetime, pk: int) -> QuerySet[Case]:
     # (created_at, id) < (when, pk), written so that `created_at <= when` bounds the index
     # scan: with an OR of the two cases the database walks every newer row first.
     return qs.filter(created_at__lte=when).exclude(created_at=when, id__gte=pk)
@@ -175,10 +177,10 @@ def _search_newest_first(
         return None  # still short after every window: a rare word
     ids = found[: limit + 1]
     by_id = Case.objects.select_related(*LIST_RELATED).in_bulk(ids)
-    rows = [by_id[pk] for pk in ids if pk in by_id]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+    cases = [by_id[pk] for pk in ids if pk in by_id]
+    more = len(cases) > limit
+    cases = cases[:limit]
+    return Page(cases, encode_cursor(cases[-1]) if more and cases else None)
 
 
 def map_cases(user: Any, filters: CaseFilters, limit: int = 2000) -> list[Case]:
