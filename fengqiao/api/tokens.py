@@ -9,20 +9,17 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
-from fengqiao.accounts.models import RoleAssignment, ScopeType
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.models import ApiToken
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
-from fengqiao.territory.models import Grid
 
 TOKEN_PREFIX = "fq_"
 # Fields never written to the audit trail (the hash is not secret, but nobody needs it there).
@@ -46,27 +43,10 @@ def find_token(secret: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
 
 
-def manageable_users(actor: Any) -> QuerySet:
+def manageable_users(actor: Any) -> QuerySet[Any]:
     """Accounts whose tokens `actor` may manage: not superusers, their unit and every active role
-    inside the actor's staff-editing scope (Perm.STAFF_EDIT)."""
-    User = get_user_model()
-    scope = access_for(actor).scope(Perm.STAFF_EDIT)
-    if scope.empty:
-        return User.objects.none()
-    outside_grids = Grid.objects.exclude(scope.q(path="community__path", grid="id"))
-    grid_roles_outside = RoleAssignment.objects.filter(
-        scope_type=ScopeType.GRIDS, grids__in=outside_grids
-    ).values("pk")
-    role_inside = (
-        (Q(scope_type=ScopeType.REGION) & scope.q(path="region__path"))
-        | (Q(scope_type=ScopeType.UNIT) & scope.q(path="unit__region__path", unit="unit_id"))
-        | (Q(scope_type=ScopeType.GRIDS) & ~Q(pk__in=grid_roles_outside))
-    )
-    roles_outside = (
-        RoleAssignment.objects.filter(active=True).exclude(role_inside).values("user_id")
-    )
-    unit_inside = Q(unit__isnull=True) | scope.q(path="unit__region__path", unit="unit_id")
-    return User.objects.filter(unit_inside, is_superuser=False).exclude(pk__in=roles_outside)
+    inside the actor's staff-editing scope (Perm.STAFF_EDIT, see `Access.users`)."""
+    return access_for(actor).users(Perm.STAFF_EDIT).filter(is_superuser=False)
 
 
 def may_manage_tokens(actor: Any, target: Any) -> bool:
