@@ -22,7 +22,6 @@ from tests.case_factories import (
     HEPAN_POINT,
     SONGSHAN_POINT,
     VALID_ID,
-    fast_passwords,
     make_case_world,
     report,
 )
@@ -39,11 +38,6 @@ VULNERABLE = {
     "is_vulnerable": True,
     "notes": "独居，行动不便",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    fast_passwords(settings)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
-from fengqiao.cases.models import Case, Category, Channel, InboxItem
+from fengqiao.cases.models import Case, CaseState, Category, Channel, InboxItem
 from fengqiao.territory.models import Region
 
 DEFAULT_PAGE = 25
@@ -215,3 +215,35 @@ def inbox(user: Any, *, unread_only: bool = False, limit: int = 100) -> list[Inb
     return list(
         qs.select_related("case", "case__category", "unit").order_by("-created_at", "-id")[:limit]
     )
+
+
+# Items about these cases (or merged ones) need nobody: the grouped inbox leaves them out.
+DONE_CASE_STATES = (CaseState.CLOSED, CaseState.CANCELLED)
+
+
+@dataclass
+class InboxGroup:
+    case: Case
+    items: list[InboxItem] = field(default_factory=list)
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for i in self.items if i.read_at is None)
+
+    @property
+    def latest(self) -> InboxItem:
+        return self.items[0]
+
+
+def inbox_groups(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[InboxGroup]:
+    """Inbox items on cases still needing someone, grouped by case, newest case first.
+
+    Items about closed, cancelled or merged cases are left out: nobody has to act on them."""
+    items = inbox(user, unread_only=unread_only, limit=500)
+    groups: dict[int, InboxGroup] = {}
+    for item in items:
+        case = item.case
+        if case.state in DONE_CASE_STATES or case.merged_into_id:
+            continue
+        groups.setdefault(case.pk, InboxGroup(case)).items.append(item)
+    return list(groups.values())[:limit]

@@ -88,10 +88,8 @@ def _get_case(access, pk: int) -> Case:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     _access(request)
-    from fengqiao.web.workbench import inbox_groups
-
     unread = request.GET.get("unread") == "1"
-    groups = inbox_groups(request.user, unread_only=unread)
+    groups = queries.inbox_groups(request.user, unread_only=unread)
     return render(request, "cases/inbox.html", {"groups": groups, "unread": unread})
 
 

@@ -7,7 +7,7 @@ the pages post to the action functions of the cases and mediation apps.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,15 +20,13 @@ from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access
 from fengqiao.accounts.roles import Perm, Role
-from fengqiao.cases import queries
-from fengqiao.cases.models import Case, CaseHistory, CaseKind, CaseState, InboxItem, Task
+from fengqiao.cases.models import Case, CaseHistory, CaseKind, CaseState, Task
 from fengqiao.cases.workflow import FINISHED, WAITING, WORKING
 from fengqiao.org.models import Unit, UnitKind
 
 NEAR = timedelta(days=2)
 OPEN_TASK_STATES = (Task.State.DISPATCHED, Task.State.ACKNOWLEDGED, Task.State.IN_PROGRESS)
 # Inbox entries about such cases need nobody any more: closed, cancelled (merged cases too).
-DONE_CASE_STATES = (CaseState.CLOSED, CaseState.CANCELLED)
 
 
 def due_state(due: datetime | None, now: datetime | None = None) -> str:
@@ -333,34 +331,6 @@ def recent_cases(access: Access, limit: int = 8) -> list[Case]:
 
 
 # -- notification inbox -----------------------------------------------------------------------
-
-
-@dataclass
-class InboxGroup:
-    case: Case
-    items: list[InboxItem] = field(default_factory=list)
-
-    @property
-    def unread(self) -> int:
-        return sum(1 for i in self.items if i.read_at is None)
-
-    @property
-    def latest(self) -> InboxItem:
-        return self.items[0]
-
-
-def inbox_groups(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[InboxGroup]:
-    """Inbox items on cases still needing someone, grouped by case, newest case first.
-
-    Items about closed, cancelled or merged cases are left out: nobody has to act on them."""
-    items = queries.inbox(user, unread_only=unread_only, limit=500)
-    groups: dict[int, InboxGroup] = {}
-    for item in items:
-        case = item.case
-        if case.state in DONE_CASE_STATES or case.merged_into_id:
-            continue
-        groups.setdefault(case.pk, InboxGroup(case)).items.append(item)
-    return list(groups.values())[:limit]
 
 
 # -- my reports (grid worker) -----------------------------------------------------------------
