@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.cases import services
+from fengqiao.cases import actions as services
 from fengqiao.cases.models import Case, Party, Task
 from fengqiao.cases.workflow import in_scope_known
 from fengqiao.core.models import SensitiveAccess
