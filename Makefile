@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FQ := DEBUG=1 $(BIN)/fengqiao
 PORT ?= 8000
 
-.PHONY: run test setup lint format messages bench clean
+.PHONY: run test typecheck setup lint format messages bench clean
 
 setup: $(VENV)/.installed var/vendor/.installed
 
@@ -35,10 +35,16 @@ run: setup
 	$(FQ) scheduler & \
 	$(FQ) runserver 127.0.0.1:$(PORT)
 
-test: setup
+test: setup typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(FQ) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Types: the whole package, strict for core and accounts (settings in pyproject.toml).
+typecheck: setup
+	DEBUG=1 $(BIN)/mypy
 
 lint: setup
 	$(BIN)/ruff check --fix .

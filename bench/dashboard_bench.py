@@ -8,7 +8,7 @@ Usage (from the repository root; a PostgreSQL you may create databases on; DuckD
     .venv/bin/python bench/dashboard_bench.py --reuse --repeat 60      # time a kept database again
 
 1. Creates the database `--db` (default fengqiao_bench_dash), migrates it and runs
-   `fengqiao synth --cases N --grids G` (13 cities; COPY), timing the load. --reuse skips this.
+   `bench/synth.py` (`--cases N --grids G`) (13 cities; COPY), timing the load. --reuse skips this.
 2. Three leaders hold STATS_VIEW over the synthetic province, one city and one district.
    For each, `--repeat` requests of GET /api/v1/analytics/values/ (in process, Django test
    client, session login; each request re-reads the user and its roles) with varied filters:
@@ -96,11 +96,13 @@ def fmt(values: list[float]) -> str:
 def load(args: argparse.Namespace) -> None:
     from django.core.management import call_command
 
+    from bench import synth
+
     t0 = time.monotonic()
     call_command("migrate", verbosity=0)
     log(f"migrate: {time.monotonic() - t0:.0f} s")
     t0 = time.monotonic()
-    call_command("synth", cases=args.cases, grids=args.grids, cities=13, seed=args.seed)
+    call_command(synth.Command(), cases=args.cases, grids=args.grids, cities=13, seed=args.seed)
     log(f"synth {args.cases:,} cases: {time.monotonic() - t0:.0f} s (load {loadavg()})")
 
 
@@ -108,9 +110,9 @@ def load(args: argparse.Namespace) -> None:
 
 
 def leaders() -> list[tuple[str, object, object]]:
+    from bench.synth import synthetic_province
     from fengqiao.accounts.models import RoleAssignment, ScopeType, User
     from fengqiao.accounts.roles import Role
-    from fengqiao.analytics.synth import synthetic_province
     from fengqiao.territory.models import Region
 
     province = synthetic_province()
@@ -330,11 +332,11 @@ def ledger_child(db: str, rows_wanted: int) -> None:
     setup_django(db)
     from datetime import timedelta
 
+    from bench.synth import synthetic_province
     from fengqiao.accounts.models import User
     from fengqiao.analytics.filters import parse_filters
     from fengqiao.analytics.ledgers import write_xlsx
     from fengqiao.analytics.models import CaseFact
-    from fengqiao.analytics.synth import synthetic_province
 
     province = synthetic_province()
     user = User.objects.get(username="bench_province")
@@ -408,8 +410,8 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     from django.db import connection
 
+    from bench.synth import synthetic_province
     from fengqiao.analytics.indicators import INDICATORS
-    from fengqiao.analytics.synth import synthetic_province
     from fengqiao.cases.models import Case, Category
     from fengqiao.territory.models import Region
 

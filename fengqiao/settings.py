@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "fengqiao.web.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Refuses NUL characters in query strings and form bodies before any view reads them.
-    "fengqiao.core.inputs.InputGuardMiddleware",
+    "fengqiao.guard.InputGuardMiddleware",
     # Unknown or unparsable query parameters of the API → 400 (checked against its schema).
     "fengqiao.api.query.QueryCheckMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -11,7 +11,7 @@ from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import cases_in_scope, parse_filters
 from fengqiao.cases import actions
 from fengqiao.cases.models import Case
-from fengqiao.cases.workflow import case_scope_q, visible_cases
+from fengqiao.cases.workflow import case_scope_q
 from tests.case_factories import (
     HEPAN_POINT,
     HUAYUAN_POINT,
@@ -24,7 +24,7 @@ from tests.factories import make_personas
 
 def _full_rule(user, filters) -> set[int]:
     access = access_for(user)
-    qs = visible_cases(access, Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
+    qs = access.visible(Case.objects.all(), Perm.CASE_VIEW).filter(case_scope_q(filters.scope))
     if filters.region is not None:
         qs = qs.filter(region_path__startswith=filters.region.path)
     if filters.grid is not None:

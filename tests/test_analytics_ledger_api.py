@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 from fengqiao.analytics.facts import rebuild_all_facts
-from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.api.tokens import issue_token
 from fengqiao.cases.models import Case, CaseState, Category, Channel
+from tests.schema_check import assert_matches_schema
 
 URL = "/api/v1/analytics/ledgers/{ledger}/"
 PERIOD = "2023-01"

@@ -1,4 +1,4 @@
-"""`fengqiao synth` at a small size: the synthetic province loads on both databases, leaves the
+"""`bench/synth.py` at a small size: the synthetic province loads on both databases, leaves the
 demo-like world alone, refuses a second run without --reset, and its figures (read from the
 counters) equal a full recount from the case tables."""
 
@@ -9,14 +9,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from bench import synth
+from bench.synth import SYNTH_PROVINCE_CODE, Options, synthetic_province
 from fengqiao.accounts.access import Scope
-from fengqiao.analytics import indicators, synth
+from fengqiao.analytics import indicators
 from fengqiao.analytics.facts import FACT_FIELDS, counter_deltas, refresh_case_facts
 from fengqiao.analytics.indicators import INDICATORS, Filters, evaluate
 from fengqiao.analytics.models import CaseFact
 from fengqiao.analytics.periods import Period, month, year
 from fengqiao.analytics.recount import recount
-from fengqiao.analytics.synth import SYNTH_PROVINCE_CODE, Options, synthetic_province
 from fengqiao.cases.models import Case, FollowUpVisit, SupervisionCard
 from fengqiao.territory.models import Grid, Region
 from tests.test_analytics_facts import counter_tables
@@ -46,7 +47,9 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
             )
             indexes_before = cur.fetchone()[0]
     demo_grids = set(Grid.objects.values_list("id", flat=True))
-    call_command("synth", cases=2000, grids=50, cities=2, seed=7, years=2, stdout=io.StringIO())
+    call_command(
+        synth.Command(), cases=2000, grids=50, cities=2, seed=7, years=2, stdout=io.StringIO()
+    )
     province = synthetic_province()
     assert province is not None
     assert Case.objects.filter(region_path__startswith=province.path).count() == 2000
@@ -94,11 +97,11 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
     # A second run is refused; --reset rebuilds the same data set (same seed, same figures).
     before = evaluate(["screened", "on_time_rate"], old, compare=False)
     with pytest.raises(CommandError):
-        call_command("synth", cases=10, grids=5, cities=1, stdout=io.StringIO())
+        call_command(synth.Command(), cases=10, grids=5, cities=1, stdout=io.StringIO())
     # The rebuild takes the bulk path (PostgreSQL: indexes dropped during the load, rebuilt).
     monkeypatch.setattr(synth, "BIG_LOAD", 0)
     call_command(
-        "synth", cases=2000, grids=50, cities=2, seed=7, years=2, reset=True,
+        synth.Command(), cases=2000, grids=50, cities=2, seed=7, years=2, reset=True,
         stdout=io.StringIO(),
     )  # fmt: skip
     province = synthetic_province()
@@ -127,6 +130,6 @@ def test_synth_small_province_equals_recount(world, monkeypatch):
 def test_synth_refuses_bad_sizes_and_changes_nothing(db):
     for bad in ({"grids": 0}, {"cities": 0}, {"cities": 100}, {"years": 0}, {"cases": -1}):
         with pytest.raises(CommandError):
-            call_command("synth", **{"cases": 10, **bad}, stdout=io.StringIO())
+            call_command(synth.Command(), **{"cases": 10, **bad}, stdout=io.StringIO())
     assert synthetic_province() is None
     assert Options().cases == 10_000_000 and Options().grids == 100_000 and Options().cities == 13

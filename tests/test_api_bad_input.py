@@ -227,7 +227,7 @@ def test_numbers_given_as_strings_in_json_are_refused(api):
 
 
 def test_required_fields_are_required_in_the_schema():
-    from fengqiao.api.schema_check import openapi_schema
+    from tests.schema_check import openapi_schema
 
     schemas = openapi_schema()["components"]["schemas"]
     assert "outcome" in schemas["CloseTransition"]["required"]

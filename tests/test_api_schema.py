@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from fengqiao.api.schema_check import assert_matches_schema, openapi_schema, schema_errors
 from fengqiao.api.tokens import issue_token
+from tests.schema_check import assert_matches_schema, openapi_schema, schema_errors
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 
@@ -228,7 +228,7 @@ def test_open311_answers_are_documented_in_their_format_with_the_spec_errors():
 
 
 def test_the_checker_reads_xml_and_catches_mismatches(db):
-    from fengqiao.api.schema_check import xml_to_data
+    from tests.schema_check import xml_to_data
 
     schema = {"$ref": "#/components/schemas/Open311Errors"}
     good = b'<?xml version="1.0"?><errors><error><code>404</code><description>x</description></error></errors>'

@@ -24,7 +24,7 @@ from fengqiao.cases import actions, reference
 from fengqiao.cases.actions import registration as intake_module
 from fengqiao.cases.models import Case, Category, HandlingLevel, RoutingRule
 from fengqiao.cases.serializers import CaseCoreSerializer, CaseListItemSerializer
-from fengqiao.cases.workflow import in_scope, in_scope_known
+from fengqiao.cases.workflow import in_scope_known
 from fengqiao.core import refdata
 from fengqiao.core.background import enqueue_with_transaction
 from fengqiao.core.masking import batched_sensitive_reads, log_sensitive_read
@@ -114,7 +114,7 @@ def test_in_scope_known_agrees_with_the_query(world, cw):
             access = access_for(user)
             for perm in ALL_PERMS:
                 known = in_scope_known(case, access, perm)
-                assert known == in_scope(case, access, perm), (user.username, perm, case.pk)
+                assert known == access.holds(case, perm), (user.username, perm, case.pk)
                 compared += 1
     assert compared > 100
 
@@ -173,7 +173,7 @@ def test_bulk_writers_call_changed(cw, settings):
     before = refdata.current_generation()
     Region.objects.filter(pk=cw.huayuan_clerk.unit.region_id).update(name="新名")
     refdata.changed()
-    assert refdata.current_generation() == before + 1
+    assert refdata.current_generation() != before
     assert reference.region(cw.huayuan_clerk.unit.region_id).name == "新名"
 
 

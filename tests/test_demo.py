@@ -35,7 +35,6 @@ from fengqiao.cases.models import (
     SupervisionCard,
     Task,
 )
-from fengqiao.cases.workflow import visible_cases
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.validators import is_valid_phone
 from fengqiao.demo import data
@@ -489,12 +488,14 @@ def test_s2_joint_case_with_lead_and_four_co_units(demo):
     assert case.parties.filter(is_vulnerable=True).count() == 1
     # Only the demo district's center, the police station and the two stations see it.
     assert (
-        visible_cases(access_for(User.objects.get(username="demo_police")))
+        access_for(User.objects.get(username="demo_police"))
+        .visible(Case.objects.all(), Perm.CASE_VIEW)
         .filter(pk=case.pk)
         .exists()
     )
     assert (
-        not visible_cases(access_for(User.objects.get(username="gw001")))
+        not access_for(User.objects.get(username="gw001"))
+        .visible(Case.objects.all(), Perm.CASE_VIEW)
         .filter(pk=case.pk)
         .exists()
     )
@@ -541,7 +542,7 @@ def test_analytics_aggregates_hold_the_demo_cases(demo):
 def test_demo_grid_worker_sees_only_cases_of_their_grid(demo):
     gw = User.objects.get(username="gw001")
     own = set(gw.grid_worker.grids.values_list("pk", flat=True))
-    seen = visible_cases(access_for(gw))
+    seen = access_for(gw).visible(Case.objects.all(), Perm.CASE_VIEW)
     assert seen.exists() and _story("s1") in seen
     assert set(seen.values_list("grid_id", flat=True)) == own
     assert Case.objects.exclude(grid_id__in=own).count() > seen.count()

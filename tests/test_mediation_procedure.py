@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fengqiao.api.schema_check import assert_matches_schema, openapi_schema
 from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import CaseState, Category, OtherRoute
 from fengqiao.mediation import actions, workflow
@@ -25,6 +24,7 @@ from fengqiao.org.models import EmploymentType
 from tests.case_factories import use_immediate_tasks
 from tests.factories import make_user
 from tests.mediation_factories import dispute_case, make_mediation_world, started
+from tests.schema_check import assert_matches_schema, openapi_schema
 
 pytestmark = pytest.mark.django_db
 S = MediationState

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.mediation import actions, documents
 from fengqiao.mediation.models import MediationState, Session
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
+from tests.schema_check import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
-from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.mediation import actions
 from fengqiao.mediation.models import Mediation, MediationState, Session
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import dispute_case, make_mediation_world, started
+from tests.schema_check import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 

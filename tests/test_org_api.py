@@ -4,8 +4,8 @@ the error shape for bad filters, answers that match the schema."""
 import pytest
 from django.test import Client
 
-from fengqiao.api.schema_check import assert_matches_schema
 from fengqiao.api.tokens import issue_token
+from tests.schema_check import assert_matches_schema
 
 UNITS = "/api/v1/org/units/"
 STAFF = "/api/v1/org/staff/"

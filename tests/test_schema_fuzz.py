@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from fengqiao.accounts.roles import Role
-from fengqiao.api.schema_check import openapi_schema, response_schema, xml_to_data
 from fengqiao.api.tokens import issue_token
 from fengqiao.cases import actions as cases
 from tests.case_factories import HEPAN_POINT, case_data, make_case_world
 from tests.factories import assign
+from tests.schema_check import openapi_schema, response_schema, xml_to_data
 
 MAX_EXAMPLES = 5
 

@@ -1,26 +1,38 @@
 """The one place that decides what a user may see and do.
 
-Every view, API endpoint, export and search asks an `Access` for a `Scope` per capability and
-filters its queryset with `Scope.q(...)`. There is no bypass flag: an administrator, too, sees
-only the regions their assignment names.
+Every view, API endpoint, export and search narrows its queryset with the one scope API of
+`Access`: `access.visible(qs, perm)` (the rows `perm` holds over) and `access.holds(obj, perm)`
+(one row), with named shortcuts for the platform's own rows (`regions`, `grids`, `units`,
+`grid_workers`, `role_assignments`, `users`). The rule for each model lives with the model's app
+and is registered with `register_scope` in its AppConfig.ready (cases, mediation): accounts
+never imports the apps above it. There is no bypass flag: an administrator, too, sees only the
+regions their assignment names.
 """
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connections, router
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    FilteredRelation,
+    Model,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
-from fengqiao.core import caches, refdata
+from fengqiao.core import caches
 from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
+M = TypeVar("M", bound=Model)
 # Region.Level.COMMUNITY: regions of this level have no children.
 LOWEST_LEVEL = 5
 
@@ -140,51 +152,151 @@ class Access:
             tuple(paths), frozenset(grids), frozenset(units), tuple(unit_paths), frozenset(leaves)
         )
 
-    # Territory and organisation helpers used across the platform.
+    # -- the one scope API ------------------------------------------------------------------
 
-    def regions(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def visible(self, qs: QuerySet[M], perm: str) -> QuerySet[M]:
+        """The rows of `qs` that `perm` holds over, by the rule registered for its model."""
+        if not self.has_perm(perm):
+            return qs.none()
+        return qs.filter(_rule_for(qs.model)(self, perm))
+
+    def holds(self, obj: Model, perm: str) -> bool:
+        """Does `perm` hold over `obj` (one query)?"""
+        if not self.has_perm(perm):
+            return False
+        return self.visible(type(obj)._default_manager.filter(pk=obj.pk), perm).exists()
+
+    def regions(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         """Regions visible for `perm`: region subtrees, units' regions, and grids' communities."""
-        from fengqiao.territory.models import Grid, Region
+        from fengqiao.territory.models import Region
 
-        qs = Region.objects.all() if qs is None else qs
-        scope = self.scope(perm)
-        q = scope.q(path="path", unit_regions=True)
-        if scope.grid_ids:
-            community_ids = Grid.objects.filter(pk__in=scope.grid_ids).values("community_id")
-            q |= Q(pk__in=community_ids)
-        return qs.filter(q)
+        return self.visible(Region.objects.all() if qs is None else qs, perm)
 
-    def grids(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def grids(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.territory.models import Grid
 
-        qs = Grid.objects.all() if qs is None else qs
-        return qs.filter(self.scope(perm).q(path="community__path", grid="id", unit_regions=True))
+        return self.visible(Grid.objects.all() if qs is None else qs, perm)
 
-    def units(self, perm: str, qs: QuerySet | None = None) -> QuerySet:
+    def units(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         from fengqiao.org.models import Unit
 
-        qs = Unit.objects.all() if qs is None else qs
-        scope = self.scope(perm)
-        q = scope.q(path="region__path", unit="id")
-        if scope.grid_ids:
-            # A grid worker sees the units of the communities they work in, and those above.
-            from fengqiao.territory.models import Grid
+        return self.visible(Unit.objects.all() if qs is None else qs, perm)
 
-            paths = Grid.objects.filter(pk__in=scope.grid_ids).values_list(
-                "community__path", flat=True
-            )
-            ancestor_ids = {int(i) for p in paths for i in p.strip("/").split("/")}
-            q |= Q(region_id__in=ancestor_ids)
-        return qs.filter(q)
+    def grid_workers(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Workers whose every grid, and whose station, lie inside the scope of `perm`."""
+        from fengqiao.org.models import GridWorker
 
-    def can_see_region(self, perm: str, region) -> bool:
-        return self.regions(perm).filter(pk=region.pk).exists()
+        return self.visible(GridWorker.objects.all() if qs is None else qs, perm)
 
-    def can_see_grid(self, perm: str, grid) -> bool:
-        return self.grids(perm).filter(pk=grid.pk).exists()
+    def role_assignments(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Role assignments whose region, unit or every grid lies inside the scope of `perm`."""
+        return self.visible(RoleAssignment.objects.all() if qs is None else qs, perm)
+
+    def users(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+        """Accounts all of whose active assignments, and whose unit, lie inside the scope of
+        `perm`. Accounts with neither unit nor role (just created, or retired) are visible to
+        every administrator, so that someone can give them a role."""
+        return self.visible(User.objects.all() if qs is None else qs, perm)
+
+    def can_see_region(self, perm: str, region: Any) -> bool:
+        return self.holds(region, perm)
+
+    def can_see_grid(self, perm: str, grid: Any) -> bool:
+        return self.holds(grid, perm)
 
 
-def _descendant_unit_ids(unit) -> set[int]:
+# How one model's rows are scoped: (access, perm) → a filter on that model.
+ScopeRule = Callable[[Access, str], Q]
+_rules: dict[type[Model], ScopeRule] = {}
+
+
+def register_scope(model: type[Model], rule: ScopeRule) -> None:
+    """Let `access.visible` scope `model`'s rows with `rule` (call in the app's ready())."""
+    _rules[model] = rule
+
+
+def _rule_for(model: type[Model]) -> ScopeRule:
+    for klass in model.__mro__:
+        rule = _rules.get(klass) if isinstance(klass, type) else None
+        if rule is not None:
+            return rule
+    raise LookupError(f"no scope rule is registered for {model._meta.label}")
+
+
+def _region_rule(access: Access, perm: str) -> Q:
+    from fengqiao.territory.models import Grid
+
+    scope = access.scope(perm)
+    q = scope.q(path="path", unit_regions=True)
+    if scope.grid_ids:
+        community_ids = Grid.objects.filter(pk__in=scope.grid_ids).values("community_id")
+        q |= Q(pk__in=community_ids)
+    return q
+
+
+def _grid_rule(access: Access, perm: str) -> Q:
+    return access.scope(perm).q(path="community__path", grid="id", unit_regions=True)
+
+
+def _unit_rule(access: Access, perm: str) -> Q:
+    scope = access.scope(perm)
+    q = scope.q(path="region__path", unit="id")
+    if scope.grid_ids:
+        # A grid worker sees the units of the communities they work in, and those above.
+        from fengqiao.territory.models import Grid
+
+        paths = Grid.objects.filter(pk__in=scope.grid_ids).values_list("community__path", flat=True)
+        ancestor_ids = {int(i) for p in paths for i in p.strip("/").split("/")}
+        q |= Q(region_id__in=ancestor_ids)
+    return q
+
+
+def _outside_grids(access: Access, perm: str) -> "QuerySet[Any]":
+    from fengqiao.territory.models import Grid
+
+    return Grid.objects.exclude(pk__in=access.grids(perm).values("pk"))
+
+
+def _grid_worker_rule(access: Access, perm: str) -> Q:
+    station = Q(station__isnull=True) | Q(station__in=access.units(perm))
+    return station & ~Q(grids__in=_outside_grids(access, perm))
+
+
+def _assignment_rule(access: Access, perm: str) -> Q:
+    scope = access.scope(perm)
+    with_outside_grid = RoleAssignment.grids.through.objects.filter(
+        grid__in=_outside_grids(access, perm)
+    ).values("roleassignment_id")
+    return (
+        (Q(scope_type=ScopeType.REGION) & scope.q(path="region__path"))
+        | Q(scope_type=ScopeType.UNIT, unit__in=access.units(perm))
+        | (Q(scope_type=ScopeType.GRIDS) & ~Q(pk__in=with_outside_grid))
+    )
+
+
+def _user_rule(access: Access, perm: str) -> Q:
+    if access.scope(perm).empty:
+        return NOTHING
+    active = RoleAssignment.objects.filter(active=True)
+    outside = active.exclude(pk__in=access.role_assignments(perm, active).values("pk"))
+    unit = Q(unit__isnull=True) | Q(unit__in=access.units(perm))
+    return unit & ~Q(pk__in=outside.values("user_id"))
+
+
+def register_platform_scopes() -> None:
+    """The rules of the rows accounts knows: regions, grids, units, workers, roles, accounts."""
+    from fengqiao.org.models import GridWorker, Unit
+    from fengqiao.territory.models import Grid, Region
+
+    register_scope(Region, _region_rule)
+    register_scope(Grid, _grid_rule)
+    register_scope(Unit, _unit_rule)
+    register_scope(GridWorker, _grid_worker_rule)
+    register_scope(RoleAssignment, _assignment_rule)
+    register_scope(User, _user_rule)
+
+
+def _descendant_unit_ids(unit: Any) -> set[int]:
     from fengqiao.org.models import Unit
 
     found: set[int] = set()
@@ -197,13 +309,12 @@ def _descendant_unit_ids(unit) -> set[int]:
     return found
 
 
-# -- Access per request at the cost of one prepared query -------------------------------------
+# -- Access per request at the cost of one query ---------------------------------------------
 #
 # Building an Access costs ORM queries (assignments with their region/unit, grids, the unit tree)
 # and Python; both showed in every API request's profile. So each process keeps the built parts
-# (assignments and scopes: never the user object) per user, under a key that is read afresh on
-# every request, in the same round trip as the API token (fengqiao.api.tokens.find_token) or by
-# one prepared query (`_read_key`):
+# (assignments and scopes: never the user object) per user, under a key that one ORM query
+# (`_read_key`) reads afresh on every request:
 #
 # - the user's active role assignments as rows (id, role, scope, region, unit, grid ids): any
 #   change of a role, of its scope or grids, deactivation or removal changes the key, by any
@@ -214,19 +325,17 @@ def _descendant_unit_ids(unit) -> set[int]:
 #   REFDATA_CHECK_SECONDS as the snapshots are, so it is never stale either.
 #
 # An entry is built after its key was read, so it is never older than its key. An entry built
-# inside a transaction that changed reference data serves only that transaction while the
-# change stands (`_usable`): it could roll back, and another process could then commit other
-# data under the same generation number.
+# inside a transaction that changed reference data and then rolled back is keyed by a
+# generation that no committed state ever has (refdata.changed draws a new random number), so
+# it is never served again.
 
 # One active assignment as keyed: (id, role, scope type, region id, unit id, sorted grid ids).
 AssignmentKey = tuple[int, str, str, int | None, int | None, tuple[int, ...]]
 GrantKey = tuple[int, tuple[AssignmentKey, ...]]  # (reference data generation, assignments)
 
-# Set on a user object by the token query: the GrantKey read with it (used once, see access_for).
-_KEY_ATTR = "_fengqiao_grant_key"
 GRANTS_MAX = 10_000  # users remembered per process; past that the memory is dropped whole
-# User id → (key, the uncommitted reference data change it was built on or None, parts).
-_grants: dict[int, tuple[GrantKey, tuple | None, "_Grant"]] = {}
+# User id → (key, parts).
+_grants: dict[int, tuple[GrantKey, "_Grant"]] = {}
 _grants_lock = threading.Lock()
 
 
@@ -250,8 +359,8 @@ caches.register("accounts.access", clear_cache)
 
 
 def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> GrantKey:
-    """The GrantKey of rows (role assignment id, role, scope type, region id, unit id, grid id)
-    as the assignment columns of `assignment_sql` give them (one row per grid; ids may be NULL)."""
+    """The GrantKey of rows (role assignment id, role, scope type, region id, unit id, grid id),
+    one row per grid; ids may be NULL (no assignment, no grid)."""
     found: dict[int, tuple[str, str, int | None, int | None, list[int]]] = {}
     for ra_id, role, scope_type, region_id, unit_id, grid_id in rows:
         if ra_id is None:
@@ -259,7 +368,7 @@ def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> Gran
         entry = found.get(ra_id)
         if entry is None:
             entry = found[ra_id] = (role, scope_type, region_id, unit_id, [])
-        if grid_id is not None:
+        if grid_id is not None and scope_type == ScopeType.GRIDS:
             entry[4].append(grid_id)
     assignments = tuple(
         sorted((pk, r, s, rg, u, tuple(sorted(g))) for pk, (r, s, rg, u, g) in found.items())
@@ -267,58 +376,27 @@ def key_from_rows(generation: int | None, rows: Iterable[Sequence[Any]]) -> Gran
     return (generation or 0, assignments)
 
 
-def remember_key(user: Any, key: GrantKey) -> None:
-    """Hand the key read together with `user` (by the token query) to this request's access_for."""
-    setattr(user, _KEY_ATTR, key)
-
-
-def assignment_sql(connection: Any, user_id_sql: str) -> tuple[str, str, list[Any]]:
-    """(columns, joins, join params) that add to a query over users the reference data generation
-    and the user's active role assignments (columns as `key_from_rows` reads them after the
-    generation). `user_id_sql` is the SQL of the user's id in the outer query."""
-    qn = connection.ops.quote_name
-    ra = RoleAssignment._meta
-    through = RoleAssignment.grids.through._meta
-    grids_field = RoleAssignment._meta.get_field("grids")
-    state = RefDataState._meta
-    col = {f.name: qn(f.column) for f in ra.concrete_fields}
-    columns = (
-        f"(SELECT rs.{qn(state.get_field('generation').column)} FROM {qn(state.db_table)} rs "
-        f"WHERE rs.{qn(state.pk.column)} = 1), "
-        f"ra.{col['id']}, ra.{col['role']}, ra.{col['scope_type']}, ra.{col['region']}, "
-        f"ra.{col['unit']}, rg.{qn(grids_field.m2m_reverse_name())}"
-    )
-    joins = (
-        f"LEFT JOIN {qn(ra.db_table)} ra ON ra.{col['user']} = {user_id_sql} "
-        f"AND ra.{col['active']} = %s "
-        f"LEFT JOIN {qn(through.db_table)} rg ON rg.{qn(grids_field.m2m_column_name())} "
-        f"= ra.{col['id']} AND ra.{col['scope_type']} = %s"
-    )
-    return columns, joins, [True, ScopeType.GRIDS.value]
-
-
-# Database alias → (SQL, parameters before the user id) of `_read_key`, built once.
-_key_sql: dict[str, tuple[str, list[Any]]] = {}
-
-
 def _read_key(user_id: int) -> GrantKey | None:
-    """The GrantKey of an active user, or None (inactive or gone): one query, SQL built once."""
-    alias = router.db_for_read(RoleAssignment)
-    connection = connections[alias]
-    prepared = _key_sql.get(alias)
-    if prepared is None:
-        qn = connection.ops.quote_name
-        meta = User._meta
-        columns, joins, params = assignment_sql(connection, f"u.{qn(meta.pk.column)}")
-        sql = (
-            f"SELECT u.{qn(meta.get_field('is_active').column)}, {columns} "
-            f"FROM {qn(meta.db_table)} u {joins} WHERE u.{qn(meta.pk.column)} = %s"
+    """The GrantKey of an active user, or None (inactive or gone): one query (the user row,
+    the reference data generation, and the active assignments with their grids joined)."""
+    generation = RefDataState.objects.filter(pk=1).values("generation")
+    rows = list(
+        User.objects.filter(pk=user_id)
+        .annotate(
+            generation=Subquery(generation),
+            ra=FilteredRelation("assignments", condition=Q(assignments__active=True)),
         )
-        prepared = _key_sql[alias] = (sql, params)
-    sql, params = prepared
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, user_id])
-        rows = cursor.fetchall()
+        .values_list(
+            "is_active",
+            "generation",
+            "ra__id",
+            "ra__role",
+            "ra__scope_type",
+            "ra__region_id",
+            "ra__unit_id",
+            "ra__grids__id",
+        )
+    )
     if not rows or not rows[0][0]:
         return None
     return key_from_rows(rows[0][1], (row[2:] for row in rows))
@@ -365,57 +443,31 @@ def _load_grant(user_id: int) -> tuple[tuple[AssignmentKey, ...], _Grant]:
     return loaded, _Grant(tuple(assignments), units_below)
 
 
-def _uncommitted_change(alias: str) -> tuple | None:
-    """The latest reference data change of the open transaction, or None: `refdata.changed()`
-    queued its `clear` to run on commit (Django drops the entry when the savepoint that made
-    the change rolls back, and the list when the transaction ends)."""
-    connection = connections[alias]
-    if not connection.in_atomic_block:
-        return None
-    for entry in reversed(connection.run_on_commit):
-        if entry[1] is refdata.clear:
-            return entry
-    return None
-
-
-def _usable(change: tuple | None, alias: str) -> bool:
-    # A part built on uncommitted reference data serves only while that change stands: after a
-    # rollback, another process could commit other data under the same generation number.
-    return change is None or any(e is change for e in connections[alias].run_on_commit)
-
-
 def _grant(user_id: int, key: GrantKey) -> _Grant:
-    alias = router.db_for_read(RoleAssignment)
     entry = _grants.get(user_id)
-    if entry is not None and entry[0] == key and _usable(entry[1], alias):
-        return entry[2]
+    if entry is not None and entry[0] == key:
+        return entry[1]
     loaded, grant = _load_grant(user_id)
     with _grants_lock:
         if len(_grants) >= GRANTS_MAX:
             _grants.clear()
-        _grants[user_id] = ((key[0], loaded), _uncommitted_change(alias), grant)
+        _grants[user_id] = ((key[0], loaded), grant)
     return grant
 
 
 def access_for(user: Any) -> Access:
     """The Access of `user` (anonymous or inactive users get an empty one).
 
-    Costs one prepared query per user object (none after the API token query, which reads the
-    key with the token); the assignments and scopes come from this process's memory while the
-    key is unchanged (see above). Memoised on the user object for the rest of the request.
+    Costs one query per user object; the assignments and scopes come from this process's
+    memory while the key is unchanged (see above). Memoised on the user object for the rest of
+    the request.
     """
     cached = getattr(user, "_fengqiao_access", None)
-    if cached is not None:
+    if isinstance(cached, Access):
         return cached
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access(user)
-    key = getattr(user, _KEY_ATTR, None)
-    if key is not None:
-        # Read with the token in this request; used once, so that a caller who changed roles
-        # and dropped the memo reads the key afresh.
-        setattr(user, _KEY_ATTR, None)
-    else:
-        key = _read_key(user.pk)
+    key = _read_key(user.pk)
     if key is None:
         access = Access(user)  # deactivated or deleted since the user object was loaded
     else:

@@ -1,76 +1,47 @@
 """Administration of staff accounts and their role assignments, within the admin's scope."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.accounts.access import Access
-from fengqiao.accounts.models import RoleAssignment, ScopeType, User
+from fengqiao.accounts.models import RoleAssignment, User
+from fengqiao.accounts.platform_admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
 from fengqiao.core import audit
-from fengqiao.core.admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.core.masking import mask_phone
 from fengqiao.core.models import AuditEntry
-from fengqiao.territory.models import Grid
 
 
-def assignments_in_scope(access: Access, perm: str, qs: QuerySet) -> QuerySet:
-    """Role assignments whose region, unit or every grid lies inside the scope of `perm`."""
-    scope = access.scope(perm)
-    outside_grids = Grid.objects.exclude(pk__in=access.grids(perm).values("pk"))
-    with_outside_grid = RoleAssignment.grids.through.objects.filter(grid__in=outside_grids).values(
-        "roleassignment_id"
-    )
-    return qs.filter(
-        (Q(scope_type=ScopeType.REGION) & scope.q(path="region__path"))
-        | Q(scope_type=ScopeType.UNIT, unit__in=access.units(perm))
-        | (Q(scope_type=ScopeType.GRIDS) & ~Q(pk__in=with_outside_grid))
-    )
-
-
-def users_in_scope(access: Access, perm: str, qs: QuerySet) -> QuerySet:
-    """Accounts all of whose active assignments, and whose unit, lie inside the scope of `perm`.
-
-    Accounts with neither unit nor role (just created, or retired) are visible to every
-    administrator, so that someone can give them a role.
-    """
-    if access.scope(perm).empty:
-        return qs.none()
-    active = RoleAssignment.objects.filter(active=True)
-    outside = active.exclude(pk__in=assignments_in_scope(access, perm, active).values("pk"))
-    return qs.filter(Q(unit__isnull=True) | Q(unit__in=access.units(perm))).exclude(
-        pk__in=outside.values("user_id")
-    )
-
-
-class StaffCreationForm(AdminUserCreationForm):
+class StaffCreationForm(AdminUserCreationForm[User]):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "name", "phone", "unit")
 
 
-class StaffChangeForm(UserChangeForm):
+class StaffChangeForm(UserChangeForm[User]):
     class Meta(UserChangeForm.Meta):
         model = User
 
 
-class RoleAssignmentInline(ScopedInline, admin.TabularInline):
+class RoleAssignmentInline(ScopedInline, admin.TabularInline[RoleAssignment, User]):
     model = RoleAssignment
     admin_perm = Perm.STAFF_EDIT
     extra = 0
     fields = ["role", "scope_type", "region", "unit", "grids", "active"]
     filter_horizontal = ["grids"]
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
-        return assignments_in_scope(self.platform_access(request), self.admin_perm, qs)
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
+        return self.platform_access(request).role_assignments(self.admin_perm, qs)
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
     admin_perm = Perm.STAFF_EDIT
     audit_hidden_fields = ("password",)
     inlines = [RoleAssignmentInline]
@@ -96,16 +67,18 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             },
         ),
     ]
-    filter_horizontal: list[str] = []
+    filter_horizontal = ()
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: User) -> str:
         return mask_phone(obj.phone)
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
-        return users_in_scope(self.platform_access(request), self.admin_perm, qs)
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
+        return self.platform_access(request).users(self.admin_perm, qs)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:

@@ -25,7 +25,6 @@ from fengqiao.analytics.filters import cases_in_scope
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.models import ExportJob
 from fengqiao.cases.models import Case, FollowUpVisit, SupervisionCard
-from fengqiao.cases.workflow import visible_cases
 from fengqiao.core import files
 
 CHUNK = 2000
@@ -65,7 +64,8 @@ def queryset(ledger: str, user: Any, filters: Filters) -> QuerySet:
     if ledger == "screening":
         ids = ind.drill_case_ids(ind.INDICATORS["screened"], filters)
         return (
-            visible_cases(access_for(user), Perm.CASE_VIEW)
+            access_for(user)
+            .visible(Case.objects.all(), Perm.CASE_VIEW)
             .filter(pk__in=ids)
             .select_related("category", "channel", "street", "community", "grid", "handling_unit")
             .order_by("created_at", "id")

@@ -26,7 +26,7 @@ from fengqiao.analytics.filters import (
 from fengqiao.analytics.indicators import INDICATORS, Filters
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import Case, RiskLevel, SupervisionLevel
-from fengqiao.cases.workflow import OPEN, visible_cases
+from fengqiao.cases.workflow import OPEN
 from fengqiao.territory.models import Grid, Region
 
 DRILL_PAGE = 50
@@ -272,7 +272,7 @@ def drill_cases(request: HttpRequest) -> HttpResponse:
         )
     ids = ind.drill_case_ids(indicator, filters, part)
     access = access_for(request.user)
-    cases = visible_cases(access, Perm.CASE_VIEW).filter(pk__in=ids)
+    cases = access.visible(Case.objects.all(), Perm.CASE_VIEW).filter(pk__in=ids)
     total = cases.count()
     try:
         page = max(1, int(request.GET.get("page", "1")))

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from fengqiao.accounts.platform_admin import AuditedAdmin
 from fengqiao.cases.models import Category, Channel, DeadlinePolicy, RoutingRule
-from fengqiao.core.admin import AuditedAdmin
 
 
 @admin.register(Category)

@@ -27,7 +27,7 @@ from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
-from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
+from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, Category, Channel, Note, Task
 from fengqiao.cases.serializers import (
     TASK_ACTIONS,
@@ -49,7 +49,7 @@ from fengqiao.cases.serializers import (
 )
 from fengqiao.cases.views import WORKING_PERMS
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import allowed_actions, in_scope, in_scope_known, visible_cases
+from fengqiao.cases.workflow import allowed_actions, in_scope_known
 from fengqiao.core.masking import batched_sensitive_reads
 
 
@@ -68,7 +68,7 @@ def _access(request: Request):
 
 def _case(access, pk: int) -> Case:
     case = (
-        visible_cases(access)
+        access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related("category", "channel", "handling_unit", "community", "grid")
         .filter(pk=pk)
         .first()
@@ -79,7 +79,7 @@ def _case(access, pk: int) -> Case:
 
 
 def _full(case: Case, access, check=None) -> bool:
-    check = check or (lambda p: in_scope(case, access, p))
+    check = check or (lambda p: access.holds(case, p))
     return any(check(p) for p in WORKING_PERMS if access.has_perm(p))
 
 
@@ -110,7 +110,7 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
     if new:
         sensitive = access.has_perm(Perm.SENSITIVE_VIEW) and check(Perm.SENSITIVE_VIEW)
     else:
-        sensitive = may_see_sensitive(case, access)
+        sensitive = disclosure(case, access)
     with batched_sensitive_reads():
         out["reporter"] = reporter_view(case, access, purpose="api", sensitive=sensitive)
         out["parties"] = [

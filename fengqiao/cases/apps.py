@@ -6,6 +6,10 @@ class CasesConfig(AppConfig):
     label = "cases"
 
     def ready(self) -> None:
+        from fengqiao.accounts.access import register_scope
+        from fengqiao.cases.models import Case
         from fengqiao.cases.reference import watch_models
+        from fengqiao.cases.workflow import case_access_q
 
         watch_models()
+        register_scope(Case, case_access_q)

@@ -1,8 +1,9 @@
 """Scoped case queries shared by the staff UI and the API: the case list with its filters and
 keyset pagination, the map, and the staff inbox.
 
-Every query starts from `workflow.visible_cases(access)`, which adds the unit tasks as an
-``id IN (SELECT case_id …)`` subquery, so no row is repeated and no DISTINCT is needed.
+Every query starts from `access.visible(Case.objects.all(), perm)` (the rule is
+`workflow.case_access_q`), which adds the unit tasks and the cases reported by the unit's
+members as ``id IN (SELECT …)`` subqueries, so no row is repeated and no DISTINCT is needed.
 """
 
 import base64
@@ -21,8 +22,7 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
-from fengqiao.cases.models import Case, Category, Channel, InboxItem
-from fengqiao.cases.workflow import visible_cases
+from fengqiao.cases.models import Case, CaseState, Category, Channel, InboxItem
 from fengqiao.territory.models import Region
 
 DEFAULT_PAGE = 25
@@ -74,9 +74,11 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def filtered_cases(user: Any, filters: CaseFilters, qs: QuerySet | None = None) -> QuerySet:
+def filtered_cases(
+    user: Any, filters: CaseFilters, qs: QuerySet[Case] | None = None
+) -> QuerySet[Case]:
     """The cases `user` may see that match `filters` (unordered, unpaginated)."""
-    qs = visible_cases(access_for(user), Perm.CASE_VIEW, qs)
+    qs = access_for(user).visible(Case.objects.all() if qs is None else qs, Perm.CASE_VIEW)
     f = filters
     if f.state:
         qs = qs.filter(state=f.state)
@@ -114,7 +116,7 @@ SEARCH_WALK_MIN_SHARE = 0.01
 SEARCH_WALK_MAX = 8000
 
 
-def _before(qs: QuerySet, when: datetime, pk: int) -> QuerySet:
+def _before(qs: QuerySet[Case], when: datetime, pk: int) -> QuerySet[Case]:
     # (created_at, id) < (when, pk), written so that `created_at <= when` bounds the index
     # scan: with an OR of the two cases the database walks every newer row first.
     return qs.filter(created_at__lte=when).exclude(created_at=when, id__gte=pk)
@@ -175,10 +177,10 @@ def _search_newest_first(
         return None  # still short after every window: a rare word
     ids = found[: limit + 1]
     by_id = Case.objects.select_related(*LIST_RELATED).in_bulk(ids)
-    rows = [by_id[pk] for pk in ids if pk in by_id]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+    cases = [by_id[pk] for pk in ids if pk in by_id]
+    more = len(cases) > limit
+    cases = cases[:limit]
+    return Page(cases, encode_cursor(cases[-1]) if more and cases else None)
 
 
 def map_cases(user: Any, filters: CaseFilters, limit: int = 2000) -> list[Case]:
@@ -208,8 +210,40 @@ def inbox(user: Any, *, unread_only: bool = False, limit: int = 100) -> list[Inb
     from fengqiao.cases.actions import inbox_for
 
     access = access_for(user)
-    visible = visible_cases(access).values("id")
+    visible = access.visible(Case.objects.all(), Perm.CASE_VIEW).values("id")
     qs = inbox_for(user, unread_only=unread_only).filter(case_id__in=visible)
     return list(
         qs.select_related("case", "case__category", "unit").order_by("-created_at", "-id")[:limit]
     )
+
+
+# Items about these cases (or merged ones) need nobody: the grouped inbox leaves them out.
+DONE_CASE_STATES = (CaseState.CLOSED, CaseState.CANCELLED)
+
+
+@dataclass
+class InboxGroup:
+    case: Case
+    items: list[InboxItem] = field(default_factory=list)
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for i in self.items if i.read_at is None)
+
+    @property
+    def latest(self) -> InboxItem:
+        return self.items[0]
+
+
+def inbox_groups(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[InboxGroup]:
+    """Inbox items on cases still needing someone, grouped by case, newest case first.
+
+    Items about closed, cancelled or merged cases are left out: nobody has to act on them."""
+    items = inbox(user, unread_only=unread_only, limit=500)
+    groups: dict[int, InboxGroup] = {}
+    for item in items:
+        case = item.case
+        if case.state in DONE_CASE_STATES or case.merged_into_id:
+            continue
+        groups.setdefault(case.pk, InboxGroup(case)).items.append(item)
+    return list(groups.values())[:limit]

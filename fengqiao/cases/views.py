@@ -30,11 +30,11 @@ from fengqiao.cases.forms import (
     StaffIntakeForm,
     add_case_error,
 )
-from fengqiao.cases.masking import may_see_sensitive, party_view, reporter_view
+from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import TRANSITIONS, allowed_actions, in_scope, visible_cases
+from fengqiao.cases.workflow import TRANSITIONS, allowed_actions
 from fengqiao.core.inputs import is_ascii_digits
 
 # Who sees the whole timeline (internal notes too); others see what the reporter sees.
@@ -61,7 +61,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _get_case(access, pk: int) -> Case:
     case = (
-        visible_cases(access)
+        access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related(
             "category",
             "channel",
@@ -89,10 +89,8 @@ def _get_case(access, pk: int) -> Case:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     _access(request)
-    from fengqiao.web.workbench import inbox_groups
-
     unread = request.GET.get("unread") == "1"
-    groups = inbox_groups(request.user, unread_only=unread)
+    groups = queries.inbox_groups(request.user, unread_only=unread)
     return render(request, "cases/inbox.html", {"groups": groups, "unread": unread})
 
 
@@ -154,7 +152,7 @@ def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
 def _works_on(case: Case, access) -> bool:
     """Whether the user works the case (whole timeline, every file) or only views it (what the
     reporter sees)."""
-    return any(in_scope(case, access, p) for p in WORKING_PERMS if access.has_perm(p))
+    return any(access.holds(case, p) for p in WORKING_PERMS if access.has_perm(p))
 
 
 def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -> dict[str, Any]:
@@ -185,10 +183,10 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
     tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
     for t in tasks:
         t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
-    sensitive = may_see_sensitive(case, access)
+    sensitive = disclosure(case, access)
     return {
         "case": case,
-        "reporter": reporter_view(case, access, purpose="case page"),
+        "reporter": reporter_view(case, access, purpose="case page", sensitive=sensitive),
         "parties": [
             party_view(p, access, "case page", case=case, sensitive=sensitive)
             for p in case.parties.all()
@@ -366,7 +364,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
                 "title": g.get("title", ""),
                 "description": g.get("description", ""),
             },
-            qs=visible_cases(access),
+            qs=access.visible(Case.objects.all(), Perm.CASE_VIEW),
         )
     return render(request, "cases/_duplicates.html", {"candidates": candidates})
 

@@ -14,12 +14,13 @@ The UI shows `allowed_actions(case, access)` and nothing else.
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access, Scope
+from fengqiao.accounts.models import RoleAssignment, ScopeType
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseNotFound, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseState, Task
@@ -129,30 +130,42 @@ def case_scope_q(scope: Scope) -> Q:
     return q
 
 
-def visible_cases(
-    access: Access, perm: str = Perm.CASE_VIEW, qs: QuerySet | None = None
-) -> QuerySet:
-    """The cases `access` may see (or act on) for `perm`, without duplicate rows."""
-    qs = Case.objects.all() if qs is None else qs
-    if not access.has_perm(perm):
-        return qs.none()
-    return qs.filter(case_scope_q(access.scope(perm)))
+# What the creator of a case keeps wherever the case lies and whoever handles it: seeing it and
+# adding to it (attachments). A user keeps them over the cases they reported; a unit over the
+# cases its members reported (a police liaison's hand-over, a grid worker's report from outside
+# their grid), read as "reported by someone holding a role in the unit now".
+CREATOR_PERMS = frozenset({Perm.CASE_VIEW, Perm.CASE_REPORT})
 
 
-def in_scope(case: Case, access: Access, perm: str) -> bool:
-    if not access.has_perm(perm):
-        return False
-    return Case.objects.filter(pk=case.pk).filter(case_scope_q(access.scope(perm))).exists()
+def case_access_q(access: Access, perm: str) -> Q:
+    """Cases `access` holds `perm` over: inside its scope (`case_scope_q`), or, for
+    CREATOR_PERMS, reported by its user or by a member of one of its units."""
+    scope = access.scope(perm)
+    q = case_scope_q(scope)
+    if perm in CREATOR_PERMS:
+        user_id = getattr(access.user, "pk", None)
+        if user_id is not None:
+            q |= Q(created_by_id=user_id)
+        if scope.unit_ids:
+            members = RoleAssignment.objects.filter(
+                active=True, scope_type=ScopeType.UNIT, unit_id__in=sorted(scope.unit_ids)
+            ).values("user_id")
+            q |= Q(created_by_id__in=members)
+    return q
 
 
 def in_scope_known(
     case: Case, access: Access, perm: str, task_unit_ids: Collection[int] = ()
 ) -> bool:
-    """`in_scope` without a query, for a case whose row and task units the caller holds as they
-    are in the database (the case it has just created in this transaction). The same rule as
-    `case_scope_q`; tests/test_cases_workflow.py checks the two agree."""
+    """`access.holds(case, perm)` without a query, for a case whose row and task units the caller holds as they
+    are in the database and that was reported by this user or by a resident (the case it has
+    just created in this transaction). The same rule as `case_access_q`;
+    tests/test_cases_intake_fast_paths.py checks the two agree."""
     if not access.has_perm(perm):
         return False
+    user_id = getattr(access.user, "pk", None)
+    if perm in CREATOR_PERMS and user_id is not None and case.created_by_id == user_id:
+        return True
     scope = access.scope(perm)
     if case.region_path and scope.covers_path(case.region_path):
         return True
@@ -179,9 +192,9 @@ def check_access(case: Case, name: str, access: Access) -> Transition:
     """Raise CaseNotFound if `access` cannot see the case at all (it learns nothing about it),
     NotPermitted if it can see it but lacks every capability the transition needs."""
     transition = TRANSITIONS[name]
-    allowed = any(in_scope(case, access, p) for p in transition.perms)
+    allowed = any(access.holds(case, p) for p in transition.perms)
     if not allowed:
-        if not in_scope(case, access, Perm.CASE_VIEW):
+        if not access.holds(case, Perm.CASE_VIEW):
             raise CaseNotFound()
         raise NotPermitted(
             "",
@@ -236,7 +249,7 @@ def allowed_actions(
                     continue
                 scope = access.scope(p)
                 if scope not in by_scope:
-                    by_scope[scope] = check(p) if check else in_scope(case, access, p)
+                    by_scope[scope] = check(p) if check else access.holds(case, p)
                 held[p] = by_scope[scope]
         if any(held[p] for p in t.perms):
             result.append(t)

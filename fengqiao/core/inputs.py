@@ -1,7 +1,8 @@
 """Input no view should have to think about, refused in one place.
 
 - **NUL characters** (U+0000) in a query string or a form body: PostgreSQL refuses them in text
-  (a 500 where SQLite stored them), and no field of ours needs them. `InputGuardMiddleware`
+  (a 500 where SQLite stored them), and no field of ours needs them.
+  `fengqiao.guard.InputGuardMiddleware`
   answers 400 before any view runs — in the API's error shape under /api/, in Open311's under
   /open311/, a plain 400 page elsewhere. JSON bodies are checked by the API's JSON parser
   (fengqiao.api.parsers), which names the field; multipart bodies by the views' fields.
@@ -13,11 +14,11 @@
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
@@ -49,7 +50,7 @@ def first_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:
     return None
 
 
-def _form_pairs(request: HttpRequest) -> Iterable[tuple[str, Any]]:
+def form_pairs(request: HttpRequest) -> Iterable[tuple[str, Any]]:
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     # Multipart bodies are left to the views (their text fields go through DRF's CharField,
     # which refuses NUL): parsing them here would consume the stream other layers read.
@@ -80,32 +81,3 @@ def point_problem(lon: float, lat: float) -> tuple[str, str] | None:
     if not south <= lat <= north:
         return "lat", message
     return None
-
-
-def _refusal(request: HttpRequest, field: str) -> HttpResponse:
-    from fengqiao.api.errors import json_error
-
-    path = request.path
-    if path.startswith("/api/"):
-        return json_error(400, NUL_CODE, nul_message(), field=field)
-    if path.startswith("/open311/"):
-        from fengqiao.open311.formats import render_errors
-
-        fmt = "xml" if path.endswith(".xml") else "json"
-        return render_errors(fmt, 400, [f"{field}: {nul_message()}"])
-    return HttpResponseBadRequest(f"{field}: {nul_message()}", content_type="text/plain")
-
-
-class InputGuardMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        field = first_nul((k, v) for k, values in request.GET.lists() for v in values) or first_nul(
-            _form_pairs(request)
-        )
-        if field is None and NUL in request.path:
-            field = "path"
-        if field is not None:
-            return _refusal(request, field)
-        return self.get_response(request)

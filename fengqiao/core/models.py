@@ -91,8 +91,8 @@ class TimelineEntry(models.Model):
 
 
 class RefDataState(models.Model):
-    """One row whose generation rises on every change of reference data (fengqiao.core.refdata),
-    so every process can see its snapshots are stale."""
+    """One row whose generation changes (to a new random number) on every change of reference
+    data (fengqiao.core.refdata), so every process can see its snapshots are stale."""
 
     generation = models.BigIntegerField(default=0)
 

@@ -5,24 +5,26 @@ These rows are edited by administrators a few times a month and read on every in
 process keeps what it loaded, keyed by a generation number:
 
 - the apps list the models they own with `watch(...)` (in their AppConfig.ready); any save or
-  delete of such a row bumps `RefDataState.generation` in the same transaction and drops this
+  delete of such a row gives `RefDataState.generation` a new value in the same transaction and drops this
   process's snapshots at once; bulk writes (imports, loaders) call `changed()` themselves;
 - every process compares its generation with the database's at most every
   REFDATA_CHECK_SECONDS and drops its snapshots when they differ. An edit made elsewhere is
   therefore seen within that many seconds; the snapshot read inside a transaction that later
-  rolls back carries that transaction's generation, so it is dropped at the next check.
+  rolls back carries that transaction's generation, which no other state ever has (see
+  `changed`), so it is dropped at the next check.
 
 Snapshot values are shared by every request of the process: treat them as read-only.
 """
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 from fengqiao.core import caches
@@ -60,7 +62,7 @@ def get(name: str, loader: Callable[[], T]) -> T:
     """The snapshot `name`, loaded by `loader()` when this process has none for the generation."""
     _refresh()
     try:
-        return _values[name]
+        return cast(T, _values[name])
     except KeyError:
         value = loader()
         _values[name] = value
@@ -80,11 +82,17 @@ caches.register("core.refdata", clear)
 
 
 def changed() -> None:
-    """Call inside the transaction that changed reference data (bulk writes send no signals)."""
+    """Call inside the transaction that changed reference data (bulk writes send no signals).
+
+    The generation becomes a new random number rather than the next one: a transaction that
+    rolls back gives its number back, and with `+ 1` another process could then commit other
+    data under it while this process still holds what it built on the rolled-back change. A
+    random 62-bit number is never handed out twice, so a key read with it names one state."""
     from fengqiao.core.models import RefDataState
 
-    if not RefDataState.objects.filter(pk=1).update(generation=F("generation") + 1):
-        RefDataState.objects.get_or_create(pk=1, defaults={"generation": 1})
+    generation = secrets.randbits(62) + 1
+    if not RefDataState.objects.filter(pk=1).update(generation=generation):
+        RefDataState.objects.update_or_create(pk=1, defaults={"generation": generation})
     clear()
     transaction.on_commit(clear)
 

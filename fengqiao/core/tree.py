@@ -1,19 +1,30 @@
 """Trees kept as materialized paths ("/1/4/9/": the ids from the root down), as regions and case
 categories are: a subtree is one indexed prefix test."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 
+# The mixin is used with models.Model (declared second in the model's bases); type checkers see it
+# as a model so that `pk`, `save` and the managers are known.
+if TYPE_CHECKING:
+    _Model = models.Model
+else:
+    _Model = object
 
-class PathTree:
+
+class PathTree(_Model):
     """Mixin for a model with a `parent` foreign key to itself and a `path` field: every save
     sets the row's path and, when the row moved, rewrites its whole subtree's paths.
 
     One transaction: the row, its reference-data generation bump and the subtree's new paths
     commit together, so no process caches half of a move."""
+
+    parent: Any
+    parent_id: int | None
+    path: str
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         with transaction.atomic():

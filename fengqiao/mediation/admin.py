@@ -6,7 +6,7 @@ enforce the committee size (art. 8); the admin only edits specialties and commit
 
 from django.contrib import admin
 
-from fengqiao.core.admin import AuditedAdmin
+from fengqiao.accounts.platform_admin import AuditedAdmin
 from fengqiao.mediation.models import CommitteeSetting, Specialty
 
 

@@ -18,7 +18,6 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, InvalidInput
 from fengqiao.cases.models import Attachment, Case
-from fengqiao.cases.workflow import visible_cases
 from fengqiao.org.models import Unit, UnitKind
 
 from . import actions, documents, forms, ledger
@@ -71,7 +70,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 def _visible_case(access: Access, case_id: int) -> Case:
     case = (
-        visible_cases(access, Perm.CASE_VIEW)
+        access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related("category", "community", "handling_unit")
         .filter(pk=case_id)
         .first()

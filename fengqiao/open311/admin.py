@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.accounts.platform_admin import AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.tokens import manageable_users
-from fengqiao.core.admin import AuditedAdmin, ScopedInline
 from fengqiao.open311 import clients
 from fengqiao.open311.models import (
     LIST_DATATYPES,

@@ -1,16 +1,14 @@
 """Administration of the organisation: sectors (reference data), units and grid workers."""
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.accounts.access import Access
+from fengqiao.accounts.platform_admin import AuditedAdmin
 from fengqiao.accounts.roles import Perm
-from fengqiao.core.admin import AuditedAdmin
 from fengqiao.core.masking import mask_phone
 from fengqiao.org.models import GridWorker, Sector, Unit
-from fengqiao.territory.models import Grid
 
 
 @admin.register(Sector)
@@ -33,14 +31,6 @@ class UnitAdmin(AuditedAdmin):
         return self.platform_access(request).units(self.admin_perm, qs)
 
 
-def grid_workers_in_scope(access: Access, perm: str, qs: QuerySet) -> QuerySet:
-    """Workers whose every grid, and whose station, lie inside the scope of `perm`."""
-    outside_grids = Grid.objects.exclude(pk__in=access.grids(perm).values("pk"))
-    return qs.filter(Q(station__isnull=True) | Q(station__in=access.units(perm))).exclude(
-        grids__in=outside_grids
-    )
-
-
 @admin.register(GridWorker)
 class GridWorkerAdmin(AuditedAdmin):
     admin_perm = Perm.STAFF_EDIT
@@ -55,14 +45,9 @@ class GridWorkerAdmin(AuditedAdmin):
         return mask_phone(obj.phone)
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
-        return grid_workers_in_scope(self.platform_access(request), self.admin_perm, qs)
+        return self.platform_access(request).grid_workers(self.admin_perm, qs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            from fengqiao.accounts.admin import users_in_scope
-            from fengqiao.accounts.models import User
-
-            kwargs["queryset"] = users_in_scope(
-                self.platform_access(request), self.admin_perm, User.objects.all()
-            )
+            kwargs["queryset"] = self.platform_access(request).users(self.admin_perm)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

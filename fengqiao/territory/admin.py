@@ -2,7 +2,7 @@
 
 Saves and deletes go through `fengqiao.territory.services` (validation, audit, spatial index);
 the forms run the same validators first so problems show next to the field. Permissions, lists
-and choices follow `Perm.TERRITORY_EDIT` and its scope (see `fengqiao.core.admin`).
+and choices follow `Perm.TERRITORY_EDIT` and its scope (see `fengqiao.accounts.platform_admin`).
 """
 
 from typing import Any
@@ -16,8 +16,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import access_for
+from fengqiao.accounts.platform_admin import AuditedAdmin
 from fengqiao.accounts.roles import Perm
-from fengqiao.core.admin import AuditedAdmin
 from fengqiao.territory import imports, services
 from fengqiao.territory.models import Grid, Region, SiteType
 

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm, Role
 
-# Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.core.admin).
+# Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.accounts.platform_admin).
 ADMIN_PERMS = (Perm.REFERENCE_EDIT, Perm.ORG_EDIT, Perm.STAFF_EDIT, Perm.TERRITORY_EDIT)
 # Roles that work for a unit: the unit's tasks page is theirs.
 UNIT_ROLES = (Role.UNIT_LIAISON, Role.STATION_STAFF, Role.CENTER_STAFF)

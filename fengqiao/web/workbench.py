@@ -1,13 +1,13 @@
 """Read-only queries behind the workbench pages: my to-dos, the counts on the home page, recent
 cases, the notification inbox grouped by case, a unit's tasks, "my reports" and "my disputes".
 
-Every query starts from the scoped querysets of the owning apps (`visible_cases`,
+Every query starts from the scoped querysets of the owning apps (`access.visible(...)`,
 `visible_mediations`), so nothing here widens what a user may see. Changes are never made here:
 the pages post to the action functions of the cases and mediation apps.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,15 +20,13 @@ from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access
 from fengqiao.accounts.roles import Perm, Role
-from fengqiao.cases import queries
-from fengqiao.cases.models import Case, CaseHistory, CaseKind, CaseState, InboxItem, Task
-from fengqiao.cases.workflow import FINISHED, WAITING, WORKING, visible_cases
+from fengqiao.cases.models import Case, CaseHistory, CaseKind, CaseState, Task
+from fengqiao.cases.workflow import FINISHED, WAITING, WORKING
 from fengqiao.org.models import Unit, UnitKind
 
 NEAR = timedelta(days=2)
 OPEN_TASK_STATES = (Task.State.DISPATCHED, Task.State.ACKNOWLEDGED, Task.State.IN_PROGRESS)
 # Inbox entries about such cases need nobody any more: closed, cancelled (merged cases too).
-DONE_CASE_STATES = (CaseState.CLOSED, CaseState.CANCELLED)
 
 
 def due_state(due: datetime | None, now: datetime | None = None) -> str:
@@ -66,7 +64,7 @@ def unit_tasks(access: Access, *, finished_days: int = 0) -> list[Task]:
     units = my_unit_ids(access)
     if not units:
         return []
-    cases = visible_cases(access, Perm.CASE_HANDLE).values("id")
+    cases = access.visible(Case.objects.all(), Perm.CASE_HANDLE).values("id")
     open_q = Q(state__in=OPEN_TASK_STATES)
     if finished_days:
         since = timezone.now() - timedelta(days=finished_days)
@@ -103,7 +101,7 @@ def _case_todos(access: Access, now: datetime) -> list[Todo]:
     own = getattr(access.user, "unit_id", None)
     if not own or not access.has_perm(Perm.CASE_REGISTER):
         return []
-    mine = visible_cases(access, Perm.CASE_REGISTER).filter(handling_unit_id=own)
+    mine = access.visible(Case.objects.all(), Perm.CASE_REGISTER).filter(handling_unit_id=own)
     todos = []
     groups = (
         (WAITING, "acknowledge_due", pgettext_lazy("todo", "To accept")),
@@ -135,7 +133,7 @@ def _supervision_todos(access: Access, now: datetime) -> list[Todo]:
         return []
     from fengqiao.cases.models import Extension, SupervisionLevel
 
-    cases = visible_cases(access, Perm.CASE_SUPERVISE)
+    cases = access.visible(Case.objects.all(), Perm.CASE_SUPERVISE)
     todos = [
         Todo(
             pgettext_lazy("todo", "Extension to decide"),
@@ -252,7 +250,7 @@ def counts(access: Access, disputes: "Disputes | None" = None) -> list[Count]:
     """Figures of the user's own work, each a link to the list it counts (same filters)."""
     result: list[Count] = []
     if access.has_perm(Perm.CASE_REGISTER) or access.has_perm(Perm.CASE_SUPERVISE):
-        cases = visible_cases(access)
+        cases = access.visible(Case.objects.all(), Perm.CASE_VIEW)
         for state, label in (
             (CaseState.REGISTERED, pgettext_lazy("count", "Waiting to be accepted")),
             (CaseState.RETURNED, pgettext_lazy("count", "Returned")),
@@ -311,7 +309,7 @@ def counts(access: Access, disputes: "Disputes | None" = None) -> list[Count]:
 
 def recent_cases(access: Access, limit: int = 8) -> list[Case]:
     """The cases the user last worked on; the newest cases of their area when none."""
-    visible = visible_cases(access)
+    visible = access.visible(Case.objects.all(), Perm.CASE_VIEW)
     touched = (
         CaseHistory.objects.filter(actor_id=access.user.pk)
         .order_by("-at", "-id")
@@ -335,40 +333,12 @@ def recent_cases(access: Access, limit: int = 8) -> list[Case]:
 # -- notification inbox -----------------------------------------------------------------------
 
 
-@dataclass
-class InboxGroup:
-    case: Case
-    items: list[InboxItem] = field(default_factory=list)
-
-    @property
-    def unread(self) -> int:
-        return sum(1 for i in self.items if i.read_at is None)
-
-    @property
-    def latest(self) -> InboxItem:
-        return self.items[0]
-
-
-def inbox_groups(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[InboxGroup]:
-    """Inbox items on cases still needing someone, grouped by case, newest case first.
-
-    Items about closed, cancelled or merged cases are left out: nobody has to act on them."""
-    items = queries.inbox(user, unread_only=unread_only, limit=500)
-    groups: dict[int, InboxGroup] = {}
-    for item in items:
-        case = item.case
-        if case.state in DONE_CASE_STATES or case.merged_into_id:
-            continue
-        groups.setdefault(case.pk, InboxGroup(case)).items.append(item)
-    return list(groups.values())[:limit]
-
-
 # -- my reports (grid worker) -----------------------------------------------------------------
 
 
 def my_reports(access: Access, *, open_only: bool = False) -> QuerySet:
     """The cases the user reported, among those the access rules let them see."""
-    qs = visible_cases(access).filter(created_by_id=access.user.pk)
+    qs = access.visible(Case.objects.all(), Perm.CASE_VIEW).filter(created_by_id=access.user.pk)
     if open_only:
         qs = qs.exclude(state__in=sorted(FINISHED))
     return qs
@@ -460,7 +430,7 @@ def my_disputes(access: Access) -> Disputes:
     if committee_ids:
         tasks = (
             Task.objects.filter(unit_id__in=committee_ids, active=True, state__in=OPEN_TASK_STATES)
-            .filter(case_id__in=visible_cases(access).values("id"))
+            .filter(case_id__in=access.visible(Case.objects.all(), Perm.CASE_VIEW).values("id"))
             .exclude(Exists(Mediation.objects.filter(case_id=OuterRef("case_id"))))
             .select_related("case", "unit")
             .order_by("due", "id")[:50]
@@ -477,7 +447,7 @@ def my_disputes(access: Access) -> Disputes:
             for t in tasks
         ]
         cases = (
-            visible_cases(access)
+            access.visible(Case.objects.all(), Perm.CASE_VIEW)
             .filter(handling_unit_id__in=committee_ids, kind=CaseKind.DISPUTE)
             .filter(state__in=sorted(WAITING | WORKING))
             .exclude(Exists(Mediation.objects.filter(case_id=OuterRef("pk"))))

@@ -3,15 +3,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.accounts.access import access_for
+from fengqiao.accounts.platform_admin import AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
-from fengqiao.core.admin import AuditedAdmin, ScopedInline
 from fengqiao.webhooks import services
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, Subscription
-
-
-def _region_scope(request, qs, path: str):
-    return qs.filter(access_for(request.user).scope(Perm.REFERENCE_EDIT).q(path=path))
 
 
 @admin.register(Subscription)
@@ -29,7 +24,7 @@ class SubscriptionAdmin(AuditedAdmin):
         return False
 
     def scope_queryset(self, request, qs):
-        return _region_scope(request, qs, "region__path")
+        return self.platform_access(request).visible(qs, self.admin_perm)
 
 
 class AttemptInline(ScopedInline, admin.TabularInline):
@@ -69,7 +64,7 @@ class DeliveryAdmin(AuditedAdmin):
     actions = ["replay"]
 
     def scope_queryset(self, request, qs):
-        return _region_scope(request, qs, "subscription__region__path")
+        return self.platform_access(request).visible(qs, self.admin_perm)
 
     def has_add_permission(self, request, obj=None):
         return False

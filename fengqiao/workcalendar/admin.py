@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from fengqiao.core.admin import AuditedAdmin, ScopedInline
+from fengqiao.accounts.platform_admin import AuditedAdmin, ScopedInline
 from fengqiao.workcalendar.models import CalendarOverride, HolidayNotice
 from fengqiao.workcalendar.notices import notice_changed
 

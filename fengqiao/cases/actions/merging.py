@@ -21,7 +21,7 @@ from fengqiao.cases.actions.input import CaseInput, clean_case_data
 from fengqiao.cases.actions.registration import create_case
 from fengqiao.cases.errors import FieldError, InvalidInput
 from fengqiao.cases.models import Case, InboxItem, Party
-from fengqiao.cases.workflow import OPEN, in_scope
+from fengqiao.cases.workflow import OPEN
 
 
 def merge(
@@ -42,7 +42,7 @@ def merge(
         lock(first), lock(second)
         case, access = begin(actor, case, "merge", expected_version)
         target = lock(into)
-        if not in_scope(target, access, Perm.CASE_VIEW):
+        if not access.holds(target, Perm.CASE_VIEW):
             raise InvalidInput("into", "not_found", _("No such case, or it is outside your area."))
         if target.state not in OPEN or target.merged_into_id:
             raise InvalidInput("into", "state", _("A case can only be merged into an open case."))

@@ -15,7 +15,6 @@ from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, Category
-from fengqiao.cases.workflow import in_scope
 from fengqiao.core import audit
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
@@ -222,7 +221,7 @@ def suggest_assignment(actor: Any, case: Case | int, limit: int = 10) -> list[Su
     Conflicted mediators are left out."""
     access = access_for(actor)
     case = Case.objects.select_related("category", "community").filter(pk=pk_of(case)).first()
-    if case is None or not in_scope(case, access, Perm.CASE_VIEW):
+    if case is None or not access.holds(case, Perm.CASE_VIEW):
         raise CaseNotFound()
     path = case.region_path or ""
     committees = [

@@ -11,7 +11,7 @@ from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseKind, Category, OtherRoute
-from fengqiao.cases.workflow import FINISHED, in_scope
+from fengqiao.cases.workflow import FINISHED
 from fengqiao.org.models import Unit, UnitKind
 from fengqiao.workcalendar import calendar as wc
 
@@ -100,7 +100,7 @@ def start(
             case = Case.objects.select_for_update().get(pk=pk_of(case))
         except (Case.DoesNotExist, ValueError, TypeError):
             raise CaseNotFound() from None
-        if not in_scope(case, access, Perm.CASE_VIEW):
+        if not access.holds(case, Perm.CASE_VIEW):
             raise CaseNotFound()
         if case.kind != CaseKind.DISPUTE:
             raise InvalidInput("case", "not_dispute", _("Only a dispute can be mediated."))

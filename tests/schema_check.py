@@ -1,6 +1,6 @@
 """Check an API response against the OpenAPI schema — for tests of every app.
 
-    from fengqiao.api.schema_check import assert_matches_schema
+    from tests.schema_check import assert_matches_schema
     assert_matches_schema(resp, "/api/v1/territory/grids/", "get")
 
 The schema is generated once per process (as served at /api/schema/), converted from OpenAPI 3.0

@@ -10,13 +10,15 @@
   the audit trail: who, when, what changed from what.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import ForeignKey, ManyToManyField, QuerySet
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,7 +40,7 @@ def admin_site_allowed(request: HttpRequest) -> bool:
     return access_for(user).has_role(Role.ADMIN)
 
 
-def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+def _admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """The admin has no login form of its own: anonymous users go to the platform's login page,
     logged-in users without the administrator role are refused."""
     target = request.GET.get("next", "")
@@ -53,15 +55,22 @@ def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> Htt
     return redirect_to_login(target, reverse("login"))
 
 
-admin.site.has_permission = admin_site_allowed
-admin.site.login = _admin_login
+# The default site keeps its URLs and registry; only who may enter changes.
+admin.site.has_permission = admin_site_allowed  # type: ignore[method-assign]
+admin.site.login = _admin_login  # type: ignore[method-assign]
 admin.site.site_header = _("Fengqiao safety construction and governance platform administration")
 admin.site.site_title = _("Fengqiao administration")
 admin.site.index_title = _("Reference data")
 admin.site.site_url = "/"
 
 
-class PlatformAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class PlatformAdminMixin(_AdminBase):
     """Permissions from a platform capability, querysets and choices within the admin's scope."""
 
     # The capability that opens this admin; reference data by default.
@@ -77,7 +86,7 @@ class PlatformAdminMixin:
             self.admin_perm
         )
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         """Rows this administrator may see and edit. Unscoped reference data by default."""
         return qs
 
@@ -85,7 +94,7 @@ class PlatformAdminMixin:
         qs = type(obj)._default_manager.filter(pk=obj.pk)
         return self.scope_queryset(request, qs).exists()
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.scope_queryset(request, super().get_queryset(request))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -105,7 +114,9 @@ class PlatformAdminMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_view_permission(request, obj)
 
-    def scoped_choices(self, request: HttpRequest, model: type[models.Model]) -> QuerySet | None:
+    def scoped_choices(
+        self, request: HttpRequest, model: type[models.Model]
+    ) -> QuerySet[Any] | None:
         """The choices of a region / unit / grid field: only those in the admin's scope."""
         from fengqiao.org.models import Unit
         from fengqiao.territory.models import Grid, Region
@@ -119,14 +130,18 @@ class PlatformAdminMixin:
             return access.grids(self.admin_perm)
         return None
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
         scoped = self.scoped_choices(request, db_field.related_model)
         if scoped is not None:
             base = kwargs.get("queryset")
             kwargs["queryset"] = scoped if base is None else base.filter(pk__in=scoped.values("pk"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         scoped = self.scoped_choices(request, db_field.related_model)
         if scoped is not None:
             kwargs["queryset"] = scoped
@@ -150,13 +165,13 @@ def _hide(changes: dict[str, list[Any]], hidden: tuple[str, ...]) -> dict[str, l
     }
 
 
-class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
+class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin[Any]):
     """Every save and delete through this admin appends an AuditEntry (who, when, old → new)."""
 
-    def _record(self, request, action: str, obj, changes: dict) -> None:
+    def _record(self, request: HttpRequest, action: str, obj: Any, changes: dict[str, Any]) -> None:
         audit.record(request.user, action, obj, _hide(changes, self.audit_hidden_fields))
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -164,7 +179,7 @@ class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
             action = AuditEntry.Action.UPDATE if change else AuditEntry.Action.CREATE
             self._record(request, action, obj, audit.diff(before, after))
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # Many-to-many changes (a worker's grids, a role's grids) are part of the record too.
         obj = form.instance
         m2m_before = {
@@ -185,7 +200,7 @@ class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
         if changed:
             self._record(request, AuditEntry.Action.UPDATE, obj, changed)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Inline rows (a user's role assignments) are recorded one by one.
         model = formset.model
         before: dict[Any, dict[str, Any]] = {}
@@ -212,7 +227,7 @@ class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
             if changes:
                 self._record(request, AuditEntry.Action.UPDATE, obj, changes)
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
             self._record(
                 request,
@@ -222,7 +237,7 @@ class AuditedAdmin(PlatformAdminMixin, admin.ModelAdmin):
             )
             super().delete_model(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         with transaction.atomic():
             for obj in queryset:
                 self._record(
@@ -245,16 +260,16 @@ class ScopedInline(PlatformAdminMixin):
         return True
 
 
-class ReadOnlyAdmin(PlatformAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(PlatformAdminMixin, admin.ModelAdmin[Any]):
     admin_perm = Perm.AUDIT_VIEW
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

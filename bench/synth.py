@@ -1,4 +1,7 @@
-"""A province-scale synthetic data set for benchmarks and scale tests (`fengqiao synth`).
+"""A province-scale synthetic data set for benchmarks and scale tests (not part of the product).
+
+Run `python bench/synth.py --cases N --grids G` (DATABASE_URL names the database), or
+`call_command(synth.Command(), ...)` from a benchmark or a test.
 
 Everything is built under one synthetic province (code SYNTH_PROVINCE_CODE, far from any real
 place and from the demo district): cities, districts, streets/towns, communities/villages with
@@ -21,7 +24,9 @@ counters of the synthetic province are summed from those facts in SQL
 
 import json
 import math
+import os
 import random
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +34,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fengqiao.analytics.facts import MEASURES
 from fengqiao.analytics.models import ROLLUPS, CaseFact, Rollup, RollupSpec, cut_path
@@ -990,3 +997,77 @@ def build(opts: Options, progress: Callable[[str], None] = lambda _m: None) -> S
 
 def synthetic_date_range(opts: Options, today: date) -> tuple[date, date]:
     return today - timedelta(days=365 * opts.years), today
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def _positive(name: str, value: int, minimum: int = 1) -> int:
+    if value < minimum:
+        raise CommandError(
+            _("--%(name)s: give a whole number of at least %(min)d.")
+            % {"name": name, "min": minimum}
+        )
+    return value
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a synthetic province (13 cities, 100,000 grids, 10 million cases over 5 years by "
+        "default) with bulk loading, for benchmarks. Refuses to run twice unless --reset."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        d = Options()
+        parser.add_argument("--cases", type=int, default=d.cases)
+        parser.add_argument("--grids", type=int, default=d.grids)
+        parser.add_argument("--cities", type=int, default=d.cities)
+        parser.add_argument("--seed", type=int, default=d.seed)
+        parser.add_argument("--years", type=int, default=d.years)
+        parser.add_argument(
+            "--reset", action="store_true", help="remove a previous synthetic province first"
+        )
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        opts = Options(
+            cases=_positive("cases", o["cases"], 0),
+            grids=_positive("grids", o["grids"]),
+            cities=_positive("cities", o["cities"]),
+            seed=o["seed"],
+            years=_positive("years", o["years"]),
+            reset=o["reset"],
+        )
+        if opts.cities > 99:
+            raise CommandError(_("--cities: at most 99."))
+        try:
+            summary = build(opts, progress=lambda m: self.stdout.write(m))
+        except AlreadyBuilt:
+            raise CommandError(
+                _("The synthetic province already exists; run with --reset to rebuild it.")
+            ) from None
+        self.stdout.write(
+            _(
+                "Synthetic province built: %(cases)s cases, %(facts)s facts, %(grids)s grids, "
+                "%(visits)s visits, %(cards)s supervision cards."
+            )
+            % {
+                "cases": f"{summary.cases:,}",
+                "facts": f"{summary.facts:,}",
+                "grids": f"{summary.grids:,}",
+                "visits": f"{summary.visits:,}",
+                "cards": f"{summary.cards:,}",
+            }
+        )
+
+
+def main(argv: list[str]) -> None:
+    """`python bench/synth.py [--cases N] [--grids G] [--cities C] [--seed S] [--years Y] [--reset]`."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
+    django.setup()
+    Command().run_from_argv(["bench/synth.py", "synth", *argv])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
