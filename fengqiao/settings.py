@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "fengqiao.api.idempotency.ApiMiddleware",
+    "fengqiao.web.health.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "fengqiao.urls"
@@ -277,6 +278,9 @@ REFDATA_CHECK_SECONDS = env_float("REFDATA_CHECK_SECONDS", 2.0)
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
 # Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
 WORKING_PERIODS = env_str("WORKING_PERIODS", "08:30-12:00,13:30-17:30")
+
+# /health/ready answers 503 when the oldest due task has waited longer than this.
+HEALTH_MAX_TASK_BACKLOG_SECONDS = env_float("HEALTH_MAX_TASK_BACKLOG_SECONDS", 600)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
