@@ -85,7 +85,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Person"), {"fields": ["name", "phone", "email", "unit"]}),
-        (_("Status"), {"fields": ["is_active", "last_login", "date_joined"]}),
+        (
+            _("Status"),
+            {"fields": ["is_active", "must_change_password", "last_login", "date_joined"]},
+        ),
     ]
     add_fieldsets = [
         (
@@ -105,12 +108,21 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
         return users_in_scope(self.platform_access(request), self.admin_perm, qs)
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # A password an administrator chose is known to two people: the owner replaces it.
+            obj.must_change_password = True
+        super().save_model(request, obj, form, change)
+
     def user_change_password(self, request, id, form_url=""):
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 user = self.get_object(request, id)
                 if user is not None:
+                    if user.pk != request.user.pk:
+                        user.must_change_password = True
+                        user.save(update_fields=["must_change_password"])
                     # That the password changed is recorded, never the hash.
                     audit.record(
                         request.user,
