@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "fengqiao.web.sessions.SessionLifetimeMiddleware",
     "fengqiao.web.passwords.PasswordChangeRequiredMiddleware",
     "fengqiao.api.idempotency.ApiMiddleware",
     "fengqiao.web.health.DatabaseOutageMiddleware",
@@ -288,6 +289,10 @@ DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
 # Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
 WORKING_PERIODS = env_str("WORKING_PERIODS", "08:30-12:00,13:30-17:30")
 
+# Staff sessions end after this many idle minutes, and this many hours after logging in.
+SESSION_IDLE_MINUTES = env_float("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_float("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
 # /health/ready answers 503 when the oldest due task has waited longer than this.
 HEALTH_MAX_TASK_BACKLOG_SECONDS = env_float("HEALTH_MAX_TASK_BACKLOG_SECONDS", 600)
 
