@@ -98,6 +98,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fengqiao.core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,7 +114,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "fengqiao.web.sessions.SessionLifetimeMiddleware",
+    "fengqiao.web.passwords.PasswordChangeRequiredMiddleware",
     "fengqiao.api.idempotency.ApiMiddleware",
+    "fengqiao.web.health.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "fengqiao.urls"
@@ -169,8 +173,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "name", "email", "phone")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -303,16 +315,48 @@ COORDINATE_BOUNDS = _bounds("COORDINATE_BOUNDS", "73.4,3.8,135.1,53.6")
 # Working periods of a workday, for limits counted in working hours (fengqiao.workcalendar).
 WORKING_PERIODS = env_str("WORKING_PERIODS", "08:30-12:00,13:30-17:30")
 
+# Staff sessions end after this many idle minutes, and this many hours after logging in.
+SESSION_IDLE_MINUTES = env_float("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_float("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
+# /health/ready answers 503 when the oldest due task has waited longer than this.
+HEALTH_MAX_TASK_BACKLOG_SECONDS = env_float("HEALTH_MAX_TASK_BACKLOG_SECONDS", 600)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# One line per request (logger fengqiao.request, level REQUEST_LOG_LEVEL); LOG_FORMAT=json
+# writes every log line as one JSON object. Every line carries the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "fengqiao.core.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s",
+        },
+        "json": {"()": "fengqiao.core.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "fengqiao.request": {
+            "handlers": ["console"],
+            "level": env_str("REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        }
+    },
 }
 
 # Cases (issue 3): attachment size limit, and how many working days after the deadline a

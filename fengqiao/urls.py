@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from fengqiao.web import health
+
 urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("", include("fengqiao.web.urls")),
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
@@ -25,3 +29,5 @@ urlpatterns = [
 
 # MEDIA_ROOT is never served as it is: every stored file goes through a download view that
 # checks who asks (fengqiao.core.files).
+
+handler500 = "fengqiao.web.health.server_error"

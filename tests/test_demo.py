@@ -326,6 +326,8 @@ def test_demo_accounts_hold_their_roles(demo):
     hashes = set(User.objects.values_list("password", flat=True))
     assert len(hashes) == 1 and check_password("fengqiao2026", hashes.pop())
     assert "fengqiao2026" in demo and "gw001" in demo
+    # `make run` stays usable: demo accounts are never sent to the password change page.
+    assert not User.objects.filter(must_change_password=True).exists()
 
 
 def test_only_the_demo_admin_opens_the_admin_site(demo, client_for):

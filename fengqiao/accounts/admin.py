@@ -56,7 +56,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Person"), {"fields": ["name", "phone", "email", "unit"]}),
-        (_("Status"), {"fields": ["is_active", "last_login", "date_joined"]}),
+        (
+            _("Status"),
+            {"fields": ["is_active", "must_change_password", "last_login", "date_joined"]},
+        ),
     ]
     add_fieldsets = [
         (
@@ -76,6 +79,12 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
     def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return self.platform_access(request).users(self.admin_perm, qs)
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if not change:
+            # A password an administrator chose is known to two people: the owner replaces it.
+            obj.must_change_password = True
+        super().save_model(request, obj, form, change)
+
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
@@ -84,6 +93,9 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
             if request.method == "POST" and response.status_code == 302:
                 user = self.get_object(request, id)
                 if user is not None:
+                    if user.pk != request.user.pk:
+                        user.must_change_password = True
+                        user.save(update_fields=["must_change_password"])
                     # That the password changed is recorded, never the hash.
                     audit.record(
                         request.user,

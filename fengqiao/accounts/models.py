@@ -19,6 +19,11 @@ class User(AbstractUser):
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set for accounts an administrator creates: they choose their own first."),
+    )
 
     class Meta:
         verbose_name = _("staff account")

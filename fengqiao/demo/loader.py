@@ -453,7 +453,10 @@ def _ensure_users(
     if missing:
         if not hashed:
             hashed.append(make_password(password))
-        User.objects.bulk_create([User(password=hashed[0], **r) for r in missing])
+        # Demo accounts keep the printed password: no forced change on first login.
+        User.objects.bulk_create(
+            [User(password=hashed[0], must_change_password=False, **r) for r in missing]
+        )
         created["user"] += len(missing)
         existing = {u.username: u for u in User.objects.filter(username__in=usernames)}
     # A different --password on a later run resets the demo users to it. Accounts share one

@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from fengqiao.web import views, views_work
+from fengqiao.web import passwords, views, views_work
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", passwords.PasswordChangeView.as_view(), name="password_change"),
     path("audit/", views.audit_trail, name="audit"),
     path("tasks/", views_work.unit_tasks, name="unit_tasks"),
     path("tasks/<int:pk>/<slug:name>/", views_work.task_action, name="task_action"),
