@@ -286,3 +286,37 @@ def test_overdue_shows_on_the_workbench_and_the_mediation_page(world, mw, client
     for url in ("/mediation/", f"/mediation/case/{m.case_id}/"):
         page = c.get(url)
         assert page.status_code == 200 and overdue in page.content.decode()
+
+
+def test_a_loaded_holiday_notice_recounts_open_time_limits(
+    world, mw, settings, django_capture_on_commit_callbacks
+):
+    """A limit counted over a provisional year is counted again once the notice arrives (an
+    event records old and new); a limit the parties extended is their date and stays."""
+    from fengqiao.mediation.actions.numbers import time_limit_days
+    from fengqiao.mediation.recompute import recompute_time_limits
+    from fengqiao.workcalendar.notices import queue_recompute
+
+    use_immediate_tasks(settings)
+    accepted = datetime(2026, 12, 28, 10, tzinfo=SH)
+    wrong = datetime(2027, 1, 20, 23, 59, 59, tzinfo=SH)
+    m = started(world, mw)
+    extended = started(world, mw)
+    Mediation.objects.filter(pk=m.pk).update(accepted_at=accepted, due=wrong)
+    Mediation.objects.filter(pk=extended.pk).update(
+        accepted_at=accepted, due=wrong, original_due=wrong - timedelta(days=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_recompute(2027)
+    m.refresh_from_db()
+    expected = add_working_days(accepted, time_limit_days(m.committee))
+    assert m.due == expected
+    assert expected != wrong
+    event = MediationEvent.objects.get(mediation=m, action="time_limit_recomputed")
+    assert datetime.fromisoformat(event.data["from"]) == wrong
+    assert datetime.fromisoformat(event.data["to"]) == expected
+    assert event.data["year"] == 2027
+    extended.refresh_from_db()
+    assert extended.due == wrong
+    assert not MediationEvent.objects.filter(mediation=extended, action="time_limit_recomputed")
+    assert recompute_time_limits(2027) == 0

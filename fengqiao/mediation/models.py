@@ -618,6 +618,7 @@ class MediationEvent(TimelineEntry):
 EVENT_LABELS = {
     "register": _("registered"),
     "accept": _("accepted"),
+    "time_limit_recomputed": _("time limit recounted on the final holiday notice"),
     "assign": _("mediators assigned"),
     "refuse": _("a party refused mediation"),
     "withdraw": _("withdrawn"),

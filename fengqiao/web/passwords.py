@@ -10,8 +10,8 @@ from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
+from fengqiao.accounts.platform_admin import HIDDEN
 from fengqiao.core import audit
-from fengqiao.core.admin import HIDDEN
 from fengqiao.core.models import AuditEntry
 
 # Paths a user who must change the password can still reach.

@@ -13,7 +13,8 @@ notice does not name are Monday–Friday workdays. Loading a year again replaces
 same days can be entered in the admin (holiday notices, with their days inline).
 
 Loading a notice makes the year's calendar final and recomputes, in the background, the
-deadlines that were computed while the year was provisional (fengqiao.cases.recompute).
+deadlines that were computed while the year was provisional (fengqiao.cases.recompute,
+fengqiao.mediation.recompute).
 """
 
 import csv
@@ -104,8 +105,6 @@ def load_notice(actor: Any, year: int, days: list[NoticeDay], title: str = "") -
     errors = notice_errors(year, days)
     if errors:
         raise ValidationError(errors)
-    from fengqiao.cases.recompute import recompute_deadlines_task
-
     with transaction.atomic():
         notice = HolidayNotice.objects.select_for_update().filter(year=year).first()
         before = audit.snapshot(notice) if notice else {}
@@ -129,7 +128,7 @@ def load_notice(actor: Any, year: int, days: list[NoticeDay], title: str = "") -
         changes["days"] = [old_days, sorted((d.date.isoformat(), d.is_workday) for d in days)]
         action = AuditEntry.Action.UPDATE if before else AuditEntry.Action.IMPORT
         audit.record(actor, action, notice, changes)
-        enqueue_with_transaction(recompute_deadlines_task, year)
+        queue_recompute(year)
     return notice
 
 
@@ -146,9 +145,17 @@ def notice_days_replaced(notice: HolidayNotice, days: list[NoticeDay]) -> None:
 
 def notice_changed(notice: HolidayNotice) -> None:
     """Queue the recompute after the admin saved a notice and its days."""
-    from fengqiao.cases.recompute import recompute_deadlines_task
+    queue_recompute(notice.year)
 
-    enqueue_with_transaction(recompute_deadlines_task, notice.year)
+
+def queue_recompute(year: int) -> None:
+    """Queue, on commit, the recount of the cases' deadlines and the mediations' time limits
+    that were counted over `year` while its holidays were provisional."""
+    from fengqiao.cases.recompute import recompute_deadlines_task
+    from fengqiao.mediation.recompute import recompute_time_limits_task
+
+    enqueue_with_transaction(recompute_deadlines_task, year)
+    enqueue_with_transaction(recompute_time_limits_task, year)
 
 
 @dataclass(frozen=True)
