@@ -164,6 +164,10 @@ class TrackingCounter(models.Model):
         return f"{self.district_code}-{self.year}: {self.last}"
 
 
+# More people than this in one case is a typing error, not a case.
+MAX_PEOPLE_INVOLVED = 1_000_000
+
+
 class Case(models.Model):
     """Anything reported that needs handling, from intake to closure.
 
@@ -429,6 +433,10 @@ class CaseHistory(TimelineEntry):
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="history"
     )
     public = models.BooleanField(_("shown to the reporter"), default=False)
+    # Written for the resident and chosen explicitly: the only text of an entry that the public
+    # surfaces show (tracking page, Open311 status_notes, notifications, webhooks). `note` (the
+    # reason or note a staff member types with a transition) stays internal.
+    public_reply = models.TextField(_("public reply"), blank=True)
 
     class Meta:
         verbose_name = _("case history entry")

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from fengqiao.cases import reference
 from fengqiao.cases.models import (
+    MAX_PEOPLE_INVOLVED,
     Attachment,
     CaseKind,
     CaseState,
@@ -120,7 +121,12 @@ class HistorySerializer(serializers.Serializer):
     action = serializers.CharField()
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
-    note = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(
+        allow_blank=True, help_text=_("Internal: empty unless you work on the case.")
+    )
+    public_reply = serializers.CharField(
+        allow_blank=True, help_text=_("What the reporter and the public are told.")
+    )
     public = serializers.BooleanField()
 
 
@@ -268,6 +274,19 @@ def _text(required: bool = True) -> serializers.CharField:
     return serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+def _reply() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Public reply: written for the reporter, shown on the tracking page, in Open311 "
+            "status_notes and in the reporter's notification. Reasons and notes stay internal."
+        ),
+    )
+
+
 def _ids(queryset) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=queryset)
 
@@ -283,7 +302,7 @@ class ChildCaseSerializer(serializers.Serializer):
 def _transition_fields() -> dict[str, dict[str, Any]]:
     units = Unit.objects.filter(active=True)
     return {
-        "accept": {"note": _text(False)},
+        "accept": {"note": _text(False), "public_reply": _reply()},
         "dispatch": {
             "lead_unit": _ids(units),
             "co_units": serializers.PrimaryKeyRelatedField(
@@ -291,10 +310,10 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             ),
             "instructions": _text(False),
         },
-        "start": {"note": _text(False)},
+        "start": {"note": _text(False), "public_reply": _reply()},
         "add_progress": {"text": _text(), "public": serializers.BooleanField(default=False)},
-        "suspend": {"reason": _text()},
-        "resume": {"note": _text(False)},
+        "suspend": {"reason": _text(), "public_reply": _reply()},
+        "resume": {"note": _text(False), "public_reply": _reply()},
         "request_extension": {
             "days": serializers.IntegerField(min_value=1, max_value=30),
             "reason": _text(),
@@ -304,27 +323,34 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "approve": serializers.BooleanField(),
             "note": _text(False),
         },
-        "resolve": {"outcome": _text(False), "success": serializers.BooleanField(default=True)},
-        "close": {"outcome": _text(False)},
-        "return_case": {"reason": _text()},
-        "escalate": {"reason": _text()},
+        "resolve": {
+            "outcome": _text(False),
+            "success": serializers.BooleanField(default=True),
+            "note": _text(False),
+            "public_reply": _reply(),
+        },
+        "close": {"outcome": _text(False), "note": _text(False), "public_reply": _reply()},
+        "return_case": {"reason": _text(), "public_reply": _reply()},
+        "escalate": {"reason": _text(), "public_reply": _reply()},
         "divert": {
             "target": serializers.ChoiceField(choices=Diversion.Target.choices),
             "reference": serializers.CharField(max_length=100, required=False, default=""),
             "note": _text(False),
+            "public_reply": _reply(),
         },
         "update_diversion": {
             "diversion": serializers.IntegerField(),
             "status": serializers.ChoiceField(choices=Diversion.Status.choices),
             "result": _text(False),
         },
-        "cancel": {"reason": _text()},
+        "cancel": {"reason": _text(), "public_reply": _reply()},
         "merge": {
             "into": serializers.CharField(max_length=20, help_text=_("Tracking number.")),
             "reason": _text(False),
+            "public_reply": _reply(),
         },
         "split": {"children": ChildCaseSerializer(many=True)},
-        "reopen": {"reason": _text()},
+        "reopen": {"reason": _text(), "public_reply": _reply()},
         "record_visit": {
             "method": serializers.ChoiceField(
                 choices=[FollowUpVisit.Method.PHONE, FollowUpVisit.Method.IN_PERSON]
@@ -343,7 +369,9 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "title": serializers.CharField(max_length=200, required=False),
             "description": serializers.CharField(required=False, allow_blank=True),
             "address": serializers.CharField(max_length=200, required=False, allow_blank=True),
-            "people_involved": serializers.IntegerField(min_value=1, required=False),
+            "people_involved": serializers.IntegerField(
+                min_value=1, max_value=MAX_PEOPLE_INVOLVED, required=False
+            ),
             "risk_level": serializers.ChoiceField(choices=RiskLevel.choices, required=False),
             "priority": serializers.ChoiceField(choices=Priority.choices, required=False),
         },

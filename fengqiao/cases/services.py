@@ -198,9 +198,13 @@ def _history(
     note: str = "",
     data: dict | None = None,
     public: bool = False,
+    public_reply: str = "",
     bump: bool = True,
 ) -> CaseHistory:
-    """Append the timeline entry, move current_history, bump the version, save the case."""
+    """Append the timeline entry, move current_history, bump the version, save the case.
+
+    `note` is internal; `public_reply` is the only text the public sees (an entry with one is
+    shown to the reporter)."""
     entry = CaseHistory.objects.create(
         case=case,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -209,7 +213,8 @@ def _history(
         to_state=case.state,
         note=note,
         data=data or {},
-        public=public,
+        public=public or bool(public_reply),
+        public_reply=public_reply,
     )
     case.current_history = entry
     if bump:
@@ -249,6 +254,20 @@ def _reporters(case: Case) -> list[notifications.Recipient]:
 def _notify_reporters(case: Case, subject: str, body: str) -> None:
     for r in _reporters(case):
         notifications.queue(r, subject, body)
+
+
+def _public_reply(case: Case, text: str, *, notify: bool = True) -> str:
+    """The public reply given with a transition, trimmed; when there is one and `notify`, it
+    is queued to the reporters (the transitions that send their own notification put it in
+    theirs). Only this text, never the internal reason or note, reaches the public."""
+    text = (text or "").strip()
+    if text and notify:
+        _notify_reporters(
+            case,
+            _("A reply about your report %(number)s") % {"number": case.tracking_number},
+            text,
+        )
+    return text
 
 
 def _index(case: Case) -> None:
@@ -749,19 +768,23 @@ def _notify_registered(case: Case) -> None:
 # -- triage and handling --------------------------------------------------------------------
 
 
-def accept(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
+def accept(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
     """The handling unit takes the case on (受理)."""
     with transaction.atomic():
         case, _access = _begin(actor, case, "accept", expected_version)
+        reply = _public_reply(case, public_reply, notify=False)
         before = case.state
         case.state = CaseState.ACCEPTED
         case.accepted_at = case.accepted_at or _now()
         case.needs_triage = False
-        _history(case, actor, "accept", before, note=note, public=True)
+        _history(case, actor, "accept", before, note=note, public=True, public_reply=reply)
+        body = _("%(unit)s is handling it.") % {"unit": case.handling_unit or ""}
         _notify_reporters(
             case,
             _("Your report %(number)s was accepted") % {"number": case.tracking_number},
-            _("%(unit)s is handling it.") % {"unit": case.handling_unit or ""},
+            f"{body}\n{reply}" if reply else body,
         )
     return case
 
@@ -940,13 +963,16 @@ def waive_task(actor: Any, task: Task | int, *, reason: str, expected_version: i
     return task
 
 
-def start(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
+def start(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
     """The handling unit starts work itself (no dispatch needed)."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "start", expected_version)
         before = case.state
         case.state = CaseState.IN_PROGRESS
-        _history(case, actor, "start", before, note=note, public=True)
+        reply = _public_reply(case, public_reply)
+        _history(case, actor, "start", before, note=note, public=True, public_reply=reply)
     return case
 
 
@@ -968,22 +994,28 @@ def add_progress(
         note = Note.objects.create(
             case=case, task=task, author=_user(actor), text=text, public=public
         )
-        _history(case, actor, "note", case.state, note=text, data={"note": note.pk}, public=public)
+        _history(case, actor, "note", case.state, note=text, data={"note": note.pk},
+                 public=public, public_reply=text if public else "")  # fmt: skip
     return note
 
 
-def suspend(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Stop the clock (waiting for a party, a court …)."""
+def suspend(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Stop the clock (waiting for a party, a court …). `reason` is internal."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "suspend", expected_version)
         _require("reason", reason, _("Give a reason."))
         before = case.state
         case.resume_state, case.state, case.suspended_at = before, CaseState.SUSPENDED, _now()
-        _history(case, actor, "suspend", before, note=reason, public=True)
+        reply = _public_reply(case, public_reply)
+        _history(case, actor, "suspend", before, note=reason, public=True, public_reply=reply)
     return case
 
 
-def resume(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
+def resume(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
     """Restart the clock; the deadlines move out by the working time the pause covered."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "resume", expected_version)
@@ -995,6 +1027,7 @@ def resume(actor: Any, case: Case | int, *, expected_version: int, note: str = "
         if case.handle_due and case.handle_due > _now():
             case.is_overdue = False
         _history(case, actor, "resume", before, note=note, public=True,
+                 public_reply=_public_reply(case, public_reply),
                  data={"handle_due": case.handle_due.isoformat() if case.handle_due else None})  # fmt: skip
     return case
 
@@ -1006,9 +1039,13 @@ def resolve(
     outcome: str = "",
     success: bool | None = True,
     expected_version: int,
+    note: str = "",
+    public_reply: str = "",
 ) -> Case:
-    """Record the outcome. With tasks: the lead task must be done (its result is the default
-    outcome) and every co-handling task done or waived."""
+    """Record the outcome (the resolution: what was done, shown to the public). With tasks: the
+    lead task must be done (its result is the default outcome) and every co-handling task done
+    or waived. `note` is internal; `public_reply` (default: the outcome) is what the public
+    timeline and Open311 say about this step."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "resolve", expected_version)
         tasks = list(case.tasks.filter(active=True))
@@ -1036,38 +1073,66 @@ def resolve(
         )
         routing.compute_deadlines(case)
         SupervisionCard.objects.filter(case=case, resolved_at__isnull=True).update(resolved_at=now)
-        _history(
-            case, actor, "resolve", before, note=outcome, data={"success": success}, public=True
-        )
+        reply = _public_reply(case, public_reply, notify=False)
+        _history(case, actor, "resolve", before, note=note, data={"success": success},
+                 public=True, public_reply=reply or outcome)  # fmt: skip
         _notify_reporters(
             case,
             _("Your report %(number)s was resolved") % {"number": case.tracking_number},
-            outcome,
+            f"{outcome}\n{reply}" if reply and reply != outcome else outcome,
         )
     return case
 
 
-def close(actor: Any, case: Case | int, *, outcome: str = "", expected_version: int) -> Case:
-    """Verify and close (办结). Needs an outcome: the resolved one, or given here."""
+def close(
+    actor: Any,
+    case: Case | int,
+    *,
+    outcome: str = "",
+    expected_version: int,
+    note: str = "",
+    public_reply: str = "",
+) -> Case:
+    """Verify and close (办结). The resolution (`Case.outcome`, public) is kept: a resolved case
+    already has it, a diverted case is given it here (`outcome`). The closing note (`note`) is
+    internal; `public_reply` is an optional word to the reporter."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "close", expected_version)
-        outcome = outcome or case.outcome
-        _require("outcome", outcome, _("A case is closed with its outcome."))
+        given = (outcome or "").strip()
+        if case.outcome and given and given != case.outcome.strip():
+            raise InvalidInput(
+                "outcome",
+                "resolved",
+                _(
+                    "This case already has its resolution; write your remark as the closing "
+                    "note, or reopen the case to change what was done."
+                ),
+            )
+        resolution = case.outcome or given
+        _require("outcome", resolution, _("A case is closed with its outcome."))
+        reply = _public_reply(case, public_reply, notify=False)
+        if not case.outcome:  # a diverted case: its resolution is given now, and is public
+            reply = reply or resolution
         before = case.state
         now = _now()
-        case.state, case.outcome, case.closed_at = CaseState.CLOSED, outcome, now
+        case.state, case.outcome, case.closed_at = CaseState.CLOSED, resolution, now
         SupervisionCard.objects.filter(case=case, resolved_at__isnull=True).update(resolved_at=now)
-        _history(case, actor, "close", before, note=outcome, public=True)
+        _history(case, actor, "close", before, note=note, public=True, public_reply=reply)
+        body = _("Outcome: %(outcome)s. You can rate the handling online.") % {
+            "outcome": resolution
+        }
         _notify_reporters(
             case,
             _("Your report %(number)s was closed") % {"number": case.tracking_number},
-            _("Outcome: %(outcome)s. You can rate the handling online.") % {"outcome": outcome},
+            f"{body}\n{reply}" if reply and reply != resolution else body,
         )
     return case
 
 
-def return_case(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Send the case back with a reason. A dispatched case goes back to the unit that
+def return_case(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Send the case back with a reason (internal). A dispatched case goes back to the unit that
     dispatched it; a case routed to the wrong unit goes to the district triage queue."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "return_case", expected_version)
@@ -1088,12 +1153,16 @@ def return_case(actor: Any, case: Case | int, *, reason: str, expected_version: 
             )
         case.state = CaseState.RETURNED
         _inbox(case, InboxItem.Kind.RETURNED, unit=target, text=reason)
-        _history(case, actor, "return", before, note=reason)
+        reply = _public_reply(case, public_reply)
+        _history(case, actor, "return", before, note=reason, public_reply=reply)
     return case
 
 
-def escalate(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Hand the case up one level (community → street → district) to that level's center."""
+def escalate(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Hand the case up one level (community → street → district) to that level's center.
+    `reason` is internal."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "escalate", expected_version)
         _require("reason", reason, _("Give the reason for escalating."))
@@ -1128,6 +1197,7 @@ def escalate(actor: Any, case: Case | int, *, reason: str, expected_version: int
             note=reason,
             data={"level": level, "unit": unit.pk},
             public=True,
+            public_reply=_public_reply(case, public_reply),
         )
     return case
 
@@ -1140,6 +1210,7 @@ def divert(
     reference: str = "",
     note: str = "",
     expected_version: int,
+    public_reply: str = "",
 ) -> Diversion:
     """Hand the case to a court, letters and visits, the police or arbitration; the hand-off
     is tracked (update_diversion) and the case can be closed or reopened from there."""
@@ -1164,6 +1235,7 @@ def divert(
             note=note,
             data={"diversion": diversion.pk, "target": target},
             public=True,
+            public_reply=_public_reply(case, public_reply),
         )
     return diversion
 
@@ -1200,26 +1272,32 @@ def update_diversion(
     return diversion
 
 
-def cancel(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Cancel a case that needs no handling (not a case, a prank …), with a reason."""
+def cancel(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Cancel a case that needs no handling (not a case, a prank …), with a reason (internal)."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "cancel", expected_version)
         _require("reason", reason, _("Give the reason for cancelling."))
         before = case.state
         case.state = CaseState.CANCELLED
-        _history(case, actor, "cancel", before, note=reason, public=True)
+        reply = _public_reply(case, public_reply)
+        _history(case, actor, "cancel", before, note=reason, public=True, public_reply=reply)
     return case
 
 
-def reopen(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Open a resolved, closed or diverted case again; the clock restarts now."""
+def reopen(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Open a resolved, closed or diverted case again; the clock restarts now. `reason` is
+    internal."""
     with transaction.atomic():
         case, _a = _begin(actor, case, "reopen", expected_version)
-        _reopen(case, actor, reason)
+        _reopen(case, actor, reason, public_reply)
     return case
 
 
-def _reopen(case: Case, actor: Any, reason: str) -> None:
+def _reopen(case: Case, actor: Any, reason: str, public_reply: str = "") -> None:
     _require("reason", reason, _("Give the reason for reopening."))
     before = case.state
     now = _now()
@@ -1231,7 +1309,8 @@ def _reopen(case: Case, actor: Any, reason: str) -> None:
     routing.compute_deadlines(case)
     case.tasks.filter(active=True).update(active=False)
     _inbox(case, InboxItem.Kind.REOPENED, unit=case.handling_unit, text=reason)
-    _history(case, actor, "reopen", before, note=reason, public=True)
+    reply = _public_reply(case, public_reply)
+    _history(case, actor, "reopen", before, note=reason, public=True, public_reply=reply)
 
 
 # -- merge and split -----------------------------------------------------------------------
@@ -1244,6 +1323,7 @@ def merge(
     into: Case | int,
     reason: str = "",
     expected_version: int,
+    public_reply: str = "",
 ) -> Case:
     """Merge a repeat report into another case. The merged case is cancelled and points to the
     other; its parties are copied over; every reporter stays informed from then on."""
@@ -1266,7 +1346,9 @@ def merge(
         Party.objects.bulk_create(copies)
         before = case.state
         case.state, case.merged_into = CaseState.CANCELLED, target
-        _history(case, actor, "merge", before, note=reason, data={"into": target.pk}, public=True)
+        reply = _public_reply(case, public_reply, notify=False)
+        _history(case, actor, "merge", before, note=reason, data={"into": target.pk},
+                 public=True, public_reply=reply)  # fmt: skip
         _history(target, actor, "merged_in", target.state, note=reason, data={"from": case.pk})
         _inbox(target, InboxItem.Kind.MERGED, unit=target.handling_unit, text=case.tracking_number)
         subject = _("Reports %(a)s and %(b)s are handled together") % {
@@ -1277,7 +1359,8 @@ def merge(
             "a": case.tracking_number,
             "b": target.tracking_number,
         }
-        _notify_reporters(target, subject, body)  # includes the merged case's reporter now
+        # Includes the merged case's reporter now.
+        _notify_reporters(target, subject, f"{body}\n{reply}" if reply else body)
     return case
 
 
@@ -1665,18 +1748,21 @@ def _public_case(tracking_number: str, phone_last4: str) -> Case:
 
 
 def public_status(tracking_number: str, phone_last4: str) -> dict[str, Any]:
-    """What the public tracking page shows: no personal data of anyone."""
+    """What the public tracking page shows: no personal data of anyone, and of each timeline
+    entry only its public reply (never the internal note)."""
     case = _public_case(tracking_number, phone_last4)
-    if case.merged_into_id:
+    entries = Q(case=case)
+    if case.merged_into_id:  # the report's own entries up to its merge, then the other case's
+        entries |= Q(case_id=case.merged_into_id) & ~Q(action="intake")
         case = case.merged_into
     timeline = [
         {
             "at": h.at,
             "action": h.action,
             "state": h.to_state,
-            "note": h.note if h.action == "note" else "",
+            "note": h.public_reply,
         }
-        for h in case.history.filter(public=True).order_by("at", "id")
+        for h in CaseHistory.objects.filter(entries, public=True).order_by("at", "id")
     ]
     return {
         "tracking_number": case.tracking_number,
