@@ -239,6 +239,21 @@ def test_internal_notes_never_reach_any_public_surface(
     assert missing == []
 
 
+@pytest.mark.parametrize("name", ["cancel", "escalate"])
+def test_a_reason_alone_is_never_published(cw, name):
+    """The leak as it was reported: a reason typed with a transition, nothing else given."""
+    key = issue_client("居民随手拍", Channel.objects.get(code="resident_report"), actor=None).secret
+    case = submit_open311(key)
+    call = getattr(services, name)
+    call(cw.huayuan_clerk, case, reason="当事人有精神病史", expected_version=case.version)
+    url = f"/open311/v2/requests/{case.tracking_number}"
+    for fmt in ("json", "xml"):
+        for body in (Client().get(f"{url}.{fmt}"), Client().get(f"/open311/v2/requests.{fmt}")):
+            assert body.status_code == 200
+            assert "当事人有精神病史" not in body.content.decode()
+    assert Surfaces(None, None).status_notes(case) == (None, "")  # null; an empty XML element
+
+
 def test_existing_reasons_stay_internal_after_the_migration(cw):
     """The data migration gives a public reply only to texts written for the public."""
     from importlib import import_module
