@@ -32,7 +32,6 @@ from fengqiao.webhooks.models import EventType, WebhookEvent
 from fengqiao.webhooks.services import create_subscription
 from tests.case_factories import (
     HUAYUAN_POINT,
-    fast_passwords,
     make_case_world,
     report,
     use_immediate_tasks,
@@ -46,7 +45,6 @@ LON, LAT = HUAYUAN_POINT
 
 @pytest.fixture
 def cw(world, personas, settings):
-    fast_passwords(settings)
     use_immediate_tasks(settings)
     settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # the receiver listens on 127.0.0.1
     settings.PUBLIC_TRACK_RATE = "10000/600"
