@@ -241,8 +241,19 @@ def test_s1_through_the_api(cw, client_for):
     assert resp.status_code == 201
     assert_matches_schema(resp, "post")
     go("resolve", outcome="调整施工时间，修复道路")
-    data = go("close", outcome="调整施工时间，修复道路；已回访确认")
+    # Closing keeps the resolution: a different outcome is refused (400 naming it) …
+    case.refresh_from_db()
+    resp = post(c, f"{BASE}{case.pk}/transitions/close/",
+                {"expected_version": case.version, "outcome": "已办结。"})  # fmt: skip
+    assert resp.status_code == 400
+    assert_matches_schema(resp, "post")
+    assert resp.json()["errors"][0]["field"] == "outcome"
+    assert resp.json()["errors"][0]["code"] == "resolved"
+    # … and none is needed: the remark is the (internal) closing note.
+    data = go("close", note="已回访确认")
     assert data["state"] == "closed"
+    case.refresh_from_db()
+    assert case.outcome == "调整施工时间，修复道路"
     go("record_visit", method="phone", satisfaction="satisfied")
     notes = c.get(f"{BASE}{case.pk}/notes/")
     assert_matches_schema(notes)
@@ -261,11 +272,7 @@ def test_stale_version_409_and_disallowed_409(cw, client_for):
     assert_matches_schema(resp, "post")
     assert resp.json()["errors"][0]["code"] == "stale"
     case.refresh_from_db()
-    resp = post(
-        c,
-        f"{BASE}{case.pk}/transitions/close/",
-        {"expected_version": case.version, "outcome": "已办结"},
-    )
+    resp = post(c, f"{BASE}{case.pk}/transitions/close/", {"expected_version": case.version})
     assert resp.status_code == 409 and resp.json()["errors"][0]["code"] == "transition"
     # A required field missing: 400 naming it.
     resp = post(c, f"{BASE}{case.pk}/transitions/suspend/", {"expected_version": case.version})

@@ -375,8 +375,12 @@ REQUEST_FIELDS = [
 def test_get_request_both_formats(app_key, personas):
     case = _submit(app_key, address_string="松林小区", address_id="A-1",
                    media_url="https://img.example.org/2.jpg")  # fmt: skip
-    CaseHistory.objects.create(case=case, action="note", note="已联系施工方", public=True)
+    CaseHistory.objects.create(
+        case=case, action="note", note="已联系施工方", public_reply="已联系施工方", public=True
+    )
     CaseHistory.objects.create(case=case, action="note", note="内部备注", public=False)
+    # A public entry's internal note (a reason typed with a transition) is not published.
+    CaseHistory.objects.create(case=case, action="suspend", note="当事人有精神病史", public=True)
     data = parse(Client().get(f"{BASE}requests/{case.tracking_number}.json"))
     assert len(data) == 1 and list(data[0]) == REQUEST_FIELDS
     row = data[0]

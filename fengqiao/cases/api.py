@@ -117,12 +117,13 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
             party_view(p, access, "api", case=case, sensitive=sensitive) for p in parties
         ]
     out["tasks"] = represent_many(TaskSerializer, tasks)
-    out["history"] = _history_out(history)
+    out["history"] = _history_out(history, internal=full)
     out["allowed_transitions"] = [t.name for t in allowed_actions(case, access, check)]
     return out
 
 
-def _history_out(rows) -> list[dict]:
+def _history_out(rows, *, internal: bool) -> list[dict]:
+    """The timeline; the internal note only for those who work on the case (`internal`)."""
     return [
         {
             "at": serializers.DateTimeField().to_representation(h.at),
@@ -130,7 +131,8 @@ def _history_out(rows) -> list[dict]:
             "action": h.action,
             "from_state": h.from_state,
             "to_state": h.to_state,
-            "note": h.note,
+            "note": h.note if internal else "",
+            "public_reply": h.public_reply,
             "public": h.public,
         }
         for h in rows

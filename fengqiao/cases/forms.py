@@ -266,12 +266,24 @@ def _text(label, required=True, rows=3):
     )
 
 
+def _reply():
+    """The public reply: its own field, apart from the internal reason or note."""
+    field = _text(_("Reply to the reporter (public)"), required=False, rows=2)
+    field.help_text = _(
+        "Shown to the reporter on the tracking page, in Open311 and in their notification. "
+        "Leave it empty to tell them nothing; the reason or note above stays internal."
+    )
+    return field
+
+
 class NoteForm(ActionForm):
-    note = _text(_("Note"), required=False, rows=2)
+    note = _text(_("Note (internal)"), required=False, rows=2)
+    public_reply = _reply()
 
 
 class ReasonForm(ActionForm):
-    reason = _text(_("Reason"))
+    reason = _text(_("Reason (internal)"))
+    public_reply = _reply()
 
 
 class ProgressForm(ActionForm):
@@ -280,17 +292,27 @@ class ProgressForm(ActionForm):
 
 
 class ResolveForm(ActionForm):
-    outcome = _text(_("Outcome"), required=False, rows=4)
+    outcome = _text(_("Outcome (what was done, public)"), required=False, rows=4)
     success = forms.TypedChoiceField(
         label=_("Resolved successfully"),
         choices=[("1", _("yes")), ("0", _("no"))],
         coerce=lambda v: v == "1",
         initial="1",
     )
+    note = _text(_("Note (internal)"), required=False, rows=2)
+    public_reply = _reply()
 
 
 class CloseForm(ActionForm):
-    outcome = _text(_("Outcome"), required=False, rows=3)
+    """The resolution is kept: asked for only when the case has none (a diverted case)."""
+
+    outcome = _text(_("Outcome (what was done, public)"), required=False, rows=3)
+    note = _text(_("Closing note (internal)"), required=False, rows=2)
+    public_reply = _reply()
+
+    def setup(self, units):
+        if self.case is not None and self.case.outcome:
+            del self.fields["outcome"]
 
 
 class DispatchForm(ActionForm):
@@ -353,7 +375,8 @@ class DecideExtensionForm(ActionForm):
 class DivertForm(ActionForm):
     target = forms.ChoiceField(label=_("To"), choices=Diversion.Target.choices)
     reference = forms.CharField(label=_("Their reference"), required=False, max_length=100)
-    note = _text(_("Note"), required=False, rows=2)
+    note = _text(_("Note (internal)"), required=False, rows=2)
+    public_reply = _reply()
 
 
 class UpdateDiversionForm(ActionForm):
@@ -368,7 +391,8 @@ class UpdateDiversionForm(ActionForm):
 
 class MergeForm(ActionForm):
     into = forms.CharField(label=_("Tracking number of the other case"), max_length=20)
-    reason = _text(_("Reason"), required=False, rows=2)
+    reason = _text(_("Reason (internal)"), required=False, rows=2)
+    public_reply = _reply()
 
 
 class SplitForm(ActionForm):

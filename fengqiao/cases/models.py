@@ -448,6 +448,10 @@ class CaseHistory(TimelineEntry):
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="history"
     )
     public = models.BooleanField(_("shown to the reporter"), default=False)
+    # Written for the resident and chosen explicitly: the only text of an entry that the public
+    # surfaces show (tracking page, Open311 status_notes, notifications, webhooks). `note` (the
+    # reason or note a staff member types with a transition) stays internal.
+    public_reply = models.TextField(_("public reply"), blank=True)
 
     class Meta:
         verbose_name = _("case history entry")

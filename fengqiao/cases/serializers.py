@@ -124,7 +124,12 @@ class HistorySerializer(serializers.Serializer):
     action = serializers.CharField()
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
-    note = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(
+        allow_blank=True, help_text=_("Internal: empty unless you work on the case.")
+    )
+    public_reply = serializers.CharField(
+        allow_blank=True, help_text=_("What the reporter and the public are told.")
+    )
     public = strict.BooleanField()
 
 
@@ -283,6 +288,19 @@ def _text(required: bool = True) -> serializers.CharField:
     return serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+def _reply() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Public reply: written for the reporter, shown on the tracking page, in Open311 "
+            "status_notes and in the reporter's notification. Reasons and notes stay internal."
+        ),
+    )
+
+
 def _ids(queryset) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=queryset)
 
@@ -298,7 +316,7 @@ class ChildCaseSerializer(serializers.Serializer):
 def _transition_fields() -> dict[str, dict[str, Any]]:
     units = Unit.objects.filter(active=True)
     return {
-        "accept": {"note": _text(False)},
+        "accept": {"note": _text(False), "public_reply": _reply()},
         "dispatch": {
             "lead_unit": _ids(units),
             "co_units": serializers.PrimaryKeyRelatedField(
@@ -306,10 +324,10 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             ),
             "instructions": _text(False),
         },
-        "start": {"note": _text(False)},
+        "start": {"note": _text(False), "public_reply": _reply()},
         "add_progress": {"text": _text(), "public": strict.BooleanField(default=False)},
-        "suspend": {"reason": _text()},
-        "resume": {"note": _text(False)},
+        "suspend": {"reason": _text(), "public_reply": _reply()},
+        "resume": {"note": _text(False), "public_reply": _reply()},
         "request_extension": {
             "days": strict.IntegerField(min_value=1, max_value=30),
             "reason": _text(),
@@ -319,31 +337,48 @@ def _transition_fields() -> dict[str, dict[str, Any]]:
             "approve": strict.BooleanField(),
             "note": _text(False),
         },
-        "resolve": {"outcome": _text(False), "success": strict.BooleanField(default=True)},
+        "resolve": {
+            "outcome": _text(False),
+            "success": strict.BooleanField(default=True),
+            "note": _text(False),
+            "public_reply": _reply(),
+        },
         "close": {
             "outcome": serializers.CharField(
-                max_length=4000, help_text=_("What was done, as the resident will read it.")
-            )
+                max_length=4000,
+                required=False,
+                allow_blank=True,
+                default="",
+                help_text=_(
+                    "What was done, as the resident will read it. Optional: a resolved case "
+                    "keeps its resolution (a different outcome is refused; write a remark as "
+                    "the closing note, or reopen). Required for a case without one (diverted)."
+                ),
+            ),
+            "note": _text(False),
+            "public_reply": _reply(),
         },
-        "return_case": {"reason": _text()},
-        "escalate": {"reason": _text()},
+        "return_case": {"reason": _text(), "public_reply": _reply()},
+        "escalate": {"reason": _text(), "public_reply": _reply()},
         "divert": {
             "target": serializers.ChoiceField(choices=Diversion.Target.choices),
             "reference": serializers.CharField(max_length=100, required=False, default=""),
             "note": _text(False),
+            "public_reply": _reply(),
         },
         "update_diversion": {
             "diversion": strict.IntegerField(),
             "status": serializers.ChoiceField(choices=Diversion.Status.choices),
             "result": _text(False),
         },
-        "cancel": {"reason": _text()},
+        "cancel": {"reason": _text(), "public_reply": _reply()},
         "merge": {
             "into": serializers.CharField(max_length=20, help_text=_("Tracking number.")),
             "reason": _text(False),
+            "public_reply": _reply(),
         },
         "split": {"children": ChildCaseSerializer(many=True)},
-        "reopen": {"reason": _text()},
+        "reopen": {"reason": _text(), "public_reply": _reply()},
         "record_visit": {
             "method": serializers.ChoiceField(
                 choices=[FollowUpVisit.Method.PHONE, FollowUpVisit.Method.IN_PERSON]

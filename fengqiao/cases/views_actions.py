@@ -61,6 +61,10 @@ def perform(actor: Any, case: Case, name: str, data: Mapping[str, Any]) -> Any:
     if name == "add_attachment":
         upload = kw.pop("file")
         return actions.add_attachment(actor, case, upload, **kw)
+    if name == "update_details" and "changes" not in kw:
+        # The API sends the fields flat; the action takes them as `changes`.
+        version = kw.pop("expected_version", None)
+        kw = {"changes": kw, "expected_version": version}
     if name == "dispatch":
         kw["co_units"] = list(kw.get("co_units") or [])
     if name == "add_progress" and kw.get("task") is not None:

@@ -154,7 +154,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "service_request_id": {"type": "string", "description": "The tracking number."},
             "status": {"type": "string", "enum": ["open", "closed"]},
             "status_notes": _nullable(
-                {"type": "string", "description": "The latest public note (Open311 requests)."}
+                {
+                    "type": "string",
+                    "description": "The latest public reply to the reporter (Open311 requests).",
+                }
             ),
             "service_name": STRING,
             "service_code": STRING,

@@ -8,7 +8,8 @@ Which requests may be read (GET needs no key, as in the spec): cases of public a
 categories that came in on a public channel or through Open311. What is shown of them never
 includes the reporter or any party: for a request submitted through Open311 (whose submitter
 sent it to a public API) the description, address, point, media URL and the latest public
-note; for other public reports only the category, status, dates and handling unit.
+reply (never a staff member's internal note); for other public reports only the category,
+status, dates and handling unit.
 """
 
 import math
@@ -521,10 +522,11 @@ def with_details(qs) -> list[Case]:
     )
     notes = {}
     rows = (
+        # The public reply only: the note of an entry is internal, even on a public entry.
         CaseHistory.objects.filter(case__in=[c.pk for c in cases], public=True)
-        .exclude(note="")
+        .exclude(public_reply="")
         .order_by("case_id", "-at", "-id")
-        .values_list("case_id", "note")
+        .values_list("case_id", "public_reply")
     )
     for case_id, note in rows:
         notes.setdefault(case_id, note)

@@ -8,7 +8,9 @@ order on PostgreSQL, so each run also re-reads the last COLLECT_GRACE of history
 unique per (history row, type), so a row read twice produces nothing new.
 
 Payloads carry public facts only: tracking number, kind, state, category code, region and grid
-codes, times. Never names, phone numbers, addresses, descriptions or notes.
+codes, times, and the public reply of an entry shown to the reporter (`transition.public_reply`).
+Never names, phone numbers, addresses, descriptions or notes (a staff member's reason or note is
+internal).
 """
 
 from collections.abc import Iterable
@@ -42,6 +44,8 @@ def events_for(entry: CaseHistory) -> list[tuple[str, dict[str, Any]]]:
         "from_state": entry.from_state,
         "to_state": entry.to_state,
     }
+    if entry.public and entry.public_reply:
+        transition["public_reply"] = entry.public_reply
     if entry.action == "intake":
         found.append((EventType.CASE_CREATED, {}))
         return found

@@ -114,8 +114,12 @@ def test_s1_from_public_report_to_satisfied_visit(settings, browser, live_server
 
     act(clerk, "accept")
     act(clerk, "add_progress", {"textarea": "现场调查：工地夜间施工属实，道路破损约50米。"})
-    act(clerk, "resolve", {"textarea": "施工单位调整作业时间为7:00-20:00，并修复道路。"})
-    act(clerk, "close")
+    act(
+        clerk,
+        "resolve",
+        {"textarea[name=outcome]": "施工单位调整作业时间为7:00-20:00，并修复道路。"},
+    )
+    act(clerk, "close", {"textarea[name=note]": "已办结。"})
     act(clerk, "record_visit", {"select[name=satisfaction]": "satisfied", "textarea": "回访满意"})
     shot(clerk, "4_case_closed")
     body = clerk.content()
@@ -131,5 +135,8 @@ def test_s1_from_public_report_to_satisfied_visit(settings, browser, live_server
     resident.click("button[type=submit]")
     resident.wait_for_selector("#case-state")
     assert resident.locator("#case-state").inner_text().strip() == "已办结"
+    # The resolution, not the clerk's closing note.
+    assert "施工单位调整作业时间为7:00-20:00，并修复道路。" in resident.content()
+    assert "已办结。" not in resident.content()
     assert "13904641234" not in resident.content() and "王女士" not in resident.content()
     shot(resident, "5_track_closed")

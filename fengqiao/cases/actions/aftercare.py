@@ -4,13 +4,21 @@ the reporter's own rating."""
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.actions.base import begin, history, inbox, lock, now, transition, user_or_none
 from fengqiao.cases.actions.closing import reopen_locked
 from fengqiao.cases.attachments import public_attachments
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, TransitionNotAllowed
-from fengqiao.cases.models import Case, CaseState, FollowUpVisit, InboxItem, Satisfaction
+from fengqiao.cases.models import (
+    Case,
+    CaseHistory,
+    CaseState,
+    FollowUpVisit,
+    InboxItem,
+    Satisfaction,
+)
 from fengqiao.cases.workflow import check_transition
 
 
@@ -68,18 +76,21 @@ def public_case(tracking_number: str, phone_last4: str) -> Case:
 
 
 def public_status(tracking_number: str, phone_last4: str) -> dict[str, Any]:
-    """What the public tracking page shows: no personal data of anyone."""
+    """What the public tracking page shows: no personal data of anyone, and of each timeline
+    entry only its public reply (never the internal note)."""
     case = public_case(tracking_number, phone_last4)
-    if case.merged_into_id:
+    entries = Q(case=case)
+    if case.merged_into_id:  # the report's own entries up to its merge, then the other case's
+        entries |= Q(case_id=case.merged_into_id) & ~Q(action="intake")
         case = case.merged_into
     timeline = [
         {
             "at": h.at,
             "action": h.action,
             "state": h.to_state,
-            "note": h.note if h.action == "note" else "",
+            "note": h.public_reply,
         }
-        for h in case.history.filter(public=True).order_by("at", "id")
+        for h in CaseHistory.objects.filter(entries, public=True).order_by("at", "id")
     ]
     return {
         "tracking_number": case.tracking_number,

@@ -92,6 +92,7 @@ def transition(
     note: str = "",
     data: dict | None = None,
     public: bool | None = None,
+    public_reply: str = "",
     bump: bool = True,
 ) -> CaseHistory:
     """Make the table's transition `action` on the locked `case` and record it.
@@ -101,7 +102,8 @@ def transition(
     row's target (a state, or for resume the state the case was suspended in; None leaves the
     state alone), appends the history entry under the row's `recorded_as` name, public as the
     row says (or as `public` says: a progress note the author chose to publish), moves
-    `current_history`, bumps the version and saves the case.
+    `current_history`, bumps the version and saves the case. `note` is internal; `public_reply`
+    is the only text the public sees (an entry with one is shown to the reporter).
     """
     row = TRANSITIONS[action]
     check_state(case, action)
@@ -126,6 +128,7 @@ def transition(
         note=note,
         data=data,
         public=row.public if public is None else public,
+        public_reply=public_reply,
         bump=bump,
     )
 
@@ -139,9 +142,13 @@ def history(
     note: str = "",
     data: dict | None = None,
     public: bool = False,
+    public_reply: str = "",
     bump: bool = True,
 ) -> CaseHistory:
-    """Append the timeline entry, move current_history, bump the version, save the case."""
+    """Append the timeline entry, move current_history, bump the version, save the case.
+
+    `note` is internal; `public_reply` is the only text the public sees (an entry with one is
+    shown to the reporter)."""
     entry = CaseHistory.objects.create(
         case=case,
         actor=user_or_none(actor),
@@ -150,7 +157,8 @@ def history(
         to_state=case.state,
         note=note,
         data=data or {},
-        public=public,
+        public=public or bool(public_reply),
+        public_reply=public_reply,
     )
     case.current_history = entry
     if bump:
@@ -195,6 +203,20 @@ def reporters(case: Case) -> list[notifications.Recipient]:
 def notify_reporters(case: Case, subject: str, body: str) -> None:
     for r in reporters(case):
         notifications.queue(r, subject, body)
+
+
+def public_reply_text(case: Case, text: str, *, notify: bool = True) -> str:
+    """The public reply given with a transition, trimmed; when there is one and `notify`, it
+    is queued to the reporters (the transitions that send their own notification put it in
+    theirs). Only this text, never the internal reason or note, reaches the public."""
+    text = (text or "").strip()
+    if text and notify:
+        notify_reporters(
+            case,
+            _("A reply about your report %(number)s") % {"number": case.tracking_number},
+            text,
+        )
+    return text
 
 
 def index(case: Case) -> None:

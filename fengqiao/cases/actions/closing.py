@@ -13,6 +13,7 @@ from fengqiao.cases.actions.base import (
     notify_reporters,
     now,
     pk_of,
+    public_reply_text,
     require,
     transition,
     user_or_none,
@@ -21,30 +22,59 @@ from fengqiao.cases.errors import CaseNotFound, InvalidInput
 from fengqiao.cases.models import Case, Diversion, InboxItem, SupervisionCard, SupervisionLevel
 
 
-def close(actor: Any, case: Case | int, *, outcome: str = "", expected_version: int) -> Case:
-    """Verify and close (办结). Needs an outcome: the resolved one, or given here."""
+def close(
+    actor: Any,
+    case: Case | int,
+    *,
+    outcome: str = "",
+    expected_version: int,
+    note: str = "",
+    public_reply: str = "",
+) -> Case:
+    """Verify and close (办结). The resolution (`Case.outcome`, public) is kept: a resolved case
+    already has it, a diverted case is given it here (`outcome`). The closing note (`note`) is
+    internal; `public_reply` is an optional word to the reporter."""
     with transaction.atomic():
         case, access = begin(actor, case, "close", expected_version)
-        outcome = outcome or case.outcome
-        require("outcome", outcome, _("A case is closed with its outcome."))
+        given = (outcome or "").strip()
+        if case.outcome and given and given != case.outcome.strip():
+            raise InvalidInput(
+                "outcome",
+                "resolved",
+                _(
+                    "This case already has its resolution; write your remark as the closing "
+                    "note, or reopen the case to change what was done."
+                ),
+            )
+        resolution = case.outcome or given
+        require("outcome", resolution, _("A case is closed with its outcome."))
+        reply = public_reply_text(case, public_reply, notify=False)
+        if not case.outcome:  # a diverted case: its resolution is given now, and is public
+            reply = reply or resolution
         at = now()
-        case.outcome, case.closed_at = outcome, at
+        case.outcome, case.closed_at = resolution, at
         SupervisionCard.objects.filter(case=case, resolved_at__isnull=True).update(resolved_at=at)
-        transition(actor, case, "close", access=access, note=outcome)
+        transition(actor, case, "close", access=access, note=note, public_reply=reply)
+        body = _("Outcome: %(outcome)s. You can rate the handling online.") % {
+            "outcome": resolution
+        }
         notify_reporters(
             case,
             _("Your report %(number)s was closed") % {"number": case.tracking_number},
-            _("Outcome: %(outcome)s. You can rate the handling online.") % {"outcome": outcome},
+            f"{body}\n{reply}" if reply and reply != resolution else body,
         )
     return case
 
 
-def cancel(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Cancel a case that needs no handling (not a case, a prank …), with a reason."""
+def cancel(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Cancel a case that needs no handling (not a case, a prank …), with a reason (internal)."""
     with transaction.atomic():
         case, access = begin(actor, case, "cancel", expected_version)
         require("reason", reason, _("Give the reason for cancelling."))
-        transition(actor, case, "cancel", access=access, note=reason)
+        reply = public_reply_text(case, public_reply)
+        transition(actor, case, "cancel", access=access, note=reason, public_reply=reply)
     return case
 
 
@@ -56,6 +86,7 @@ def divert(
     reference: str = "",
     note: str = "",
     expected_version: int,
+    public_reply: str = "",
 ) -> Diversion:
     """Hand the case to a court, letters and visits, the police or arbitration; the hand-off
     is tracked (update_diversion) and the case can be closed or reopened from there."""
@@ -77,6 +108,7 @@ def divert(
             access=access,
             note=note,
             data={"diversion": diversion.pk, "target": target},
+            public_reply=public_reply_text(case, public_reply),
         )
     return diversion
 
@@ -113,15 +145,20 @@ def update_diversion(
     return diversion
 
 
-def reopen(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Open a resolved, closed or diverted case again; the clock restarts now."""
+def reopen(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Open a resolved, closed or diverted case again; the clock restarts now. `reason` is
+    internal."""
     with transaction.atomic():
         case, access = begin(actor, case, "reopen", expected_version)
-        reopen_locked(case, actor, access, reason)
+        reopen_locked(case, actor, access, reason, public_reply)
     return case
 
 
-def reopen_locked(case: Case, actor: Any, access: Access, reason: str) -> None:
+def reopen_locked(
+    case: Case, actor: Any, access: Access, reason: str, public_reply: str = ""
+) -> None:
     """Reopen a case the caller has locked and checked (reopen, and a follow-up visit that
     finds the reporter unsatisfied)."""
     require("reason", reason, _("Give the reason for reopening."))
@@ -133,4 +170,5 @@ def reopen_locked(case: Case, actor: Any, access: Access, reason: str) -> None:
     routing.compute_deadlines(case)
     case.tasks.filter(active=True).update(active=False)
     inbox(case, InboxItem.Kind.REOPENED, unit=case.handling_unit, text=reason)
-    transition(actor, case, "reopen", access=access, note=reason)
+    reply = public_reply_text(case, public_reply)
+    transition(actor, case, "reopen", access=access, note=reason, public_reply=reply)

@@ -10,6 +10,7 @@ from fengqiao.cases.actions.base import (
     begin,
     notify_reporters,
     now,
+    public_reply_text,
     require,
     transition,
     user_or_none,
@@ -18,11 +19,14 @@ from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import Case, Note, SupervisionCard, Task
 
 
-def start(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
+def start(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
     """The handling unit starts work itself (no dispatch needed)."""
     with transaction.atomic():
         case, access = begin(actor, case, "start", expected_version)
-        transition(actor, case, "start", access=access, note=note)
+        reply = public_reply_text(case, public_reply)
+        transition(actor, case, "start", access=access, note=note, public_reply=reply)
     return case
 
 
@@ -52,21 +56,27 @@ def add_progress(
             note=text,
             data={"note": note.pk},
             public=public,
+            public_reply=text if public else "",
         )
     return note
 
 
-def suspend(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Stop the clock (waiting for a party, a court …)."""
+def suspend(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Stop the clock (waiting for a party, a court …). `reason` is internal."""
     with transaction.atomic():
         case, access = begin(actor, case, "suspend", expected_version)
         require("reason", reason, _("Give a reason."))
         case.resume_state, case.suspended_at = case.state, now()
-        transition(actor, case, "suspend", access=access, note=reason)
+        reply = public_reply_text(case, public_reply)
+        transition(actor, case, "suspend", access=access, note=reason, public_reply=reply)
     return case
 
 
-def resume(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
+def resume(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
     """Restart the clock; the deadlines move out by the working time the pause covered.
     The case goes back to the state it was suspended in (the table's target)."""
     with transaction.atomic():
@@ -78,7 +88,8 @@ def resume(actor: Any, case: Case | int, *, expected_version: int, note: str = "
         if case.handle_due and case.handle_due > at:
             case.is_overdue = False
         data = {"handle_due": case.handle_due.isoformat() if case.handle_due else None}
-        transition(actor, case, "resume", access=access, note=note, data=data)
+        reply = public_reply_text(case, public_reply)
+        transition(actor, case, "resume", access=access, note=note, data=data, public_reply=reply)
     return case
 
 
@@ -89,9 +100,13 @@ def resolve(
     outcome: str = "",
     success: bool | None = True,
     expected_version: int,
+    note: str = "",
+    public_reply: str = "",
 ) -> Case:
-    """Record the outcome. With tasks: the lead task must be done (its result is the default
-    outcome) and every co-handling task done or waived."""
+    """Record the outcome (the resolution: what was done, shown to the public). With tasks: the
+    lead task must be done (its result is the default outcome) and every co-handling task done
+    or waived. `note` is internal; `public_reply` (default: the outcome) is what the public
+    timeline and Open311 say about this step."""
     with transaction.atomic():
         case, access = begin(actor, case, "resolve", expected_version)
         tasks = list(case.tasks.filter(active=True))
@@ -113,10 +128,12 @@ def resolve(
         case.outcome, case.outcome_success, case.resolved_at = outcome, success, at
         routing.compute_deadlines(case)
         SupervisionCard.objects.filter(case=case, resolved_at__isnull=True).update(resolved_at=at)
-        transition(actor, case, "resolve", access=access, note=outcome, data={"success": success})
+        reply = public_reply_text(case, public_reply, notify=False)
+        transition(actor, case, "resolve", access=access, note=note, data={"success": success},
+                   public_reply=reply or outcome)  # fmt: skip
         notify_reporters(
             case,
             _("Your report %(number)s was resolved") % {"number": case.tracking_number},
-            outcome,
+            f"{outcome}\n{reply}" if reply and reply != outcome else outcome,
         )
     return case

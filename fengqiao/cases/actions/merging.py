@@ -15,6 +15,7 @@ from fengqiao.cases.actions.base import (
     notify_reporters,
     now,
     pk_of,
+    public_reply_text,
     transition,
 )
 from fengqiao.cases.actions.input import CaseInput, clean_case_data
@@ -31,6 +32,7 @@ def merge(
     into: Case | int,
     reason: str = "",
     expected_version: int,
+    public_reply: str = "",
 ) -> Case:
     """Merge a repeat report into another case. The merged case is cancelled and points to the
     other; its parties are copied over; every reporter stays informed from then on."""
@@ -52,7 +54,9 @@ def merge(
             p.pk, p.case = None, target
         Party.objects.bulk_create(copies)
         case.merged_into = target
-        transition(actor, case, "merge", access=access, note=reason, data={"into": target.pk})
+        reply = public_reply_text(case, public_reply, notify=False)
+        transition(actor, case, "merge", access=access, note=reason, data={"into": target.pk},
+                   public_reply=reply)  # fmt: skip
         # The receiving case changes no state: an entry on its timeline, not a transition.
         history(target, actor, "merged_in", target.state, note=reason, data={"from": case.pk})
         inbox(target, InboxItem.Kind.MERGED, unit=target.handling_unit, text=case.tracking_number)
@@ -64,7 +68,8 @@ def merge(
             "a": case.tracking_number,
             "b": target.tracking_number,
         }
-        notify_reporters(target, subject, body)  # includes the merged case's reporter now
+        # Includes the merged case's reporter now.
+        notify_reporters(target, subject, f"{body}\n{reply}" if reply else body)
     return case
 
 

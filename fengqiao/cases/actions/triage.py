@@ -13,6 +13,7 @@ from fengqiao.cases.actions.base import (
     inbox,
     notify_reporters,
     now,
+    public_reply_text,
     require,
     transition,
     user_or_none,
@@ -27,17 +28,22 @@ NEXT_LEVEL = {
 }
 
 
-def accept(actor: Any, case: Case | int, *, expected_version: int, note: str = "") -> Case:
-    """The handling unit takes the case on (受理)."""
+def accept(
+    actor: Any, case: Case | int, *, expected_version: int, note: str = "", public_reply: str = ""
+) -> Case:
+    """The handling unit takes the case on (受理). `note` is internal; `public_reply` goes to
+    the reporter with the acceptance notice."""
     with transaction.atomic():
         case, access = begin(actor, case, "accept", expected_version)
+        reply = public_reply_text(case, public_reply, notify=False)
         case.accepted_at = case.accepted_at or now()
         case.needs_triage = False
-        transition(actor, case, "accept", access=access, note=note)
+        transition(actor, case, "accept", access=access, note=note, public_reply=reply)
+        body = _("%(unit)s is handling it.") % {"unit": case.handling_unit or ""}
         notify_reporters(
             case,
             _("Your report %(number)s was accepted") % {"number": case.tracking_number},
-            _("%(unit)s is handling it.") % {"unit": case.handling_unit or ""},
+            f"{body}\n{reply}" if reply else body,
         )
     return case
 
@@ -113,8 +119,10 @@ def _due_for(co_due, unit: Unit) -> datetime | None:
     return co_due.get(unit.pk)
 
 
-def return_case(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Send the case back with a reason. A dispatched case goes back to the unit that
+def return_case(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Send the case back with a reason (internal). A dispatched case goes back to the unit that
     dispatched it; a case routed to the wrong unit goes to the district triage queue."""
     with transaction.atomic():
         case, access = begin(actor, case, "return_case", expected_version)
@@ -130,7 +138,8 @@ def return_case(actor: Any, case: Case | int, *, reason: str, expected_version: 
                 True,
             )
         inbox(case, InboxItem.Kind.RETURNED, unit=target, text=reason)
-        transition(actor, case, "return_case", access=access, note=reason)
+        reply = public_reply_text(case, public_reply)
+        transition(actor, case, "return_case", access=access, note=reason, public_reply=reply)
     return case
 
 
@@ -142,8 +151,11 @@ def end_tasks(case: Case, reason: str) -> None:
     case.tasks.filter(active=True).update(active=False)
 
 
-def escalate(actor: Any, case: Case | int, *, reason: str, expected_version: int) -> Case:
-    """Hand the case up one level (community → street → district) to that level's center."""
+def escalate(
+    actor: Any, case: Case | int, *, reason: str, expected_version: int, public_reply: str = ""
+) -> Case:
+    """Hand the case up one level (community → street → district) to that level's center.
+    `reason` is internal."""
     with transaction.atomic():
         case, access = begin(actor, case, "escalate", expected_version)
         require("reason", reason, _("Give the reason for escalating."))
@@ -173,5 +185,6 @@ def escalate(actor: Any, case: Case | int, *, reason: str, expected_version: int
             access=access,
             note=reason,
             data={"level": level, "unit": unit.pk},
+            public_reply=public_reply_text(case, public_reply),
         )
     return case
