@@ -51,7 +51,9 @@ def recompute_time_limits(year: int) -> int:
             locked = Mediation.objects.select_for_update().select_related("committee")
             for m in locked.filter(pk__in=ids).order_by("pk"):
                 # It may have moved on since it was picked: check again under the lock.
-                if m.state not in OPEN_STATES or m.original_due is not None or m.due is None:
+                if m.state not in OPEN_STATES or m.original_due is not None:
+                    continue
+                if m.due is None or m.accepted_at is None:
                     continue
                 due = cal.add_working_days(m.accepted_at, time_limit_days(m.committee))
                 if due == m.due:
