@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
@@ -66,7 +66,7 @@ def members(committee: Unit) -> QuerySet:
     return active_mediators(committee).filter(post=MediatorPost.MEMBER)
 
 
-NOT_COUNTED = _lazy("Hired full-time mediators and volunteers are not counted.")
+NOT_COUNTED = gettext_lazy("Hired full-time mediators and volunteers are not counted.")
 
 
 def add_mediator(
