@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from fengqiao.cases.models import Case, CaseState, Category
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.case_factories import HUAYUAN_POINT, make_case_world
 from tests.factories import PASSWORD, make_personas, make_world
 
@@ -20,16 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
@@ -39,7 +30,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
