@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "fengqiao.open311",
     "fengqiao.webhooks",
     "fengqiao.workcalendar",
+    "fengqiao.ops",
     "fengqiao.search",
     "fengqiao.cases",
     "fengqiao.analytics",
@@ -238,6 +239,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A worker holds a lease on the task it runs and renews it every third of this; a task whose
+# lease expired (its worker died) goes back into the queue, at most TASK_MAX_ATTEMPTS claims.
+TASK_LEASE_SECONDS = env_float("TASK_LEASE_SECONDS", 60)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -411,6 +416,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         # Named, so the case state does not collide with the mediation state.
         "CaseStateEnum": "fengqiao.cases.models.CaseState",
     }
+)
+# Tasks whose worker died go back into the queue (fengqiao.ops.leases).
+PERIODIC_TASKS["fengqiao.ops.tasks.recover_expired_tasks"] = env_int(
+    "TASK_RECOVERY_SECONDS", 30
 )
 # Webhooks (issue 6): collect events from case history and retry due deliveries every minute;
 # back-off after each failed attempt (seconds; the last repeats) and attempts before giving up.
