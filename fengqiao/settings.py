@@ -243,6 +243,11 @@ TASKS = {
 # lease expired (its worker died) goes back into the queue, at most TASK_MAX_ATTEMPTS claims.
 TASK_LEASE_SECONDS = env_float("TASK_LEASE_SECONDS", 60)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# `fengqiao backup`: where archives go, and the off-site copy (a folder, e.g. a mounted remote
+# disk, and/or a command with {archive} in it, e.g. "rsync -a {archive} host:/backups/").
+BACKUP_DIR = env_str("BACKUP_DIR", str(VAR_DIR / "backups"))
+BACKUP_OFFSITE_DIR = env_str("BACKUP_OFFSITE_DIR", "")
+BACKUP_OFFSITE_COMMAND = env_str("BACKUP_OFFSITE_COMMAND", "")
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

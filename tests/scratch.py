@@ -70,6 +70,7 @@ def _pg_url(name: str) -> str:
 @contextlib.contextmanager
 def scratch_env(tmp_path: Path, **extra: str) -> Iterator[dict[str, str]]:
     """The environment of processes sharing one fresh, migrated database and media folder."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DEBUG": "1",

@@ -74,7 +74,9 @@ class Heartbeat(threading.Thread):
                         # The task was put back into the queue (this worker was thought dead):
                         # it may run twice, which idempotent handlers allow.
                         self.lost = True
-                        log.warning("lease of task %s lost by worker %s", self.task_id, self.worker_id)
+                        log.warning(
+                            "lease of task %s lost by worker %s", self.task_id, self.worker_id
+                        )
                 except Exception:
                     # A short database outage: keep trying until the lease would expire.
                     log.exception("could not renew the lease of task %s", self.task_id)
