@@ -373,6 +373,11 @@ LOGGING = {
 # yellow supervision card turns red.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CASE_RED_CARD_AFTER_WORKING_DAYS = env_int("CASE_RED_CARD_AFTER_WORKING_DAYS", 3)
+# Provider errors (SMS, e-mail): retried after RETRY_BASE_SECONDS·2^(n-1) (capped at
+# RETRY_MAX_SECONDS, with jitter) up to RETRY_MAX_ATTEMPTS attempts, then a dead letter.
+RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 30)
+RETRY_MAX_SECONDS = env_float("RETRY_MAX_SECONDS", 3600)
+RETRY_MAX_ATTEMPTS = env_int("RETRY_MAX_ATTEMPTS", 8)
 # Dotted path of an SMS provider class (a fengqiao.cases.notifications.SmsChannel subclass).
 SMS_CHANNEL = env_str("SMS_CHANNEL", "")
 # Public report and tracking pages: at most "count/seconds" per client IP.
@@ -423,9 +428,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 # Tasks whose worker died go back into the queue (fengqiao.ops.leases).
-PERIODIC_TASKS["fengqiao.ops.tasks.recover_expired_tasks"] = env_int(
-    "TASK_RECOVERY_SECONDS", 30
-)
+PERIODIC_TASKS["fengqiao.ops.tasks.recover_expired_tasks"] = env_int("TASK_RECOVERY_SECONDS", 30)
 # Webhooks (issue 6): collect events from case history and retry due deliveries every minute;
 # back-off after each failed attempt (seconds; the last repeats) and attempts before giving up.
 PERIODIC_TASKS["fengqiao.webhooks.tasks.collect_events"] = env_int("WEBHOOK_COLLECT_SECONDS", 60)

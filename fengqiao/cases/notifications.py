@@ -85,6 +85,25 @@ def send(recipient: Recipient, subject: str, body: str) -> list[str]:
     return used
 
 
+def send_each(
+    recipient: Recipient, subject: str, body: str, only: list[str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """Deliver through every channel that reaches the recipient (or only those named), each on
+    its own: the channels that sent, and the error of each that failed."""
+    sent: list[str] = []
+    failed: dict[str, str] = {}
+    for channel in channels():
+        if (only is not None and channel.name not in only) or not channel.can_reach(recipient):
+            continue
+        try:
+            channel.send(recipient, subject, body)
+        except Exception as exc:  # any provider error is retried (fengqiao.ops.retry)
+            failed[channel.name] = f"{type(exc).__name__}: {exc}"
+        else:
+            sent.append(channel.name)
+    return sent, failed
+
+
 def queue(recipient: Recipient, subject: str, body: str) -> None:
     """Send in the background after the current transaction commits (nothing if it rolls back)."""
     if not recipient.reachable:

@@ -3,12 +3,30 @@
 from django_tasks import task
 
 from fengqiao.cases import notifications
+from fengqiao.ops import retry
 
 
 @task()
-def deliver_notification(recipient: dict, subject: str, body: str) -> list[str]:
-    """Send one notification through every channel that reaches the recipient."""
-    return notifications.send(notifications.Recipient.from_dict(recipient), subject, body)
+def deliver_notification(
+    recipient: dict,
+    subject: str,
+    body: str,
+    channels: list[str] | None = None,
+    attempt: int = 1,
+) -> list[str]:
+    """Send one notification through every channel that reaches the recipient (or the
+    `channels` still owed). A channel whose provider fails is retried alone, with back-off,
+    up to RETRY_MAX_ATTEMPTS; then it becomes a dead letter administrators can replay."""
+    person = notifications.Recipient.from_dict(recipient)
+    sent, failed = notifications.send_each(person, subject, body, channels)
+    if failed:
+        owed = {"recipient": recipient, "subject": subject, "body": body}
+        if attempt >= retry.max_attempts():
+            for name, error in failed.items():
+                retry.give_up(name, deliver_notification, attempt, error, **owed, channels=[name])
+        else:
+            retry.retry_later(deliver_notification, attempt, **owed, channels=sorted(failed))
+    return sent
 
 
 @task()

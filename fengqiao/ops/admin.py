@@ -5,7 +5,8 @@ personal data in task arguments masked."""
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,8 @@ from django_tasks_db.models import DBTaskResult
 from fengqiao.accounts.platform_admin import PlatformAdminMixin
 from fengqiao.accounts.roles import Perm
 from fengqiao.core.masking import mask_name, mask_phone
-from fengqiao.ops.models import TaskLease
+from fengqiao.ops import retry
+from fengqiao.ops.models import DeadLetter, TaskLease
 
 # Keys of task arguments that hold personal data (notification recipients).
 _MASKS = {"phone": mask_phone, "name": mask_name}
@@ -85,3 +87,56 @@ class TaskLeaseAdmin(PlatformAdminMixin, admin.ModelAdmin[TaskLease]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(PlatformAdminMixin, admin.ModelAdmin[DeadLetter]):
+    """The dead-letter list: notifications given up after their last retry, to replay."""
+
+    admin_perm = Perm.REFERENCE_EDIT
+    list_display = ["created_at", "kind", "recipient", "attempts", "short_error", "replayed_at"]
+    list_filter = ["kind", ("replayed_at", admin.EmptyFieldListFilter)]
+    fields = ["kind", "task_path", "recipient", "masked_arguments", "error", "attempts",
+              "created_at", "replayed_at", "replayed_by"]  # fmt: skip
+    readonly_fields = fields
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("recipient"))
+    def recipient(self, obj: DeadLetter) -> str:
+        person = _masked(obj.arguments.get("recipient") or {})
+        return " ".join(str(v) for v in person.values() if v) if isinstance(person, dict) else ""
+
+    @admin.display(description=_("arguments"))
+    def masked_arguments(self, obj: DeadLetter) -> str:
+        text = json.dumps(_masked(obj.arguments), ensure_ascii=False, indent=1)
+        return format_html("<pre>{}</pre>", text)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: DeadLetter) -> str:
+        return obj.error[:80]
+
+    @admin.action(description=_("Replay the selected dead letters"))
+    def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
+        done = skipped = 0
+        for letter in queryset:
+            try:
+                retry.replay(request.user, letter.pk)
+            except retry.NotReplayable:
+                skipped += 1
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(n)d queued again.") % {"n": done}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, _("%(n)d were replayed before.") % {"n": skipped}, messages.WARNING
+            )
