@@ -378,6 +378,9 @@ CASE_RED_CARD_AFTER_WORKING_DAYS = env_int("CASE_RED_CARD_AFTER_WORKING_DAYS", 3
 RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 30)
 RETRY_MAX_SECONDS = env_float("RETRY_MAX_SECONDS", 3600)
 RETRY_MAX_ATTEMPTS = env_int("RETRY_MAX_ATTEMPTS", 8)
+# SMS to one phone number at most this often (count/period); more are sent when the period
+# has passed, never dropped. Empty: no throttle. Shared across workers with REDIS_URL.
+SMS_RECIPIENT_RATE = env_str("SMS_RECIPIENT_RATE", "10/m")
 # Dotted path of an SMS provider class (a fengqiao.cases.notifications.SmsChannel subclass).
 SMS_CHANNEL = env_str("SMS_CHANNEL", "")
 # Public report and tracking pages: at most "count/seconds" per client IP.

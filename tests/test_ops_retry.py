@@ -2,16 +2,19 @@
 provider failing 30 % of the time, no notification is lost."""
 
 import random
+import types
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from fengqiao.cases import notifications
 from fengqiao.cases.notifications import Recipient, SmsChannel
-from fengqiao.ops import retry
+from fengqiao.ops import retry, throttle
 from fengqiao.ops.models import DeadLetter
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +105,25 @@ def test_backoff_grows_exponentially_with_jitter_under_a_ceiling(settings):
         ceiling = min(300, 10 * 2 ** (n - 1))
         assert timedelta(seconds=ceiling / 2) <= wait <= timedelta(seconds=ceiling)
     assert len({w.total_seconds() for w in waits}) == len(waits)
+
+
+def test_sms_throttle_holds_back_and_sends_later_never_drops(flaky, settings, monkeypatch):
+    settings.SMS_RECIPIENT_RATE = "10/m"
+    # One window per round: the clock stands still within it.
+    monkeypatch.setattr(throttle, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
+    FlakySms.failure_rate = 0.0
+    for n in range(40):
+        notifications.queue(Recipient(phone="13900000009"), "通知", f"第{n}条")
+    rounds = []
+    for _ in range(10):  # each round is one throttle window
+        before = len(SENT)
+        run_queue()
+        rounds.append(len(SENT) - before)
+        waiting = DBTaskResult.objects.filter(status="READY")
+        if not waiting.exists():
+            break
+        # The window passes: its count expires and the held-back SMS fall due.
+        waiting.update(run_after=timezone.now())
+        cache.clear()
+    assert len(SENT) == 40
+    assert rounds == [10, 10, 10, 10]

@@ -85,6 +85,11 @@ def send(recipient: Recipient, subject: str, body: str) -> list[str]:
     return used
 
 
+def reaching(recipient: Recipient) -> list[str]:
+    """The names of the channels that can reach the recipient."""
+    return [channel.name for channel in channels() if channel.can_reach(recipient)]
+
+
 def send_each(
     recipient: Recipient, subject: str, body: str, only: list[str] | None = None
 ) -> tuple[list[str], dict[str, str]]:

@@ -1,9 +1,12 @@
 """Background tasks of the cases app (django-tasks)."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_tasks import task
 
 from fengqiao.cases import notifications
-from fengqiao.ops import retry
+from fengqiao.ops import retry, throttle
 
 
 @task()
@@ -18,9 +21,18 @@ def deliver_notification(
     `channels` still owed). A channel whose provider fails is retried alone, with back-off,
     up to RETRY_MAX_ATTEMPTS; then it becomes a dead letter administrators can replay."""
     person = notifications.Recipient.from_dict(recipient)
-    sent, failed = notifications.send_each(person, subject, body, channels)
+    owed = {"recipient": recipient, "subject": subject, "body": body}
+    wanted = channels if channels is not None else notifications.reaching(person)
+    # A backend that cannot defer (tests' immediate backend) sends at once.
+    if "sms" in wanted and deliver_notification.get_backend().supports_defer:
+        wait = throttle.hold_back(person.phone)
+        if wait is not None:
+            # Too many SMS to this phone just now: it goes when the window has passed.
+            wanted = [name for name in wanted if name != "sms"]
+            later = deliver_notification.using(run_after=timezone.now() + timedelta(seconds=wait))
+            later.enqueue(**owed, channels=["sms"], attempt=attempt)
+    sent, failed = notifications.send_each(person, subject, body, wanted)
     if failed:
-        owed = {"recipient": recipient, "subject": subject, "body": body}
         if attempt >= retry.max_attempts():
             for name, error in failed.items():
                 retry.give_up(name, deliver_notification, attempt, error, **owed, channels=[name])
