@@ -1,6 +1,7 @@
 """Background tasks of the cases app (django-tasks)."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
@@ -21,7 +22,7 @@ def deliver_notification(
     `channels` still owed). A channel whose provider fails is retried alone, with back-off,
     up to RETRY_MAX_ATTEMPTS; then it becomes a dead letter administrators can replay."""
     person = notifications.Recipient.from_dict(recipient)
-    owed = {"recipient": recipient, "subject": subject, "body": body}
+    owed: dict[str, Any] = {"recipient": recipient, "subject": subject, "body": body}
     wanted = channels if channels is not None else notifications.reaching(person)
     # A backend that cannot defer (tests' immediate backend) sends at once.
     if "sms" in wanted and deliver_notification.get_backend().supports_defer:

@@ -46,7 +46,7 @@ if admin.site.is_registered(DBTaskResult):
 @admin.register(DBTaskResult)
 class TaskResultAdmin(PlatformAdminMixin, DBTaskResultAdmin):
     admin_perm = Perm.REFERENCE_EDIT
-    list_display = (*DBTaskResultAdmin.list_display, "lease")
+    list_display: Any = (*DBTaskResultAdmin.list_display, "lease")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -76,8 +76,8 @@ class TaskResultAdmin(PlatformAdminMixin, DBTaskResultAdmin):
 @admin.register(TaskLease)
 class TaskLeaseAdmin(PlatformAdminMixin, admin.ModelAdmin[TaskLease]):
     admin_perm = Perm.REFERENCE_EDIT
+    readonly_fields = ["task_id", "worker_id", "taken_at", "renewed_at", "expires_at"]
     list_display = ["task_id", "worker_id", "taken_at", "renewed_at", "expires_at"]
-    readonly_fields = list_display
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -96,9 +96,10 @@ class DeadLetterAdmin(PlatformAdminMixin, admin.ModelAdmin[DeadLetter]):
     admin_perm = Perm.REFERENCE_EDIT
     list_display = ["created_at", "kind", "recipient", "attempts", "short_error", "replayed_at"]
     list_filter = ["kind", ("replayed_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["kind", "task_path", "recipient", "masked_arguments", "error", "attempts",
+                       "created_at", "replayed_at", "replayed_by"]  # fmt: skip
     fields = ["kind", "task_path", "recipient", "masked_arguments", "error", "attempts",
               "created_at", "replayed_at", "replayed_by"]  # fmt: skip
-    readonly_fields = fields
     actions = ["replay"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
