@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "fengqiao.search",
     "fengqiao.cases",
     "fengqiao.analytics",
+    "fengqiao.accountability",
     "fengqiao.mediation",
     "fengqiao.web",
     "fengqiao.demo",

@@ -69,7 +69,9 @@ class Precision:
 
     def apply(self, exact: Decimal) -> Decimal:
         """`exact` to `decimals` places by the rounding (Decimal arithmetic, no float)."""
-        return exact.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUNDING_MODES[self.rounding])
+        return exact.quantize(
+            Decimal(1).scaleb(-self.decimals), rounding=ROUNDING_MODES[self.rounding]
+        )
 
 
 def _load_precisions() -> dict[str, Precision]:
