@@ -79,13 +79,25 @@ def liaison_groups_rule(access: Access, perm: str) -> Q:
 
 
 def score_rule(access: Access, perm: str) -> Q:
+    """The group's overseers see every score; a liaison its own unit's, once frozen."""
     if getattr(access.user, "pk", None) is None:
         return NOTHING
     mine = MemberUnit.objects.filter(liaisons__id=access.user.pk)
     return Q(run__scheme__group__in=overseen_groups(access)) | Q(
         run__scheme__group__in=mine.values("group_id"),
         run__scheme__subject_kind="unit",
+        run__frozen_at__isnull=False,
         unit__in=mine.values("unit_id"),
+    )
+
+
+def run_rule(access: Access, perm: str) -> Q:
+    """Runs of the group's overseers; frozen unit runs for a liaison (to read its own score)."""
+    if getattr(access.user, "pk", None) is None:
+        return NOTHING
+    mine = MemberUnit.objects.filter(liaisons__id=access.user.pk).values("group_id")
+    return Q(scheme__group__in=overseen_groups(access)) | Q(
+        scheme__group__in=mine, scheme__subject_kind="unit", frozen_at__isnull=False
     )
 
 
@@ -106,7 +118,7 @@ def register_scopes() -> None:
         rule("report__task__letter__member_unit__group", "report__task__letter__member_unit"),
     )
     register_scope(m.Scheme, rule("group", None))
-    register_scope(m.Run, rule("scheme__group", None))
+    register_scope(m.Run, run_rule)
     register_scope(m.Score, score_rule)
     register_scope(m.Occurrence, rule("rule__scheme__group", None))
     register_scope(m.ReviewScore, rule("indicator__scheme__group", None))
