@@ -92,10 +92,11 @@ INSTALLED_APPS = [
     "fengqiao.search",
     "fengqiao.cases",
     "fengqiao.analytics",
-    "fengqiao.accountability",
     "fengqiao.mediation",
     "fengqiao.web",
     "fengqiao.demo",
+    # Last: its catalogue must not override the words of the apps above (Accept, done …).
+    "fengqiao.accountability",
 ]
 
 MIDDLEWARE = [
@@ -411,6 +412,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "DiversionTargetEnum": "fengqiao.mediation.models.DiversionTarget",
         # Named, so the case state does not collide with the mediation state.
         "CaseStateEnum": "fengqiao.cases.models.CaseState",
+        # Responsibility letters and assessment (fengqiao.accountability).
+        "LetterStateEnum": "fengqiao.accountability.models.LetterState",
+        "LetterTaskStateEnum": "fengqiao.accountability.models.TaskState",
+        "ProgressReportStateEnum": "fengqiao.accountability.models.ReportState",
     }
 )
 # Webhooks (issue 6): collect events from case history and retry due deliveries every minute;

@@ -32,14 +32,18 @@ class Group:
 
 
 def make_group(world, personas) -> Group:
-    group = LeadingGroup.objects.create(region=world.district, year=2026, name="桃山区平安建设领导小组")
+    group = LeadingGroup.objects.create(
+        region=world.district, year=2026, name="桃山区平安建设领导小组"
+    )
     office = make_user("office_pab", "平安办甲", unit=world.district_center)
     assign(office, Role.CENTER_STAFF, region=world.district)
     GroupMember.objects.create(group=group, user=personas.leader, post=Post.HEAD, title="区委书记")
     GroupMember.objects.create(group=group, user=office, post=Post.OFFICE, title="平安办主任")
     police = MemberUnit.objects.create(group=group, unit=world.police_taoxi, sort=1)
     police.liaisons.add(personas.liaison)
-    justice_unit = Unit.objects.create(name="桃山区司法局", kind=UnitKind.MEMBER_UNIT, region=world.district)
+    justice_unit = Unit.objects.create(
+        name="桃山区司法局", kind=UnitKind.MEMBER_UNIT, region=world.district
+    )
     justice = MemberUnit.objects.create(group=group, unit=justice_unit, sort=2)
     jl = make_user("liaison_justice", "联络员辛", unit=justice_unit)
     assign(jl, Role.UNIT_LIAISON, unit=justice_unit)

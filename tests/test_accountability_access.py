@@ -64,7 +64,9 @@ def test_strangers_get_nothing(setup, personas, client_for, who):
     for url in api_urls:
         assert c.get(url).status_code == 404, url
     assert c.get(f"/api/v1/accountability/runs/{run.pk}/scores/").status_code == 404
-    assert c.get("/api/v1/accountability/letters/").json()["results"] == [] or who == "justice_liaison"
+    assert (
+        c.get("/api/v1/accountability/letters/").json()["results"] == [] or who == "justice_liaison"
+    )
     index = c.get("/accountability/")
     assert index.status_code == 200 and "桃西派出所" not in index.content.decode()
     ids = {"police": g.police.pk, "letter": letter.pk, "task": task.pk, "report": report.pk,
@@ -91,7 +93,7 @@ def test_strangers_get_nothing(setup, personas, client_for, who):
 
 
 def test_liaison_sees_its_own_letter_only(setup, personas, client_for):
-    g, letter, task, report, scheme, run = setup
+    g, letter, _task, _report, _scheme, run = setup
     c = client_for(personas.liaison)
     rows = c.get("/api/v1/accountability/letters/").json()["results"]
     assert [r["id"] for r in rows] == [letter.pk]

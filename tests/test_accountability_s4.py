@@ -21,8 +21,8 @@ from fengqiao.accountability.models import (
     SubjectKind,
     TaskState,
 )
-from fengqiao.cases.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.accountability.workflow import NotFound
+from fengqiao.cases.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.core.models import AuditEntry
 from tests.accountability_factories import make_group, unit_scheme
 
@@ -59,7 +59,7 @@ def test_s4_letter_signed_reported_reviewed_scored_frozen(g, world, personas, cl
     with pytest.raises(InvalidInput):
         actions.sign(personas.leader, letter, side="group", signatory="领导丁")  # no tasks yet
     letter.delete()
-    letter, t1, t2 = signed_letter(g, personas)
+    letter, t1, _t2 = signed_letter(g, personas)
     assert letter.state == LetterState.SIGNED
     assert letter.group_signed_by == personas.leader and letter.unit_signed_by == personas.liaison
     assert letter.group_signed_at and letter.unit_signed_at
@@ -81,9 +81,12 @@ def test_s4_letter_signed_reported_reviewed_scored_frozen(g, world, personas, cl
     assert "2026年度平安建设目标管理责任书" in text and "乙方：桃西派出所" in text
     assert "电信诈骗案件破案" in doc.tables[0].cell(1, 1).text
     assert "所长王某" in doc.tables[1].cell(1, 1).text
-    assert doc.styles["Normal"].element.rPr.rFonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
-    ) == "仿宋"
+    assert (
+        doc.styles["Normal"].element.rPr.rFonts.get(
+            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+        )
+        == "仿宋"
+    )
     pdf = liaison.get(f"/accountability/letters/{letter.pk}/letter.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
@@ -108,7 +111,11 @@ def test_s4_letter_signed_reported_reviewed_scored_frozen(g, world, personas, cl
     ev = r1.evidence.get()
     assert liaison.get(f"/accountability/evidence/{ev.pk}/").status_code == 200
     assert list(t1.events.values_list("action", flat=True)) == [
-        "task_added", "report", "return", "report", "accept_done"
+        "task_added",
+        "report",
+        "return",
+        "report",
+        "accept_done",
     ]
 
     # 4. The overdue task is flagged on the workbench and in the monitoring room.
@@ -122,7 +129,9 @@ def test_s4_letter_signed_reported_reviewed_scored_frozen(g, world, personas, cl
     review = scheme.indicators.get(code="review")
     with pytest.raises(InvalidInput):
         actions.score_indicator(g.office, review, score="25", unit=world.police_taoxi)
-    actions.score_indicator(g.office, review, score="18", unit=world.police_taoxi.pk, note="实绩突出")
+    actions.score_indicator(
+        g.office, review, score="18", unit=world.police_taoxi.pk, note="实绩突出"
+    )
     deduction = scheme.rules.get(kind=RuleKind.DEDUCTION)
     actions.record_occurrence(g.office, deduction, happened_on=date(2026, 5, 1),
                               reason="辖区发生重大刑事案件", unit=world.police_taoxi.pk)  # fmt: skip

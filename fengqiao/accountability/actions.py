@@ -62,7 +62,7 @@ def visible(actor: Any, qs: QuerySet) -> QuerySet:
     return access_for(actor).visible(qs, VIEW)
 
 
-def get_visible(actor: Any, model: type, pk: Any) -> Any:
+def get_visible(actor: Any, model: Any, pk: Any) -> Any:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -73,7 +73,7 @@ def get_visible(actor: Any, model: type, pk: Any) -> Any:
     return found
 
 
-def _lock(actor: Any, model: type, obj: Any) -> Any:
+def _lock(actor: Any, model: Any, obj: Any) -> Any:
     get_visible(actor, model, getattr(obj, "pk", obj))
     return model.objects.select_for_update().get(pk=getattr(obj, "pk", obj))
 
@@ -218,7 +218,7 @@ def report_progress(actor: Any, task: LetterTask | int, *, text: str, complete: 
                      save=False)  # fmt: skip
         ev.save()
     before = locked.state
-    locked.state = TASK_TRANSITIONS["report"].target
+    locked.state = TASK_TRANSITIONS["report"].target or locked.state
     locked.version += 1
     locked.save()
     _event(letter, actor, "report", before, locked.state, task=locked,
@@ -246,7 +246,7 @@ def review(
     locked.reviewed_by, locked.reviewed_at, locked.review_note = _user(actor), now, reason
     locked.save()
     before = task.state
-    task.state = TASK_TRANSITIONS[name].target
+    task.state = TASK_TRANSITIONS[name].target or task.state
     if accept and locked.achieved_number is not None:
         task.achieved_number = locked.achieved_number
     if task.state == TaskState.DONE:
@@ -296,7 +296,7 @@ def record_occurrence(actor: Any, rule: AdjustmentRule | int, *, happened_on: da
 
 
 def _rule(actor: Any, rule: AdjustmentRule | int) -> AdjustmentRule:
-    pk = getattr(rule, "pk", rule)
+    pk: Any = getattr(rule, "pk", rule)
     schemes = visible(actor, Scheme.objects.all()).values("pk")
     found = (
         AdjustmentRule.objects.filter(pk=pk, scheme__in=schemes).select_related("scheme").first()

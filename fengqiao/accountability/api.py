@@ -5,7 +5,7 @@ queries and actions as the pages. Idempotency-Key is honoured on every POST (fen
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -36,7 +36,7 @@ def _get(request: Request, model: type, pk: Any) -> Any:
         raise NotFound() from None
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class LetterTaskSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
@@ -75,9 +75,9 @@ class LetterDetailSerializer(LetterSerializer):
     class Meta(LetterSerializer.Meta):
         fields = [*LetterSerializer.Meta.fields, "preamble", "terms", "tasks", "allowed_actions"]
 
-    @extend_schema(exclude=False)
+    @extend_schema_field(LetterTaskSerializer(many=True))
     def get_tasks(self, obj: Letter) -> list[dict]:
-        return TaskSerializer(obj.tasks.order_by("seq"), many=True, context=self.context).data  # type: ignore[return-value]
+        return LetterTaskSerializer(obj.tasks.order_by("seq"), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_allowed_actions(self, obj: Letter) -> list[str]:
         request = self.context.get("request")
@@ -88,8 +88,10 @@ class LetterDetailSerializer(LetterSerializer):
         )
 
 
-class ReportSerializer(serializers.ModelSerializer):
-    evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+class ProgressReportSerializer(serializers.ModelSerializer):
+    evidence: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = ProgressReport
@@ -97,7 +99,7 @@ class ReportSerializer(serializers.ModelSerializer):
                   "reviewed_at", "review_note", "evidence"]  # fmt: skip
 
 
-class ScoreSerializer(serializers.ModelSerializer):
+class AssessmentScoreSerializer(serializers.ModelSerializer):
     subject = serializers.CharField(source="subject_name", read_only=True)
     breakdown = serializers.ListField(child=serializers.DictField(), read_only=True)
 
@@ -106,7 +108,7 @@ class ScoreSerializer(serializers.ModelSerializer):
         fields = ["id", "unit", "street", "subject", "total", "rank", "vetoed", "breakdown"]
 
 
-class RunSerializer(serializers.ModelSerializer):
+class AssessmentRunSerializer(serializers.ModelSerializer):
     frozen = strict.BooleanField(read_only=True)
 
     class Meta:
@@ -114,7 +116,7 @@ class RunSerializer(serializers.ModelSerializer):
         fields = ["id", "scheme", "version", "computed_at", "frozen", "frozen_at", "note"]
 
 
-class SchemeSerializer(serializers.ModelSerializer):
+class AssessmentSchemeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scheme
         fields = ["id", "group", "name", "subject_kind", "period_start", "period_end"]
@@ -123,7 +125,7 @@ class SchemeSerializer(serializers.ModelSerializer):
 # -- input ---------------------------------------------------------------------------------
 
 
-class TaskIn(serializers.Serializer):
+class LetterTaskIn(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     measures = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
     target_kind = serializers.ChoiceField(choices=TargetKind.choices)
@@ -135,12 +137,12 @@ class TaskIn(serializers.Serializer):
     weight = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
 
 
-class SignIn(serializers.Serializer):
+class LetterSignIn(serializers.Serializer):
     side = serializers.ChoiceField(choices=["group", "unit"])
     signatory = serializers.CharField(max_length=50)
 
 
-class ReportIn(serializers.Serializer):
+class ProgressReportIn(serializers.Serializer):
     text = serializers.CharField(max_length=10000)
     complete = strict.BooleanField(required=False, default=False)
     achieved_number = serializers.DecimalField(
@@ -148,16 +150,16 @@ class ReportIn(serializers.Serializer):
     )
 
 
-class ReviewIn(serializers.Serializer):
+class ProgressReviewIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accept", "return"])
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
 
 
-class NoteIn(serializers.Serializer):
+class AssessmentNoteIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
 
 
-class Empty(serializers.Serializer):
+class FreezeIn(serializers.Serializer):
     pass
 
 
@@ -193,27 +195,28 @@ def _letter(request: Request, pk: int) -> Response:
 class LetterTasks(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=TaskIn, responses={201: TaskSerializer})
+    @extend_schema(request=LetterTaskIn, responses={201: LetterTaskSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _get(request, Letter, pk)
-        body = TaskIn(data=request.data)
+        body = LetterTaskIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             task = actions.add_task(request.user, pk, **body.validated_data)
         except CaseError as e:
             return _error(e)
         return Response(
-            TaskSerializer(task, context={"request": request}).data, status=status.HTTP_201_CREATED
+            LetterTaskSerializer(task, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
 class LetterSign(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=SignIn, responses={200: LetterDetailSerializer})
+    @extend_schema(request=LetterSignIn, responses={200: LetterDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _get(request, Letter, pk)
-        body = SignIn(data=request.data)
+        body = LetterSignIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             actions.sign(request.user, pk, **body.validated_data)
@@ -225,30 +228,30 @@ class LetterSign(APIView):
 class TaskReports(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(responses=ReportSerializer(many=True))
+    @extend_schema(responses=ProgressReportSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         task = _get(request, LetterTask, pk)
-        return Response(ReportSerializer(task.reports.all(), many=True).data)
+        return Response(ProgressReportSerializer(task.reports.all(), many=True).data)
 
-    @extend_schema(request=ReportIn, responses={201: ReportSerializer})
+    @extend_schema(request=ProgressReportIn, responses={201: ProgressReportSerializer})
     def post(self, request: Request, pk: int) -> Response:
         task = _get(request, LetterTask, pk)
-        body = ReportIn(data=request.data)
+        body = ProgressReportIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             report = actions.report_progress(request.user, task, **body.validated_data)
         except CaseError as e:
             return _error(e)
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        return Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
 class ReportReview(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ReviewIn, responses={200: ReportSerializer})
+    @extend_schema(request=ProgressReviewIn, responses={200: ProgressReportSerializer})
     def post(self, request: Request, pk: int) -> Response:
         report = _get(request, ProgressReport, pk)
-        body = ReviewIn(data=request.data)
+        body = ProgressReviewIn(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
@@ -257,11 +260,11 @@ class ReportReview(APIView):
             )
         except CaseError as e:
             return _error(e)
-        return Response(ReportSerializer(report).data)
+        return Response(ProgressReportSerializer(report).data)
 
 
 class SchemeList(generics.ListAPIView):
-    serializer_class = SchemeSerializer
+    serializer_class = AssessmentSchemeSerializer
     pagination_class = BoundedLimitOffsetPagination
 
     def get_queryset(self):
@@ -271,43 +274,48 @@ class SchemeList(generics.ListAPIView):
 class SchemeRuns(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(responses=RunSerializer(many=True))
+    @extend_schema(responses=AssessmentRunSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         scheme = _get(request, Scheme, pk)
-        return Response(RunSerializer(scheme.runs.order_by("-version"), many=True).data)
+        return Response(AssessmentRunSerializer(scheme.runs.order_by("-version"), many=True).data)
 
-    @extend_schema(request=NoteIn, responses={201: RunSerializer}, summary="Compute a new version")
+    @extend_schema(
+        request=AssessmentNoteIn,
+        responses={201: AssessmentRunSerializer},
+        summary="Compute a new version",
+    )
     def post(self, request: Request, pk: int) -> Response:
         _get(request, Scheme, pk)
-        body = NoteIn(data=request.data)
+        body = AssessmentNoteIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             run = actions.compute(request.user, pk, note=body.validated_data["note"])
         except CaseError as e:
             return _error(e)
-        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+        return Response(AssessmentRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class RunScores(APIView):
     @extend_schema(
-        responses=ScoreSerializer(many=True), summary="Scores with their breakdown, by rank"
+        responses=AssessmentScoreSerializer(many=True),
+        summary="Scores with their breakdown, by rank",
     )
     def get(self, request: Request, pk: int) -> Response:
         run = _get(request, Run, pk)
         scores = actions.visible(request.user, Score.objects.filter(run=run)).select_related(
             "unit", "street"
         )
-        return Response(ScoreSerializer(scores.order_by("rank", "id"), many=True).data)
+        return Response(AssessmentScoreSerializer(scores.order_by("rank", "id"), many=True).data)
 
 
 class RunFreeze(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=Empty, responses={200: RunSerializer})
+    @extend_schema(request=FreezeIn, responses={200: AssessmentRunSerializer})
     def post(self, request: Request, pk: int) -> Response:
         run = _get(request, Run, pk)
         try:
             run = actions.freeze(request.user, run)
         except CaseError as e:
             return _error(e)
-        return Response(RunSerializer(run).data)
+        return Response(AssessmentRunSerializer(run).data)

@@ -57,7 +57,9 @@ class GroupMember(models.Model):
     )  # fmt: skip
     user = models.ForeignKey(USER, verbose_name=_("account"), on_delete=models.PROTECT)
     post = models.CharField(_("post"), max_length=12, choices=Post.choices)
-    title = models.CharField(_("title"), max_length=100, blank=True, help_text=_("e.g. 区委书记"))
+    title = models.CharField(
+        _("position held"), max_length=100, blank=True, help_text=_("e.g. 区委书记")
+    )
     sort = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -79,8 +81,8 @@ class MemberUnit(models.Model):
         LeadingGroup, verbose_name=_("leading group"), on_delete=models.CASCADE,
         related_name="member_units",
     )  # fmt: skip
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT)
-    liaisons = models.ManyToManyField(
+    unit = models.ForeignKey(Unit, verbose_name=_("department"), on_delete=models.PROTECT)
+    liaisons: "models.ManyToManyField[Any, Any]" = models.ManyToManyField(
         USER, verbose_name=_("liaisons"), blank=True, related_name="liaison_of_member_units"
     )
     sort = models.PositiveSmallIntegerField(_("sort order"), default=0)
@@ -106,7 +108,7 @@ class Letter(models.Model):
     member_unit = models.OneToOneField(
         MemberUnit, verbose_name=_("member unit"), on_delete=models.PROTECT, related_name="letter"
     )
-    number = models.CharField(_("number"), max_length=40, blank=True)
+    number = models.CharField(_("letter number"), max_length=40, blank=True)
     preamble = models.TextField(_("preamble"), blank=True)
     terms = models.TextField(_("assessment and rewards"), blank=True)
     state = models.CharField(
@@ -150,7 +152,7 @@ class TaskState(models.TextChoices):
     SUBMITTED = "submitted", _("report under review")
     IN_PROGRESS = "in_progress", _("in progress")
     RETURNED = "returned", _("returned")
-    DONE = "done", _("done")
+    DONE = "done", _("completed")
 
 
 class LetterTask(models.Model):
@@ -218,7 +220,7 @@ class TaskEvent(TimelineEntry):
 
 class ReportState(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
-    ACCEPTED = "accepted", _("accepted")
+    ACCEPTED = "accepted", _("accepted by the office")
     RETURNED = "returned", _("returned")
 
 
@@ -416,7 +418,9 @@ class Subject(models.Model):
 
     @property
     def subject_name(self) -> str:
-        return self.unit.name if self.unit_id else self.street.name if self.street_id else ""
+        if self.unit is not None:
+            return self.unit.name
+        return self.street.name if self.street is not None else ""
 
 
 class Occurrence(Subject):

@@ -29,7 +29,14 @@ from .models import (
     Score,
     TargetKind,
 )
-from .workflow import LETTER_TRANSITIONS, TASK_TRANSITIONS, allowed, capacities, posts_of
+from .workflow import (
+    EVENT_LABELS,
+    LETTER_TRANSITIONS,
+    TASK_TRANSITIONS,
+    allowed,
+    capacities,
+    posts_of,
+)
 
 
 def _get(request: HttpRequest, model: type, pk: Any) -> Any:
@@ -83,7 +90,10 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
         "letter_allowed": allowed(LETTER_TRANSITIONS, obj.state, held),
         "office": "office" in held,
         "target_kinds": TargetKind.choices,
-        "events": obj.events.select_related("actor").order_by("at", "id"),
+        "events": [
+            (e, EVENT_LABELS.get(e.action, e.action))
+            for e in obj.events.select_related("actor", "task").order_by("at", "id")
+        ],
     })  # fmt: skip
 
 

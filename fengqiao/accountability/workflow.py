@@ -53,6 +53,8 @@ def overseen_groups(access: Access):
 
 def liaison_units(access: Access):
     uid = getattr(access.user, "pk", None)
+    if uid is None:
+        return MemberUnit.objects.none().values("pk")
     return MemberUnit.objects.filter(liaisons__id=uid).values("pk")
 
 
@@ -198,3 +200,16 @@ def check(t: Transition, state: str, held: set[str], what: str) -> None:
 
 def allowed(table: dict[str, Transition], state: str, held: set[str]) -> set[str]:
     return {n for n, t in table.items() if state in t.sources and held & set(t.who)}
+
+
+# How the history of a letter names its entries.
+EVENT_LABELS = {
+    "create": _("letter drafted"),
+    "task_added": _("task added"),
+    "sign_group": _("the group signed"),
+    "sign_unit": _("the unit signed"),
+    "report": _("progress reported"),
+    "accept_done": _("accepted: task done"),
+    "accept_progress": _("progress accepted"),
+    "return": _("report returned"),
+}
