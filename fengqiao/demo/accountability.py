@@ -49,13 +49,16 @@ def load_accountability(district: Region, created: Counter) -> None:
     GroupMember.objects.create(
         group=group, user=office, post=Post.OFFICE, title="区委政法委（平安办）", sort=3
     )
-    units = Unit.objects.filter(
-        kind=UnitKind.MEMBER_UNIT, active=True, region__path__startswith=district.path
-    )
-    member_units = []
-    for i, unit in enumerate(units.order_by("name")[:8], start=1):
-        mu = MemberUnit.objects.create(group=group, unit=unit, sort=i)
-        member_units.append(mu)
+    # The district's bureaus, and 桃西派出所 (the demo liaison's unit) signing its own letter.
+    bureaus = Unit.objects.filter(kind=UnitKind.MEMBER_UNIT, active=True, region=district)
+    taoxi_police = Unit.objects.filter(
+        kind=UnitKind.MEMBER_UNIT, name="桃西派出所", region__parent=district
+    ).first()
+    chosen = [*bureaus.order_by("id")[:8], *([taoxi_police] if taoxi_police else [])]
+    member_units = [
+        MemberUnit.objects.create(group=group, unit=unit, sort=i)
+        for i, unit in enumerate(chosen, start=1)
+    ]
     police = next((m for m in member_units if m.unit.name == "桃西派出所"), None)
     if police is None:
         return
