@@ -8,7 +8,13 @@ import pytest
 from django.utils import timezone
 
 from fengqiao.accountability import actions
-from fengqiao.accountability.models import Letter, ProgressReport, Run
+from fengqiao.accountability.models import (
+    Letter,
+    Occurrence,
+    ProgressReport,
+    ReviewScore,
+    Run,
+)
 from tests.accountability_factories import make_group, unit_scheme
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -61,7 +67,7 @@ def test_strangers_get_nothing(setup, personas, client_for, who):
     page_urls, api_urls = pages(letter, task, report, scheme, run)
     for url in page_urls:
         assert c.get(url).status_code == 404, url
-    for url in api_urls:
+    for url in [*api_urls, f"/api/v1/accountability/evidence/{report.evidence.get().pk}/file/"]:
         assert c.get(url).status_code == 404, url
     assert c.get(f"/api/v1/accountability/runs/{run.pk}/scores/").status_code == 404
     assert (
@@ -83,13 +89,23 @@ def test_strangers_get_nothing(setup, personas, client_for, who):
         (f"/api/v1/accountability/reports/{report.pk}/review/", {"decision": "accept"}),
         (f"/api/v1/accountability/schemes/{scheme.pk}/runs/", {}),
         (f"/api/v1/accountability/runs/{run.pk}/freeze/", {}),
+        (f"/api/v1/accountability/member-units/{g.justice.pk}/letter/", {}),
+        (f"/api/v1/accountability/schemes/{scheme.pk}/review-scores/",
+         {"indicator": scheme.indicators.get(code="review").pk, "score": "1", "unit": g.police.unit_id}),
+        (f"/api/v1/accountability/schemes/{scheme.pk}/occurrences/",
+         {"rule": scheme.rules.first().pk, "happened_on": "2026-05-01", "reason": "x",
+          "unit": g.police.unit_id}),
     ]  # fmt: skip
     for url, body in api_posts:
-        assert c.post(url, body, content_type="application/json").status_code == 404, url
+        # Its own member unit is no stranger to the justice liaison: seen, not the office.
+        own = who == "justice_liaison" and "member-units" in url
+        expected = 403 if own else 404
+        assert c.post(url, body, content_type="application/json").status_code == expected, url
     # Nothing changed.
     report.refresh_from_db()
     assert report.state == "submitted" and Run.objects.count() == 1
     assert Letter.objects.count() == 1 and not Run.objects.get().frozen
+    assert not Occurrence.objects.exists() and not ReviewScore.objects.exists()
 
 
 def test_liaison_sees_its_own_letter_only(setup, personas, client_for):
@@ -140,6 +156,30 @@ def test_api_review_and_compute_with_idempotency(setup, personas, client_for):
                       {"title": "x", "target_kind": "yes_no", "deadline": str(date(2026, 6, 1)),
                        "weight": "1"}, content_type="application/json")  # fmt: skip
     assert no.status_code in (403, 409)
+    ev = report.evidence.get()
+    got = liaison.get(f"/api/v1/accountability/evidence/{ev.pk}/file/")
+    assert got.status_code == 200 and got["Content-Type"] == "image/png"
+    # The office records reviewer scores and events, and drafts the other unit's letter.
+    review = scheme.indicators.get(code="review")
+    url = f"/api/v1/accountability/schemes/{scheme.pk}/review-scores/"
+    too_much = office.post(url, {"indicator": review.pk, "score": "99", "unit": g.police.unit_id},
+                           content_type="application/json")  # fmt: skip
+    assert too_much.status_code == 400 and too_much.json()["errors"][0]["field"] == "score"
+    assert office.post(url, {"indicator": review.pk, "score": "15", "unit": g.police.unit_id},
+                       content_type="application/json").status_code == 201  # fmt: skip
+    occ = office.post(f"/api/v1/accountability/schemes/{scheme.pk}/occurrences/",
+                      {"rule": scheme.rules.get(kind="veto").pk, "happened_on": "2026-05-01",
+                       "reason": "重大事故", "unit": g.justice.unit_id},
+                      content_type="application/json")  # fmt: skip
+    assert occ.status_code == 201
+    made = office.post(f"/api/v1/accountability/member-units/{g.justice.pk}/letter/",
+                       {"number": "桃平安〔2026〕2号"}, content_type="application/json")  # fmt: skip
+    assert made.status_code == 201 and made.json()["allowed_actions"] == [
+        "edit",
+        "in_force",
+        "sign_group",
+        "sign_unit",
+    ]
 
 
 def test_nav_lists_the_section_for_leaders_and_liaisons(personas, client_for, world):

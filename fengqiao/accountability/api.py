@@ -5,7 +5,9 @@ queries and actions as the pages. Idempotency-Key is honoured on every POST (fen
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -16,10 +18,22 @@ from fengqiao.api import fields as strict
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination
 from fengqiao.api.parsers import JSONParser
+from fengqiao.cases.attachments import SIGNATURES
+from fengqiao.cases.attachments import serve as serve_file
 from fengqiao.cases.errors import CaseError
 
 from . import actions
-from .models import Letter, LetterTask, ProgressReport, Run, Scheme, Score, TargetKind
+from .models import (
+    Evidence,
+    Letter,
+    LetterTask,
+    MemberUnit,
+    ProgressReport,
+    Run,
+    Scheme,
+    Score,
+    TargetKind,
+)
 from .workflow import LETTER_TRANSITIONS, TASK_TRANSITIONS, allowed, capacities
 
 
@@ -319,3 +333,100 @@ class RunFreeze(APIView):
         except CaseError as e:
             return _error(e)
         return Response(AssessmentRunSerializer(run).data)
+
+
+class LetterCreateIn(serializers.Serializer):
+    number = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
+    preamble = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
+    terms = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
+
+
+class SubjectIn(serializers.Serializer):
+    unit = strict.IntegerField(required=False, allow_null=True, default=None,
+                               help_text="the member unit's unit (unit schemes)")  # fmt: skip
+    street = strict.IntegerField(required=False, allow_null=True, default=None,
+                                 help_text="the street (street schemes)")  # fmt: skip
+
+
+class ReviewScoreIn(SubjectIn):
+    indicator = strict.IntegerField(help_text="a reviewed indicator of the scheme")
+    score = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal(0))
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
+
+
+class OccurrenceIn(SubjectIn):
+    rule = strict.IntegerField(help_text="a bonus, deduction or veto rule of the scheme")
+    happened_on = serializers.DateField()
+    reason = serializers.CharField(max_length=10000)
+
+
+class Created(serializers.Serializer):
+    id = strict.IntegerField()
+
+
+class MemberUnitLetter(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=LetterCreateIn, responses={201: LetterDetailSerializer},
+                   summary="Draft the member unit's letter (the office)")  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        mu = _get(request, MemberUnit, pk)
+        body = LetterCreateIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            letter = actions.create_letter(request.user, mu, **body.validated_data)
+        except CaseError as e:
+            return _error(e)
+        data = LetterDetailSerializer(letter, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class SchemeReviewScores(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=ReviewScoreIn, responses={201: Created},
+                   summary="A reviewer's score of a reviewed indicator")  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        scheme = _get(request, Scheme, pk)
+        body = ReviewScoreIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
+        ind = scheme.indicators.filter(pk=d.pop("indicator")).first()
+        if ind is None:
+            return Response(
+                error_body([error("does_not_exist", "no such indicator", "indicator")]), status=400
+            )
+        try:
+            row = actions.score_indicator(request.user, ind, **d)
+        except CaseError as e:
+            return _error(e)
+        return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
+
+
+class SchemeOccurrences(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=OccurrenceIn, responses={201: Created},
+                   summary="Record a bonus, deduction or one-vote veto event")  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        scheme = _get(request, Scheme, pk)
+        body = OccurrenceIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
+        rule = scheme.rules.filter(pk=d.pop("rule")).first()
+        if rule is None:
+            return Response(
+                error_body([error("does_not_exist", "no such rule", "rule")]), status=400
+            )
+        try:
+            row = actions.record_occurrence(request.user, rule, **d)
+        except CaseError as e:
+            return _error(e)
+        return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
+
+
+class EvidenceFile(APIView):
+    @extend_schema(responses={(200, ct): OpenApiResponse(OpenApiTypes.BINARY) for ct, _e, _t in SIGNATURES},
+                   summary="An evidence file of a progress report")  # fmt: skip
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return serve_file(_get(request, Evidence, pk))

@@ -15,4 +15,20 @@ urlpatterns = [
     path("schemes/<int:pk>/runs/", api.SchemeRuns.as_view(), name="api-accountability-runs"),
     path("runs/<int:pk>/scores/", api.RunScores.as_view(), name="api-accountability-scores"),
     path("runs/<int:pk>/freeze/", api.RunFreeze.as_view(), name="api-accountability-freeze"),
+    path(
+        "member-units/<int:pk>/letter/",
+        api.MemberUnitLetter.as_view(),
+        name="api-accountability-create-letter",
+    ),
+    path(
+        "schemes/<int:pk>/review-scores/",
+        api.SchemeReviewScores.as_view(),
+        name="api-accountability-review-scores",
+    ),
+    path(
+        "schemes/<int:pk>/occurrences/",
+        api.SchemeOccurrences.as_view(),
+        name="api-accountability-occurrences",
+    ),
+    path("evidence/<int:pk>/file/", api.EvidenceFile.as_view(), name="api-accountability-evidence"),
 ]

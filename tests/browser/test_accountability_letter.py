@@ -44,7 +44,9 @@ def test_liaison_reports_and_office_returns(people, browser, live_server, tmp_pa
     report = ProgressReport.objects.get()
     assert report.evidence.count() == 1
 
-    office = log_in(browser, live_server, g.office.username, viewport={"width": 1280, "height": 900})
+    office = log_in(
+        browser, live_server, g.office.username, viewport={"width": 1280, "height": 900}
+    )
     office.goto(f"{live_server.url}/accountability/letters/{letter.pk}/")
     office.fill("input[name=note]", "请附案件清单")
     office.click("button[value=return]")
