@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/", include("fengqiao.cases.api_urls")),
     path("mediation/", include("fengqiao.mediation.api_urls")),
     path("analytics/", include("fengqiao.analytics.api_urls")),
+    path("accountability/", include("fengqiao.accountability.api_urls")),
     path("webhooks/", include("fengqiao.webhooks.api_urls")),
     path("", include("fengqiao.api.urls")),
 ]

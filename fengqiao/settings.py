@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "fengqiao.mediation",
     "fengqiao.web",
     "fengqiao.demo",
+    # Last: its catalogue must not override the words of the apps above (Accept, done …).
+    "fengqiao.accountability",
 ]
 
 MIDDLEWARE = [
@@ -428,6 +430,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "DiversionTargetEnum": "fengqiao.mediation.models.DiversionTarget",
         # Named, so the case state does not collide with the mediation state.
         "CaseStateEnum": "fengqiao.cases.models.CaseState",
+        # Responsibility letters and assessment (fengqiao.accountability).
+        "LetterStateEnum": "fengqiao.accountability.models.LetterState",
+        "LetterTaskStateEnum": "fengqiao.accountability.models.TaskState",
+        "ProgressReportStateEnum": "fengqiao.accountability.models.ReportState",
     }
 )
 # Tasks whose worker died go back into the queue (fengqiao.ops.leases).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", include("fengqiao.cases.urls")),
     path("mediation/", include("fengqiao.mediation.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),
+    path("accountability/", include("fengqiao.accountability.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

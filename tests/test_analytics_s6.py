@@ -176,3 +176,20 @@ def test_dashboard_speaks_chinese_with_formulas(world, personas, client_for, set
     assert "四舍五入（ROUND_HALF_UP）" in page and "数据监控分析室" in page
     screen = client_for(personas.leader).get("/monitor/screen/").content.decode()
     assert 'hx-trigger="every 60s"' in screen and "screen" in screen
+
+
+def test_s6_truncated_as_the_district_publishes(s6, client_for):
+    # The district's administrator states its published precision: one decimal, truncated.
+    from fengqiao.analytics.models import IndicatorDisplay, Rounding
+
+    world, personas = s6
+    IndicatorDisplay.objects.create(
+        indicator="resolution_rate", decimals=1, rounding=Rounding.TRUNCATE
+    )
+    r = client_for(personas.leader).get(
+        "/api/v1/analytics/values/", district_params(world, indicator="resolution_rate")
+    )
+    body = r.json()
+    assert body["value"] == "98.2" and body["display"] == "98.2%"
+    assert (body["numerator"], body["denominator"]) == (RESOLVED, SCREENED)
+    assert "ROUND_DOWN" in body["rounding"]

@@ -548,3 +548,13 @@ def test_demo_grid_worker_sees_only_cases_of_their_grid(demo):
     assert seen.exists() and _story("s1") in seen
     assert set(seen.values_list("grid_id", flat=True)) == own
     assert Case.objects.exclude(grid_id__in=own).count() > seen.count()
+
+
+def test_demo_leading_group_letter_and_frozen_assessment(demo):
+    from fengqiao.accountability.models import Letter, LetterState, Run, Score
+
+    letter = Letter.objects.get(member_unit__unit__name="桃西派出所")
+    assert letter.state == LetterState.SIGNED and letter.tasks.count() == 3
+    assert letter.member_unit.liaisons.filter(username="demo_police").exists()
+    assert Run.objects.filter(frozen_at__isnull=False).count() == 2
+    assert Score.objects.filter(unit=letter.member_unit.unit, run__frozen_at__isnull=False).exists()

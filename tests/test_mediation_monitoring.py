@@ -175,6 +175,7 @@ def test_api_and_dashboard_show_the_same_formula_and_value(two_committees, perso
     assert '<strong id="drill-total">3</strong>' in drill.content.decode()
 
 
+@pytest.mark.django_db  # the indicator's precision is data (analytics.IndicatorDisplay)
 def test_rates_round_the_same_way_on_both_sides():
     ind = INDICATORS["mediation_success_rate"]
     for den in range(1, 41):

@@ -7,3 +7,10 @@ class AnalyticsConfig(AppConfig):
     label = "analytics"
     verbose_name = _("monitoring and analysis")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fengqiao.analytics.models import IndicatorDisplay
+        from fengqiao.core import refdata
+
+        # Every figure reads its precision; an edit reaches every process (refdata).
+        refdata.watch(IndicatorDisplay)

@@ -5,19 +5,21 @@ figure, what counts, which day places a case in a period, and its rounding. Page
 the ledgers' headers and the reports all call `evaluate` / `breakdown` / `trend` below, so a
 figure cannot differ between them.
 
-Rounding (stated beside every figure):
-- rates: numerator × 100 ÷ denominator as a percentage with 2 decimals, ROUND_HALF_UP
-  (3872 / 3940 = 98.2741… → 98.27 %; the published "98.2 %" is that value truncated to one
-  decimal, which this platform never does); no denominator → no rate ("—").
-- average handling time: calendar days (minutes ÷ 1440), 1 decimal, ROUND_HALF_UP.
+Rounding (stated beside every figure), in Decimal arithmetic from the exact quotient:
+- rates: numerator × 100 ÷ denominator as a percentage, by default 2 decimals, ROUND_HALF_UP
+  (3872 / 3940 = 98.2741… → 98.27 %); no denominator → no rate ("—").
+- average handling time: calendar days (minutes ÷ 1440), by default 1 decimal, ROUND_HALF_UP.
 - counts: exact integers.
+An administrator may state another precision and rounding per indicator (models.IndicatorDisplay:
+decimals, half up or truncate) so that a figure is reproduced as the district published it:
+truncated to one decimal, 3872 / 3940 shows 98.2 %.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -31,13 +33,16 @@ from fengqiao.accounts.access import Scope
 from fengqiao.analytics.models import (
     ROLLUPS,
     CaseFact,
+    IndicatorDisplay,
     Rollup,
     RollupSpec,
+    Rounding,
     cut_path,
     path_depth,
 )
 from fengqiao.analytics.periods import Period
 from fengqiao.cases.models import CaseKind, Category, Channel
+from fengqiao.core import refdata
 from fengqiao.core.inputs import is_ascii_digits
 from fengqiao.mediation import counting as mediation
 from fengqiao.org.models import Unit
@@ -47,11 +52,39 @@ PERCENT = "percent"
 DAYS = "days"
 COUNT = "count"
 
-ROUNDING = {
-    PERCENT: _("percentage with 2 decimals, rounded half up (ROUND_HALF_UP); never truncated"),
-    DAYS: _("calendar days with 1 decimal, rounded half up (ROUND_HALF_UP)"),
-    COUNT: _("exact count"),
+# The default precision of each style; an IndicatorDisplay row overrides it per indicator.
+DEFAULT_DECIMALS = {PERCENT: 2, DAYS: 1, COUNT: 0}
+ROUNDING_MODES = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.TRUNCATE: ROUND_DOWN}
+UNIT_TEXT = {PERCENT: _("percentage"), DAYS: _("calendar days")}
+ROUNDING_TEXT = {
+    Rounding.HALF_UP: _("%(unit)s with %(n)d decimals, rounded half up (ROUND_HALF_UP)"),
+    Rounding.TRUNCATE: _("%(unit)s truncated to %(n)d decimals (ROUND_DOWN)"),
 }
+
+
+@dataclass(frozen=True)
+class Precision:
+    decimals: int
+    rounding: str  # a Rounding value
+
+    def apply(self, exact: Decimal) -> Decimal:
+        """`exact` to `decimals` places by the rounding (Decimal arithmetic, no float)."""
+        return exact.quantize(
+            Decimal(1).scaleb(-self.decimals), rounding=ROUNDING_MODES[self.rounding]
+        )
+
+
+def _load_precisions() -> dict[str, Precision]:
+    return {
+        row.indicator: Precision(row.decimals, row.rounding)
+        for row in IndicatorDisplay.objects.all()
+    }
+
+
+def precision_of(code: str, style: str) -> Precision:
+    """The precision an indicator is shown with: its administrator's row, else the style's."""
+    found = refdata.get("analytics.indicator_display", _load_precisions).get(code)
+    return found or Precision(DEFAULT_DECIMALS.get(style, 0), Rounding.HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -68,8 +101,16 @@ class Indicator:
     org: bool = False  # a count of organisation data (a snapshot, not per period)
 
     @property
-    def rounding(self) -> Promise:
-        return ROUNDING[self.style]
+    def precision(self) -> Precision:
+        return precision_of(self.code, self.style)
+
+    @property
+    def rounding(self) -> str:
+        """The rounding as stated beside the figure (follows the administrator's setting)."""
+        if self.style == COUNT:
+            return str(_("exact count"))
+        p = self.precision
+        return str(ROUNDING_TEXT[p.rounding]) % {"unit": UNIT_TEXT[self.style], "n": p.decimals}
 
     @property
     def drill_measures(self) -> dict[str, tuple[str, ...]]:
@@ -273,10 +314,10 @@ def compute(ind: Indicator, num: int, den: int | None) -> Value:
     if not den:
         return Value(None, num, den or 0)
     if ind.style == PERCENT:
-        v = mediation.percent(num, den)  # the one rate rounding (2 decimals, half up)
+        exact = Decimal(num) * 100 / Decimal(den)
     else:
-        v = (Decimal(num) / Decimal(den) / 1440).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return Value(v, num, den)
+        exact = Decimal(num) / Decimal(den) / 1440
+    return Value(ind.precision.apply(exact), num, den)
 
 
 # -- queries over the facts ----------------------------------------------------------------

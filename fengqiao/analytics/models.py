@@ -10,6 +10,8 @@ exactly, and otherwise sum the facts over their indexes; they never scan the cas
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -189,3 +191,40 @@ class ExportJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class Rounding(models.TextChoices):
+    HALF_UP = "half_up", _("round half up (ROUND_HALF_UP)")
+    TRUNCATE = "truncate", _("truncate (ROUND_DOWN)")
+
+
+class IndicatorDisplay(models.Model):
+    """How one indicator of the registry (fengqiao.analytics.indicators) is shown: decimals and
+    rounding, edited by an administrator so that a figure comes out as the district publishes
+    it (3872 / 3940 is 98.27 % rounded half up to 2 decimals, 98.2 % truncated to 1). Without a
+    row an indicator keeps its style's default (rates 2 decimals, days 1, half up)."""
+
+    indicator = models.CharField(
+        _("indicator code"), max_length=40, unique=True, help_text=_("e.g. resolution_rate")
+    )
+    decimals = models.PositiveSmallIntegerField(
+        _("decimals"), default=2, validators=[MaxValueValidator(4)]
+    )
+    rounding = models.CharField(
+        _("rounding"), max_length=10, choices=Rounding.choices, default=Rounding.HALF_UP
+    )
+    note = models.CharField(_("why (where it is published so)"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("indicator display precision")
+        verbose_name_plural = _("indicator display precision")
+        ordering = ["indicator"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.decimals} {self.rounding}"
+
+    def clean(self) -> None:
+        from fengqiao.analytics.indicators import INDICATORS
+
+        if self.indicator not in INDICATORS:
+            raise ValidationError({"indicator": _("No indicator has this code.")})

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.analytics import indicators as ind
+from fengqiao.analytics import panels
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import (
     cases_in_scope,
@@ -195,6 +196,7 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         .order_by("path")[:200],
         "period": filters.period,
         "qs": query_string(filters),
+        "panels": panels.render_all(request),
     }
 
 

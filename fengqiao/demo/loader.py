@@ -23,6 +23,7 @@ from fengqiao.analytics.facts import rebuild_all_facts
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 from fengqiao.demo import data
+from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
@@ -231,6 +232,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         # The monitoring room shows the new cases at once, not after the next periodic refresh;
         # a bulk load rebuilds the aggregates in one go (much faster than case by case).
         rebuild_all_facts()
+    load_accountability(district, created)  # after the facts: its scores read them
     return cases
 
 

@@ -58,6 +58,9 @@ SCREEN = _n("screen", "Big screen", "analytics:screen")
 LEDGERS = _n("ledgers", "Ledgers", "analytics:ledgers", "analytics:ledgers", "analytics:report")
 TERRITORY = _n("territory", "Territory", "territory:browser", "territory:")
 AUDIT = _n("audit", "Audit trail", "audit")
+ACCOUNTABILITY = _n(
+    "accountability", "Responsibility and assessment", "accountability:index", "accountability:"
+)
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
 
@@ -80,6 +83,8 @@ def nav_for(access: Access) -> dict[str, bool]:
         "ledgers": stats,
         "territory": access.has_perm(Perm.TERRITORY_VIEW),
         "audit": access.has_perm(Perm.AUDIT_VIEW),
+        # The pages show each of these only what its leading group or member unit gives it.
+        "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
         "admin": access.has_role(Role.ADMIN) and any(access.has_perm(p) for p in ADMIN_PERMS),
     }
 
@@ -98,6 +103,7 @@ NAV_ORDER = (
     MONITOR,
     SCREEN,
     LEDGERS,
+    ACCOUNTABILITY,
     TERRITORY,
     AUDIT,
     ADMIN,

@@ -218,6 +218,48 @@ def _mediation_todos(access: Access, now: datetime, disputes: "Disputes | None")
     return todos
 
 
+def _letter_todos(access: Access, now: datetime) -> list[Todo]:
+    """Responsibility-letter tasks of the user's view that are overdue or due within two days,
+    and progress reports waiting for the office's review."""
+    from fengqiao.accountability import actions as letters
+    from fengqiao.accountability.models import LetterTask, ProgressReport, ReportState, TaskState
+    from fengqiao.accountability.workflow import VIEW
+
+    if not access.has_perm(VIEW):
+        return []
+    today = timezone.localdate(now)
+    tasks = access.visible(LetterTask.objects.all(), VIEW).exclude(state=TaskState.DONE)
+    tasks = tasks.filter(deadline__lte=today + NEAR).select_related("letter__member_unit__unit")
+    items = []
+    for t in tasks.order_by("deadline", "id")[:20]:
+        due = timezone.make_aware(datetime.combine(t.deadline, datetime.max.time()))
+        items.append(
+            Todo(
+                pgettext_lazy("todo", "Responsibility letter task"),
+                f"{t.seq}. {t.title}",
+                t.letter.member_unit.unit.name,
+                reverse("accountability:letter", args=[t.letter_id]),
+                due,
+                "overdue" if t.deadline < today else due_state(due, now),
+            )
+        )
+    reviewing = access.visible(ProgressReport.objects.all(), VIEW).filter(
+        state=ReportState.SUBMITTED
+    )
+    for r in reviewing.select_related("task__letter__member_unit__unit")[:20]:
+        if "office" in letters.posts_of(access.user, r.task.letter.member_unit.group_id):
+            items.append(
+                Todo(
+                    pgettext_lazy("todo", "Progress report to review"),
+                    f"{r.task.seq}. {r.task.title}",
+                    r.task.letter.member_unit.unit.name,
+                    reverse("accountability:letter", args=[r.task.letter_id]),
+                    None,
+                )
+            )
+    return items
+
+
 def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -> list[Todo]:
     """What the user should do next, overdue first, then by deadline."""
     now = timezone.now()
@@ -226,6 +268,7 @@ def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -
         + _case_todos(access, now)
         + _supervision_todos(access, now)
         + _mediation_todos(access, now, disputes)
+        + _letter_todos(access, now)
     )
     items.sort(key=lambda t: (t.state != "overdue", *_sort_key(t.due)))
     return items[:limit]

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountabilityConfig(AppConfig):
+    name = "fengqiao.accountability"
+    verbose_name = _("Responsibility and assessment")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fengqiao.analytics import panels
+
+        from . import monitor, workflow
+
+        workflow.register_scopes()
+        panels.register(monitor.overdue_panel)
