@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 
+from fengqiao.api import runners
 from fengqiao.api.authentication import active_token, token_from_header
 from fengqiao.api.errors import STATUS_CODES, json_error, status_message
 from fengqiao.api.models import IdempotencyRecord
@@ -46,6 +47,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A record still "running" after this long belongs to a process that died: the key is free again.
+# Sooner when its process is known to be dead (same host: see fengqiao.api.runners).
 RUNNING_TIMEOUT = timedelta(minutes=10)
 NOT_STORED = frozenset({401, 403, 408, 409, 425, 429})
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -111,15 +113,21 @@ def _claim(
                     state=IdempotencyRecord.State.RUNNING,
                     created_at=now,
                     expires_at=now + IDEMPOTENCY_TTL,
+                    runner=runners.current(),
                 )
+            runners.begin(record.pk)
             return record, True
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
             if existing is None:
                 continue  # the first attempt failed and let go of the key meanwhile
+            running = existing.state == IdempotencyRecord.State.RUNNING
             stale = existing.expires_at <= now or (
-                existing.state == IdempotencyRecord.State.RUNNING
-                and existing.created_at <= now - RUNNING_TIMEOUT
+                running
+                and (
+                    existing.created_at <= now - RUNNING_TIMEOUT
+                    or not runners.alive(existing.runner, existing.pk)
+                )
             )
             if stale:
                 IdempotencyRecord.objects.filter(pk=existing.pk, state=existing.state).delete()
@@ -129,6 +137,7 @@ def _claim(
 
 
 def _release(record: IdempotencyRecord) -> None:
+    runners.end(record.pk)
     IdempotencyRecord.objects.filter(pk=record.pk).delete()
 
 
@@ -220,6 +229,8 @@ class ApiMiddleware:
         except BaseException:
             _release(record)
             raise
+        finally:
+            runners.end(record.pk)  # committed (or rolled back): no longer in flight here
         if failed:
             _release(record)
         return response
