@@ -263,12 +263,14 @@ def _ids():
 def test_staff_intake_creates_case_with_party(cw, client_for):
     channel, category = _ids()
     c = client_for(cw.huayuan_clerk)
-    assert c.get(reverse("cases:intake")).status_code == 200
+    page = c.get(reverse("cases:intake"))
+    assert page.status_code == 200
     resp = c.post(
         reverse("cases:intake"),
         _intake_post(
             channel=channel,
             category=category,
+            form_token=page.context["form_token"],
             **{"party-0-name": "李四", "party-0-id_number": "360426199101010071"},
         ),
     )

@@ -14,6 +14,8 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,15 +37,11 @@ API_PREFIXES = ("/api/", "/open311/")
 # "Nothing to ask" is remembered in the session this long (seconds), so that most requests of
 # an account without a second factor make no extra query.
 NOTHING_TO_ASK = "fengqiao_2fa_none_until"
-RECHECK_SECONDS = 60.0
+RECHECK_SECONDS = 300.0
 PENDING_DEVICE = "fengqiao_2fa_pending_device"
 
 
-def what_to_ask(request: HttpRequest) -> str | None:
-    """"verify", "enrol", or None when the session may go on."""
-    user: Any = request.user
-    if not user.is_authenticated or user.is_verified():
-        return None
+def _ask(request: HttpRequest, user: Any) -> str | None:
     session = request.session
     now = time.time()
     if session.get(NOTHING_TO_ASK, 0) > now:
@@ -54,6 +52,22 @@ def what_to_ask(request: HttpRequest) -> str | None:
         return "enrol"
     session[NOTHING_TO_ASK] = now + RECHECK_SECONDS
     return None
+
+
+def what_to_ask(request: HttpRequest) -> str | None:
+    """"verify", "enrol", or None when the session may go on."""
+    user: Any = request.user
+    if not user.is_authenticated or user.is_verified():
+        return None
+    return _ask(request, user)
+
+
+@receiver(user_logged_in)
+def check_at_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # Decided once at login (and every RECHECK_SECONDS after), not on every request.
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(NOTHING_TO_ASK, None)
+        _ask(request, user)
 
 
 class TwoFactorMiddleware:

@@ -1,0 +1,65 @@
+"""The staff intake form submitted many times creates one case: one-time form tokens."""
+
+import pytest
+from django.urls import reverse
+
+from fengqiao.cases.models import Case
+from fengqiao.core.models import FormToken
+from tests.case_factories import make_case_world
+from tests.test_cases_ui_pages import _ids, _intake_post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cw(world):
+    return make_case_world(world)
+
+
+def test_ten_submits_make_one_case(cw, client_for):
+    channel, category = _ids()
+    client = client_for(cw.huayuan_clerk)
+    token = client.get(reverse("cases:intake")).context["form_token"]
+    data = _intake_post(channel=channel, category=category, form_token=token)
+    answers = [client.post(reverse("cases:intake"), data) for _i in range(10)]
+    assert Case.objects.count() == 1
+    case = Case.objects.get()
+    # Every submit, the first and the repeats, leads to the one case.
+    assert {a.status_code for a in answers} == {302}
+    assert {a["Location"] for a in answers} == {reverse("cases:detail", args=[case.pk])}
+
+
+def test_a_new_form_makes_a_new_case(cw, client_for):
+    channel, category = _ids()
+    client = client_for(cw.huayuan_clerk)
+    for _i in range(2):
+        token = client.get(reverse("cases:intake")).context["form_token"]
+        data = _intake_post(channel=channel, category=category, form_token=token)
+        assert client.post(reverse("cases:intake"), data).status_code == 302
+    assert Case.objects.count() == 2
+
+
+def test_a_failed_submit_leaves_the_token_usable(cw, client_for):
+    channel, category = _ids()
+    client = client_for(cw.huayuan_clerk)
+    token = client.get(reverse("cases:intake")).context["form_token"]
+    bad = _intake_post(channel=channel, category=category, form_token=token, lat="95")
+    assert client.post(reverse("cases:intake"), bad).status_code == 400
+    good = _intake_post(channel=channel, category=category, form_token=token)
+    assert client.post(reverse("cases:intake"), good).status_code == 302
+    assert Case.objects.count() == 1
+
+
+def test_missing_or_foreign_token_creates_nothing(cw, client_for, personas):
+    channel, category = _ids()
+    client = client_for(cw.huayuan_clerk)
+    data = _intake_post(channel=channel, category=category)
+    answer = client.post(reverse("cases:intake"), data)
+    assert answer.status_code == 400
+    assert answer.context["form_token"]  # a fresh form to submit again
+    # Another account's token does not work either.
+    other = client_for(cw.district_clerk).get(reverse("cases:intake")).context["form_token"]
+    data = _intake_post(channel=channel, category=category, form_token=other)
+    assert client.post(reverse("cases:intake"), data).status_code == 400
+    assert not Case.objects.exists()
+    assert FormToken.objects.filter(consumed_at__isnull=False).count() == 0
