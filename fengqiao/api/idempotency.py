@@ -169,6 +169,55 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+def run_idempotent(
+    request: HttpRequest,
+    owner: str,
+    user: Any,
+    key: str,
+    run: Callable[[HttpRequest], HttpResponse],
+    *,
+    in_progress: Callable[[], HttpResponse],
+    reused: Callable[[], HttpResponse],
+    body_hash: str | None = None,
+) -> HttpResponse:
+    """Run `run(request)` once per (owner, key): a retry with the same method, path and body
+    gets the stored answer (`reused()` for another request with the key, `in_progress()` while
+    the first runs). Used by ApiMiddleware and by Open311's POST. Without `body_hash` the body
+    is hashed, so it must still be readable."""
+    method = request.method or ""
+    path = request.get_full_path()
+    if body_hash is None:
+        body_hash = request_hash(request, request.body)
+    record, claimed = _claim(owner, user, key, method, path, body_hash)
+    if record is None:
+        return in_progress()
+    if not claimed:
+        if (record.method, record.path, record.body_hash) != (method, path[:2000], body_hash):
+            return reused()
+        if record.state == IdempotencyRecord.State.RUNNING:
+            return in_progress()
+        return _replay(record)
+    try:
+        # The view's changes and the stored answer commit together: a process that dies
+        # before the commit leaves neither, and the retry runs again.
+        with transaction.atomic():
+            response = run(request)
+            failed = response.status_code >= 500
+            if failed:
+                # A server error says nothing was saved: make it true, so a retry is safe.
+                transaction.set_rollback(True)
+            else:
+                _store(record, response)
+    except BaseException:
+        _release(record)
+        raise
+    finally:
+        runners.end(record.pk)  # committed (or rolled back): no longer in flight here
+    if failed:
+        _release(record)
+    return response
+
+
 class ApiMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -195,45 +244,23 @@ class ApiMiddleware:
         if owner is None:
             return self.get_response(request)  # the view answers 401
         try:
-            body = request.body
+            request.body  # noqa: B018 - read now, so that an unreadable body is the view's error
         except (RequestDataTooBig, SuspiciousOperation, OSError):
             return self.get_response(request)  # the view answers the error
-        method = request.method or ""
-        path = request.get_full_path()
-        body_hash = request_hash(request, body)
-        record, claimed = _claim(owner, user, key, method, path, body_hash)
-        if record is None:
-            return self._in_progress()
-        if not claimed:
-            if (record.method, record.path, record.body_hash) != (method, path[:2000], body_hash):
-                return json_error(
-                    422,
-                    "idempotency_key_reused",
-                    _("This Idempotency-Key was already used for a different request."),
-                    field=HEADER,
-                )
-            if record.state == IdempotencyRecord.State.RUNNING:
-                return self._in_progress()
-            return _replay(record)
-        try:
-            # The view's changes and the stored answer commit together: a process that dies
-            # before the commit leaves neither, and the retry runs again.
-            with transaction.atomic():
-                response = self.get_response(request)
-                failed = response.status_code >= 500
-                if failed:
-                    # A server error says nothing was saved: make it true, so a retry is safe.
-                    transaction.set_rollback(True)
-                else:
-                    _store(record, response)
-        except BaseException:
-            _release(record)
-            raise
-        finally:
-            runners.end(record.pk)  # committed (or rolled back): no longer in flight here
-        if failed:
-            _release(record)
-        return response
+        return run_idempotent(
+            request,
+            owner,
+            user,
+            key,
+            self.get_response,
+            in_progress=self._in_progress,
+            reused=lambda: json_error(
+                422,
+                "idempotency_key_reused",
+                _("This Idempotency-Key was already used for a different request."),
+                field=HEADER,
+            ),
+        )
 
     @staticmethod
     def _in_progress() -> HttpResponse:
