@@ -100,4 +100,3 @@ def test_hsts_sent_over_https(client, settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     response = client.get("/login/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
-

@@ -135,7 +135,7 @@ def test_reset_from_the_admin_site(personas, client_for):
     enrol(login(personas.leader.username))
     admin = client_for(personas.admin)
     # The admin needs its own second factor first.
-    device, _codes = enrol(admin)
+    _device, _codes = enrol(admin)
     response = admin.post(
         "/admin/accounts/user/",
         {"action": "reset_two_factor", "_selected_action": [personas.leader.pk]},

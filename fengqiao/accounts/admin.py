@@ -87,7 +87,9 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
                 done += 1
             except PermissionDenied as exc:
                 self.message_user(request, f"{user}: {exc}", messages.ERROR)
-        self.message_user(request, gettext("Two-factor login reset for %(n)d accounts.") % {"n": done})
+        self.message_user(
+            request, gettext("Two-factor login reset for %(n)d accounts.") % {"n": done}
+        )
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: User) -> str:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("tokens/<int:pk>/", views.TokenRevoke.as_view(), name="api-token-revoke"),
     path("admin/tokens/", views.ManagedTokenList.as_view(), name="api-managed-tokens"),
     path(
-        "admin/tokens/<int:pk>/", views.ManagedTokenRevoke.as_view(), name="api-managed-token-revoke"
+        "admin/tokens/<int:pk>/",
+        views.ManagedTokenRevoke.as_view(),
+        name="api-managed-token-revoke",
     ),
 ]

@@ -431,7 +431,12 @@ def _operation(fmt: str, url_name: str, path: str, method: str, summary: str, ok
                 "in": "header",
                 "name": "Idempotency-Key",
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[ -~]+$",
+                },
                 "description": "The client's token for this report (see idempotency_key).",
             }
         )

@@ -15,8 +15,8 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,7 +55,7 @@ def _ask(request: HttpRequest, user: Any) -> str | None:
 
 
 def what_to_ask(request: HttpRequest) -> str | None:
-    """"verify", "enrol", or None when the session may go on."""
+    """The step this session still owes ("verify" or "enrol"), or None."""
     user: Any = request.user
     if not user.is_authenticated or user.is_verified():
         return None
@@ -139,7 +139,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 def _qr_svg(device: TOTPDevice) -> str:
     # Drawn on the server as SVG (no image request, no script); the secret never leaves the page.
-    return mark_safe(  # noqa: S308 - segno's own SVG markup of the otpauth URL
+    return mark_safe(
         segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
     )
 
@@ -164,9 +164,8 @@ def security(request: HttpRequest) -> HttpResponse:
     step = request.POST.get("step", "") if request.method == "POST" else ""
     enrolled = twofactor.enrolled(user)
     # Changing an existing set-up needs a session that passed it.
-    if step in ("codes", "off") or (step == "start" and enrolled):
-        if not user.is_verified():
-            raise PermissionDenied
+    if (step in ("codes", "off") or (step == "start" and enrolled)) and not user.is_verified():
+        raise PermissionDenied
     try:
         if step == "start":
             device = twofactor.start_enrolment(user)
