@@ -8,13 +8,18 @@
   storing of its answer.
   A retry with the same key, method, path and body gets the first answer again — same status and
   body, with the header `Idempotent-Replayed: true` — and runs nothing. The same key with another
-  request gets 422; the same key while the first request is still running gets 409.
+  request gets 422; the same key while the first request is still running gets 409 with
+  `Retry-After: 1`. The record names the process that runs the request (fengqiao.api.runners):
+  when a retry finds that process dead (killed, crashed, host restarted), it takes the key over
+  at once instead of waiting for RUNNING_TIMEOUT.
 - Stored are answers 2xx and 4xx, except those that depend on the moment or on credentials rather
   than on the request (401, 403, 408, 409, 425, 429): after such an answer, or a 5xx, the record
   is dropped so that a retry runs again. Records expire after IDEMPOTENCY_TTL (24 h); an expired
   key is free at once, and `fengqiao scheduler` runs the purge task hourly (PERIODIC_TASKS).
 - A 4xx/5xx answer that is not JSON (an unknown URL, a body that is too large, …) is put in the
   error shape of fengqiao.api.errors.
+
+`run_idempotent` is the same machinery for other callers (Open311's POST, with its own errors).
 
 A view whose answer must not be stored verbatim (it shows a secret once) sets
 `response.idempotency_replay_content` to the bytes to replay instead.
