@@ -139,9 +139,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 def _qr_svg(device: TOTPDevice) -> str:
     # Drawn on the server as SVG (no image request, no script); the secret never leaves the page.
-    return mark_safe(
-        segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
-    )
+    return mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=5, border=2))
 
 
 def _base32(device: TOTPDevice) -> str:
