@@ -333,11 +333,13 @@ def test_patrol_report_by_grid_worker(personas, client_for):
     from fengqiao.cases.models import Category
 
     c = client_for(personas.grid_worker)
-    assert c.get(reverse("cases:patrol")).status_code == 200
+    page = c.get(reverse("cases:patrol"))
+    assert page.status_code == 200
     photo = SimpleUploadedFile("p.png", PNG, "image/png")
     resp = c.post(
         reverse("cases:patrol"),
         {
+            "form_token": page.context["form_token"],
             "category": Category.objects.get(code="safety_hazard").pk,
             "description": "楼道堆放杂物，存在消防隐患",
             "lon": str(HUAYUAN_POINT[0]),

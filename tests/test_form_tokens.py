@@ -63,3 +63,27 @@ def test_missing_or_foreign_token_creates_nothing(cw, client_for, personas):
     assert client.post(reverse("cases:intake"), data).status_code == 400
     assert not Case.objects.exists()
     assert FormToken.objects.filter(consumed_at__isnull=False).count() == 0
+
+
+def test_a_double_tap_on_the_patrol_report_makes_one_case(personas, client_for):
+    from fengqiao.cases.models import Category
+    from tests.case_factories import HUAYUAN_POINT
+
+    client = client_for(personas.grid_worker)
+    token = client.get(reverse("cases:patrol")).context["form_token"]
+    data = {
+        "form_token": token,
+        "category": Category.objects.get(code="safety_hazard").pk,
+        "description": "楼道堆放杂物，存在消防隐患",
+        "lon": str(HUAYUAN_POINT[0]),
+        "lat": str(HUAYUAN_POINT[1]),
+        "risk_level": "medium",
+    }
+    first = client.post(reverse("cases:patrol"), data)
+    assert first.status_code == 200
+    case = Case.objects.get()
+    assert first.context["form_token"] != token  # the next report gets a new form
+    again = client.post(reverse("cases:patrol"), data)
+    assert again.status_code == 302
+    assert again["Location"] == reverse("cases:detail", args=[case.pk])
+    assert Case.objects.count() == 1

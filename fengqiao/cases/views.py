@@ -398,6 +398,7 @@ def patrol(request: HttpRequest) -> HttpResponse:
     form = PatrolForm(request.POST or None, request.FILES or None)
     status = 200
     created = None
+    token = request.POST.get(formtokens.FIELD, "")
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -405,15 +406,28 @@ def patrol(request: HttpRequest) -> HttpResponse:
             data["title"] = data["description"].strip()[:30]
             data["reporter_name"] = request.user.get_full_name()
             try:
-                result = actions.intake(request.user, data, "grid_patrol")
-            except CaseError as e:
-                add_case_error(form, e)
-                status = e.status
-            else:
-                created = result.case
-                form = PatrolForm()
-                status = 200
-    return render(request, "cases/patrol.html", {"form": form, "created": created}, status=status)
+                # A double tap on poor signal: the repeat opens the case the first one made.
+                with formtokens.use(request.user, "patrol", token) as use:
+                    if use.done_url:
+                        return redirect(use.done_url)
+                    try:
+                        result = actions.intake(request.user, data, "grid_patrol")
+                    except CaseError as e:
+                        add_case_error(form, e)
+                        status = e.status
+                    else:
+                        use.consume(reverse("cases:detail", args=[result.case.pk]))
+                        created = result.case
+                        form = PatrolForm()
+                        status = 200
+                        token = ""
+            except formtokens.UnknownFormToken:
+                form.add_error(None, _("This form has expired; check it and submit it again."))
+                token = ""
+    if not token:
+        token = formtokens.issue(request.user, "patrol")
+    context = {"form": form, "created": created, "form_token": token}
+    return render(request, "cases/patrol.html", context, status=status)
 
 
 # -- map -------------------------------------------------------------------------------------
