@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "django_rq",
     "django_tasks_rq",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "fengqiao.core",
     "fengqiao.territory",
     "fengqiao.org",
@@ -103,6 +107,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "fengqiao.core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengqiao.web.middleware.ChineseByDefaultMiddleware",
@@ -114,11 +119,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "fengqiao.web.sessions.SessionLifetimeMiddleware",
     "fengqiao.web.passwords.PasswordChangeRequiredMiddleware",
+    "fengqiao.web.twofactor.TwoFactorMiddleware",
     "fengqiao.api.idempotency.ApiMiddleware",
     "fengqiao.web.health.DatabaseOutageMiddleware",
 ]
@@ -195,12 +202,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login lock-out: after AXES_FAILURE_LIMIT failures for one username from one address.
+# Login lock-out (django-axes, counted in the database so every process sees the same counts):
+# AXES_FAILURE_LIMIT failures for one account from any addresses (password spraying, distributed
+# guessing) or LOGIN_FAILURE_LIMIT_PER_ADDRESS failures from one address over any accounts lock
+# for AXES_COOLOFF_HOURS (see fengqiao.accounts.lockout).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "fengqiao.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "fengqiao.core.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Addresses (or CIDR networks) of the reverse proxies in front of the app: only a request coming
+# from one of them has its client address taken from X-Forwarded-For.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
@@ -335,9 +351,56 @@ SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
 HEALTH_MAX_TASK_BACKLOG_SECONDS = env_float("HEALTH_MAX_TASK_BACKLOG_SECONDS", 600)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# Production defaults (DEBUG off): cookies only over HTTPS, HTTP redirected to HTTPS, HSTS for a
+# year. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=true (it must set
+# X-Forwarded-Proto). The load balancer's health checks are never redirected.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy: scripts only from our own static files (no inline script, no eval);
+# styles may be inline (htmx, Leaflet and ECharts set element styles); map tiles from
+# MAP_TILE_URL's host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if MAP_TILE_URL:
+    # The tile server's origin, with "{s}" sub-domains allowed.
+    _tiles = MAP_TILE_URL.split("/", 3)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        "/".join(_tiles[:3]).replace("{s}.", "*.")
+    )
+
+# Two-factor login (TOTP with recovery codes): required for the roles listed here (default:
+# administrators and leaders); others may turn it on for themselves unless TWO_FACTOR_OPTIONAL
+# is off. OTP_TOTP_ISSUER is the name authenticator apps show.
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "admin,leader")
+TWO_FACTOR_OPTIONAL = env_bool("TWO_FACTOR_OPTIONAL", True)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "fengqiao")
+TWO_FACTOR_RECOVERY_CODES = 10
+
+# API tokens expire this many days after they are issued (0: never).
+API_TOKEN_EXPIRY_DAYS = env_int("API_TOKEN_EXPIRY_DAYS", 90)
 
 # One line per request (logger fengqiao.request, level REQUEST_LOG_LEVEL); LOG_FORMAT=json
 # writes every log line as one JSON object. Every line carries the request id.

@@ -263,12 +263,14 @@ def _ids():
 def test_staff_intake_creates_case_with_party(cw, client_for):
     channel, category = _ids()
     c = client_for(cw.huayuan_clerk)
-    assert c.get(reverse("cases:intake")).status_code == 200
+    page = c.get(reverse("cases:intake"))
+    assert page.status_code == 200
     resp = c.post(
         reverse("cases:intake"),
         _intake_post(
             channel=channel,
             category=category,
+            form_token=page.context["form_token"],
             **{"party-0-name": "李四", "party-0-id_number": "360426199101010071"},
         ),
     )
@@ -331,11 +333,13 @@ def test_patrol_report_by_grid_worker(personas, client_for):
     from fengqiao.cases.models import Category
 
     c = client_for(personas.grid_worker)
-    assert c.get(reverse("cases:patrol")).status_code == 200
+    page = c.get(reverse("cases:patrol"))
+    assert page.status_code == 200
     photo = SimpleUploadedFile("p.png", PNG, "image/png")
     resp = c.post(
         reverse("cases:patrol"),
         {
+            "form_token": page.context["form_token"],
             "category": Category.objects.get(code="safety_hazard").pk,
             "description": "楼道堆放杂物，存在消防隐患",
             "lon": str(HUAYUAN_POINT[0]),

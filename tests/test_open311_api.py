@@ -671,6 +671,14 @@ def test_every_answer_matches_the_schema(app_key, attributes, personas, settings
     check(post(fmt, app_key, lat="x", **answers), "requests", "post")  # 400
     check(post(fmt, None), "requests", "post")  # 403
     check(post(fmt, app_key, service_code="nope"), "requests", "post")  # 404
+    # The idempotency extension: another report with a used token (422), and a retry while the
+    # first is still running (409, here a record whose process is alive: this one).
+    check(post(fmt, app_key, service_code="nope", idempotency_key="k1"), "requests", "post")
+    check(post(fmt, app_key, idempotency_key="k1", **answers), "requests", "post")  # 422
+    from fengqiao.api.models import IdempotencyRecord
+
+    IdempotencyRecord.objects.filter(key="k1").update(state="running", runner="")
+    check(post(fmt, app_key, service_code="nope", idempotency_key="k1"), "requests", "post")
     settings.OPEN311_POST_RATE = "1/h"
     post(fmt, app_key, **answers)
     check(post(fmt, app_key, **answers), "requests", "post")  # 429

@@ -2,14 +2,19 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from fengqiao.accounts import twofactor
 from fengqiao.accounts.models import RoleAssignment, User
 from fengqiao.accounts.platform_admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
@@ -71,6 +76,20 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
         ),
     ]
     filter_horizontal = ()
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Reset two-factor login (lost phone)"))
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                twofactor.reset(user, actor=request.user)
+                done += 1
+            except PermissionDenied as exc:
+                self.message_user(request, f"{user}: {exc}", messages.ERROR)
+        self.message_user(
+            request, gettext("Two-factor login reset for %(n)d accounts.") % {"n": done}
+        )
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: User) -> str:
@@ -104,3 +123,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin[User]):
                         {"password": [HIDDEN, HIDDEN]},
                     )
         return response
+
+
+# django-otp's own device admins would show device secrets: devices change only through
+# fengqiao.accounts.twofactor (the owner's security page, the reset action above).
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)

@@ -20,7 +20,9 @@ class ApiTokenAdmin(AuditedAdmin):
         "user",
         "read_only",
         "created_at",
+        "expires_at",
         "last_used_at",
+        "last_used_ip",
         "revoked_at",
     ]
     list_filter = ["read_only", ("revoked_at", admin.EmptyFieldListFilter)]
@@ -45,7 +47,9 @@ class ApiTokenAdmin(AuditedAdmin):
             "read_only",
             "created_at",
             "created_by",
+            "expires_at",
             "last_used_at",
+            "last_used_ip",
             "revoked_at",
         ]
 

@@ -1,7 +1,8 @@
 """Token authentication for the API and the permission that keeps read-only tokens reading.
 
-Send `Authorization: Token <secret>` (or `Bearer <secret>`). An unknown or revoked token, or the
-token of an inactive account, is refused with 401. The request then runs as the token's user, so a
+Send `Authorization: Token <secret>` (or `Bearer <secret>`). An unknown, revoked or expired token
+(code `token_expired`, with the date), or the token of an inactive account, is refused with 401.
+Each use records the time (to the minute) and the client address. The request then runs as the token's user, so a
 token sees exactly what its user sees.
 """
 
@@ -14,6 +15,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from fengqiao.api.models import ApiToken
 from fengqiao.api.tokens import find_token
+from fengqiao.core.clientip import client_ip
 
 SCHEMES = ("token", "bearer")
 # Writing last_used_at on every request would turn every read into a write.
@@ -47,7 +49,15 @@ def active_token(secret: str, request: HttpRequest | None = None) -> ApiToken | 
 
 def _active_token(secret: str) -> ApiToken | None:
     token = find_token(secret)
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if token is None or not token.active or not token.user.is_active:
+        return None
+    return token
+
+
+def expired_token(secret: str) -> ApiToken | None:
+    """The token with this secret if it is unusable only because it expired."""
+    token = find_token(secret)
+    if token is None or token.revoked_at is not None or not token.expired:
         return None
     return token
 
@@ -60,11 +70,24 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         token = active_token(secret, request._request)
         if token is None:
+            expired = expired_token(secret)
+            if expired is not None and expired.expires_at is not None:
+                raise exceptions.AuthenticationFailed(
+                    _("This API token expired on %(date)s; ask your administrator for a new one.")
+                    % {"date": timezone.localtime(expired.expires_at).strftime("%Y-%m-%d %H:%M")},
+                    code="token_expired",
+                )
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        address = client_ip(request._request) or None
+        if (
+            token.last_used_at is None
+            or now - token.last_used_at > LAST_USED_RESOLUTION
+            or token.last_used_ip != address
+        ):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
             token.last_used_at = now
+            token.last_used_ip = address
         return token.user, token
 
     def authenticate_header(self, request) -> str:

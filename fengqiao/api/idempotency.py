@@ -8,13 +8,18 @@
   storing of its answer.
   A retry with the same key, method, path and body gets the first answer again — same status and
   body, with the header `Idempotent-Replayed: true` — and runs nothing. The same key with another
-  request gets 422; the same key while the first request is still running gets 409.
+  request gets 422; the same key while the first request is still running gets 409 with
+  `Retry-After: 1`. The record names the process that runs the request (fengqiao.api.runners):
+  when a retry finds that process dead (killed, crashed, host restarted), it takes the key over
+  at once instead of waiting for RUNNING_TIMEOUT.
 - Stored are answers 2xx and 4xx, except those that depend on the moment or on credentials rather
   than on the request (401, 403, 408, 409, 425, 429): after such an answer, or a 5xx, the record
   is dropped so that a retry runs again. Records expire after IDEMPOTENCY_TTL (24 h); an expired
   key is free at once, and `fengqiao scheduler` runs the purge task hourly (PERIODIC_TASKS).
 - A 4xx/5xx answer that is not JSON (an unknown URL, a body that is too large, …) is put in the
   error shape of fengqiao.api.errors.
+
+`run_idempotent` is the same machinery for other callers (Open311's POST, with its own errors).
 
 A view whose answer must not be stored verbatim (it shows a secret once) sets
 `response.idempotency_replay_content` to the bytes to replay instead.
@@ -34,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 
+from fengqiao.api import runners
 from fengqiao.api.authentication import active_token, token_from_header
 from fengqiao.api.errors import STATUS_CODES, json_error, status_message
 from fengqiao.api.models import IdempotencyRecord
@@ -46,6 +52,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A record still "running" after this long belongs to a process that died: the key is free again.
+# Sooner when its process is known to be dead (same host: see fengqiao.api.runners).
 RUNNING_TIMEOUT = timedelta(minutes=10)
 NOT_STORED = frozenset({401, 403, 408, 409, 425, 429})
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -111,15 +118,21 @@ def _claim(
                     state=IdempotencyRecord.State.RUNNING,
                     created_at=now,
                     expires_at=now + IDEMPOTENCY_TTL,
+                    runner=runners.current(),
                 )
+            runners.begin(record.pk)
             return record, True
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
             if existing is None:
                 continue  # the first attempt failed and let go of the key meanwhile
+            running = existing.state == IdempotencyRecord.State.RUNNING
             stale = existing.expires_at <= now or (
-                existing.state == IdempotencyRecord.State.RUNNING
-                and existing.created_at <= now - RUNNING_TIMEOUT
+                running
+                and (
+                    existing.created_at <= now - RUNNING_TIMEOUT
+                    or not runners.alive(existing.runner, existing.pk)
+                )
             )
             if stale:
                 IdempotencyRecord.objects.filter(pk=existing.pk, state=existing.state).delete()
@@ -129,6 +142,7 @@ def _claim(
 
 
 def _release(record: IdempotencyRecord) -> None:
+    runners.end(record.pk)
     IdempotencyRecord.objects.filter(pk=record.pk).delete()
 
 
@@ -160,6 +174,55 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+def run_idempotent(
+    request: HttpRequest,
+    owner: str,
+    user: Any,
+    key: str,
+    run: Callable[[HttpRequest], HttpResponse],
+    *,
+    in_progress: Callable[[], HttpResponse],
+    reused: Callable[[], HttpResponse],
+    body_hash: str | None = None,
+) -> HttpResponse:
+    """Run `run(request)` once per (owner, key): a retry with the same method, path and body
+    gets the stored answer (`reused()` for another request with the key, `in_progress()` while
+    the first runs). Used by ApiMiddleware and by Open311's POST. Without `body_hash` the body
+    is hashed, so it must still be readable."""
+    method = request.method or ""
+    path = request.get_full_path()
+    if body_hash is None:
+        body_hash = request_hash(request, request.body)
+    record, claimed = _claim(owner, user, key, method, path, body_hash)
+    if record is None:
+        return in_progress()
+    if not claimed:
+        if (record.method, record.path, record.body_hash) != (method, path[:2000], body_hash):
+            return reused()
+        if record.state == IdempotencyRecord.State.RUNNING:
+            return in_progress()
+        return _replay(record)
+    try:
+        # The view's changes and the stored answer commit together: a process that dies
+        # before the commit leaves neither, and the retry runs again.
+        with transaction.atomic():
+            response = run(request)
+            failed = response.status_code >= 500
+            if failed:
+                # A server error says nothing was saved: make it true, so a retry is safe.
+                transaction.set_rollback(True)
+            else:
+                _store(record, response)
+    except BaseException:
+        _release(record)
+        raise
+    finally:
+        runners.end(record.pk)  # committed (or rolled back): no longer in flight here
+    if failed:
+        _release(record)
+    return response
+
+
 class ApiMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -186,43 +249,23 @@ class ApiMiddleware:
         if owner is None:
             return self.get_response(request)  # the view answers 401
         try:
-            body = request.body
+            request.body  # noqa: B018 - read now, so that an unreadable body is the view's error
         except (RequestDataTooBig, SuspiciousOperation, OSError):
             return self.get_response(request)  # the view answers the error
-        method = request.method or ""
-        path = request.get_full_path()
-        body_hash = request_hash(request, body)
-        record, claimed = _claim(owner, user, key, method, path, body_hash)
-        if record is None:
-            return self._in_progress()
-        if not claimed:
-            if (record.method, record.path, record.body_hash) != (method, path[:2000], body_hash):
-                return json_error(
-                    422,
-                    "idempotency_key_reused",
-                    _("This Idempotency-Key was already used for a different request."),
-                    field=HEADER,
-                )
-            if record.state == IdempotencyRecord.State.RUNNING:
-                return self._in_progress()
-            return _replay(record)
-        try:
-            # The view's changes and the stored answer commit together: a process that dies
-            # before the commit leaves neither, and the retry runs again.
-            with transaction.atomic():
-                response = self.get_response(request)
-                failed = response.status_code >= 500
-                if failed:
-                    # A server error says nothing was saved: make it true, so a retry is safe.
-                    transaction.set_rollback(True)
-                else:
-                    _store(record, response)
-        except BaseException:
-            _release(record)
-            raise
-        if failed:
-            _release(record)
-        return response
+        return run_idempotent(
+            request,
+            owner,
+            user,
+            key,
+            self.get_response,
+            in_progress=self._in_progress,
+            reused=lambda: json_error(
+                422,
+                "idempotency_key_reused",
+                _("This Idempotency-Key was already used for a different request."),
+                field=HEADER,
+            ),
+        )
 
     @staticmethod
     def _in_progress() -> HttpResponse:

@@ -33,6 +33,11 @@ class ApiToken(models.Model):
         editable=False,
     )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(
+        _("last used from"), null=True, blank=True, editable=False
+    )
+    # Set from API_TOKEN_EXPIRY_DAYS when issued; null: never expires.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -45,8 +50,12 @@ class ApiToken(models.Model):
         return f"{self.user} · {label} ({self.prefix}…)"
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
 
 
 class IdempotencyRecord(models.Model):
@@ -80,6 +89,9 @@ class IdempotencyRecord(models.Model):
     body = models.BinaryField(_("response body"), default=b"")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    # The process running the request ("host boot-id pid start-time", see
+    # fengqiao.api.runners): a retry that finds it dead takes the key over at once.
+    runner = models.CharField(_("running process"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("idempotency record")

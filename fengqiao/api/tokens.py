@@ -1,14 +1,17 @@
 """Issuing and revoking API tokens: the only code that changes ApiToken rows.
 
 A token is `fq_` followed by 43 URL-safe characters. Only its SHA-256 is stored, so the secret is
-shown once, when it is issued, and can never be shown again.
+shown once, when it is issued, and can never be shown again. It expires API_TOKEN_EXPIRY_DAYS
+after it is issued (0: never).
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -73,6 +76,8 @@ def issue_token(user: Any, *, actor: Any, name: str = "", read_only: bool = Fals
     if not user.is_active:
         raise PermissionDenied(_("This account is inactive."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    days = int(settings.API_TOKEN_EXPIRY_DAYS)
+    expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
@@ -80,6 +85,7 @@ def issue_token(user: Any, *, actor: Any, name: str = "", read_only: bool = Fals
             prefix=secret[:8],
             key_hash=hash_secret(secret),
             read_only=read_only,
+            expires_at=expires_at,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         audit.record(

@@ -1,5 +1,7 @@
 """Endpoints of the API foundation: who am I, and self-service API tokens."""
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -11,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fengqiao.accounts.access import access_for
-from fengqiao.accounts.roles import ROLE_PERMISSIONS
+from fengqiao.accounts.roles import ROLE_PERMISSIONS, Perm
 from fengqiao.api import fields as strict
 from fengqiao.api.models import ApiToken
-from fengqiao.api.tokens import issue_token, revoke_token
+from fengqiao.api.tokens import issue_token, manageable_users, revoke_token
 
 
 class RefSerializer(serializers.Serializer):
@@ -93,7 +95,9 @@ class ApiTokenSerializer(serializers.ModelSerializer):
             "prefix",
             "read_only",
             "created_at",
+            "expires_at",
             "last_used_at",
+            "last_used_ip",
             "revoked_at",
         ]
         read_only_fields = fields
@@ -150,3 +154,47 @@ class TokenRevoke(APIView):
     def delete(self, request: Request, pk: int) -> Response:
         token = get_object_or_404(ApiToken, pk=pk, user=request.user)
         return Response(ApiTokenSerializer(revoke_token(token, actor=request.user)).data)
+
+
+class TokenOwnerSerializer(serializers.Serializer):
+    id = strict.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ManagedTokenSerializer(ApiTokenSerializer):
+    user = TokenOwnerSerializer()
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "user"]
+        read_only_fields = fields
+
+
+def _managed_tokens(request: Request) -> QuerySet[ApiToken]:
+    """Tokens of the accounts the caller administers (Perm.STAFF_EDIT over them)."""
+    if not access_for(request.user).has_perm(Perm.STAFF_EDIT):
+        raise PermissionDenied
+    return (
+        ApiToken.objects.filter(user__in=manageable_users(request.user))
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
+
+
+class ManagedTokenList(generics.ListAPIView):
+    """Administrators: every API token of the accounts you administer, with expiry and last
+    use (time and address)."""
+
+    serializer_class = ManagedTokenSerializer
+
+    def get_queryset(self):
+        return _managed_tokens(self.request)
+
+
+class ManagedTokenRevoke(APIView):
+    """Administrators: revoke an API token of an account you administer."""
+
+    @extend_schema(responses={200: ManagedTokenSerializer})
+    def delete(self, request: Request, pk: int) -> Response:
+        token = get_object_or_404(_managed_tokens(request), pk=pk)
+        return Response(ManagedTokenSerializer(revoke_token(token, actor=request.user)).data)

@@ -17,6 +17,7 @@ from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError, CaseNotFound
 from fengqiao.cases.forms import PublicReportForm, RateForm, TrackForm, add_case_error
 from fengqiao.cases.models import Attachment
+from fengqiao.core import clientip
 
 PUBLIC_CHANNEL = "resident_report"
 
@@ -54,8 +55,8 @@ def _parse_rate(value: str) -> tuple[int, int]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (X-Forwarded-For is forgeable).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # X-Forwarded-For only from the configured TRUSTED_PROXIES (see fengqiao.core.clientip).
+    return clientip.client_ip(request) or "unknown"
 
 
 class RateLimit:

@@ -35,6 +35,7 @@ from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
 from fengqiao.cases.workflow import TRANSITIONS, allowed_actions
+from fengqiao.core import formtokens
 from fengqiao.core.inputs import is_ascii_digits
 
 # Who sees the whole timeline (internal notes too); others see what the reporter sees.
@@ -322,6 +323,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = StaffIntakeForm(request.POST or None, request.FILES or None)
     formset = PartyFormSet(request.POST or None, prefix="party")
     status = 200
+    token = request.POST.get(formtokens.FIELD, "")
     if request.method == "POST":
         status = 400
         if form.is_valid() and formset.is_valid():
@@ -329,13 +331,30 @@ def intake(request: HttpRequest) -> HttpResponse:
             channel = data.pop("channel")
             data["parties"] = _parties(formset)
             try:
-                result = actions.intake(request.user, data, channel)
-            except CaseError as e:
-                _intake_errors(form, formset, e)
-                status = e.status
-            else:
-                return redirect("cases:detail", pk=result.case.pk)
-    return render(request, "cases/intake.html", {"form": form, "formset": formset}, status=status)
+                # One case per form: a second submit of the same form shows the first case.
+                with formtokens.use(request.user, "intake", token) as use:
+                    if use.done_url:
+                        return redirect(use.done_url)
+                    try:
+                        result = actions.intake(request.user, data, channel)
+                    except CaseError as e:
+                        _intake_errors(form, formset, e)
+                        status = e.status
+                    else:
+                        url = reverse("cases:detail", args=[result.case.pk])
+                        use.consume(url)
+                        return redirect(url)
+            except formtokens.UnknownFormToken:
+                form.add_error(None, _("This form has expired; check it and submit it again."))
+                token = ""
+    if not token:
+        token = formtokens.issue(request.user, "intake")
+    return render(
+        request,
+        "cases/intake.html",
+        {"form": form, "formset": formset, "form_token": token},
+        status=status,
+    )
 
 
 @login_required
@@ -379,6 +398,7 @@ def patrol(request: HttpRequest) -> HttpResponse:
     form = PatrolForm(request.POST or None, request.FILES or None)
     status = 200
     created = None
+    token = request.POST.get(formtokens.FIELD, "")
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -386,15 +406,28 @@ def patrol(request: HttpRequest) -> HttpResponse:
             data["title"] = data["description"].strip()[:30]
             data["reporter_name"] = request.user.get_full_name()
             try:
-                result = actions.intake(request.user, data, "grid_patrol")
-            except CaseError as e:
-                add_case_error(form, e)
-                status = e.status
-            else:
-                created = result.case
-                form = PatrolForm()
-                status = 200
-    return render(request, "cases/patrol.html", {"form": form, "created": created}, status=status)
+                # A double tap on poor signal: the repeat opens the case the first one made.
+                with formtokens.use(request.user, "patrol", token) as use:
+                    if use.done_url:
+                        return redirect(use.done_url)
+                    try:
+                        result = actions.intake(request.user, data, "grid_patrol")
+                    except CaseError as e:
+                        add_case_error(form, e)
+                        status = e.status
+                    else:
+                        use.consume(reverse("cases:detail", args=[result.case.pk]))
+                        created = result.case
+                        form = PatrolForm()
+                        status = 200
+                        token = ""
+            except formtokens.UnknownFormToken:
+                form.add_error(None, _("This form has expired; check it and submit it again."))
+                token = ""
+    if not token:
+        token = formtokens.issue(request.user, "patrol")
+    context = {"form": form, "created": created, "form_token": token}
+    return render(request, "cases/patrol.html", context, status=status)
 
 
 # -- map -------------------------------------------------------------------------------------

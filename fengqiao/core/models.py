@@ -98,3 +98,28 @@ class RefDataState(models.Model):
 
     def __str__(self) -> str:
         return f"reference data generation {self.generation}"
+
+
+class FormToken(models.Model):
+    """A one-time token in a form that creates something (fengqiao.core.formtokens): the first
+    successful submit consumes it and records where its result is; a repeated submit is sent
+    there instead of creating a second one."""
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    purpose = models.CharField(_("form"), max_length=40)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    consumed_at = models.DateTimeField(_("consumed at"), null=True, blank=True)
+    result_url = models.CharField(_("result"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("form token")
+        verbose_name_plural = _("form tokens")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.token[:8]}…"

@@ -222,6 +222,18 @@ REQUEST_FORM = {
             "description": "The client's key; may be sent in the query string instead.",
         },
         "jurisdiction_id": {"type": "string"},
+        "idempotency_key": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": "^[ -~]+$",
+            "description": (
+                "Extension: the client's own token for this report (or the header "
+                "Idempotency-Key). A retry with the same token and parameters gets the first "
+                "answer and creates nothing; the same token with other parameters gets 422, "
+                "and while the first is still running 409 with Retry-After."
+            ),
+        },
         "service_code": {"type": "string", "minLength": 1, "maxLength": 40},
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "long": {"type": "number", "minimum": -180, "maximum": 180},
@@ -317,6 +329,8 @@ ERRORS = {
     "400": "Invalid input; each description names its field.",
     "403": "Missing, invalid or revoked api_key, or the client's account may not register.",
     "404": "Unknown service, request, token or jurisdiction_id.",
+    "409": "A request with this idempotency key is still being processed (Retry-After).",
+    "422": "This idempotency key was already used for a different request.",
     "429": f"Too many POSTs with this api_key (OPEN311_POST_RATE, default {DEFAULT_RATE}).",
 }
 
@@ -346,7 +360,7 @@ OPERATIONS = [
         "post",
         "Submit a request",
         "Open311RequestsCreated",
-        ["400", "403", "404", "429"],
+        ["400", "403", "404", "409", "422", "429"],
     ),
     (
         "request",
@@ -407,7 +421,31 @@ def _operation(fmt: str, url_name: str, path: str, method: str, summary: str, ok
             },
         }
         operation["security"] = [{SECURITY_SCHEME: []}]
-        operation["description"] += " Needs an api_key, in the body or the query string."
+        operation["description"] += (
+            " Needs an api_key, in the body or the query string. Extension: send an"
+            " idempotency token (header Idempotency-Key or field idempotency_key) so that a"
+            " retried report is not doubled; a replayed answer has Idempotent-Replayed: true."
+        )
+        parameters.append(
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[ -~]+$",
+                },
+                "description": "The client's token for this report (see idempotency_key).",
+            }
+        )
+        responses["409"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
         responses["429"]["headers"] = {
             "Retry-After": {
                 "description": "Seconds until this api_key may POST again.",

@@ -6,11 +6,14 @@ request, token or jurisdiction, 405 wrong method, 429 too many POSTs with one ap
 (OPEN311_POST_RATE, see fengqiao.open311.limits). POST takes form data
 (application/x-www-form-urlencoded or multipart); api_key may be in the body or the query.
 
-No Idempotency-Key handling: fengqiao.api's middleware covers /api/ only. The OpenAPI schema
+POST accepts a client's idempotency token (header `Idempotency-Key` or form field
+`idempotency_key`, an extension of the spec): a retry gets the first answer and creates nothing,
+through fengqiao.api.idempotency's records (per Open311 client). The OpenAPI schema
 documents these views through fengqiao.open311.openapi (hand-written paths, checked by the
 schema tests against the URL patterns and real answers).
 """
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 
@@ -19,10 +22,15 @@ from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostErro
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from fengqiao.api import idempotency
 from fengqiao.open311 import limits, services
 from fengqiao.open311.clients import active_client
 from fengqiao.open311.formats import render, render_errors, xml_text
 from fengqiao.open311.services import Open311Error, named
+
+# The documented extension: a client's own token for a report, so that a retried POST is not
+# doubled (the header Idempotency-Key, or this form field).
+IDEMPOTENCY_PARAM = "idempotency_key"
 
 
 def open311_view(*methods: str) -> Callable:
@@ -133,6 +141,57 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     client = active_client(key)
     if client is None:
         raise Open311Error(403, named("api_key", _("Invalid or revoked api_key.")))
+    idempotency_key = request.headers.get(idempotency.HEADER) or data.get(IDEMPOTENCY_PARAM)
+    if idempotency_key is None:
+        return _submit(request, fmt, client, data)
+    if not idempotency.valid_key(idempotency_key):
+        message = _("The idempotency key must be 1 to 255 printable ASCII characters.")
+        raise Open311Error(400, named(IDEMPOTENCY_PARAM, message))
+
+    def run(_request: HttpRequest) -> HttpResponse:
+        try:
+            return _submit(request, fmt, client, data)
+        except Open311Error as e:  # answered (and stored) like any other answer
+            return render_errors(fmt, e.status, e.descriptions)
+
+    def in_progress() -> HttpResponse:
+        message = _("A request with this idempotency key is still being processed; retry later.")
+        response = render_errors(fmt, 409, [named(IDEMPOTENCY_PARAM, message)])
+        response["Retry-After"] = "1"
+        return response
+
+    def reused() -> HttpResponse:
+        message = _("This idempotency key was already used for a different request.")
+        return render_errors(fmt, 422, [named(IDEMPOTENCY_PARAM, message)])
+
+    return idempotency.run_idempotent(
+        request,
+        f"open311:{client.pk}",
+        client.account,
+        idempotency_key,
+        run,
+        in_progress=in_progress,
+        reused=reused,
+        body_hash=_params_hash(data, request),
+    )
+
+
+def _params_hash(data: QueryDict, request: HttpRequest) -> str:
+    """The request's parameters (form and query string, each sorted) and uploaded files' names
+    and sizes: what the report is made of, whatever its encoding."""
+    digest = hashlib.sha256()
+    for params in (data, _query(request)):
+        for name in sorted(params):
+            for value in params.getlist(name):
+                digest.update(f"{name}\0{value}\0".encode())
+        digest.update(b"\1")
+    for name in sorted(request.FILES):
+        for upload in request.FILES.getlist(name):
+            digest.update(f"{name}\0{upload.name}\0{upload.size}\0".encode())
+    return digest.hexdigest()
+
+
+def _submit(request: HttpRequest, fmt: str, client, data: QueryDict) -> HttpResponse:
     retry_after = limits.hit(client)
     if retry_after is not None:
         message = _("Too many requests with this api_key; try again in %(n)d seconds.")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD, make_personas, make_world
@@ -71,9 +72,8 @@ def test_grid_worker_sees_exactly_their_grid_on_the_map(people, browser, live_se
     page.locator(".leaflet-overlay-pane path").first.click()
     popup = page.wait_for_selector(".leaflet-popup-content")
     # Let the popup finish fading in before the screenshot.
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
-    )
+    # (expect, not wait_for_function: a string predicate is eval'd, which the CSP refuses)
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
     text = popup.inner_text()
     assert "花园社区第1网格" in text and "230903013001001" in text and "网格员甲" in text
 
@@ -102,7 +102,7 @@ def test_street_clerk_tree_loads_lazily_and_filters_the_map(people, browser, liv
 
     # "Show on map" narrows the map to that community's grids.
     page.click(f'button[data-map-region="{world.huayuan.pk}"]')
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length === 2")
+    expect(page.locator(".leaflet-overlay-pane path")).to_have_count(2)
     assert wait_for_map(page) == 2
 
 

@@ -18,3 +18,12 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!window.location.search) d.removeAttribute("open");
   });
 });
+
+// A <select data-autosubmit> (the language switch) submits its form when changed.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      if (select.form) select.form.submit();
+    });
+  });
+});
