@@ -2,6 +2,7 @@
 indicator API, the dashboard, the drill-down list, the ledger and the report; and scope."""
 
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -128,6 +129,12 @@ def test_s6_dashboard_drilldown_ledger_and_report_show_the_same_figures(
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "98.27%" in text and f"{RESOLVED} / {SCREENED}" in text
+    # The narrative says the same figure in words, and ranks the streets.
+    words = "".join(text.split())
+    assert f"其中排查矛盾纠纷{SCREENED}件；已化解{RESOLVED}件，化解率98.27%。" in words
+    assert f"按矛盾纠纷化解率排名，{world.taonan.name}居首" in words
+    paragraphs = "".join(p.text for p in doc.paragraphs)
+    assert "一、总体情况" in paragraphs and "化解率98.27%" in paragraphs
 
 
 def test_station_clerk_never_counts_another_community(s6, client_for):
@@ -149,7 +156,7 @@ def test_station_clerk_never_counts_another_community(s6, client_for):
 @pytest.mark.parametrize(
     "url",
     ["/monitor/", "/monitor/cases/?indicator=screened", "/monitor/screen/", "/monitor/ledgers/",
-     "/monitor/report/", "/api/v1/analytics/indicators/", "/api/v1/analytics/values/?indicator=screened"],
+     "/monitor/screen/feed/", "/monitor/screen/figures/", "/monitor/report/", "/api/v1/analytics/indicators/", "/api/v1/analytics/values/?indicator=screened"],
 )  # fmt: skip
 def test_outsider_and_grid_worker_see_nothing(world, personas, client_for, url, settings):
     for who in (personas.outsider, personas.grid_worker):
@@ -176,6 +183,9 @@ def test_dashboard_speaks_chinese_with_formulas(world, personas, client_for, set
     assert "四舍五入（ROUND_HALF_UP）" in page and "数据监控分析室" in page
     screen = client_for(personas.leader).get("/monitor/screen/").content.decode()
     assert 'hx-trigger="every 60s"' in screen and "screen" in screen
+    # Figures, the grid map, the live feed and three charts: no empty third.
+    for part in ('id="grid-map"', 'id="screen-feed"', "实时动态", 'id="chart-categories"'):
+        assert part in screen
 
 
 def test_s6_truncated_as_the_district_publishes(s6, client_for):
@@ -193,3 +203,15 @@ def test_s6_truncated_as_the_district_publishes(s6, client_for):
     assert body["value"] == "98.2" and body["display"] == "98.2%"
     assert (body["numerator"], body["denominator"]) == (RESOLVED, SCREENED)
     assert "ROUND_DOWN" in body["rounding"]
+
+
+def test_screen_feed_is_the_newest_cases_in_scope(s6, client_for):
+    world, personas = s6
+    feed = client_for(personas.station_clerk).get("/monitor/screen/feed/", {"period": PERIOD})
+    ids = [int(i) for i in re.findall(r'href="/cases/([0-9]+)/"', feed.content.decode())]
+    assert len(ids) == 12
+    assert set(Case.objects.filter(pk__in=ids).values_list("community", flat=True)) == {
+        world.songshan.pk
+    }
+    newest = Case.objects.filter(community=world.songshan).order_by("-created_at", "-id")
+    assert ids == list(newest.values_list("pk", flat=True)[:12])

@@ -39,9 +39,9 @@ class Period:
     def previous(self) -> "Period":
         """The period of the same kind just before (a custom range: as many days before)."""
         if self.kind == "month":
-            return month(_shift_months(self.start, -1))
+            return month(shift_months(self.start, -1))
         if self.kind == "quarter":
-            return quarter(_shift_months(self.start, -3))
+            return quarter(shift_months(self.start, -3))
         if self.kind == "year":
             return year(self.start.year - 1)
         days = (self.end - self.start).days + 1
@@ -55,7 +55,7 @@ class Period:
         out, d = [], date(self.start.year, self.start.month, 1)
         while d <= self.end:
             out.append(month(d))
-            d = _shift_months(d, 1)
+            d = shift_months(d, 1)
         return out
 
 
@@ -66,7 +66,7 @@ def _minus_year(d: date) -> date:
         return d.replace(year=d.year - 1, day=28)
 
 
-def _shift_months(d: date, n: int) -> date:
+def shift_months(d: date, n: int) -> date:
     m = d.year * 12 + d.month - 1 + n
     return date(m // 12, m % 12 + 1, 1)
 
@@ -78,7 +78,7 @@ def month(d: date) -> Period:
 
 def quarter(d: date) -> Period:
     first = date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-    end = _shift_months(first, 3) - timedelta(days=1)
+    end = shift_months(first, 3) - timedelta(days=1)
     return Period("quarter", first, end)
 
 

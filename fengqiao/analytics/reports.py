@@ -1,5 +1,6 @@
-"""Monthly / quarterly reports as DOCX and PDF: the dashboard's figures with formulas, the
-comparison with the previous period and a year before, the territory table and a bar chart."""
+"""Monthly / quarterly reports as DOCX and PDF: a narrative (what the figures say, compared
+with the previous period and a year before, the ranking of areas, categories, points needing
+attention; see `narrative`), two charts, and an appendix table of every figure with its formula."""
 
 import io
 import os
@@ -7,25 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.analytics import charts, narrative
 from fengqiao.analytics import indicators as ind
-from fengqiao.analytics.indicators import INDICATORS, Filters
+from fengqiao.analytics.indicators import Filters
 from fengqiao.core import files
 from fengqiao.territory.models import Region
 
 # The dashboard's figures, and after "accepted" the cases concluded (the report's own row).
 _AFTER = ind.DASHBOARD.index("accepted") + 1
 REPORT_CODES = (*ind.DASHBOARD[:_AFTER], "concluded", *ind.DASHBOARD[_AFTER:])
-PLACE_CODES = ("screened", "resolved", "resolution_rate")
 
 
 @dataclass
 class ReportData:
     title: str
-    rows: list[list[str]]  # indicator, value, numerator/denominator, previous, last year, formula
-    places: list[list[str]]
-    chart: list[tuple[str, int]]
+    subtitle: str
+    story: narrative.Narrative
+    rows: list[
+        list[str]
+    ]  # appendix: indicator, value, numerator/denominator, previous, last year, formula
 
 
 def build(filters: Filters) -> ReportData:
@@ -39,18 +43,16 @@ def build(filters: Filters) -> ReportData:
         prev = fig.previous.display(i.style) if fig.previous else "—"
         last = fig.last_year.display(i.style) if fig.last_year else "—"
         rows.append([str(i.name), fig.display, nd, prev, last, f"{i.formula}（{i.rounding}）"])
-    places, chart = [], []
-    if filters.region is not None and filters.grid is None:
-        for child, vals in ind.breakdown_by_place(PLACE_CODES, filters, filters.region):
-            places.append(
-                [child.name] + [vals[c].display(INDICATORS[c].style) for c in PLACE_CODES]
-            )
-            chart.append((child.name, int(vals["screened"].value or 0)))
     title = _("%(place)s safety construction report, %(period)s") % {
         "place": place,
         "period": filters.period.label,
     }
-    return ReportData(title, rows, places, chart)
+    subtitle = _("Period %(start)s to %(end)s · written %(today)s from the platform's figures") % {
+        "start": filters.period.start.isoformat(),
+        "end": filters.period.end.isoformat(),
+        "today": timezone.localdate().isoformat(),
+    }
+    return ReportData(title, subtitle, narrative.compose(filters, place), rows)
 
 
 def _headers() -> list[str]:
@@ -58,50 +60,99 @@ def _headers() -> list[str]:
             _("Same period last year"), _("Formula and rounding")]  # fmt: skip
 
 
-def _place_headers() -> list[str]:
-    return [_("Area")] + [str(INDICATORS[c].name) for c in PLACE_CODES]
+def _chart_drawings(data: ReportData, font: str) -> list[Any]:
+    out = []
+    if data.story.trend_chart:
+        out.append(
+            charts.trend_lines(
+                data.story.trend_chart,
+                font,
+                _("Cases month by month"),
+                (_("cases registered"), _("disputes screened")),
+            )
+        )
+    if data.story.ranking_chart:
+        out.append(
+            charts.ranking_bars(
+                data.story.ranking_chart, font, _("Dispute resolution rate by area")
+            )
+        )
+    return out
+
+
+# Official-document layout (GB/T 9704): A4, margins 37/35/28/26 mm, 仿宋 body, 黑体 headings.
+BODY_FONT = "仿宋"
+HEADING_FONT = "黑体"
+TITLE_FONT = "宋体"
+
+
+def _east_asian(run: Any, name: str) -> None:
+    from docx.oxml.ns import qn
+
+    run.font.name = name
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
 
 def docx_bytes(data: ReportData) -> bytes:
     from docx import Document
-    from docx.shared import Pt
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
 
     doc = Document()
-    doc.add_heading(data.title, level=1)
-    doc.add_paragraph(
-        _(
-            "Rates are percentages with 2 decimals rounded half up; the formula is beside each figure."
-        )
-    )
-    table = doc.add_table(rows=1, cols=6)
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, _headers(), strict=True):
-        cell.text = text
-    for row in data.rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = text
-    if data.places:
-        doc.add_heading(_("By territory"), level=2)
-        t2 = doc.add_table(rows=1, cols=len(_place_headers()))
-        t2.style = "Table Grid"
-        for cell, text in zip(t2.rows[0].cells, _place_headers(), strict=True):
-            cell.text = text
-        for row in data.places:
-            for cell, text in zip(t2.add_row().cells, row, strict=True):
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
+    sec.left_margin, sec.right_margin = Mm(28), Mm(26)
+
+    def para(text: str, font: str = BODY_FONT, size: float = 14, bold: bool = False,
+             center: bool = False, indent: bool = False) -> None:  # fmt: skip
+        p = doc.add_paragraph()
+        if center:
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        run = p.add_run(text)
+        run.font.size, run.bold = Pt(size), bold
+        _east_asian(run, font)
+
+    def table(rows: list[list[str]], size: float = 9) -> None:
+        t = doc.add_table(rows=0, cols=len(rows[0]))
+        t.style = "Table Grid"
+        for r in rows:
+            for cell, text in zip(t.add_row().cells, r, strict=True):
                 cell.text = text
-        # A bar chart drawn as a table: one bar of full blocks per area, scaled to the largest.
-        doc.add_heading(_("Disputes screened by area"), level=2)
-        top = max((v for _n, v in data.chart), default=0) or 1
-        t3 = doc.add_table(rows=0, cols=3)
-        for name, value in data.chart:
-            cells = t3.add_row().cells
-            cells[0].text = name
-            cells[1].text = "█" * max(1 if value else 0, round(30 * value / top))
-            cells[2].text = str(value)
-            for p in cells[1].paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(8)
+                for run in cell.paragraphs[0].runs:
+                    run.font.size = Pt(size)
+                    _east_asian(run, BODY_FONT)
+
+    para(data.title, TITLE_FONT, 22, bold=True, center=True)
+    para(data.subtitle, BODY_FONT, 10.5, center=True)
+    for section in data.story.sections:
+        para(section.heading, HEADING_FONT, 16)
+        for text in section.paragraphs:
+            para(text, indent=True)
+        if section.table:
+            table(section.table)
+    story = data.story
+    if story.trend_chart:
+        para(_("Cases month by month"), HEADING_FONT, 14)
+        top = max(r[1] for r in story.trend_chart)
+        table(
+            [[_("Month"), _("cases registered"), "", _("disputes screened")]]
+            + [
+                [m, str(reg), charts.block_bar(reg, top), str(scr)]
+                for m, reg, scr in story.trend_chart
+            ]
+        )
+    if story.ranking_chart:
+        para(_("Dispute resolution rate by area"), HEADING_FONT, 14)
+        table(
+            [[_("Area"), _("dispute resolution rate"), ""]]
+            + [[n, f"{v}%" if v is not None else "—", charts.block_bar(float(v or 0), 100)]
+               for n, v in story.ranking_chart]
+        )  # fmt: skip
+    para(_("Appendix: every figure with its formula"), HEADING_FONT, 16)
+    table([_headers(), *data.rows], size=8)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -122,21 +173,28 @@ def _font() -> str:
 
 
 def pdf_bytes(data: ReportData) -> bytes:
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = _font()
-    h1 = ParagraphStyle("h1", fontName=font, fontSize=16, leading=22)
-    body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10)
+    title = ParagraphStyle("title", fontName=font, fontSize=20, leading=28, alignment=1)
+    sub = ParagraphStyle("sub", fontName=font, fontSize=9, leading=12, alignment=1)
+    h2 = ParagraphStyle("h2", fontName=font, fontSize=14, leading=22, spaceBefore=8)
+    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=19, firstLineIndent=22,
+                          wordWrap="CJK")  # fmt: skip
+    cell = ParagraphStyle("cell", fontName=font, fontSize=7.5, leading=9.5, wordWrap="CJK")
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=data.title)
+    doc = SimpleDocTemplate(
+        out, pagesize=A4, title=data.title, topMargin=37 * mm, bottomMargin=35 * mm,
+        leftMargin=28 * mm, rightMargin=26 * mm,
+    )  # fmt: skip
 
-    def table(rows: list[list[str]], widths=None) -> Table:
-        t = Table([[Paragraph(str(c), body) for c in r] for r in rows], colWidths=widths)
+    def table(rows: list[list[str]], widths: list[float] | None = None) -> Table:
+        t = Table([[Paragraph(str(c), cell) for c in r] for r in rows], colWidths=widths,
+                  repeatRows=1)  # fmt: skip
         t.setStyle(
             TableStyle(
                 [
@@ -148,22 +206,22 @@ def pdf_bytes(data: ReportData) -> bytes:
         )
         return t
 
-    story: list[Any] = [Paragraph(data.title, h1), Spacer(1, 8)]
-    story.append(table([_headers(), *data.rows], [110, 60, 90, 70, 70, 360]))
-    if data.places:
-        story += [Spacer(1, 12), Paragraph(_("By territory"), h1)]
-        story.append(table([_place_headers(), *data.places]))
-        drawing = Drawing(700, 220)
-        bc = VerticalBarChart()
-        bc.x, bc.y, bc.width, bc.height = 40, 30, 620, 170
-        bc.data = [[v for _n, v in data.chart]]
-        bc.categoryAxis.categoryNames = [n for n, _v in data.chart]
-        bc.categoryAxis.labels.fontName = font
-        bc.valueAxis.valueMin = 0
-        bc.bars[0].fillColor = colors.HexColor("#b3261e")
-        drawing.add(bc)
-        story += [Spacer(1, 12), Paragraph(_("Disputes screened by area"), h1), drawing]
-    doc.build(story)
+    story: list[Any] = [Paragraph(data.title, title), Paragraph(data.subtitle, sub), Spacer(1, 10)]
+    for section in data.story.sections:
+        story.append(Paragraph(section.heading, h2))
+        story += [Paragraph(text, body) for text in section.paragraphs]
+        if section.table:
+            story += [Spacer(1, 4), table(section.table)]
+    for drawing in _chart_drawings(data, font):
+        story += [Spacer(1, 10), drawing]
+    story.append(Paragraph(_("Appendix: every figure with its formula"), h2))
+    story.append(table([_headers(), *data.rows], [56, 48, 64, 44, 44, 186]))
+
+    def page_number(canvas: Any, doc_: Any) -> None:
+        canvas.setFont(font, 9)
+        canvas.drawCentredString(A4[0] / 2, 20 * mm, f"— {doc_.page} —")
+
+    doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
     return out.getvalue()
 
 

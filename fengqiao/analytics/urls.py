@@ -11,6 +11,7 @@ urlpatterns = [
     path("grids.geojson", views.grid_values, name="grid_values"),
     path("screen/", views.screen, name="screen"),
     path("screen/figures/", views.screen_figures, name="screen_figures"),
+    path("screen/feed/", views.screen_feed, name="screen_feed"),
     path("ledgers/", ledger_views.ledgers_page, name="ledgers"),
     path("ledgers/export/", ledger_views.start_export, name="export"),
     path("ledgers/export/<int:pk>/", ledger_views.export_status, name="export_status"),

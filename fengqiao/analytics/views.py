@@ -43,9 +43,11 @@ def drill_url(code: str, filters: Filters, part: str = "numerator", **extra: Any
     )
 
 
-def _filters(request: HttpRequest) -> tuple[Filters, list[str]]:
+def _filters(request: HttpRequest, default_period: str = "") -> tuple[Filters, list[str]]:
     """Filters from the query; a bad parameter falls back to the default, with the message."""
     params = request.GET.copy()
+    if default_period and not params.get("period"):
+        params["period"] = default_period
     errors: list[str] = []
     stats_access(request.user)
     if not any(params.get(k) for k in ("region", "grid", "unit")):
@@ -128,8 +130,8 @@ def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
     }
 
 
-def dashboard_context(request: HttpRequest) -> dict[str, Any]:
-    filters, errors = _filters(request)
+def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[str, Any]:
+    filters, errors = _filters(request, default_period)
     region = _place_level(filters)
     trend_f = _trend_filters(filters)
     trend = [
@@ -316,22 +318,51 @@ SCREEN_CODES = (
 )
 
 
+# Live feed of the big screen: the newest cases, as many as fit beside the map.
+FEED_SIZE = 12
+
+
+def _screen_period() -> str:
+    """The big screen shows the year so far unless a period is asked for: a month just begun
+    would leave its charts empty on the morning of the 1st."""
+    return str(timezone.localdate().year)
+
+
 @login_required
 @require_GET
 def screen(request: HttpRequest) -> HttpResponse:
-    """The big screen of the monitoring room: dark, full screen, refreshes itself (htmx)."""
-    ctx = dashboard_context(request)
-    ctx["screen_rows"] = figure_rows(ctx["filters"], SCREEN_CODES)
+    """The big screen of the monitoring room (1920×1080): key figures, the grid map, the live
+    feed and three charts; figures and feed refresh themselves (htmx)."""
+    ctx = dashboard_context(request, _screen_period())
+    filters = ctx["filters"]
+    ctx["screen_rows"] = figure_rows(filters, SCREEN_CODES)
+    ctx["feed"] = _feed(request, filters)
     ctx["now"] = timezone.localtime()
     return render(request, "analytics/screen.html", ctx)
+
+
+def _feed(request: HttpRequest, filters: Filters) -> list[Case]:
+    qs = cases_in_scope(request.user, filters)
+    return list(
+        qs.select_related("category", "community", "grid")
+        .only(*LIST_FIELDS, "category__name", "community__name", "grid__name")
+        .order_by("-created_at", "-id")[:FEED_SIZE]
+    )
 
 
 @login_required
 @require_GET
 def screen_figures(request: HttpRequest) -> HttpResponse:
-    filters, _errors = _filters(request)
+    filters, _errors = _filters(request, _screen_period())
     return render(
         request,
         "analytics/_screen_figures.html",
         {"screen_rows": figure_rows(filters, SCREEN_CODES), "now": timezone.localtime()},
     )
+
+
+@login_required
+@require_GET
+def screen_feed(request: HttpRequest) -> HttpResponse:
+    filters, _errors = _filters(request, _screen_period())
+    return render(request, "analytics/_screen_feed.html", {"feed": _feed(request, filters)})

@@ -72,7 +72,10 @@
         layer = L.geoJSON(fc, {
           style: function (f) { return { color: "#7a1c15", weight: 1, fillColor: colour(f.properties.value, max), fillOpacity: 0.7 }; },
           onEachFeature: function (f, lyr) {
-            lyr.bindTooltip(f.properties.name + "：" + f.properties.display, { sticky: true });
+            // On the big screen the names stay on the map: with no base tiles they are the map.
+            var permanent = mapNode.dataset.labels === "permanent";
+            lyr.bindTooltip(f.properties.name + "：" + f.properties.display, permanent
+              ? { permanent: true, direction: "center", className: "grid-label" } : { sticky: true });
             lyr.on("click", function () { window.location.href = f.properties.url; });
           },
         }).addTo(map);

@@ -1,4 +1,7 @@
-// The big screen: a double click anywhere goes full screen.
-document.documentElement.addEventListener("dblclick", function () {
-  if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen();
-});
+/* The big screen goes full screen on a double click (browsers allow it only on a gesture). */
+(function () {
+  "use strict";
+  document.documentElement.addEventListener("dblclick", function () {
+    if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen();
+  });
+})();
