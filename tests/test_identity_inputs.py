@@ -44,7 +44,8 @@ def test_area_codes_that_do_not_exist_refused(area):
 
 
 @pytest.mark.parametrize(
-    "raw", ["139-1234-5678", "139 1234 5678", "+86 139 1234 5678", "+86-13912345678", "0086 13912345678"]
+    "raw",
+    ["139-1234-5678", "139 1234 5678", "+86 139 1234 5678", "+86-13912345678", "0086 13912345678"],
 )
 def test_mobile_separators_accepted(raw):
     assert normalize_phone(raw) == "13912345678"

@@ -33,6 +33,7 @@ from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
 from . import actions, documents
 from .figures import mediation_figures
+from .fonts import FontUnavailable
 from .models import (
     Agreement,
     JudicialConfirmation,
@@ -53,6 +54,13 @@ def _error(e: CaseError) -> Response:
     return Response(
         error_body([error(x.code, x.message, x.field or None) for x in e.errors]), status=e.status
     )
+
+
+def _font_missing() -> Response:
+    """503 with the reason (mediation.W001), never a 500."""
+    message = _("The font for Chinese PDF documents is not installed on this server; the DOCX "
+                "version can be downloaded meanwhile.")  # fmt: skip
+    return Response(error_body([error("font_unavailable", message)]), status=503)
 
 
 def _check(request: Request) -> None:
@@ -675,7 +683,8 @@ class DocumentDownload(APIView):
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
                    (200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"):
-                       OpenApiResponse(OpenApiTypes.BINARY)},
+                       OpenApiResponse(OpenApiTypes.BINARY),
+                   503: OpenApiResponse(description="the PDF font is not installed")},
         parameters=[OpenApiParameter("key", str, OpenApiParameter.PATH,
                                      enum=sorted(documents.BUILDERS)),
                     OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["pdf", "docx"])],
@@ -684,8 +693,28 @@ class DocumentDownload(APIView):
         m = _mediation(request, pk)
         if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
             raise NotFound()
-        content, ctype, _name = documents.document_bytes(m, key, fmt, request.user)
+        try:
+            content, ctype, _name = documents.document_bytes(m, key, fmt, request.user)
+        except FontUnavailable:
+            return _font_missing()
         return HttpResponse(content, content_type=ctype)
+
+
+class DossierDownload(APIView):
+    """The whole dossier (卷宗) as one PDF: cover, contents with page numbers, every item."""
+
+    @extend_schema(
+        operation_id="mediation_dossier",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+                   503: OpenApiResponse(description="the PDF font is not installed")},
+    )  # fmt: skip
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        m = _mediation(request, pk)
+        try:
+            pdf = documents.dossier_pdf(m, request.user)
+        except FontUnavailable:
+            return _font_missing()
+        return HttpResponse(pdf, content_type="application/pdf")
 
 
 class FiguresSerializer(serializers.Serializer):

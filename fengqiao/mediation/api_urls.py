@@ -44,6 +44,7 @@ urlpatterns = [
         api.CommitteeMediators.as_view(),
         name="api-mediation-committee-mediators",
     ),
+    path("<int:pk>/dossier.pdf", api.DossierDownload.as_view(), name="api-mediation-dossier"),
     path(
         "<int:pk>/documents/<slug:key>.<str:fmt>",
         api.DocumentDownload.as_view(),
