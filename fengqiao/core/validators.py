@@ -7,9 +7,8 @@ accounts all validate through these functions.
 import re
 from datetime import date
 
-from django.utils import timezone
-
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -23,7 +23,6 @@ from fengqiao.core.masking import log_sensitive_read
 from .fonts import register_font
 from .models import Agreement, Mediation, RightsNotice, StartMode
 
-
 # -- the neutral structure -----------------------------------------------------------------
 
 

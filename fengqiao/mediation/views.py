@@ -21,8 +21,8 @@ from fengqiao.cases.models import Attachment, Case
 from fengqiao.org.models import Unit, UnitKind
 
 from . import actions, documents, forms, ledger
-from .fonts import FontUnavailable
 from .figures import mediation_figures
+from .fonts import FontUnavailable
 from .models import Agreement, Mediation, PerformanceItem
 from .workflow import allowed_names
 
