@@ -63,6 +63,8 @@ EXPECTED = {
     "mediation_record": "第二次调解：达成一致意见",
     "agreement": "夜间停止施工并修复道路",
     "followup": "噪音问题已解决，居民满意",
+    "oral_register": "未达成口头调解协议",
+    "termination": "本调解未终止",
     "cover": "松林小区旁棚改工地24小时施工噪音扰民",
     "back_cover": "立卷日期",
 }
@@ -180,3 +182,25 @@ def test_dates_in_chinese_form_and_dossier_closed_on_the_end_date(full):
     rows = dict(r for r in documents.cover(full).blocks[0][1].rows)
     assert rows["立卷日期"] == documents.cn_date(ended)
     assert rows["保管期限"]
+
+
+def test_termination_record_and_oral_register(world, personas, settings):
+    use_immediate_tasks(settings)
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    party = m.case.parties.order_by("id").first()
+    actions.terminate(mw.lead, m, party=party, reason="另行起诉", routes_told=["court"])
+    m.refresh_from_db()
+    text = _text(documents.document_bytes(m, "termination", "pdf")[0])
+    assert "当事人要求终止调解" in text and party.name in text and "诉讼" in text
+    rows = dict(documents.termination(m).blocks[0][1].rows)
+    assert rows["终止日期"] and "（印章）" in "".join(
+        str(b[1]) for b in documents.termination(m).blocks
+    )
+
+    other = started(world, mw, case=None)
+    actions.record_session(mw.lead, other, place="调解室", participants="双方", minutes="调解")
+    actions.record_agreement(mw.lead, other, form="oral", agreed_items="道歉并赔偿五百元")
+    other.refresh_from_db()
+    text = _text(documents.document_bytes(other, "oral_register", "pdf")[0])
+    assert "道歉并赔偿五百元" in text and "口头协议登记表" in text

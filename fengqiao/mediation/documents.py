@@ -256,6 +256,55 @@ def agreement(m: Mediation) -> Doc:
     return doc
 
 
+def oral_register(m: Mediation) -> Doc:
+    """口头协议登记表 (art. 28, 30): the content of an oral agreement as the mediator recorded it."""
+    doc = Doc("oral_register", "人民调解口头协议登记表", m.number)
+    a: Agreement | None = getattr(m, "agreement", None)
+    if a is None or a.form != Agreement.Form.ORAL:
+        # The blank form, for a committee that records by hand.
+        doc.p("（本纠纷未达成口头调解协议）")
+        a = None
+    doc.table([
+        ["编号", m.number],
+        ["当事人", "、".join(f"{ROLES.get(p.role, '')}{p.name}" for p in _parties(m))],
+        ["纠纷主要事实", (a.main_facts or m.summary) if a else ""],
+        ["协议内容", a.agreed_items if a else ""],
+        ["履行方式、时限", a.performance_method if a else ""],
+        ["调解员", _mediators(m)],
+        ["登记时间", _d(a.recorded_at, True) if a else ""],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    doc.p(f"人民调解员（签名）：{a.mediator.name if a and a.mediator else ''}　＿＿＿＿＿＿")
+    doc.p(cn_date(a.recorded_at or a.created_at) if a else "　　年　　月　　日")
+    return doc
+
+
+def termination(m: Mediation) -> Doc:
+    """调解终止记录: who ended the mediation or why it failed, and the routes the parties were
+    told of (art. 23, 26)."""
+    from .actions import ROUTES
+
+    doc = Doc("termination", "人民调解终止记录", m.number)
+    ended = m.state == "failed"
+    if not ended:
+        doc.p("（本调解未终止）")  # the blank form follows
+    how = "当事人要求终止调解" if m.terminated_by_id else "调解不成，依法终止调解"
+    how = how if ended else ""
+    doc.table([
+        ["编号", m.number],
+        ["当事人", "、".join(f"{ROLES.get(p.role, '')}{p.name}" for p in _parties(m))],
+        ["终止方式", how],
+        ["提出终止的当事人", m.terminated_by.name if m.terminated_by else ""],
+        ["终止原因", m.failure_reason],
+        ["告知的其他途径", "、".join(ROUTES.get(r, r) for r in m.routes_told)],
+        ["终止日期", _d(m.ended_at)],
+        ["调解员", _mediators(m)],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    doc.p("人民调解员（签名）：＿＿＿＿＿＿")
+    doc.p(f"{m.committee.name}（印章）")
+    doc.p(cn_date(m.ended_at) if ended else "　　年　　月　　日")
+    return doc
+
+
 def followup(m: Mediation) -> Doc:
     doc = Doc("followup", "人民调解回访记录", m.number)
     a = getattr(m, "agreement", None)
@@ -327,7 +376,9 @@ BUILDERS: dict[str, tuple[str, Callable[[Mediation], Doc]]] = {
     "investigation": ("人民调解调查记录", investigation),
     "mediation_record": ("人民调解记录", mediation_record),
     "agreement": ("人民调解协议书", agreement),
+    "oral_register": ("人民调解口头协议登记表", oral_register),
     "followup": ("人民调解回访记录", followup),
+    "termination": ("人民调解终止记录", termination),
     "cover": ("卷宗封面", cover),
     "back_cover": ("卷宗封底", back_cover),
 }
