@@ -204,3 +204,9 @@ def test_termination_record_and_oral_register(world, personas, settings):
     other.refresh_from_db()
     text = _text(documents.document_bytes(other, "oral_register", "pdf")[0])
     assert "道歉并赔偿五百元" in text and "口头协议登记表" in text
+
+
+def test_dossier_pages_are_numbered(full):
+    reader = PdfReader(io.BytesIO(documents.dossier_pdf(full)))
+    for n, page in enumerate(reader.pages, start=1):
+        assert f"—{n}—" in page.extract_text().replace(" ", "")

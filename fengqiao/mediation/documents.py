@@ -601,6 +601,28 @@ class Dossier:
         return [f for f in self.files if f.problem]
 
 
+def _number_pages(writer) -> None:
+    """Stamp every page of the dossier with its number at the foot (the numbers the contents
+    list gives), whatever the page's size."""
+    from pypdf import PdfReader
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    font = register_font()
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for n, page in enumerate(writer.pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        c.setPageSize((width, height))
+        c.setFont(font, 10.5)
+        c.drawCentredString(width / 2, 10 * mm, f"— {n} —")
+        c.showPage()
+    c.save()
+    stamps = PdfReader(io.BytesIO(out.getvalue())).pages
+    for page, stamp in zip(writer.pages, stamps, strict=True):
+        page.merge_page(stamp)
+
+
 def build_dossier(m: Mediation, actor=None) -> Dossier:
     """Cover, contents (page numbers, missing items, every file and what could not be
     included), then every present item in the legal order with its files merged in after it,
@@ -644,6 +666,7 @@ def build_dossier(m: Mediation, actor=None) -> Dossier:
     for chunk in [cover_pdf, contents_pdf, *(pdf for _i, pdf, _p in body), back_pdf]:
         for p in PdfReader(io.BytesIO(chunk)).pages:
             writer.add_page(p)
+    _number_pages(writer)
     writer.add_metadata({"/Title": f"{m.number} 人民调解卷宗", "/Author": "枫桥"})
     out = io.BytesIO()
     writer.write(out)
@@ -664,6 +687,11 @@ PAGE_MM = (210, 297)
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 TITLE_PT, BODY_PT, TABLE_PT = 22, 16, 12
 TITLE_FONT, BODY_FONT = "宋体", "仿宋_GB2312"
+
+
+def _right_aligned(text: str) -> bool:
+    """The seal and date lines of a signature block stand on the right, as in the formats."""
+    return text.endswith("（印章）") or (text.endswith("日") and len(text) <= 12)
 
 
 def _docx_font(run_or_style, name: str, size: float) -> None:
@@ -700,7 +728,9 @@ def render_docx(doc: Doc) -> bytes:
             p = d.add_paragraph()
             p.add_run(str(value)).bold = True
         elif kind == "para":
-            d.add_paragraph(str(value))
+            p = d.add_paragraph(str(value))
+            if _right_aligned(str(value)):
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         elif kind == "pagebreak":
             d.add_page_break()
         elif kind == "table":
@@ -708,6 +738,11 @@ def render_docx(doc: Doc) -> bytes:
             cols = max(len(r) for r in t.rows)
             table = d.add_table(rows=len(t.rows), cols=cols)
             table.style = "Table Grid"
+            line_mm = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
+            fractions = t.widths or [1 / cols] * cols
+            for c, fraction in enumerate(fractions[:cols]):
+                for cell in table.columns[c].cells:
+                    cell.width = Mm(line_mm * fraction)
             for r, row in enumerate(t.rows):
                 for c, text in enumerate(row):
                     cell = table.cell(r, c)
@@ -751,6 +786,7 @@ def render_pdf(docs: list[Doc]) -> bytes:
     )
     heading = ParagraphStyle("heading", parent=base, spaceBefore=6)
     cell_style = ParagraphStyle("cell", parent=base, fontSize=TABLE_PT, leading=TABLE_PT * 1.4)
+    right = ParagraphStyle("right", parent=base, alignment=2)
 
     def para(text: str, style=base) -> Paragraph:
         safe = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -772,7 +808,7 @@ def render_pdf(docs: list[Doc]) -> bytes:
             if kind == "heading":
                 story.append(para(str(value), heading))
             elif kind == "para":
-                story.append(para(str(value)))
+                story.append(para(str(value), right if _right_aligned(str(value)) else base))
             elif kind == "pagebreak":
                 story.append(PageBreak())
             elif kind == "table":
