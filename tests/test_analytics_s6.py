@@ -215,3 +215,13 @@ def test_screen_feed_is_the_newest_cases_in_scope(s6, client_for):
     }
     newest = Case.objects.filter(community=world.songshan).order_by("-created_at", "-id")
     assert ids == list(newest.values_list("pk", flat=True)[:12])
+
+
+def test_report_without_its_font_answers_503_and_the_docx_still_works(
+    world, personas, client_for, settings
+):
+    settings.PDF_CJK_FONT = "/nonexistent/font.ttf"
+    c = client_for(personas.leader)
+    pdf = c.get("/monitor/report/", {"format": "pdf"})
+    assert pdf.status_code == 503 and "DOCX" in pdf.content.decode()
+    assert c.get("/monitor/report/", {"format": "docx"}).status_code == 200

@@ -10,7 +10,8 @@ from django.utils import timezone
 from docx import Document
 from pypdf import PdfReader
 
-from fengqiao.mediation import actions, documents
+from fengqiao.mediation import actions, documents, fonts
+from fengqiao.mediation.checks import pdf_font_check
 from tests.case_factories import use_immediate_tasks
 from tests.mediation_factories import make_mediation_world, started
 
@@ -62,6 +63,8 @@ EXPECTED = {
     "mediation_record": "第二次调解：达成一致意见",
     "agreement": "夜间停止施工并修复道路",
     "followup": "噪音问题已解决，居民满意",
+    "oral_register": "未达成口头调解协议",
+    "termination": "本调解未终止",
     "cover": "松林小区旁棚改工地24小时施工噪音扰民",
     "back_cover": "立卷日期",
 }
@@ -125,9 +128,85 @@ def test_dossier_lists_missing_required_items(world, personas, settings):
     assert "缺少的必备材料：权利义务告知书、调解记录、调解协议书" in text
 
 
-def test_missing_font_is_a_clear_error(settings, monkeypatch):
-    monkeypatch.setattr(documents, "_font_registered", False)
+def test_missing_font_is_a_clear_error(settings):
     settings.PDF_CJK_FONT = "/nonexistent/font.ttc"
     with pytest.raises(ImproperlyConfigured) as e:
-        documents.register_font()
+        fonts.register_font()
     assert "PDF_CJK_FONT" in str(e.value) and "fonts-wqy-zenhei" in str(e.value)
+
+
+def test_start_up_check_names_the_missing_font(settings, tmp_path):
+    assert pdf_font_check() == []
+    settings.PDF_CJK_FONT = "/nonexistent/font.ttc"
+    [warning] = pdf_font_check()
+    assert warning.id == "mediation.W001" and "/nonexistent/font.ttc" in warning.msg
+    cff = tmp_path / "cff.otf"
+    cff.write_bytes(b"OTTO" + b"\0" * 100)
+    settings.PDF_CJK_FONT = str(cff)
+    [warning] = pdf_font_check()
+    assert "CFF" in warning.msg
+
+
+def test_download_without_font_is_503_in_chinese_never_500(full, settings, client_for):
+    lead = full.lead_mediator.user
+    settings.PDF_CJK_FONT = "/nonexistent/font.ttc"
+    page = client_for(lead).get(f"/mediation/{full.pk}/documents/agreement.pdf")
+    assert page.status_code == 503
+    assert "字体" in page.content.decode()
+    assert client_for(lead).get(f"/mediation/{full.pk}/dossier.pdf").status_code == 503
+    api = client_for(lead).get(f"/api/v1/mediation/{full.pk}/dossier.pdf")
+    assert api.status_code == 503 and api.json()["errors"][0]["code"] == "font_unavailable"
+    docx = client_for(lead).get(f"/mediation/{full.pk}/documents/agreement.docx")
+    assert docx.status_code == 200  # Word documents need no embedded font
+
+
+def test_docx_on_a4_with_the_formats_fonts(full):
+    from docx.shared import Mm
+
+    content, _ctype, _name = documents.document_bytes(full, "agreement", "docx")
+    d = Document(io.BytesIO(content))
+    section = d.sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
+    assert d.styles["Normal"].font.name == "仿宋_GB2312"
+    assert d.styles["Normal"].font.size.pt == 16
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "人民调解员（签名）" in text and "（印章）" in text
+
+
+def test_dates_in_chinese_form_and_dossier_closed_on_the_end_date(full):
+    from datetime import date
+
+    assert documents.cn_date(date(2026, 12, 4)) == "二〇二六年十二月四日"
+    assert documents.cn_date(date(2030, 10, 31)) == "二〇三〇年十月三十一日"
+    ended = timezone.localtime(full.ended_at).date() if full.ended_at else None
+    rows = dict(r for r in documents.cover(full).blocks[0][1].rows)
+    assert rows["立卷日期"] == documents.cn_date(ended)
+    assert rows["保管期限"]
+
+
+def test_termination_record_and_oral_register(world, personas, settings):
+    use_immediate_tasks(settings)
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    party = m.case.parties.order_by("id").first()
+    actions.terminate(mw.lead, m, party=party, reason="另行起诉", routes_told=["court"])
+    m.refresh_from_db()
+    text = _text(documents.document_bytes(m, "termination", "pdf")[0])
+    assert "当事人要求终止调解" in text and party.name in text and "诉讼" in text
+    rows = dict(documents.termination(m).blocks[0][1].rows)
+    assert rows["终止日期"] and "（印章）" in "".join(
+        str(b[1]) for b in documents.termination(m).blocks
+    )
+
+    other = started(world, mw, case=None)
+    actions.record_session(mw.lead, other, place="调解室", participants="双方", minutes="调解")
+    actions.record_agreement(mw.lead, other, form="oral", agreed_items="道歉并赔偿五百元")
+    other.refresh_from_db()
+    text = _text(documents.document_bytes(other, "oral_register", "pdf")[0])
+    assert "道歉并赔偿五百元" in text and "口头协议登记表" in text
+
+
+def test_dossier_pages_are_numbered(full):
+    reader = PdfReader(io.BytesIO(documents.dossier_pdf(full)))
+    for n, page in enumerate(reader.pages, start=1):
+        assert f"—{n}—" in page.extract_text().replace(" ", "")

@@ -50,7 +50,10 @@ def texts(pdf: bytes) -> list[str]:
 
 def _start(pdf: bytes) -> int:
     """The index of the first page after the cover and the contents."""
-    return next(i for i, p in enumerate(texts(pdf)) if i and "卷内目录" not in p)
+    # The contents may run over several pages (only the first has its title): the body starts
+    # with the application or the acceptance register.
+    firsts = ("人民调解申请书", "人民调解受理登记表")
+    return next(i for i, p in enumerate(texts(pdf)) if i and any(t in p for t in firsts))
 
 
 @pytest.fixture
@@ -143,7 +146,7 @@ def test_forged_tampered_and_missing_files_are_reported_not_fatal(with_files, cl
     assert problems["被替换.jpg"] == "文件内容与登记的类型不符"
     assert problems["已丢失.png"].startswith("文件无法读取")
     pages = texts(d.pdf)
-    contents = pages[1]
+    contents = "".join(pages[1 : _start(d.pdf)])  # the contents may run over pages
     assert "未能并入的文件：伪造.png（文件已损坏" in contents
     assert "被替换.jpg（文件内容与登记的类型不符）" in contents
     # Each bad file has a page at its place saying so.

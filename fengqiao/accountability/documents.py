@@ -7,7 +7,7 @@ import io
 
 from django.utils import timezone
 
-from fengqiao.mediation.documents import register_font
+from fengqiao.mediation.fonts import register_font
 
 from .models import Letter, TargetKind
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.analytics import ledgers, reports
@@ -11,6 +12,7 @@ from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import PARAMS, parse_filters, query_string, stats_access
 from fengqiao.analytics.models import ExportJob
 from fengqiao.core import files
+from fengqiao.mediation.fonts import FontUnavailable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -103,7 +105,15 @@ def report(request: HttpRequest) -> HttpResponse:
     except BadFilter as e:
         return HttpResponse(f"{e.field}: {e.message}", status=400, content_type="text/plain")
     fmt = "docx" if request.GET.get("format") == "docx" else "pdf"
-    content, ctype, ext = reports.render(filters, fmt)
+    try:
+        content, ctype, ext = reports.render(filters, fmt)
+    except FontUnavailable as e:
+        # The PDF font is missing (mediation.W001): say so, never a 500; the DOCX still works.
+        return HttpResponse(
+            _("The PDF cannot be made: %(reason)s Download the DOCX instead.") % {"reason": e},
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(content, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="report-{filters.period.code}.{ext}"'
     return response

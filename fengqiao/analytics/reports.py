@@ -158,18 +158,11 @@ def docx_bytes(data: ReportData) -> bytes:
     return out.getvalue()
 
 
-FONT_NAME = "FengqiaoCJK"
-
-
 def _font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    # The platform's one CJK font (setting PDF_CJK_FONT, checked at start-up as mediation.W001).
+    from fengqiao.mediation.fonts import register_font
 
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        path = getattr(settings, "PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-        kwargs = {"subfontIndex": 0} if path.endswith(".ttc") else {}
-        pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
-    return FONT_NAME
+    return register_font()
 
 
 def pdf_bytes(data: ReportData) -> bytes:

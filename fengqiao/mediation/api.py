@@ -31,8 +31,9 @@ from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Diversion
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
-from . import actions, documents
+from . import actions, documents, ledger
 from .figures import mediation_figures
+from .fonts import FontUnavailable
 from .models import (
     Agreement,
     JudicialConfirmation,
@@ -53,6 +54,13 @@ def _error(e: CaseError) -> Response:
     return Response(
         error_body([error(x.code, x.message, x.field or None) for x in e.errors]), status=e.status
     )
+
+
+def _font_missing() -> Response:
+    """503 with the reason (mediation.W001), never a 500."""
+    message = _("The font for Chinese PDF documents is not installed on this server; the DOCX "
+                "version can be downloaded meanwhile.")  # fmt: skip
+    return Response(error_body([error("font_unavailable", message)]), status=503)
 
 
 def _check(request: Request) -> None:
@@ -446,10 +454,57 @@ def _run_action(request: Request, pk: int, body_class, run, created: bool = Fals
     body = body_class(data=request.data)
     body.is_valid(raise_exception=True)
     try:
-        run(m, dict(body.validated_data))
+        run(request.user, m, dict(body.validated_data))
     except CaseError as e:
         return _error(e)
     return Response(_detail(request, _mediation(request, pk)), status=201 if created else 200)
+
+
+# The runners of the action views: (caller, mediation, validated body) -> the action's call.
+
+
+def _run_accept(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.accept(user, m, **d)
+
+
+def _run_assign(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.assign(user, m, **d)
+
+
+def _run_refuse(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.refuse(user, m, **d)
+
+
+def _run_withdraw(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.withdraw(user, m, **d)
+
+
+def _run_record_investigation(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.record_investigation(user, m, **d)
+
+
+def _run_report_violence_risk(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.report_violence_risk(user, m, **d)
+
+
+def _run_record_failure(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.record_failure(user, m, **d)
+
+
+def _run_terminate(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.terminate(user, m, **d)
+
+
+def _run_extend_time_limit(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.extend_time_limit(user, m, **d)
+
+
+def _run_record_followup(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.record_followup(user, m, **d)
+
+
+def _run_record_judicial_confirmation(user: Any, m: Mediation, d: dict[str, Any]) -> Any:
+    return actions.record_judicial_confirmation(user, _agreement_of(m), **d)
 
 
 def _action_view(name: str, body_class, run, summary: str, created: bool = False):
@@ -462,7 +517,7 @@ def _action_view(name: str, body_class, run, summary: str, created: bool = False
         responses={201 if created else 200: MediationDetailSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        return _run_action(request, pk, body_class, lambda m, d: run(request.user, m, d), created)
+        return _run_action(request, pk, body_class, run, created)
 
     cls_name = "".join(part.title() for part in name.split("_")) + "Action"
     return type(cls_name, (APIView,), {"parser_classes": [JSONParser], "post": post})
@@ -471,69 +526,69 @@ def _action_view(name: str, body_class, run, summary: str, created: bool = False
 AcceptAction = _action_view(
     "accept",
     EmptyInSerializer,
-    lambda u, m, d: actions.accept(u, m, **d),
+    _run_accept,
     "Accept (受理): the time limit starts",
 )
 AssignAction = _action_view(
     "assign",
     AssignInSerializer,
-    lambda u, m, d: actions.assign(u, m, **d),
+    _run_assign,
     "Assign mediators (one of them the lead)",
 )
 RefuseAction = _action_view(
     "refuse",
     PartyReasonInSerializer,
-    lambda u, m, d: actions.refuse(u, m, **d),
+    _run_refuse,
     "A party refuses mediation (art. 17)",
 )
 WithdrawAction = _action_view(
     "withdraw",
     ReasonInSerializer,
-    lambda u, m, d: actions.withdraw(u, m, **d),
+    _run_withdraw,
     "Withdraw the mediation",
 )
 InvestigationAction = _action_view(
     "investigation",
     InvestigationInSerializer,
-    lambda u, m, d: actions.record_investigation(u, m, **d),
+    _run_record_investigation,
     "Record an investigation",
     created=True,
 )
 ViolenceAction = _action_view(
     "violence",
     NoteInSerializer,
-    lambda u, m, d: actions.report_violence_risk(u, m, **d),
+    _run_report_violence_risk,
     "Report a risk of violence to the police (art. 25)",
     created=True,
 )
 FailureAction = _action_view(
     "failure",
     FailureInSerializer,
-    lambda u, m, d: actions.record_failure(u, m, **d),
+    _run_record_failure,
     "Mediation failed: routes told, case diverted (art. 26)",
 )
 TerminateAction = _action_view(
     "terminate",
     TerminateInSerializer,
-    lambda u, m, d: actions.terminate(u, m, **d),
+    _run_terminate,
     "A party ends the mediation (art. 23); it goes on the failure routes",
 )
 ExtendAction = _action_view(
     "extend",
     ExtendInSerializer,
-    lambda u, m, d: actions.extend_time_limit(u, m, **d),
+    _run_extend_time_limit,
     "Extend the time limit once with the parties' consent",
 )
 FollowUpAction = _action_view(
     "followup",
     NoteInSerializer,
-    lambda u, m, d: actions.record_followup(u, m, **d),
+    _run_record_followup,
     "Record a follow-up visit (回访)",
     created=True,
 )
 ConfirmationAction = _action_view(
     "confirmation", ConfirmationInSerializer,
-    lambda u, m, d: actions.record_judicial_confirmation(u, _agreement_of(m), **d),
+    _run_record_judicial_confirmation,
     "Record the application for judicial confirmation (art. 33) and its result",
 )  # fmt: skip
 
@@ -675,7 +730,8 @@ class DocumentDownload(APIView):
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
                    (200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"):
-                       OpenApiResponse(OpenApiTypes.BINARY)},
+                       OpenApiResponse(OpenApiTypes.BINARY),
+                   503: OpenApiResponse(description="the PDF font is not installed")},
         parameters=[OpenApiParameter("key", str, OpenApiParameter.PATH,
                                      enum=sorted(documents.BUILDERS)),
                     OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["pdf", "docx"])],
@@ -684,8 +740,100 @@ class DocumentDownload(APIView):
         m = _mediation(request, pk)
         if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
             raise NotFound()
-        content, ctype, _name = documents.document_bytes(m, key, fmt, request.user)
+        try:
+            content, ctype, _name = documents.document_bytes(m, key, fmt, request.user)
+        except FontUnavailable:
+            return _font_missing()
         return HttpResponse(content, content_type=ctype)
+
+
+class DossierDownload(APIView):
+    """The whole dossier (卷宗) as one PDF: cover, contents with page numbers, every item."""
+
+    @extend_schema(
+        operation_id="mediation_dossier",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+                   503: OpenApiResponse(description="the PDF font is not installed")},
+    )  # fmt: skip
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        m = _mediation(request, pk)
+        try:
+            pdf = documents.dossier_pdf(m, request.user)
+        except FontUnavailable:
+            return _font_missing()
+        return HttpResponse(pdf, content_type="application/pdf")
+
+
+class RegisterLineSerializer(serializers.Serializer):
+    """One line of the mediation register (人民调解登记台账), as in the Excel download."""
+
+    id = strict.IntegerField()
+    seq = strict.IntegerField()
+    number = serializers.CharField()
+    state = serializers.ChoiceField(choices=MediationState.choices)
+    is_overdue = strict.BooleanField()
+    registered_on = serializers.CharField()
+    accepted_on = serializers.CharField()
+    category = serializers.CharField()
+    source = serializers.CharField()
+    parties = serializers.CharField()
+    summary = serializers.CharField()
+    mediators = serializers.CharField()
+    sessions = strict.IntegerField()
+    result = serializers.CharField()
+    agreement_form = serializers.CharField()
+    agreement_effective_on = serializers.CharField()
+    performance = serializers.CharField()
+    judicial_confirmation = serializers.CharField()
+    ended_on = serializers.CharField()
+
+
+class RegisterView(APIView):
+    """The mediation register of the committees in the caller's scope, with filters."""
+
+    @extend_schema(
+        operation_id="mediation_register",
+        parameters=[
+            OpenApiParameter("date_from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("committee", OpenApiTypes.INT),
+            OpenApiParameter("state", str, enum=[s.value for s in MediationState]),
+            OpenApiParameter("overdue", OpenApiTypes.BOOL),
+        ],
+        responses=RegisterLineSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        _check(request)
+        q = request.query_params
+        errors = []
+        dates: dict[str, date] = {}
+        for key in ("date_from", "date_to"):
+            try:
+                dates[key] = date.fromisoformat(q.get(key, ""))
+            except ValueError:
+                errors.append(error("invalid", _("Enter a date as YYYY-MM-DD."), key))
+        committee = None
+        if q.get("committee"):
+            try:
+                committee = int(q["committee"])
+            except ValueError:
+                errors.append(error("invalid", _("Enter a whole number."), "committee"))
+        state = q.get("state") or ""
+        if state and state not in MediationState.values:
+            errors.append(error("choice", _("Unknown state."), "state"))
+        overdue = q.get("overdue") or ""
+        if overdue not in ("", "true", "false"):
+            errors.append(error("invalid", _("Enter true or false."), "overdue"))
+        if not errors and dates["date_from"] > dates["date_to"]:
+            errors.append(error("range", _("The period ends before it starts."), "date_to"))
+        if errors:
+            return Response(error_body(errors), status=400)
+        rows = ledger.register_rows(request.user, committee, dates["date_from"], dates["date_to"])
+        if state:
+            rows = rows.filter(state=state)
+        if overdue:
+            rows = rows.filter(is_overdue=overdue == "true")
+        return Response(RegisterLineSerializer(ledger.register_dicts(rows), many=True).data)
 
 
 class FiguresSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from fengqiao.mediation import api
 urlpatterns = [
     path("", api.MediationListCreate.as_view(), name="api-mediations"),
     path("figures/", api.FiguresView.as_view(), name="api-mediation-figures"),
+    path("register/", api.RegisterView.as_view(), name="api-mediation-register"),
     path("<int:pk>/", api.MediationDetail.as_view(), name="api-mediation"),
     path("<int:pk>/sessions/", api.SessionListCreate.as_view(), name="api-mediation-sessions"),
     path("<int:pk>/notices/", api.NoticeCreate.as_view(), name="api-mediation-notices"),
@@ -44,6 +45,7 @@ urlpatterns = [
         api.CommitteeMediators.as_view(),
         name="api-mediation-committee-mediators",
     ),
+    path("<int:pk>/dossier.pdf", api.DossierDownload.as_view(), name="api-mediation-dossier"),
     path(
         "<int:pk>/documents/<slug:key>.<str:fmt>",
         api.DocumentDownload.as_view(),

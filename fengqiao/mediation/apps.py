@@ -6,3 +6,6 @@ class MediationConfig(AppConfig):
     name = "fengqiao.mediation"
     verbose_name = _("People's mediation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fengqiao.mediation import checks  # noqa: F401 (registers the system check)

@@ -10,26 +10,18 @@ always say the same thing.
 """
 
 import io
-import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from fengqiao.cases.attachments import detect
 from fengqiao.cases.models import Attachment, Party
 from fengqiao.core.masking import log_sensitive_read
 
+from .fonts import register_font
 from .models import Agreement, Mediation, RightsNotice, StartMode
-
-FONT_NAME = "FengqiaoCJK"
-_font_lock = threading.Lock()
-_font_registered = False
-
 
 # -- the neutral structure -----------------------------------------------------------------
 
@@ -59,6 +51,26 @@ class Doc:
 
     def break_page(self) -> None:
         self.blocks.append(("pagebreak", None))
+
+
+CN_DIGITS = "〇一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1–31 as written in a date: 四, 十, 十二, 二十, 三十一."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else CN_DIGITS[tens] + "十")
+    return head + (CN_DIGITS[ones] if ones or not tens else "")
+
+
+def cn_date(value: datetime | date | None) -> str:
+    """A date in the Chinese form of the formats' signature lines: 二〇二六年十二月四日."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    year = "".join(CN_DIGITS[int(c)] for c in str(value.year))
+    return f"{year}年{cn_number(value.month)}月{cn_number(value.day)}日"
 
 
 def _d(value: datetime | date | None, with_time: bool = False) -> str:
@@ -127,7 +139,8 @@ def application(m: Mediation) -> Doc:
         ["申请事项", m.application_text or "（调委会主动调解，无书面申请）"],
         ["申请日期", _d(m.registered_at)],
     ], widths=[0.22, 0.78])  # fmt: skip
-    doc.p("申请人（签名）：＿＿＿＿＿＿　　　年　　月　　日")
+    doc.p("申请人（签名、盖章或按指印）：＿＿＿＿＿＿")
+    doc.p(cn_date(m.registered_at))
     return doc
 
 
@@ -231,10 +244,64 @@ def agreement(m: Mediation) -> Doc:
                   a.mediator_signed_at else "", _d(a.mediator_signed_at, True)])  # fmt: skip
     signs.append([m.committee.name, "盖章" if a.seal_at else "", _d(a.seal_at, True)])
     doc.table(signs, header=True)
+    for p in _parties(m):
+        doc.p(f"当事人（签名、盖章或按指印）：{p.name}　＿＿＿＿＿＿")
+    doc.p(f"人民调解员（签名）：{a.mediator.name if a.mediator else ''}　＿＿＿＿＿＿")
+    doc.p(f"{m.committee.name}（印章）")
+    doc.p(cn_date(a.effective_at or a.created_at))
     if a.effective_at:
         doc.p(
             f"生效时间：{_d(a.effective_at, True)}；司法确认申请期限：{_d(a.confirmation_due)}前。"
         )
+    return doc
+
+
+def oral_register(m: Mediation) -> Doc:
+    """口头协议登记表 (art. 28, 30): the content of an oral agreement as the mediator recorded it."""
+    doc = Doc("oral_register", "人民调解口头协议登记表", m.number)
+    a: Agreement | None = getattr(m, "agreement", None)
+    if a is None or a.form != Agreement.Form.ORAL:
+        # The blank form, for a committee that records by hand.
+        doc.p("（本纠纷未达成口头调解协议）")
+        a = None
+    doc.table([
+        ["编号", m.number],
+        ["当事人", "、".join(f"{ROLES.get(p.role, '')}{p.name}" for p in _parties(m))],
+        ["纠纷主要事实", (a.main_facts or m.summary) if a else ""],
+        ["协议内容", a.agreed_items if a else ""],
+        ["履行方式、时限", a.performance_method if a else ""],
+        ["调解员", _mediators(m)],
+        ["登记时间", _d(a.recorded_at, True) if a else ""],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    doc.p(f"人民调解员（签名）：{a.mediator.name if a and a.mediator else ''}　＿＿＿＿＿＿")
+    doc.p(cn_date(a.recorded_at or a.created_at) if a else "　　年　　月　　日")
+    return doc
+
+
+def termination(m: Mediation) -> Doc:
+    """调解终止记录: who ended the mediation or why it failed, and the routes the parties were
+    told of (art. 23, 26)."""
+    from .actions import ROUTES
+
+    doc = Doc("termination", "人民调解终止记录", m.number)
+    ended = m.state == "failed"
+    if not ended:
+        doc.p("（本调解未终止）")  # the blank form follows
+    how = "当事人要求终止调解" if m.terminated_by_id else "调解不成，依法终止调解"
+    how = how if ended else ""
+    doc.table([
+        ["编号", m.number],
+        ["当事人", "、".join(f"{ROLES.get(p.role, '')}{p.name}" for p in _parties(m))],
+        ["终止方式", how],
+        ["提出终止的当事人", m.terminated_by.name if m.terminated_by else ""],
+        ["终止原因", m.failure_reason],
+        ["告知的其他途径", "、".join(ROUTES.get(r, r) for r in m.routes_told)],
+        ["终止日期", _d(m.ended_at)],
+        ["调解员", _mediators(m)],
+    ], widths=[0.22, 0.78])  # fmt: skip
+    doc.p("人民调解员（签名）：＿＿＿＿＿＿")
+    doc.p(f"{m.committee.name}（印章）")
+    doc.p(cn_date(m.ended_at) if ended else "　　年　　月　　日")
     return doc
 
 
@@ -284,6 +351,7 @@ def cover(m: Mediation) -> Doc:
         ["结案日期", _d(m.ended_at)],
         ["调解委员会", m.committee.name],
         ["调解员", _mediators(m)],
+        ["立卷日期", cn_date(m.ended_at)],
         ["保管期限", "长期"],
     ], widths=[0.22, 0.78])  # fmt: skip
     return doc
@@ -295,7 +363,8 @@ def back_cover(m: Mediation, pages: int | None = None) -> Doc:
         ["本卷情况说明", f"本卷共{pages}页。" if pages else "本卷材料齐全。"],
         ["立卷人", _mediators(m)],
         ["检查人", ""],
-        ["立卷日期", _d(timezone.now())],
+        # The dossier is closed when the mediation ends, whatever the day it is printed.
+        ["立卷日期", cn_date(m.ended_at)],
     ], widths=[0.22, 0.78])  # fmt: skip
     return doc
 
@@ -307,7 +376,9 @@ BUILDERS: dict[str, tuple[str, Callable[[Mediation], Doc]]] = {
     "investigation": ("人民调解调查记录", investigation),
     "mediation_record": ("人民调解记录", mediation_record),
     "agreement": ("人民调解协议书", agreement),
+    "oral_register": ("人民调解口头协议登记表", oral_register),
     "followup": ("人民调解回访记录", followup),
+    "termination": ("人民调解终止记录", termination),
     "cover": ("卷宗封面", cover),
     "back_cover": ("卷宗封底", back_cover),
 }
@@ -530,6 +601,28 @@ class Dossier:
         return [f for f in self.files if f.problem]
 
 
+def _number_pages(writer) -> None:
+    """Stamp every page of the dossier with its number at the foot (the numbers the contents
+    list gives), whatever the page's size."""
+    from pypdf import PdfReader
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    font = register_font()
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for n, page in enumerate(writer.pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        c.setPageSize((width, height))
+        c.setFont(font, 10.5)
+        c.drawCentredString(width / 2, 10 * mm, f"— {n} —")
+        c.showPage()
+    c.save()
+    stamps = PdfReader(io.BytesIO(out.getvalue())).pages
+    for page, stamp in zip(writer.pages, stamps, strict=True):
+        page.merge_page(stamp)
+
+
 def build_dossier(m: Mediation, actor=None) -> Dossier:
     """Cover, contents (page numbers, missing items, every file and what could not be
     included), then every present item in the legal order with its files merged in after it,
@@ -573,6 +666,7 @@ def build_dossier(m: Mediation, actor=None) -> Dossier:
     for chunk in [cover_pdf, contents_pdf, *(pdf for _i, pdf, _p in body), back_pdf]:
         for p in PdfReader(io.BytesIO(chunk)).pages:
             writer.add_page(p)
+    _number_pages(writer)
     writer.add_metadata({"/Title": f"{m.number} 人民调解卷宗", "/Author": "枫桥"})
     out = io.BytesIO()
     writer.write(out)
@@ -587,29 +681,56 @@ def dossier_pdf(m: Mediation, actor=None) -> bytes:
 # -- DOCX ----------------------------------------------------------------------------------
 
 
-def render_docx(doc: Doc) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+# Paper and type of the formats (A4; GB/T 9704 margins; 宋体 title 二号, 仿宋 body 三号,
+# tables 仿宋 小四), shared by the DOCX and the PDF.
+PAGE_MM = (210, 297)
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+TITLE_PT, BODY_PT, TABLE_PT = 22, 16, 12
+TITLE_FONT, BODY_FONT = "宋体", "仿宋_GB2312"
+
+
+def _right_aligned(text: str) -> bool:
+    """The seal and date lines of a signature block stand on the right, as in the formats."""
+    return text.endswith("（印章）") or (text.endswith("日") and len(text) <= 12)
+
+
+def _docx_font(run_or_style, name: str, size: float) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    run_or_style.font.name = name
+    run_or_style.font.size = Pt(size)
+    r_pr = run_or_style.element.get_or_add_rPr()
+    r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def render_docx(doc: Doc) -> bytes:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
     d = Document()
-    style = d.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    for section in d.sections:
+        section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+        section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+        section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    _docx_font(d.styles["Normal"], BODY_FONT, BODY_PT)
     title = d.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run(doc.title)
-    run.bold, run.font.size = True, Pt(18)
-    number = d.add_paragraph(doc.number)
+    run.bold = True
+    _docx_font(run, TITLE_FONT, TITLE_PT)
+    number = d.add_paragraph()
     number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _docx_font(number.add_run(doc.number), BODY_FONT, TABLE_PT)
     for kind, value in doc.blocks:
         if kind == "heading":
             p = d.add_paragraph()
             p.add_run(str(value)).bold = True
         elif kind == "para":
-            d.add_paragraph(str(value))
+            p = d.add_paragraph(str(value))
+            if _right_aligned(str(value)):
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         elif kind == "pagebreak":
             d.add_page_break()
         elif kind == "table":
@@ -617,12 +738,18 @@ def render_docx(doc: Doc) -> bytes:
             cols = max(len(r) for r in t.rows)
             table = d.add_table(rows=len(t.rows), cols=cols)
             table.style = "Table Grid"
+            line_mm = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
+            fractions = t.widths or [1 / cols] * cols
+            for c, fraction in enumerate(fractions[:cols]):
+                for cell in table.columns[c].cells:
+                    cell.width = Mm(line_mm * fraction)
             for r, row in enumerate(t.rows):
                 for c, text in enumerate(row):
                     cell = table.cell(r, c)
                     cell.text = text or ""
-                    if (t.header and r == 0) or (t.widths and c == 0):
-                        for run in cell.paragraphs[0].runs:
+                    for run in cell.paragraphs[0].runs:
+                        _docx_font(run, BODY_FONT, TABLE_PT)
+                        if (t.header and r == 0) or (t.widths and c == 0):
                             run.bold = True
     out = io.BytesIO()
     d.save(out)
@@ -630,30 +757,6 @@ def render_docx(doc: Doc) -> bytes:
 
 
 # -- PDF -----------------------------------------------------------------------------------
-
-
-def register_font() -> str:
-    """Register the CJK TrueType font (embedded, subset) once per process."""
-    global _font_registered
-    if _font_registered:
-        return FONT_NAME
-    with _font_lock:
-        if _font_registered:
-            return FONT_NAME
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        path = getattr(settings, "PDF_CJK_FONT", "")
-        if not path or not os.path.isfile(path):
-            raise ImproperlyConfigured(
-                f"PDF_CJK_FONT={path!r} is not a readable font file: set PDF_CJK_FONT to a "
-                "TrueType (.ttf/.ttc) font with Chinese glyphs, e.g. "
-                "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc (Debian: fonts-wqy-zenhei)."
-            )
-        kwargs = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
-        pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
-        _font_registered = True
-    return FONT_NAME
 
 
 def render_pdf(docs: list[Doc]) -> bytes:
@@ -673,11 +776,17 @@ def render_pdf(docs: list[Doc]) -> bytes:
     )
 
     font = register_font()
-    base = ParagraphStyle("base", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
-    title_style = ParagraphStyle("title", parent=base, fontSize=18, leading=26, alignment=1)
-    number_style = ParagraphStyle("number", parent=base, alignment=2)
-    heading = ParagraphStyle("heading", parent=base, fontSize=12, leading=18, spaceBefore=6)
-    cell_style = ParagraphStyle("cell", parent=base, fontSize=10, leading=14)
+    base = ParagraphStyle("base", fontName=font, fontSize=BODY_PT, leading=BODY_PT * 1.6,
+                          wordWrap="CJK")  # fmt: skip
+    title_style = ParagraphStyle(
+        "title", parent=base, fontSize=TITLE_PT, leading=TITLE_PT * 1.4, alignment=1
+    )
+    number_style = ParagraphStyle(
+        "number", parent=base, fontSize=TABLE_PT, leading=TABLE_PT * 1.5, alignment=2
+    )
+    heading = ParagraphStyle("heading", parent=base, spaceBefore=6)
+    cell_style = ParagraphStyle("cell", parent=base, fontSize=TABLE_PT, leading=TABLE_PT * 1.4)
+    right = ParagraphStyle("right", parent=base, alignment=2)
 
     def para(text: str, style=base) -> Paragraph:
         safe = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -685,8 +794,9 @@ def render_pdf(docs: list[Doc]) -> bytes:
 
     out = io.BytesIO()
     page = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=25 * mm, rightMargin=20 * mm, topMargin=20 * mm,
-        bottomMargin=20 * mm, title=docs[0].title if docs else "", author="枫桥",
+        out, pagesize=A4, leftMargin=MARGINS_MM["left"] * mm,
+        rightMargin=MARGINS_MM["right"] * mm, topMargin=MARGINS_MM["top"] * mm,
+        bottomMargin=MARGINS_MM["bottom"] * mm, title=docs[0].title if docs else "", author="枫桥",
     )  # fmt: skip
     width = page.width
     story = []
@@ -698,7 +808,7 @@ def render_pdf(docs: list[Doc]) -> bytes:
             if kind == "heading":
                 story.append(para(str(value), heading))
             elif kind == "para":
-                story.append(para(str(value)))
+                story.append(para(str(value), right if _right_aligned(str(value)) else base))
             elif kind == "pagebreak":
                 story.append(PageBreak())
             elif kind == "table":

@@ -30,18 +30,39 @@ def _day(value: datetime | None) -> str:
     return timezone.localtime(value).date().isoformat() if value else ""
 
 
-def register_rows(actor: Any, committee_id: int, date_from: date, date_to: date) -> QuerySet:
-    """Mediations registered by the committee in the period, inside the actor's scope."""
+def register_rows(actor: Any, committee_id: int | None, date_from: date, date_to: date) -> QuerySet:
+    """Mediations registered by the committee (every committee in scope when None) in the
+    period, inside the actor's scope."""
     access = actor if isinstance(actor, Access) else access_for(actor)
     lo, hi = _bounds(date_from, date_to)
+    qs = scoped_mediations(access)
+    if committee_id is not None:
+        qs = qs.filter(committee_id=committee_id)
     return (
-        scoped_mediations(access)
-        .filter(committee_id=committee_id, registered_at__gte=lo, registered_at__lt=hi)
+        qs.filter(registered_at__gte=lo, registered_at__lt=hi)
         .select_related("case__category", "committee", "agreement__confirmation")
         .prefetch_related("case__parties", "mediators__user")
         .annotate(session_count=Count("sessions", distinct=True))
         .order_by("registered_at", "id")
     )
+
+
+# The register's columns as API field names, in the order of COLUMNS.
+KEYS = [
+    "seq", "number", "registered_on", "accepted_on", "category", "source", "parties",
+    "summary", "mediators", "sessions", "result", "agreement_form", "agreement_effective_on",
+    "performance", "judicial_confirmation", "ended_on",
+]  # fmt: skip
+
+
+def register_dicts(rows: QuerySet) -> list[dict[str, Any]]:
+    """The register's lines as dicts (API), with the mediation's id, state and overdue flag."""
+    out = []
+    for i, m in enumerate(rows, start=1):
+        line: dict[str, Any] = dict(zip(KEYS, _row(i, m), strict=True))
+        line |= {"id": m.pk, "state": m.state, "is_overdue": m.is_overdue}
+        out.append(line)
+    return out
 
 
 def _row(i: int, m: Mediation) -> list[Any]:

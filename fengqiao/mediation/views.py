@@ -22,6 +22,7 @@ from fengqiao.org.models import Unit, UnitKind
 
 from . import actions, documents, forms, ledger
 from .figures import mediation_figures
+from .fonts import FontUnavailable
 from .models import Agreement, Mediation, PerformanceItem
 from .workflow import allowed_names
 
@@ -337,7 +338,15 @@ def document(request: HttpRequest, pk: int, key: str, fmt: str) -> HttpResponse:
         raise Http404 from None
     if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
         raise Http404
-    return _download(*documents.document_bytes(m, key, fmt, request.user))
+    try:
+        return _download(*documents.document_bytes(m, key, fmt, request.user))
+    except FontUnavailable:
+        return _font_missing(request, m)
+
+
+def _font_missing(request: HttpRequest, m) -> HttpResponse:
+    """The PDF font is missing (mediation.W001): a page that says so, 503, never a 500."""
+    return render(request, "mediation/font_missing.html", {"m": m}, status=503)
 
 
 @login_required
@@ -362,9 +371,11 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
         m = actions.get_mediation(request.user, pk)
     except CaseError:
         raise Http404 from None
-    return _download(
-        documents.dossier_pdf(m, request.user), "application/pdf", f"{m.number}-卷宗.pdf"
-    )
+    try:
+        pdf = documents.dossier_pdf(m, request.user)
+    except FontUnavailable:
+        return _font_missing(request, m)
+    return _download(pdf, "application/pdf", f"{m.number}-卷宗.pdf")
 
 
 @login_required

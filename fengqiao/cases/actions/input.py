@@ -18,7 +18,7 @@ from fengqiao.cases.errors import FieldError, InvalidInput
 from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import CaseKind, Category, Party, Priority, RiskLevel
 from fengqiao.core.inputs import point_problem
-from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_phone
+from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_person_phone
 
 
 def _float(
@@ -91,7 +91,7 @@ def _clean_party(p: Mapping[str, Any], i: int, errors: list[FieldError]) -> dict
         _validated(errors, prefix + "id_number", id_number, validate_citizen_id)
     phone = normalize_phone(p.get("phone") or "")
     if phone:
-        _validated(errors, prefix + "phone", phone, validate_phone)
+        _validated(errors, prefix + "phone", phone, validate_person_phone)
     cleaned = {
         "party_type": _choice(p, "party_type", Party.PartyType, Party.PartyType.PERSON, errors),
         "role": _choice(p, "role", Party.PartyRole, Party.PartyRole.APPLICANT, errors),
@@ -160,7 +160,7 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
         errors.append(FieldError(problem[0], "location", problem[1]))
     phone = normalize_phone(data.get("reporter_phone") or "")
     if phone:
-        _validated(errors, "reporter_phone", phone, validate_phone)
+        _validated(errors, "reporter_phone", phone, validate_person_phone)
     elif public:
         errors.append(
             FieldError(

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -16,6 +17,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, Category
 from fengqiao.core import audit
+from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_person_phone
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
 from ..models import OPEN_STATES, ConflictDeclaration, Mediator, MediatorPost, Specialty
@@ -69,6 +71,19 @@ def members(committee: Unit) -> QuerySet:
 NOT_COUNTED = gettext_lazy("Hired full-time mediators and volunteers are not counted.")
 
 
+def _identity(id_number: str, phone: str) -> tuple[str, str]:
+    """The mediator's ID number and phone, checked like a party's (fengqiao.core.validators)."""
+    id_number, phone = id_number.strip().upper(), normalize_phone(phone)
+    for name, value, check in (("id_number", id_number, validate_citizen_id),
+                               ("phone", phone, validate_person_phone)):  # fmt: skip
+        if value:
+            try:
+                check(value)
+            except ValidationError as e:
+                raise InvalidInput(name, e.code or "invalid", " ".join(e.messages)) from None
+    return id_number, phone
+
+
 def add_mediator(
     actor: Any,
     committee: Unit | int,
@@ -105,12 +120,13 @@ def add_mediator(
                 raise InvalidInput("committee", "too_many", f"{message} {NOT_COUNTED}")
         if active_mediators(unit).filter(user=user).exists():
             raise InvalidInput("user", "duplicate", _("This person already mediates here."))
+        id_number, phone = _identity(id_number, phone)
         mediator = Mediator.objects.create(
             user=user,
             committee=unit,
             employment_type=employment_type,
             post=post,
-            id_number=id_number.strip().upper(),
+            id_number=id_number,
             phone=phone,
             joined_on=timezone.localdate(),
         )
