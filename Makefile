@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FQ := DEBUG=1 $(BIN)/fengqiao
 PORT ?= 8000
+# The demo server asks no second factor of its demo accounts (production asks it of
+# administrators and leaders): `DEMO_2FA_ROLES=admin,leader make run` to try two-factor login.
+DEMO_2FA_ROLES ?=
 
 .PHONY: run test typecheck setup lint format messages bench clean
 
@@ -33,7 +36,7 @@ run: setup
 	@trap 'kill 0' INT TERM EXIT; \
 	$(FQ) db_worker & \
 	$(FQ) scheduler & \
-	$(FQ) runserver 127.0.0.1:$(PORT)
+	TWO_FACTOR_REQUIRED_ROLES=$(DEMO_2FA_ROLES) $(FQ) runserver 127.0.0.1:$(PORT)
 
 test: setup typecheck
 	$(BIN)/ruff check .
