@@ -564,6 +564,9 @@ class VisitEscalation(models.Model):
             models.UniqueConstraint(fields=["key_person", "due_on"], name="reg_escalation_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.key_person} · {self.due_on}"
+
 
 class RetentionRule(models.Model):
     """How long rows that ended are kept before they are anonymised (PIPL art. 19, 47)."""
