@@ -524,5 +524,7 @@ REGISTRY_KEYS = env_str("REGISTRY_KEYS", "")
 REGISTRY_CIPHER = env_str("REGISTRY_CIPHER", "sm4gcm")
 REGISTRY_HASH_KEY = env_str("REGISTRY_HASH_KEY", "")
 # Overdue visits to key persons escalate to the station; rows that ended are anonymised.
-PERIODIC_TASKS["fengqiao.registry.tasks.sweep_visits_task"] = env_int("REGISTRY_SWEEP_SECONDS", 3600)
+PERIODIC_TASKS["fengqiao.registry.tasks.sweep_visits_task"] = env_int(
+    "REGISTRY_SWEEP_SECONDS", 3600
+)
 PERIODIC_TASKS["fengqiao.registry.tasks.apply_retention_task"] = 24 * 3600

@@ -123,7 +123,7 @@ def k1(settings):
 
 
 def test_rotate_keys_reencrypts_and_old_key_can_go(k1, reg, settings):
-    a, _, kp = reg
+    a, _, _kp = reg
     assert Resident.objects.get(pk=a.pk).id_number_ct.startswith("k1$")
     settings.REGISTRY_KEYS = f"k2={key(2)},k1={key(1)}"
     caches.clear_all()
@@ -146,7 +146,7 @@ def test_unknown_key_is_an_error_not_garbage(reg, settings):
     settings.REGISTRY_KEYS = f"k5={key(5)}"
     caches.clear_all()
     with pytest.raises(crypto.DecryptionError):
-        Resident.objects.get(pk=reg[0].pk).id_number
+        assert Resident.objects.get(pk=reg[0].pk).id_number
 
 
 # -- extensions and validation ------------------------------------------------------------------
@@ -236,7 +236,14 @@ def test_resident_page_lists_cases_by_id_number(reg, personas, client_for, world
             "title": "邻里纠纷",
             "description": "吵闹",
             "address": "花园小区",
-            "parties": [{"name": "张建国", "id_type": "citizen_id", "id_number": citizen_id(1), "role": "other"}],
+            "parties": [
+                {
+                    "name": "张建国",
+                    "id_type": "citizen_id",
+                    "id_number": citizen_id(1),
+                    "role": "other",
+                }
+            ],
         },
         "walk_in",
     ).case
@@ -352,7 +359,7 @@ PAGES = [
 def test_pages_for_grid_worker_and_outsider(reg, personas, client_for):
     a, b, kp = reg
     gw, out = client_for(personas.grid_worker), client_for(personas.outsider)
-    for url in PAGES + [f"/registry/residents/{a.pk}/", f"/registry/key-persons/{kp.pk}/"]:
+    for url in [*PAGES, f"/registry/residents/{a.pk}/", f"/registry/key-persons/{kp.pk}/"]:
         assert gw.get(url).status_code == 200, url
         assert out.get(url).status_code == 403, url
     assert gw.get(f"/registry/residents/{b.pk}/").status_code == 404
@@ -386,7 +393,8 @@ API = [
 def test_api_scope_masking_and_outsider(reg, personas, client_for):
     a, b, kp = reg
     out = client_for(personas.outsider)
-    for url in API + [
+    for url in [
+        *API,
         f"/api/v1/registry/residents/{a.pk}/",
         f"/api/v1/registry/key-persons/{kp.pk}/",
         f"/api/v1/registry/key-persons/{kp.pk}/visits/",

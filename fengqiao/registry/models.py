@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -350,6 +351,11 @@ class RegistryField(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        ok = isinstance(self.choices, list) and all(isinstance(c, str) and c for c in self.choices)
+        if not ok or (self.type == FieldType.CHOICE and not self.choices):
+            raise ValidationError({"choices": _("Give a list of non-empty texts.")})
+
 
 class ExtraRecord(GridRecord):
     """A row of a registry of its own (a RegistryKind without base)."""
@@ -413,6 +419,17 @@ class KeyPersonKind(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        data = self.interval_by_level
+        ok = isinstance(data, dict) and all(
+            k in {"0", "1", "2", "3", "4", "5"} and isinstance(v, int) and v > 0
+            for k, v in data.items()
+        )
+        if not ok:
+            raise ValidationError(
+                {"interval_by_level": _('Give days per level 0–5, e.g. {"3": 14}.')}
+            )
 
     def interval_for(self, risk_level: int | None) -> int:
         if self.has_risk_levels and risk_level is not None:

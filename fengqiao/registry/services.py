@@ -177,7 +177,7 @@ def clean_resident(
         out["grid"] = _grid(access, data.get("grid"), errors)
     for name in RESIDENT_TEXT:
         if current is None or name in data:
-            max_length = Resident._meta.get_field(name).max_length or 200
+            max_length = getattr(Resident._meta.get_field(name), "max_length", None) or 200
             out[name] = _text(data, name, max_length, errors)
     if (current is None or "name" in data) and not out.get("name"):
         errors.append(FieldError("name", "required", _("Enter the name.")))
@@ -284,7 +284,7 @@ def save_key_person(
     with transaction.atomic():
         current = None
         if key_person is not None:
-            pk = getattr(key_person, "pk", key_person)
+            pk = _int(key_person) or 0
             get(access, KeyPerson, pk, Perm.REGISTRY_EDIT)
             current = KeyPerson.objects.select_for_update().get(pk=pk)
         obj = current or KeyPerson()
@@ -292,7 +292,7 @@ def save_key_person(
         if current is None:
             resident = (
                 visible(access, Resident, Perm.REGISTRY_EDIT)
-                .filter(pk=_int(data.get("resident")))
+                .filter(pk=_int(data.get("resident")) or 0)
                 .first()
             )
             if resident is None:
@@ -302,7 +302,7 @@ def save_key_person(
             else:
                 obj.resident, obj.grid_id = resident, resident.grid_id
         if current is None or "kind" in data:
-            kind = KeyPersonKind.objects.filter(pk=_int(data.get("kind")), active=True).first()
+            kind = KeyPersonKind.objects.filter(pk=_int(data.get("kind")) or 0, active=True).first()
             if kind is None:
                 errors.append(FieldError("kind", "invalid", _("Choose a kind.")))
             else:
@@ -316,7 +316,7 @@ def save_key_person(
         if "responsible" in data:
             raw = data.get("responsible")
             worker = (
-                access.grid_workers(Perm.REGISTRY_VIEW).filter(pk=_int(raw)).first()
+                access.grid_workers(Perm.REGISTRY_VIEW).filter(pk=_int(raw) or 0).first()
                 if raw
                 else None
             )
@@ -327,7 +327,7 @@ def save_key_person(
             obj.responsible = worker
         if "helping_unit" in data:
             raw = data.get("helping_unit")
-            unit = Unit.objects.filter(pk=_int(raw), active=True).first() if raw else None
+            unit = Unit.objects.filter(pk=_int(raw) or 0, active=True).first() if raw else None
             if raw and unit is None:
                 errors.append(FieldError("helping_unit", "invalid", _("Choose a unit.")))
             obj.helping_unit = unit

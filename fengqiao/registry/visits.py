@@ -155,7 +155,7 @@ def record_visit(actor: Any, key_person: KeyPerson | int, data: Mapping[str, Any
     access = access_for(actor)
     if not access.has_perm(Perm.REGISTRY_VISIT):
         raise NotPermitted("", "permission", _("You may not record visits."))
-    pk = getattr(key_person, "pk", key_person)
+    pk: Any = getattr(key_person, "pk", key_person)
     with transaction.atomic():
         try:
             kp = KeyPerson.objects.select_for_update().get(pk=int(pk))
