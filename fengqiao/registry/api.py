@@ -112,12 +112,26 @@ class ResidentInputSerializer(serializers.Serializer):
     registered_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     current_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     id_type = serializers.ChoiceField(IdType.choices, required=False)
-    id_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    # A citizen ID (17 digits and a check character) or another document's number.
+    id_number = serializers.RegexField(
+        r"^[0-9A-Za-z]{0,40}$", max_length=40, required=False, allow_blank=True
+    )
+    phone = serializers.RegexField(
+        r"^(1[3-9][0-9]{9}|(0[0-9]{2,3}-?)?[2-9][0-9]{6,7})?$",
+        max_length=30,
+        required=False,
+        allow_blank=True,
+    )
     health = serializers.CharField(max_length=500, required=False, allow_blank=True)
     relation_to_head = serializers.CharField(max_length=20, required=False, allow_blank=True)
     ended_on = serializers.DateField(required=False, allow_null=True)
     extra = serializers.DictField(required=False)
+
+
+class ResidentCreateSerializer(ResidentInputSerializer):
+    grid = strict.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(Resident.Kind.choices)
+    name = serializers.CharField(max_length=50)
 
 
 class ResidentList(generics.ListAPIView):
@@ -149,10 +163,10 @@ class ResidentList(generics.ListAPIView):
         with batched_sensitive_reads():
             return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ResidentInputSerializer, responses={201: ResidentSerializer})
+    @extend_schema(request=ResidentCreateSerializer, responses={201: ResidentSerializer})
     def post(self, request: Request) -> Response:
         access = _access(request, Perm.REGISTRY_EDIT)
-        body = ResidentInputSerializer(data=request.data)
+        body = ResidentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             r = services.save_resident(request.user, dict(body.validated_data))
@@ -245,6 +259,11 @@ class KeyPersonInputSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
+class KeyPersonCreateSerializer(KeyPersonInputSerializer):
+    resident = strict.IntegerField(min_value=1)
+    kind = strict.IntegerField(min_value=1)
+
+
 class KeyPersonKindList(generics.ListAPIView):
     serializer_class = KeyPersonKindSerializer
     pagination_class = LimitOffsetPagination
@@ -290,10 +309,10 @@ class KeyPersonList(generics.ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=KeyPersonInputSerializer, responses={201: KeyPersonSerializer})
+    @extend_schema(request=KeyPersonCreateSerializer, responses={201: KeyPersonSerializer})
     def post(self, request: Request) -> Response:
         _access(request, Perm.REGISTRY_EDIT)
-        body = KeyPersonInputSerializer(data=request.data)
+        body = KeyPersonCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             kp = services.save_key_person(request.user, dict(body.validated_data))

@@ -163,7 +163,7 @@ def _grid(access: Access, raw: Any, errors: list[FieldError]) -> Grid | None:
         except (TypeError, ValueError):
             grid = None
     if grid is None or not access.holds(grid, Perm.REGISTRY_EDIT):
-        errors.append(FieldError("grid", "invalid", _("Choose a grid of your area.")))
+        errors.append(FieldError("grid", "does_not_exist", _("Choose a grid of your area.")))
         return None
     return grid
 
@@ -297,14 +297,14 @@ def save_key_person(
             )
             if resident is None:
                 errors.append(
-                    FieldError("resident", "invalid", _("Choose a resident of your area."))
+                    FieldError("resident", "does_not_exist", _("Choose a resident of your area."))
                 )
             else:
                 obj.resident, obj.grid_id = resident, resident.grid_id
         if current is None or "kind" in data:
             kind = KeyPersonKind.objects.filter(pk=_int(data.get("kind")) or 0, active=True).first()
             if kind is None:
-                errors.append(FieldError("kind", "invalid", _("Choose a kind.")))
+                errors.append(FieldError("kind", "does_not_exist", _("Choose a kind.")))
             else:
                 obj.kind = kind
         if "risk_level" in data or current is None:
@@ -322,14 +322,16 @@ def save_key_person(
             )
             if raw and worker is None:
                 errors.append(
-                    FieldError("responsible", "invalid", _("Choose a grid worker of your area."))
+                    FieldError(
+                        "responsible", "does_not_exist", _("Choose a grid worker of your area.")
+                    )
                 )
             obj.responsible = worker
         if "helping_unit" in data:
             raw = data.get("helping_unit")
             unit = Unit.objects.filter(pk=_int(raw) or 0, active=True).first() if raw else None
             if raw and unit is None:
-                errors.append(FieldError("helping_unit", "invalid", _("Choose a unit.")))
+                errors.append(FieldError("helping_unit", "does_not_exist", _("Choose a unit.")))
             obj.helping_unit = unit
         if "started_on" in data:
             obj.started_on = _date(data, "started_on", errors) or date.today()
