@@ -528,3 +528,11 @@ PERIODIC_TASKS["fengqiao.registry.tasks.sweep_visits_task"] = env_int(
     "REGISTRY_SWEEP_SECONDS", 3600
 )
 PERIODIC_TASKS["fengqiao.registry.tasks.apply_retention_task"] = 24 * 3600
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ResidentKindEnum": "fengqiao.registry.models.Resident.Kind",
+        "VisitMethodEnum": "fengqiao.registry.models.VisitMethod",
+        "ResidentIdTypeEnum": "fengqiao.registry.models.IdType",
+        "ResidentSexEnum": "fengqiao.registry.models.Sex",
+    }
+)
