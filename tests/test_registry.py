@@ -387,6 +387,10 @@ API = [
     "/api/v1/registry/key-persons/",
     "/api/v1/registry/key-person-kinds/",
     "/api/v1/registry/visits/due/",
+    "/api/v1/registry/households/",
+    "/api/v1/registry/houses/",
+    "/api/v1/registry/places/",
+    "/api/v1/registry/organisations/",
 ]
 
 
@@ -454,3 +458,25 @@ def test_api_writes_with_idempotency_and_400s(reg, personas, client_for, world):
         content_type="application/json",
     )
     assert denied.status_code == 403
+
+
+def test_api_registry_lists_are_scoped(reg, personas, client_for, world):
+    from fengqiao.registry.models import Household, Organisation, Place, PlaceKind
+
+    _a, b, _ = reg
+    hh = Household.objects.create(grid=world.grids[SONGSHAN_1], number="H1", address="松山小区")
+    Resident.objects.filter(pk=b.pk).update(household=hh)
+    Place.objects.create(
+        grid=world.grids[HUAYUAN_1], name="超市", kind=PlaceKind.objects.get(code="shop")
+    )
+    Organisation.objects.create(grid=world.grids[SONGSHAN_1], name="物业公司", kind="non_public")
+    gw, street = client_for(personas.grid_worker), client_for(personas.street_clerk)
+    assert gw.get("/api/v1/registry/households/").json()["count"] == 0
+    assert street.get("/api/v1/registry/households/").json()["results"][0]["members"] == [b.pk]
+    assert [p["name"] for p in gw.get("/api/v1/registry/places/").json()["results"]] == ["超市"]
+    assert gw.get("/api/v1/registry/organisations/").json()["count"] == 0
+    assert (
+        client_for(personas.station_clerk).get("/api/v1/registry/organisations/").json()["count"]
+        == 1
+    )
+    assert "物业公司" in street.get("/registry/organisations/").content.decode()

@@ -21,9 +21,13 @@ from fengqiao.cases.errors import CaseError
 from fengqiao.core.masking import batched_sensitive_reads
 from fengqiao.registry import services, visits
 from fengqiao.registry.models import (
+    House,
+    Household,
     IdType,
     KeyPerson,
     KeyPersonKind,
+    Organisation,
+    Place,
     Resident,
     Sex,
     Visit,
@@ -433,3 +437,113 @@ class VisitsDue(APIView):
             for r in rows
         ]
         return Response(DueRowSerializer(data, many=True).data)
+
+
+# -- households, houses, places, organisations: scoped lists --------------------------------
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "grid",
+            "number",
+            "kind",
+            "house",
+            "address",
+            "head_name",
+            "members",
+            "extra",
+        ]
+
+    def get_members(self, obj: Household) -> list[int]:
+        return [m.pk for m in obj.members.all()]
+
+
+class HouseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = House
+        fields = [
+            "id",
+            "grid",
+            "address",
+            "building_code",
+            "use",
+            "tenure",
+            "area",
+            "owner_name",
+            "extra",
+        ]
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    kind_name = serializers.CharField(source="kind.name", read_only=True)
+
+    class Meta:
+        model = Place
+        fields = [
+            "id",
+            "grid",
+            "name",
+            "kind",
+            "kind_name",
+            "address",
+            "principal",
+            "licence_number",
+            "lon",
+            "lat",
+            "key_place",
+            "extra",
+        ]
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "grid",
+            "name",
+            "kind",
+            "credit_code",
+            "legal_representative",
+            "address",
+            "employees",
+            "has_party_organisation",
+            "has_union",
+            "extra",
+        ]
+
+
+def _grid_list(model: Any, serializer: Any, op: str, related: tuple[str, ...] = ()) -> Any:
+    class View(generics.ListAPIView):
+        serializer_class = serializer
+        pagination_class = LimitOffsetPagination
+
+        def get_queryset(self) -> Any:
+            access = _access(self.request)
+            qs = services.visible(access, model).filter(anonymised_at__isnull=True)
+            grid = self.request.query_params.get("grid")
+            if grid:
+                if not grid.isdigit():
+                    raise NotFound()
+                qs = qs.filter(grid_id=int(grid))
+            if related:
+                qs = qs.prefetch_related(*related)
+            return qs.order_by("grid_id", "id")
+
+        @extend_schema(operation_id=op, parameters=[OpenApiParameter("grid", int)])
+        def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+            return super().get(request, *args, **kwargs)
+
+    View.__name__ = View.__qualname__ = f"{model.__name__}List"
+    return View
+
+
+HouseholdList = _grid_list(Household, HouseholdSerializer, "registry_households_list", ("members",))
+HouseList = _grid_list(House, HouseSerializer, "registry_houses_list")
+PlaceList = _grid_list(Place, PlaceSerializer, "registry_places_list")
+OrganisationList = _grid_list(Organisation, OrganisationSerializer, "registry_organisations_list")
