@@ -480,3 +480,88 @@ def test_api_registry_lists_are_scoped(reg, personas, client_for, world):
         == 1
     )
     assert "物业公司" in street.get("/registry/organisations/").content.decode()
+
+
+# -- import and export ---------------------------------------------------------------------------
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    from fengqiao.registry.importing import COLUMNS
+
+    header = ",".join(h for h, _f in COLUMNS)
+    return ("\ufeff" + "\n".join([header, *(",".join(r) for r in rows)])).encode()
+
+
+def _row(grid: str, name: str, kind: str = "户籍人口", idn: str = "", sex: str = "男") -> list[str]:
+    return [grid, name, sex, kind, "", "居民身份证", idn, "", "汉族", "", "", "", "", "", "", ""]
+
+
+def test_import_all_or_nothing_with_row_report_and_dry_run(world, personas):
+    from fengqiao.registry.importing import import_residents
+
+    good = [_row(HUAYUAN_1, "钱一", idn=citizen_id(11)), _row(HUAYUAN_2, "钱二", kind="流动人口")]
+    bad = [
+        *good,
+        _row(SONGSHAN_1, "钱三"),
+        _row(HUAYUAN_1, "", kind="外星人", idn="123"),
+        _row(HUAYUAN_1, "钱五", idn=citizen_id(11)),
+    ]
+    report = import_residents(personas.grid_worker, "r.csv", _csv(bad))
+    assert not report.ok and Resident.objects.count() == 0
+    got = {(e.row, e.column) for e in report.errors}
+    assert got == {
+        (3, "网格编码"),  # the grid worker's scope is one grid
+        (4, "网格编码"),
+        (5, "人口类型"),
+        (5, "姓名"),
+        (5, "公民身份号码"),
+        (6, "公民身份号码"),
+    }
+    assert report.errors[0].reason == "请选择您管辖范围内的网格。"
+    dry = import_residents(personas.street_clerk, "r.csv", _csv(good), dry_run=True)
+    assert dry.ok and dry.rows == 2 and Resident.objects.count() == 0
+    done = import_residents(personas.street_clerk, "r.csv", _csv(good))
+    assert (
+        done.created == 2
+        and services.find_resident_by_id(personas.street_clerk, citizen_id(11)).name == "钱一"
+    )
+    again = import_residents(personas.street_clerk, "r.csv", _csv(good[:1]))
+    assert [(e.row, e.column) for e in again.errors] == [(2, "公民身份号码")]
+    broken = import_residents(personas.street_clerk, "r.xlsx", b"not a workbook")
+    assert not broken.ok
+
+
+def test_import_xlsx_and_export_same_layout(world, personas, client_for):
+    from openpyxl import Workbook
+
+    from fengqiao.registry.importing import COLUMNS, import_residents
+
+    wb = Workbook()
+    wb.active.append([h for h, _f in COLUMNS])
+    wb.active.append(_row(HUAYUAN_1, "孙八", idn=citizen_id(12), sex="女"))
+    buf = __import__("io").BytesIO()
+    wb.save(buf)
+    assert import_residents(personas.street_clerk, "r.xlsx", buf.getvalue()).created == 1
+    body = b"".join(
+        client_for(personas.street_clerk).get("/registry/residents/export/").streaming_content
+    )
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:3] == ["网格编码", "姓名", "性别"]
+    assert f"{HUAYUAN_1},孙八,女,户籍人口" in lines[1] and citizen_id(12) in lines[1]
+    masked = b"".join(
+        client_for(personas.grid_worker).get("/registry/residents/export/").streaming_content
+    )
+    assert citizen_id(12) not in masked.decode("utf-8-sig")
+    assert client_for(personas.outsider).get("/registry/residents/export/").status_code == 403
+    assert client_for(personas.outsider).get("/registry/residents/import/").status_code == 403
+    assert client_for(personas.leader).post("/registry/residents/import/").status_code == 403
+    page = client_for(personas.street_clerk).post(
+        "/registry/residents/import/",
+        {
+            "file": __import__("django.core.files.uploadedfile", fromlist=["x"]).SimpleUploadedFile(
+                "r.csv", _csv([_row(HUAYUAN_1, "")])
+            ),
+            "dry_run": "1",
+        },
+    )
+    assert page.status_code == 200 and "姓名" in page.content.decode()

@@ -91,11 +91,11 @@ def load_registry(created: Counter) -> None:
     created["resident"] += len(residents)
     police = Unit.objects.filter(sector__code="police", active=True).order_by("id").first()
     for index, code, level, since in KEY:
-        kind = KeyPersonKind.objects.get(code=code)
+        kp_kind = KeyPersonKind.objects.get(code=code)
         last = today - timedelta(days=since)
         kp = KeyPerson(
             resident=residents[index],
-            kind=kind,
+            kind=kp_kind,
             grid=grid,
             risk_level=level,
             responsible=worker,

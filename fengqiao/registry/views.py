@@ -1,13 +1,16 @@
 """Registry pages under /registry/: grid registries, residents, key persons, visits (phone)."""
 
+import csv
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.accounts.access import Access, access_for
@@ -15,7 +18,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Category
 from fengqiao.core.masking import batched_sensitive_reads
-from fengqiao.registry import services, visits
+from fengqiao.registry import importing, services, visits
 from fengqiao.registry.models import (
     Household,
     KeyPerson,
@@ -265,3 +268,59 @@ def visits_due(request: HttpRequest) -> HttpResponse:
     _access(request, Perm.REGISTRY_VISIT)
     rows = visits.visits_due_for(request.user, timezone.localdate())
     return render(request, "registry/visits_due.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_residents(request: HttpRequest) -> HttpResponse:
+    """Upload residents (CSV/XLSX in the district layout); dry run first, all rows or none."""
+    _access(request, Perm.REGISTRY_EDIT)
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or (upload.size or 0) > 20 * 1024 * 1024:
+            report = importing.ImportReport(
+                errors=[
+                    importing.RowError(
+                        0, "", gettext("Choose a CSV or XLSX file of at most 20 MB.")
+                    )
+                ]
+            )
+        else:
+            report = importing.import_residents(
+                request.user,
+                upload.name or "",
+                upload.read(),
+                dry_run=bool(request.POST.get("dry_run")),
+            )
+    return render(
+        request,
+        "registry/import.html",
+        {"report": report, "columns": [h for h, _f in importing.COLUMNS]},
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def export_residents(request: HttpRequest) -> StreamingHttpResponse:
+    """The residents in scope (one grid with ?grid=) in the import layout, streamed as CSV
+    (UTF-8 with BOM, which Excel opens)."""
+    access = _access(request)
+    qs = services.visible(access, Resident).filter(anonymised_at__isnull=True)
+    qs, _grids, _grid = _grid_filter(request, access, qs)
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"
+        for row in importing.export_rows(
+            request.user, qs.order_by("grid_id", "id").iterator(chunk_size=2000)
+        ):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="residents.csv"'
+    return response
