@@ -565,3 +565,14 @@ def test_import_xlsx_and_export_same_layout(world, personas, client_for):
         },
     )
     assert page.status_code == 200 and "姓名" in page.content.decode()
+
+
+def test_key_person_summary_with_drill_down(reg, personas, client_for):
+    _, _, kp = reg
+    page = client_for(personas.street_clerk).get("/registry/key-persons/").content.decode()
+    assert "0.00 %" in page and f"kind={kp.kind_id}" in page and "state=overdue" in page
+    visits.record_visit(personas.grid_worker, kp, {"findings": "正常"})
+    page = client_for(personas.street_clerk).get("/registry/key-persons/").content.decode()
+    assert "100.00 %" in page
+    overdue = client_for(personas.street_clerk).get("/registry/key-persons/?state=overdue")
+    assert "张建国" not in overdue.content.decode()

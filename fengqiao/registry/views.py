@@ -2,11 +2,13 @@
 
 import csv
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -151,6 +153,7 @@ def key_persons(request: HttpRequest) -> HttpResponse:
     qs = services.visible(access, KeyPerson).filter(active=True)
     qs, grids, grid = _grid_filter(request, access, qs)
     kinds = KeyPersonKind.objects.filter(active=True)
+    summary = _summary(qs, today)
     kind = request.GET.get("kind", "")
     if kind.isdigit():
         qs = qs.filter(kind_id=int(kind))
@@ -177,8 +180,25 @@ def key_persons(request: HttpRequest) -> HttpResponse:
             "kinds": kinds,
             "q": q,
             "kind": kind,
+            "summary": summary,
         },
     )
+
+
+def _summary(qs: Any, today: Any) -> dict[str, Any]:
+    """Key persons by kind and the visit completion rate (visited on schedule = not overdue,
+    over the active key persons), each figure a link to the list behind it."""
+    by_kind = list(
+        qs.values("kind_id", "kind__name")
+        .annotate(n=Count("id"))
+        .order_by("kind__order", "kind_id")
+    )
+    total = sum(r["n"] for r in by_kind)
+    overdue = qs.filter(next_visit_due__lt=today).count()
+    rate = None
+    if total:
+        rate = (Decimal(total - overdue) * 100 / total).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return {"by_kind": by_kind, "total": total, "overdue": overdue, "rate": rate}
 
 
 def _categories() -> Any:
