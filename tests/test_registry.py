@@ -576,3 +576,25 @@ def test_key_person_summary_with_drill_down(reg, personas, client_for):
     assert "100.00 %" in page
     overdue = client_for(personas.street_clerk).get("/registry/key-persons/?state=overdue")
     assert "张建国" not in overdue.content.decode()
+
+
+def test_overdue_sweep_notifies_the_station(reg, personas, world, settings):
+    from django.core import mail
+
+    from tests.case_factories import use_immediate_tasks
+
+    use_immediate_tasks(settings)
+    _, _, kp = reg
+    GridWorker.objects.filter(pk=kp.responsible_id).update(station=world.huayuan_station)
+    personas.station_clerk.unit = world.huayuan_station
+    personas.station_clerk.email = "station@example.org"
+    personas.station_clerk.save()
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert visits.sweep_overdue() == 1
+    assert [m.to for m in mail.outbox] == [["station@example.org"]]
+    assert "张建国" in mail.outbox[0].body
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert visits.sweep_overdue() == 0
+    assert len(mail.outbox) == 1

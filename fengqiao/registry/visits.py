@@ -249,6 +249,21 @@ def sweep_overdue(on_date: date | None = None) -> int:
     return count
 
 
+def _station_recipients(station: Any) -> list[notifications.Recipient]:
+    """The station's phone and its active staff's e-mail addresses."""
+    from django.contrib.auth import get_user_model
+
+    found = [notifications.Recipient(station.name, "", station.phone)]
+    for name, email in (
+        get_user_model()
+        .objects.filter(unit=station, is_active=True)
+        .exclude(email="")
+        .values_list("name", "email")
+    ):
+        found.append(notifications.Recipient(name, email, ""))
+    return [r for r in found if r.reachable]
+
+
 def _escalate(batch: list[KeyPerson]) -> int:
     with transaction.atomic():
         rows = [
@@ -270,12 +285,8 @@ def _escalate(batch: list[KeyPerson]) -> int:
             if station is not None:
                 by_station.setdefault(station, []).append(kp)
         for station, people in by_station.items():
-            recipient = notifications.Recipient(station.name, "", station.phone)
-            if recipient.reachable:
-                names = "、".join(p.resident.name for p in people[:10])
-                notifications.queue(
-                    recipient,
-                    _("Overdue visits to key persons"),
-                    _("%(n)d visits are overdue: %(names)s") % {"n": len(people), "names": names},
-                )
+            names = "、".join(p.resident.name for p in people[:10])
+            body = _("%(n)d visits are overdue: %(names)s") % {"n": len(people), "names": names}
+            for recipient in _station_recipients(station):
+                notifications.queue(recipient, _("Overdue visits to key persons"), body)
     return len(rows)
