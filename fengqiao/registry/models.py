@@ -194,6 +194,11 @@ class Resident(GridRecord):
         indexes = [
             models.Index(fields=["grid", "name", "id"], name="reg_resident_grid_name"),
             models.Index(fields=["grid", "id"], name="reg_resident_grid_id"),
+            # Search by the start of a name across a station's or street's grids (LIKE 'x%'
+            # needs the pattern operator class on PostgreSQL; other databases ignore it).
+            models.Index(
+                fields=["name"], name="reg_resident_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
