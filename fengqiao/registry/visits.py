@@ -276,9 +276,10 @@ def _escalate(batch: list[KeyPerson]) -> int:
             if kp.next_visit_due is not None
         ]
         VisitEscalation.objects.bulk_create(rows, ignore_conflicts=True)
-        for kp in batch:
-            kp.escalated_due = kp.next_visit_due
-        KeyPerson.objects.bulk_update(batch, ["escalated_due"])
+        # One UPDATE (bulk_update's CASE over 2,000 rows cost a minute over 50,000 rows).
+        KeyPerson.objects.filter(pk__in=[kp.pk for kp in batch]).update(
+            escalated_due=F("next_visit_due")
+        )
         by_station: dict[Any, list[KeyPerson]] = {}
         for kp in batch:
             station = kp.responsible.station if kp.responsible else None
