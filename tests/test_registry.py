@@ -598,3 +598,22 @@ def test_overdue_sweep_notifies_the_station(reg, personas, world, settings):
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert visits.sweep_overdue() == 0
     assert len(mail.outbox) == 1
+
+
+def test_local_registry_records_validated_and_scoped(world, personas, client_for):
+    kind = RegistryKind.objects.create(code="rental_rooms", name="出租房屋台账")
+    RegistryField.objects.create(
+        kind=kind, code="rooms", label="间数", type=FieldType.NUMBER, required=True
+    )
+    c = client_for(personas.street_clerk)
+    url = "/api/v1/registry/records/"
+    body = {"kind": kind.pk, "grid": world.grids[HUAYUAN_1].pk, "name": "花园路8号"}
+    bad = c.post(
+        url, json.dumps({**body, "extra": {"rooms": "many"}}), content_type="application/json"
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "extra.rooms"
+    ok = c.post(url, json.dumps({**body, "extra": {"rooms": 4}}), content_type="application/json")
+    assert ok.status_code == 201 and ok.json()["extra"] == {"rooms": 4}
+    assert client_for(personas.grid_worker).get(url).json()["count"] == 1
+    assert client_for(personas.station_clerk).get(url).json()["count"] == 0
+    assert client_for(personas.outsider).get(url).status_code == 403

@@ -21,6 +21,7 @@ from fengqiao.cases.errors import CaseError
 from fengqiao.core.masking import batched_sensitive_reads
 from fengqiao.registry import services, visits
 from fengqiao.registry.models import (
+    ExtraRecord,
     House,
     Household,
     IdType,
@@ -547,3 +548,53 @@ HouseholdList = _grid_list(Household, HouseholdSerializer, "registry_households_
 HouseList = _grid_list(House, HouseSerializer, "registry_houses_list")
 PlaceList = _grid_list(Place, PlaceSerializer, "registry_places_list")
 OrganisationList = _grid_list(Organisation, OrganisationSerializer, "registry_organisations_list")
+
+
+class ExtraRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExtraRecord
+        fields = ["id", "kind", "grid", "name", "extra", "created_at"]
+
+
+class ExtraRecordInputSerializer(serializers.Serializer):
+    kind = strict.IntegerField(min_value=1)
+    grid = strict.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=100)
+    extra = serializers.DictField(required=False)
+
+
+class ExtraRecordList(generics.ListAPIView):
+    """Rows of the local registries (X) in scope; `kind` narrows to one registry."""
+
+    parser_classes = [JSONParser]
+    serializer_class = ExtraRecordSerializer
+    pagination_class = LimitOffsetPagination
+
+    def get_queryset(self) -> Any:
+        access = _access(self.request)
+        qs = services.visible(access, ExtraRecord).filter(anonymised_at__isnull=True)
+        for name, field in (("kind", "kind_id"), ("grid", "grid_id")):
+            raw = self.request.query_params.get(name)
+            if raw:
+                if not raw.isdigit():
+                    raise NotFound()
+                qs = qs.filter(**{field: int(raw)})
+        return qs.order_by("kind_id", "grid_id", "id")
+
+    @extend_schema(
+        operation_id="registry_records_list",
+        parameters=[OpenApiParameter("kind", int), OpenApiParameter("grid", int)],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ExtraRecordInputSerializer, responses={201: ExtraRecordSerializer})
+    def post(self, request: Request) -> Response:
+        _access(request, Perm.REGISTRY_EDIT)
+        body = ExtraRecordInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            record = services.save_extra_record(request.user, dict(body.validated_data))
+        except CaseError as e:
+            return _error(e)
+        return Response(ExtraRecordSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("houses/", api.HouseList.as_view(), name="api-registry-houses"),
     path("places/", api.PlaceList.as_view(), name="api-registry-places"),
     path("organisations/", api.OrganisationList.as_view(), name="api-registry-organisations"),
+    path("records/", api.ExtraRecordList.as_view(), name="api-registry-records"),
     path("key-person-kinds/", api.KeyPersonKindList.as_view(), name="api-registry-kinds"),
     path("key-persons/", api.KeyPersonList.as_view(), name="api-registry-key-persons"),
     path("key-persons/<int:pk>/", api.KeyPersonDetail.as_view(), name="api-registry-key-person"),

@@ -398,3 +398,35 @@ def linked_cases(actor: Any, resident: Resident) -> tuple[list[Any], list[Any]]:
         .order_by("-id")[:50]
     )
     return cases, mediations
+
+
+# -- X registries of their own -----------------------------------------------------------------
+
+
+def save_extra_record(actor: Any, data: Mapping[str, Any]) -> Any:
+    """A row of a registry kind without base; its values checked against the kind's fields."""
+    from fengqiao.registry.models import ExtraRecord, RegistryKind
+
+    access = _access(actor)
+    if not access.has_perm(Perm.REGISTRY_EDIT):
+        raise NotPermitted("", "permission", _("You may not change the registries."))
+    errors: list[FieldError] = []
+    kind = RegistryKind.objects.filter(pk=_int(data.get("kind")) or 0, base="", active=True).first()
+    if kind is None:
+        errors.append(FieldError("kind", "does_not_exist", _("Choose a registry of its own.")))
+    grid = _grid(access, data.get("grid"), errors)
+    name = _text(data, "name", 100, errors)
+    if not name:
+        errors.append(FieldError("name", "required", _("Enter the name.")))
+    values: dict[str, Any] = {}
+    if kind is not None:
+        try:
+            values = extensions.clean_values(extensions.fields_of_kind(kind.pk), data.get("extra"))
+        except InvalidInput as e:
+            errors.extend(e.errors)
+    if errors:
+        raise InvalidInput.many(errors)
+    with transaction.atomic():
+        record = ExtraRecord.objects.create(kind=kind, grid=grid, name=name, extra=values)
+        audit.record(access.user, "create", record, {"name": [None, name]})
+    return record
