@@ -424,7 +424,7 @@ def save_extra_record(actor: Any, data: Mapping[str, Any]) -> Any:
             values = extensions.clean_values(extensions.fields_of_kind(kind.pk), data.get("extra"))
         except InvalidInput as e:
             errors.extend(e.errors)
-    if errors:
+    if errors or kind is None or grid is None:
         raise InvalidInput.many(errors)
     with transaction.atomic():
         record = ExtraRecord.objects.create(kind=kind, grid=grid, name=name, extra=values)
