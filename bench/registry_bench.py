@@ -64,10 +64,11 @@ def setup_django(db: str) -> None:
 
 
 def citizen_id(seq: int) -> str:
+    """A unique valid citizen ID per seq: 1,000 a day of birth from 1950-01-01 on."""
     from fengqiao.core.validators import id_check_char
 
-    first = f"9901{seq // 1_000_000 % 100:02d}19{60 + seq % 40:02d}0{1 + seq % 9}1{seq % 9}{seq % 1000:03d}"
-    first = first[:17]
+    born = date(1950, 1, 1) + timedelta(days=seq // 1000)
+    first = f"990101{born:%Y%m%d}{seq % 1000:03d}"
     return first + id_check_char(first)
 
 
