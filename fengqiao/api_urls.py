@@ -7,6 +7,7 @@ urlpatterns = [
     path("org/", include("fengqiao.org.api_urls")),
     path("cases/", include("fengqiao.cases.api_urls")),
     path("mediation/", include("fengqiao.mediation.api_urls")),
+    path("registry/", include("fengqiao.registry.api_urls")),
     path("analytics/", include("fengqiao.analytics.api_urls")),
     path("accountability/", include("fengqiao.accountability.api_urls")),
     path("webhooks/", include("fengqiao.webhooks.api_urls")),

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "fengqiao.cases",
     "fengqiao.analytics",
     "fengqiao.mediation",
+    "fengqiao.registry",
     "fengqiao.web",
     "fengqiao.demo",
     # Last: its catalogue must not override the words of the apps above (Accept, done …).
@@ -514,3 +515,24 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 # Schema fuzzing (issue 6): bound limit/offset so huge values get a page, not a 500.
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "fengqiao.api.pagination.BoundedLimitOffsetPagination"
+
+# Basic data (issue 18): personal fields encrypted at rest. REGISTRY_KEYS "id=base64,id2=base64"
+# (the first writes, all read; docs/registry-keys.md), REGISTRY_CIPHER sm4gcm | aesgcm, the
+# ID-number search hash key REGISTRY_HASH_KEY (base64). Unset: keys derived from SECRET_KEY
+# (development only; `fengqiao check` warns, registry.W001).
+REGISTRY_KEYS = env_str("REGISTRY_KEYS", "")
+REGISTRY_CIPHER = env_str("REGISTRY_CIPHER", "sm4gcm")
+REGISTRY_HASH_KEY = env_str("REGISTRY_HASH_KEY", "")
+# Overdue visits to key persons escalate to the station; rows that ended are anonymised.
+PERIODIC_TASKS["fengqiao.registry.tasks.sweep_visits_task"] = env_int(
+    "REGISTRY_SWEEP_SECONDS", 3600
+)
+PERIODIC_TASKS["fengqiao.registry.tasks.apply_retention_task"] = 24 * 3600
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ResidentKindEnum": "fengqiao.registry.models.Resident.Kind",
+        "VisitMethodEnum": "fengqiao.registry.models.VisitMethod",
+        "ResidentIdTypeEnum": "fengqiao.registry.models.IdType",
+        "ResidentSexEnum": "fengqiao.registry.models.Sex",
+    }
+)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
     path("mediation/", include("fengqiao.mediation.urls")),
+    path("registry/", include("fengqiao.registry.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),
     path("accountability/", include("fengqiao.accountability.urls")),
     path("", include("fengqiao.cases.public_urls")),

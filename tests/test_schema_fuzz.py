@@ -115,6 +115,9 @@ POSITIVE_ACCEPTANCE_GAPS = {
     "GET /api/v1/analytics/ledgers/{ledger}/": "period ranges: start after end or over 20 years",
     "POST /api/v1/territory/locate/": "longitude/latitude ranges inside the [lon, lat] pairs",
     "POST /api/v1/webhooks/subscriptions/": "url: only http(s) schemes, not any URI",
+    "POST /api/v1/registry/residents/": "id_number: the GB 11643 check character",
+    "PATCH /api/v1/registry/residents/{id}/": "id_number: the GB 11643 check character",
+    "POST /api/v1/registry/records/": "extra: keys and types are the registry kind's fields (data)",
     "GET /open311/v2/requests.json": "start_date/end_date: at most 90 days apart",
     "GET /open311/v2/requests.xml": "start_date/end_date: at most 90 days apart",
 }

@@ -36,12 +36,26 @@ class Perm:
     CASE_VISIT = "case.visit"
     MEDIATION_HANDLE = "mediation.handle"
     STATS_VIEW = "stats.view"
+    # Basic data (issue 18): the grid registries and key persons; visits to key persons.
+    REGISTRY_VIEW = "registry.view"
+    REGISTRY_EDIT = "registry.edit"
+    REGISTRY_VISIT = "registry.visit"
 
 
 _VIEW = {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.CASE_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset(_VIEW | {Perm.CASE_REPORT, Perm.CASE_HANDLE, Perm.CASE_VISIT}),
+    Role.GRID_WORKER: frozenset(
+        _VIEW
+        | {
+            Perm.CASE_REPORT,
+            Perm.CASE_HANDLE,
+            Perm.CASE_VISIT,
+            Perm.REGISTRY_VIEW,
+            Perm.REGISTRY_EDIT,
+            Perm.REGISTRY_VISIT,
+        }
+    ),
     Role.STATION_STAFF: frozenset(
         _VIEW
         | {
@@ -52,6 +66,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_VISIT,
             Perm.STATS_VIEW,
             Perm.SENSITIVE_VIEW,
+            Perm.REGISTRY_VIEW,
+            Perm.REGISTRY_EDIT,
+            Perm.REGISTRY_VISIT,
         }
     ),
     Role.CENTER_STAFF: frozenset(
@@ -66,13 +83,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_VISIT,
             Perm.STATS_VIEW,
             Perm.SENSITIVE_VIEW,
+            Perm.REGISTRY_VIEW,
+            Perm.REGISTRY_EDIT,
         }
     ),
     Role.MEDIATOR: frozenset(
         _VIEW | {Perm.CASE_HANDLE, Perm.MEDIATION_HANDLE, Perm.SENSITIVE_VIEW}
     ),
     Role.UNIT_LIAISON: frozenset(_VIEW | {Perm.CASE_HANDLE, Perm.CASE_REGISTER}),
-    Role.LEADER: frozenset(_VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW}),
+    Role.LEADER: frozenset(
+        _VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW, Perm.REGISTRY_VIEW}
+    ),
     Role.ADMIN: frozenset(
         _VIEW
         | {

@@ -51,6 +51,9 @@ MY_REPORTS = _n("my_reports", "My reports", "my_reports")
 UNIT_TASKS = _n("unit_tasks", "Unit tasks", "unit_tasks")
 MY_DISPUTES = _n("my_disputes", "My disputes", "my_disputes")
 MEDIATION = _n("mediation", "Mediation", "mediation:workbench", "mediation:")
+# Basic data (issue 18): the grid registries and key persons; the visits due list.
+REGISTRY = _n("registry", "Basic data", "registry:residents", "registry:")
+VISITS_DUE = _n("visits_due", "Visits due", "registry:visits_due", "registry:visits_due")
 MONITOR = _n(
     "monitor", "Monitoring room", "analytics:dashboard", "analytics:dashboard", "analytics:cases"
 )
@@ -78,6 +81,8 @@ def nav_for(access: Access) -> dict[str, bool]:
         "unit_tasks": access.has_role(*UNIT_ROLES) and access.has_perm(Perm.CASE_HANDLE),
         "my_disputes": access.has_perm(Perm.MEDIATION_HANDLE),
         "mediation": access.has_perm(Perm.MEDIATION_HANDLE),
+        "registry": access.has_perm(Perm.REGISTRY_VIEW),
+        "visits_due": access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.REGISTRY_VISIT),
         "monitor": stats,
         "screen": stats and access.has_role(Role.LEADER, Role.CENTER_STAFF),
         "ledgers": stats,
@@ -100,6 +105,8 @@ NAV_ORDER = (
     UNIT_TASKS,
     MY_DISPUTES,
     MEDIATION,
+    VISITS_DUE,
+    REGISTRY,
     MONITOR,
     SCREEN,
     LEDGERS,
