@@ -296,7 +296,13 @@ def finding_to_case(actor: Any, record: Any, category: Any) -> ScreeningRecord:
 
     with transaction.atomic():
         r = _lock_finding(actor, record)
-        data = {"kind": "dispute" if r.campaign.kind == CampaignKind.DISPUTES else "hazard",
+        from fengqiao.cases.models import Category
+
+        cat = Category.objects.filter(code=category).first() if isinstance(category, str) else None
+        kind = (cat.kind if cat is not None else "") or (
+            "dispute" if r.campaign.kind == CampaignKind.DISPUTES else "hazard"
+        )
+        data = {"kind": kind,
                 "category": category, "title": r.finding[:200], "address": r.address,
                 "description": f"{r.campaign.name}: {r.finding}"}  # fmt: skip
         if r.grid.center_lon is not None and r.grid.center_lat is not None:
