@@ -17,6 +17,8 @@ urlpatterns = [
     path("mediation/", include("fengqiao.mediation.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),
     path("accountability/", include("fengqiao.accountability.urls")),
+    path("risk/", include("fengqiao.risk.urls")),
+    path("campaigns/", include("fengqiao.campaigns.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
