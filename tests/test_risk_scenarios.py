@@ -42,15 +42,27 @@ def police_handover(liaison):
     return actions.intake(
         liaison,
         {
-            "kind": "incident", "category": "public_security_incident", "title": "邻居夜间喊叫扰民",
+            "kind": "incident",
+            "category": "public_security_incident",
+            "title": "邻居夜间喊叫扰民",
             "description": "经查系其子久病，家庭困难无力就医。",
-            "lon": HUAYUAN_POINT[0], "lat": HUAYUAN_POINT[1],
-            "reporter_name": "李先生", "reporter_phone": "13804645678", "risk_level": RiskLevel.HIGH,
-            "parties": [{"name": "赵某", "role": "other", "id_type": "citizen_id",
-                         "id_number": VALID_ID, "is_vulnerable": True}],
+            "lon": HUAYUAN_POINT[0],
+            "lat": HUAYUAN_POINT[1],
+            "reporter_name": "李先生",
+            "reporter_phone": "13804645678",
+            "risk_level": RiskLevel.HIGH,
+            "parties": [
+                {
+                    "name": "赵某",
+                    "role": "other",
+                    "id_type": "citizen_id",
+                    "id_number": VALID_ID,
+                    "is_vulnerable": True,
+                }
+            ],
         },
         "police_110",
-    ).case  # fmt: skip
+    ).case
 
 
 def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas, cw, factors):
@@ -58,19 +70,28 @@ def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas
     case = police_handover(liaison)
     case = actions.accept(center, case, expected_version=case.version)
     case = actions.dispatch(
-        center, case, lead_unit=world.police_taoxi,
+        center,
+        case,
+        lead_unit=world.police_taoxi,
         co_units=[world.huayuan_station, cw.civil_affairs, cw.charity],
-        instructions="联合帮扶", expected_version=case.version,
-    )  # fmt: skip
+        instructions="联合帮扶",
+        expected_version=case.version,
+    )
     party = case.parties.get()
     review = (timezone.localdate() + timedelta(days=14)).isoformat()
     a = risk.create_assessment(
         liaison,
-        {"target_kind": "person", "party": party.pk, "title": "赵某久病家庭困难",
-         "factors": [{"code": "illness", "score": 4}, {"code": "poverty", "score": 3}],
-         "level": "high", "measures": "联合民政、慈善筹措医疗费，送医治疗",
-         "responsible_unit": world.police_taoxi.pk, "review_date": review},
-    )  # fmt: skip
+        {
+            "target_kind": "person",
+            "party": party.pk,
+            "title": "赵某久病家庭困难",
+            "factors": [{"code": "illness", "score": 4}, {"code": "poverty", "score": 3}],
+            "level": "high",
+            "measures": "联合民政、慈善筹措医疗费，送医治疗",
+            "responsible_unit": world.police_taoxi.pk,
+            "review_date": review,
+        },
+    )
     # The vulnerable person is linked (by the party; the ID number only as a keyed hash).
     assert a.case_id == case.pk and a.party_id == party.pk and a.person_name == "赵某"
     assert a.person_id_hash == risk.person_hash(VALID_ID) and VALID_ID not in a.person_id_hash
@@ -85,16 +106,34 @@ def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas
         risk.move_warning(personas.leader, w, "handle", "x")  # may view, may not handle
     # The units act on their tasks (cases' co-handling) …
     for t in case.tasks.all():
-        who = {world.police_taoxi.pk: liaison, cw.civil_affairs.pk: cw.civil_liaison,
-               cw.charity.pk: cw.charity_liaison, world.huayuan_station.pk: cw.huayuan_clerk}[t.unit_id]  # fmt: skip
-        actions.complete_task(who, t, result="已完成", expected_version=Case.objects.get(pk=case.pk).version)  # fmt: skip
+        who = {
+            world.police_taoxi.pk: liaison,
+            cw.civil_affairs.pk: cw.civil_liaison,
+            cw.charity.pk: cw.charity_liaison,
+            world.huayuan_station.pk: cw.huayuan_clerk,
+        }[t.unit_id]
+        actions.complete_task(
+            who, t, result="已完成", expected_version=Case.objects.get(pk=case.pk).version
+        )
     # … and the assessment is lowered: its warning closes, with who and when.
-    a = risk.reassess(liaison, a, {"level": "low", "measures": "已住院治疗，定期回访", "review_date": review,
-                                  "note": "送医住院，风险消除"}, expected_version=a.version)  # fmt: skip
+    a = risk.reassess(
+        liaison,
+        a,
+        {
+            "level": "low",
+            "measures": "已住院治疗，定期回访",
+            "review_date": review,
+            "note": "送医住院，风险消除",
+        },
+        expected_version=a.version,
+    )
     w.refresh_from_db()
     assert w.state == WarningState.CLOSED and w.closed_by == liaison and w.closed_at
     assert list(WarningEvent.objects.filter(warning=w).values_list("action", flat=True)) == [
-        "raise", "acknowledge", "close"]  # fmt: skip
+        "raise",
+        "acknowledge",
+        "close",
+    ]
     levels = list(AssessmentEntry.objects.filter(assessment=a).values_list("action", "level"))
     assert levels == [("assess", "high"), ("reassess", "low")]
     assert AuditEntry.objects.filter(action="risk.reassess", object_id=str(a.pk)).exists()
@@ -104,12 +143,26 @@ def test_bad_assessment_values_are_refused_and_nothing_is_saved(world, personas,
     with pytest.raises(InvalidInput) as e:
         risk.create_assessment(
             cw.district_clerk,
-            {"target_kind": "project", "title": "", "level": "huge", "measures": "m",
-             "factors": [{"code": "nope"}], "responsible_unit": 999999, "review_date": "2020-01-01",
-             "region": world.district.code},
-        )  # fmt: skip
+            {
+                "target_kind": "project",
+                "title": "",
+                "level": "huge",
+                "measures": "m",
+                "factors": [{"code": "nope"}],
+                "responsible_unit": 999999,
+                "review_date": "2020-01-01",
+                "region": world.district.code,
+            },
+        )
     fields = {x.field for x in e.value.errors}
-    assert {"title", "level", "factors", "responsible_unit", "review_date", "project_name"} <= fields
+    assert {
+        "title",
+        "level",
+        "factors",
+        "responsible_unit",
+        "review_date",
+        "project_name",
+    } <= fields
     from fengqiao.risk.models import Assessment
 
     assert not Assessment.objects.exists()
@@ -118,8 +171,15 @@ def test_bad_assessment_values_are_refused_and_nothing_is_saved(world, personas,
 
 
 def rule(world, kind, params, **kw):
-    return WarningRule.objects.create(name=str(kind), kind=kind, params=params, level=Level.HIGH,
-                                      region=world.district, enabled=kw.pop("enabled", True), **kw)  # fmt: skip
+    return WarningRule.objects.create(
+        name=str(kind),
+        kind=kind,
+        params=params,
+        level=Level.HIGH,
+        region=world.district,
+        enabled=kw.pop("enabled", True),
+        **kw,
+    )
 
 
 def test_intake_rules_raise_once_with_evidence(world, personas, cw):
@@ -131,7 +191,9 @@ def test_intake_rules_raise_once_with_evidence(world, personas, cw):
     kinds = set(Warning.objects.filter(case=first).values_list("kind", flat=True))
     assert kinds == {"keywords"}
     assert Warning.objects.get(case=first).evidence["keywords"] == ["跳楼"]
-    second = report(description="讨价还价", people_involved=30).case  # 砍 alone is not in 砍价-like text
+    second = report(
+        description="讨价还价", people_involved=30
+    ).case  # 砍 alone is not in 砍价-like text
     kinds = set(Warning.objects.filter(case=second).values_list("kind", flat=True))
     assert kinds == {"group_dispute", "repeat_reporter"}
     rep = Warning.objects.get(case=second, kind="repeat_reporter")

@@ -39,8 +39,18 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "kind", "region", "starts_on", "ends_on", "form_fields", "state",
-                  "created_at", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "region",
+            "starts_on",
+            "ends_on",
+            "form_fields",
+            "state",
+            "created_at",
+            "version",
+        ]
 
 
 class CampaignInput(serializers.Serializer):
@@ -49,7 +59,9 @@ class CampaignInput(serializers.Serializer):
     region = serializers.CharField(max_length=20)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    form_fields = serializers.ListField(child=serializers.DictField(), required=False, max_length=40)  # fmt: skip
+    form_fields = serializers.ListField(
+        child=serializers.DictField(), required=False, max_length=40
+    )
 
 
 class RollupRow(serializers.Serializer):
@@ -83,8 +95,19 @@ class RecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScreeningRecord
-        fields = ["id", "campaign", "grid", "address", "answers", "has_finding", "finding",
-                  "screened_by", "screened_at", "case", "warning"]  # fmt: skip
+        fields = [
+            "id",
+            "campaign",
+            "grid",
+            "address",
+            "answers",
+            "has_finding",
+            "finding",
+            "screened_by",
+            "screened_at",
+            "case",
+            "warning",
+        ]
 
 
 class RecordInput(serializers.Serializer):
@@ -107,7 +130,9 @@ class CampaignListCreate(generics.ListAPIView):
     pagination_class = BoundedLimitOffsetPagination
 
     def get_queryset(self):
-        return screening.visible_campaigns(self.request.user).select_related("region").order_by("-id")  # fmt: skip
+        return (
+            screening.visible_campaigns(self.request.user).select_related("region").order_by("-id")
+        )
 
     @extend_schema(operation_id="campaign_list")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -150,7 +175,9 @@ class CampaignGrids(APIView):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
-            c = screening.assign_grids(request.user, pk, dict(d["grids"]), d.get("expected_version"))
+            c = screening.assign_grids(
+                request.user, pk, dict(d["grids"]), d.get("expected_version")
+            )
         except CaseError as e:
             return _error(e)
         return Response(CampaignSerializer(c).data)
@@ -233,8 +260,17 @@ class OperationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Operation
-        fields = ["id", "name", "starts_on", "ends_on", "period", "due_days", "units", "active",
-                  "indicators"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "starts_on",
+            "ends_on",
+            "period",
+            "due_days",
+            "units",
+            "active",
+            "indicators",
+        ]
 
     def get_indicators(self, obj: Operation) -> list[dict[str, str]]:
         return [{"code": i.code, "name": i.name} for i in obj.indicators.all()]
@@ -253,8 +289,19 @@ class OperationFiguresSerializer(serializers.Serializer):
 class ReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = OperationReport
-        fields = ["id", "operation", "unit", "period_start", "values", "state", "submitted_by",
-                  "submitted_at", "validated_by", "validated_at", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "operation",
+            "unit",
+            "period_start",
+            "values",
+            "state",
+            "submitted_by",
+            "submitted_at",
+            "validated_by",
+            "validated_at",
+            "version",
+        ]
 
 
 class ReportInput(serializers.Serializer):
@@ -280,7 +327,11 @@ class OperationList(generics.ListAPIView):
     pagination_class = BoundedLimitOffsetPagination
 
     def get_queryset(self):
-        return ops.visible_operations(self.request.user).prefetch_related("indicators", "units").order_by("-id")  # fmt: skip
+        return (
+            ops.visible_operations(self.request.user)
+            .prefetch_related("indicators", "units")
+            .order_by("-id")
+        )
 
     @extend_schema(operation_id="operation_list")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -328,7 +379,9 @@ class ReportCorrect(APIView):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
-            r = ops.correct_report(request.user, pk, d["values"], d["note"], d.get("expected_version"))  # fmt: skip
+            r = ops.correct_report(
+                request.user, pk, d["values"], d["note"], d.get("expected_version")
+            )
         except CaseError as e:
             return _error(e)
         return Response(ReportSerializer(r).data)
@@ -341,7 +394,9 @@ class ReportDecide(APIView):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
-            r = ops.decide_report(request.user, pk, d["action"], d.get("note", ""), d.get("expected_version"))  # fmt: skip
+            r = ops.decide_report(
+                request.user, pk, d["action"], d.get("note", ""), d.get("expected_version")
+            )
         except CaseError as e:
             return _error(e)
         return Response(ReportSerializer(r).data)

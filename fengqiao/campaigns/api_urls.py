@@ -12,10 +12,24 @@ urlpatterns = [
     path("<int:pk>/transition/", api.CampaignTransition.as_view(), name="api-campaign-transition"),
     path("<int:pk>/records/", api.RecordListCreate.as_view(), name="api-campaign-records"),
     path("records/<int:pk>/case/", api.RecordToCase.as_view(), name="api-screening-to-case"),
-    path("records/<int:pk>/warning/", api.RecordToWarning.as_view(), name="api-screening-to-warning"),  # fmt: skip
+    path(
+        "records/<int:pk>/warning/", api.RecordToWarning.as_view(), name="api-screening-to-warning"
+    ),
     path("operations/", api.OperationList.as_view(), name="api-operations"),
-    path("operations/<int:pk>/figures/", api.OperationFigures.as_view(), name="api-operation-figures"),  # fmt: skip
-    path("operations/<int:pk>/reports/", api.ReportListCreate.as_view(), name="api-operation-reports"),  # fmt: skip
-    path("operations/reports/<int:pk>/correct/", api.ReportCorrect.as_view(), name="api-operation-report-correct"),  # fmt: skip
-    path("operations/reports/<int:pk>/decide/", api.ReportDecide.as_view(), name="api-operation-report-decide"),  # fmt: skip
+    path(
+        "operations/<int:pk>/figures/", api.OperationFigures.as_view(), name="api-operation-figures"
+    ),
+    path(
+        "operations/<int:pk>/reports/", api.ReportListCreate.as_view(), name="api-operation-reports"
+    ),
+    path(
+        "operations/reports/<int:pk>/correct/",
+        api.ReportCorrect.as_view(),
+        name="api-operation-report-correct",
+    ),
+    path(
+        "operations/reports/<int:pk>/decide/",
+        api.ReportDecide.as_view(),
+        name="api-operation-report-decide",
+    ),
 ]

@@ -31,7 +31,10 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=CampaignKind.choices)
     region = models.ForeignKey(
-        "territory.Region", verbose_name=_("organised by"), on_delete=models.PROTECT, related_name="+"
+        "territory.Region",
+        verbose_name=_("organised by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     starts_on = models.DateField(_("starts"))
     ends_on = models.DateField(_("ends"))
@@ -67,12 +70,18 @@ class CampaignGrid(models.Model):
             models.UniqueConstraint(fields=["campaign", "grid"], name="campaign_grid_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.grid_id}"
+
 
 class CampaignEvent(TimelineEntry):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.action}"
 
 
 class ScreeningRecord(models.Model):
@@ -110,6 +119,9 @@ class ScreeningRecord(models.Model):
             models.Index(fields=["campaign", "grid"], name="screening_campaign_grid"),
             models.Index(fields=["campaign", "community_path"], name="screening_campaign_path"),
         ]
+
+    def __str__(self) -> str:
+        return self.address
 
 
 class Period(models.TextChoices):
@@ -187,6 +199,9 @@ class OperationReport(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.operation_id}: {self.unit_id} {self.period_start}"
+
 
 class ReportRevision(TimelineEntry):
     """Submission, correction (old and new figures in `data`), validation, rejection."""
@@ -195,6 +210,9 @@ class ReportRevision(TimelineEntry):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.action}"
 
 
 class ReportReminder(models.Model):
@@ -211,3 +229,6 @@ class ReportReminder(models.Model):
                 fields=["operation", "unit", "period_start"], name="report_reminder_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id}: {self.unit_id} {self.period_start}"

@@ -39,7 +39,11 @@ R = ReportState
 # validate and reject the organiser's, held over the operation's region.
 REPORT_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "submit": (frozenset({""}), R.SUBMITTED, Perm.OPERATION_REPORT),
-    "correct": (frozenset({R.SUBMITTED, R.VALIDATED, R.REJECTED}), R.SUBMITTED, Perm.OPERATION_REPORT),  # fmt: skip
+    "correct": (
+        frozenset({R.SUBMITTED, R.VALIDATED, R.REJECTED}),
+        R.SUBMITTED,
+        Perm.OPERATION_REPORT,
+    ),
     "validate": (frozenset({R.SUBMITTED}), R.VALIDATED, Perm.OPERATION_MANAGE),
     "reject": (frozenset({R.SUBMITTED}), R.REJECTED, Perm.OPERATION_MANAGE),
 }
@@ -50,7 +54,11 @@ def operation_rule(access: Access, perm: str) -> Q:
     scope = access.scope(perm)
     q = scope.q(path="region__path")
     if scope.unit_ids:
-        q |= Q(pk__in=Operation.units.through.objects.filter(unit_id__in=sorted(scope.unit_ids)).values("operation_id"))  # fmt: skip
+        q |= Q(
+            pk__in=Operation.units.through.objects.filter(
+                unit_id__in=sorted(scope.unit_ids)
+            ).values("operation_id")
+        )
     return q
 
 
@@ -102,7 +110,8 @@ def period_end(op: Operation, start: date) -> date:
 
 def periods(op: Operation, until: date) -> list[date]:
     """The starts of the operation's periods from its start up to `until` (or its end)."""
-    out, p = [], period_start(op, op.starts_on)
+    out: list[date] = []
+    p = period_start(op, op.starts_on)
     last = min(until, op.ends_on)
     while p <= last and len(out) < 1000:
         out.append(p)
@@ -126,14 +135,32 @@ def clean_values(op: Operation, values: Any) -> dict[str, int]:
     known = {i.code for i in indicators}
     for key in values:
         if key not in known:
-            errors.append(FieldError("values", "unknown", _("The operation has no indicator %(code)s.") % {"code": str(key)[:40]}))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "values",
+                    "unknown",
+                    _("The operation has no indicator %(code)s.") % {"code": str(key)[:40]},
+                )
+            )
     out: dict[str, int] = {}
     for i in indicators:
         v = values.get(i.code)
         if isinstance(v, bool) or not isinstance(v, int):
-            errors.append(FieldError(f"values.{i.code}", "required", _("%(name)s: give a whole number.") % {"name": i.name}))  # fmt: skip
+            errors.append(
+                FieldError(
+                    f"values.{i.code}",
+                    "required",
+                    _("%(name)s: give a whole number.") % {"name": i.name},
+                )
+            )
         elif not 0 <= v <= i.max_value:
-            errors.append(FieldError(f"values.{i.code}", "range", _("%(name)s: 0 to %(max)d.") % {"name": i.name, "max": i.max_value}))  # fmt: skip
+            errors.append(
+                FieldError(
+                    f"values.{i.code}",
+                    "range",
+                    _("%(name)s: 0 to %(max)d.") % {"name": i.name, "max": i.max_value},
+                )
+            )
         else:
             out[i.code] = v
     if errors:
@@ -141,28 +168,45 @@ def clean_values(op: Operation, values: Any) -> dict[str, int]:
     return out
 
 
-def _apply(actor: Any, r: OperationReport, name: str, note: str = "", data: dict | None = None) -> None:  # fmt: skip
+def _apply(
+    actor: Any, r: OperationReport, name: str, note: str = "", data: dict | None = None
+) -> None:
     sources, target, _perm = REPORT_TRANSITIONS[name]
     before = "" if r.pk is None else r.state
     if before not in sources:
-        raise TransitionNotAllowed("state", "transition", _("A report that is %(state)s cannot do this.") % {"state": r.get_state_display()})  # fmt: skip
+        raise TransitionNotAllowed(
+            "state",
+            "transition",
+            _("A report that is %(state)s cannot do this.") % {"state": r.get_state_display()},
+        )
     r.state = target
     if before:
         r.version += 1
     r.save()
     ReportRevision.objects.create(
-        report=r, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        action=name, from_state=before, to_state=r.state, note=note, data=data or {},
-    )  # fmt: skip
+        report=r,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=name,
+        from_state=before,
+        to_state=r.state,
+        note=note,
+        data=data or {},
+    )
     audit.record(actor, f"operations.{name}", r, data or {})
 
 
-def submit_report(actor: Any, operation: Any, unit: Any, period: Any, values: Any) -> OperationReport:  # fmt: skip
+def submit_report(
+    actor: Any, operation: Any, unit: Any, period: Any, values: Any
+) -> OperationReport:
     """A member unit's figures for one period (the period's start date, or any day in it)."""
     access = access_for(actor)
     op = get_operation(actor, getattr(operation, "pk", operation))
     unit_id = getattr(unit, "pk", unit)
-    if isinstance(unit_id, bool) or not isinstance(unit_id, int) or not op.units.filter(pk=unit_id).exists():  # fmt: skip
+    if (
+        isinstance(unit_id, bool)
+        or not isinstance(unit_id, int)
+        or not op.units.filter(pk=unit_id).exists()
+    ):
         raise InvalidInput("unit", "invalid", _("Choose a member unit of this operation."))
     u = Unit.objects.get(pk=unit_id)
     if not access.holds(u, Perm.OPERATION_REPORT):
@@ -172,17 +216,36 @@ def submit_report(actor: Any, operation: Any, unit: Any, period: Any, values: An
             period = date.fromisoformat(period)
         except ValueError:
             period = None
-    if not isinstance(period, date) or not op.starts_on - timedelta(days=31) <= period <= op.ends_on:
-        raise InvalidInput("period", "invalid", _("Give a day of a period of the operation (YYYY-MM-DD)."))  # fmt: skip
+    if (
+        not isinstance(period, date)
+        or not op.starts_on - timedelta(days=31) <= period <= op.ends_on
+    ):
+        raise InvalidInput(
+            "period", "invalid", _("Give a day of a period of the operation (YYYY-MM-DD).")
+        )
     start = period_start(op, period)
     if start > timezone.localdate():
         raise InvalidInput("period", "future", _("This period has not started yet."))
     clean = clean_values(op, values)
     with transaction.atomic():
-        if OperationReport.objects.select_for_update().filter(operation=op, unit=u, period_start=start).exists():  # fmt: skip
-            raise ConflictError("period", "exists", _("This unit has reported for this period; correct the report instead."))  # fmt: skip
-        r = OperationReport(operation=op, unit=u, period_start=start, values=clean,
-                            submitted_by=actor, submitted_at=timezone.now())  # fmt: skip
+        if (
+            OperationReport.objects.select_for_update()
+            .filter(operation=op, unit=u, period_start=start)
+            .exists()
+        ):
+            raise ConflictError(
+                "period",
+                "exists",
+                _("This unit has reported for this period; correct the report instead."),
+            )
+        r = OperationReport(
+            operation=op,
+            unit=u,
+            period_start=start,
+            values=clean,
+            submitted_by=actor,
+            submitted_at=timezone.now(),
+        )
         _apply(actor, r, "submit", data={"values": clean})
     return r
 
@@ -191,17 +254,25 @@ def _lock(actor: Any, report: Any, name: str, expected_version: Any) -> Operatio
     access = access_for(actor)
     perm = REPORT_TRANSITIONS[name][2]
     try:
-        r = access.visible(OperationReport.objects.all(), perm).select_for_update().get(pk=getattr(report, "pk", report))  # fmt: skip
+        r = (
+            access.visible(OperationReport.objects.all(), perm)
+            .select_for_update()
+            .get(pk=getattr(report, "pk", report))
+        )
     except (OperationReport.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     if expected_version is not None and str(expected_version) != str(r.version):
         raise ConflictError("version", "stale", _("This was changed by someone else; reload."))
-    if perm == Perm.OPERATION_MANAGE and not access.scope(perm).covers_path(r.operation.region.path):  # fmt: skip
-        raise NotPermitted("", "permission", _("Only the operation's organisers validate reports."))  # fmt: skip
+    if perm == Perm.OPERATION_MANAGE and not access.scope(perm).covers_path(
+        r.operation.region.path
+    ):
+        raise NotPermitted("", "permission", _("Only the operation's organisers validate reports."))
     return r
 
 
-def correct_report(actor: Any, report: Any, values: Any, note: Any, expected_version: Any = None) -> OperationReport:  # fmt: skip
+def correct_report(
+    actor: Any, report: Any, values: Any, note: Any, expected_version: Any = None
+) -> OperationReport:
     if not isinstance(note, str) or not note.strip():
         raise InvalidInput("note", "required", _("Say what is corrected and why."))
     with transaction.atomic():
@@ -214,7 +285,9 @@ def correct_report(actor: Any, report: Any, values: Any, note: Any, expected_ver
     return r
 
 
-def decide_report(actor: Any, report: Any, name: str, note: Any = "", expected_version: Any = None) -> OperationReport:  # fmt: skip
+def decide_report(
+    actor: Any, report: Any, name: str, note: Any = "", expected_version: Any = None
+) -> OperationReport:
     if name not in ("validate", "reject"):
         raise InvalidInput("action", "invalid_choice", _("Unknown action."))
     note = note.strip() if isinstance(note, str) else ""
@@ -240,10 +313,18 @@ def figures(actor: Any, op: Operation, today: date | None = None) -> dict[str, A
     valid = [r for r in reports if r.state == R.VALIDATED]
     totals = {i.code: sum(r.values.get(i.code, 0) for r in valid) for i in indicators}
     all_periods = periods(op, today)
-    trend = {i.code: [sum(r.values.get(i.code, 0) for r in valid if r.period_start == p) for p in all_periods] for i in indicators}  # fmt: skip
+    trend = {
+        i.code: [
+            sum(r.values.get(i.code, 0) for r in valid if r.period_start == p) for p in all_periods
+        ]
+        for i in indicators
+    }
     units = {r.unit_id: r.unit.name for r in reports}
     by_unit = {
-        name: {i.code: sum(r.values.get(i.code, 0) for r in valid if r.unit_id == uid) for i in indicators}  # fmt: skip
+        name: {
+            i.code: sum(r.values.get(i.code, 0) for r in valid if r.unit_id == uid)
+            for i in indicators
+        }
         for uid, name in sorted(units.items())
     }
     return {
@@ -266,8 +347,14 @@ def missing_reports(op: Operation, today: date) -> list[dict]:
             continue
         for u in op.units.all().order_by("name"):
             if (u.pk, p) not in done:
-                out.append({"unit": u.pk, "unit_name": u.name, "period": p.isoformat(),
-                            "due": due_date(op, p).isoformat()})  # fmt: skip
+                out.append(
+                    {
+                        "unit": u.pk,
+                        "unit_name": u.name,
+                        "period": p.isoformat(),
+                        "due": due_date(op, p).isoformat(),
+                    }
+                )
     return out
 
 
@@ -278,16 +365,23 @@ def remind_missing(today: date | None = None) -> int:
     for op in Operation.objects.filter(active=True, starts_on__lte=today):
         for m in missing_reports(op, today):
             with transaction.atomic():
-                _reminder, created = ReportReminder.objects.get_or_create(operation=op, unit_id=m["unit"], period_start=date.fromisoformat(m["period"]))  # fmt: skip
+                _reminder, created = ReportReminder.objects.get_or_create(
+                    operation=op, unit_id=m["unit"], period_start=date.fromisoformat(m["period"])
+                )
                 if not created:
                     continue
                 sent += 1
-                for ra in RoleAssignment.objects.filter(active=True, scope_type=ScopeType.UNIT, unit_id=m["unit"]).select_related("user"):  # fmt: skip
+                for ra in RoleAssignment.objects.filter(
+                    active=True, scope_type=ScopeType.UNIT, unit_id=m["unit"]
+                ).select_related("user"):
                     r = notifications.Recipient(ra.user.get_full_name(), ra.user.email, "")
                     if r.reachable:
                         notifications.queue(
                             r,
                             _("Report due: %(op)s") % {"op": op.name},
-                            _("Your unit has not reported its figures for the period from %(p)s (due %(due)s).") % {"p": m["period"], "due": m["due"]},  # fmt: skip
+                            _(
+                                "Your unit has not reported its figures for the period from %(p)s (due %(due)s)."
+                            )
+                            % {"p": m["period"], "due": m["due"]},
                         )
     return sent

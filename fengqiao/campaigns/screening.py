@@ -81,7 +81,9 @@ def _apply(actor: Any, c: Campaign, name: str, note: str = "", data: dict | None
     before = "" if c.pk is None else c.state
     if before not in sources:
         raise TransitionNotAllowed(
-            "state", "transition", _("A campaign that is %(state)s cannot do this.") % {"state": c.get_state_display()}  # fmt: skip
+            "state",
+            "transition",
+            _("A campaign that is %(state)s cannot do this.") % {"state": c.get_state_display()},
         )
     if target is not None:
         c.state = target
@@ -89,16 +91,27 @@ def _apply(actor: Any, c: Campaign, name: str, note: str = "", data: dict | None
         c.version += 1
     c.save()
     CampaignEvent.objects.create(
-        campaign=c, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        action=name, from_state=before, to_state=c.state, note=note, data=data or {},
-    )  # fmt: skip
+        campaign=c,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=name,
+        from_state=before,
+        to_state=c.state,
+        note=note,
+        data=data or {},
+    )
     audit.record(actor, f"campaigns.{name}", c, data or {})
 
 
 def clean_form(fields: Any) -> list[dict]:
     if fields in (None, ""):
         return []
-    bad = InvalidInput("form_fields", "invalid", _("Each form field needs a name (letters, digits, _), a label and a type (text, int, bool, choice; a choice lists its choices)."))  # fmt: skip
+    bad = InvalidInput(
+        "form_fields",
+        "invalid",
+        _(
+            "Each form field needs a name (letters, digits, _), a label and a type (text, int, bool, choice; a choice lists its choices)."
+        ),
+    )
     if not isinstance(fields, list) or len(fields) > 40:
         raise bad
     out, names = [], set()
@@ -107,15 +120,29 @@ def clean_form(fields: Any) -> list[dict]:
             raise bad
         name, label, kind = f.get("name"), f.get("label"), f.get("type")
         choices = f.get("choices", [])
-        if not (isinstance(name, str) and name.isidentifier() and len(name) <= 40 and name not in names):
+        if not (
+            isinstance(name, str) and name.isidentifier() and len(name) <= 40 and name not in names
+        ):
             raise bad
-        if not (isinstance(label, str) and 0 < len(label.strip()) <= 100) or kind not in FIELD_TYPES:
+        if (
+            not (isinstance(label, str) and 0 < len(label.strip()) <= 100)
+            or kind not in FIELD_TYPES
+        ):
             raise bad
-        if kind == "choice" and not (isinstance(choices, list) and choices and all(isinstance(x, str) and x for x in choices)):  # fmt: skip
+        if kind == "choice" and not (
+            isinstance(choices, list) and choices and all(isinstance(x, str) and x for x in choices)
+        ):
             raise bad
         names.add(name)
-        out.append({"name": name, "label": label.strip(), "type": kind,
-                    "choices": choices if kind == "choice" else [], "required": bool(f.get("required"))})  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "label": label.strip(),
+                "type": kind,
+                "choices": choices if kind == "choice" else [],
+                "required": bool(f.get("required")),
+            }
+        )
     return out
 
 
@@ -141,12 +168,18 @@ def create_campaign(actor: Any, data: dict) -> Campaign:
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         errors.append(FieldError("name", "required", _("Give a name of at most 100 characters.")))
     if data.get("kind") not in CampaignKind.values:
-        errors.append(FieldError("kind", "invalid_choice", _("Choose disputes, safety hazards or epidemic.")))  # fmt: skip
+        errors.append(
+            FieldError("kind", "invalid_choice", _("Choose disputes, safety hazards or epidemic."))
+        )
     starts, ends = _date(data, "starts_on", errors), _date(data, "ends_on", errors)
     if starts and ends and ends < starts:
         errors.append(FieldError("ends_on", "order", _("The end is before the start.")))
     code = data.get("region")
-    region = access.regions(Perm.CAMPAIGN_MANAGE).filter(code=code).first() if isinstance(code, str) else None  # fmt: skip
+    region = (
+        access.regions(Perm.CAMPAIGN_MANAGE).filter(code=code).first()
+        if isinstance(code, str)
+        else None
+    )
     if region is None:
         errors.append(FieldError("region", "invalid", _("Give a region code in your area.")))
     try:
@@ -156,8 +189,16 @@ def create_campaign(actor: Any, data: dict) -> Campaign:
         form = []
     if errors:
         raise InvalidInput.many(errors)
-    c = Campaign(name=name.strip(), kind=data["kind"], region=region, starts_on=starts, ends_on=ends,
-                 form_fields=form, created_by=actor if getattr(actor, "is_authenticated", False) else None)  # fmt: skip
+    assert isinstance(name, str) and starts is not None and ends is not None
+    c = Campaign(
+        name=name.strip(),
+        kind=data["kind"],
+        region=region,
+        starts_on=starts,
+        ends_on=ends,
+        form_fields=form,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     with transaction.atomic():
         _apply(actor, c, "create")
     return c
@@ -168,28 +209,41 @@ def _lock(actor: Any, campaign: Any, name: str, expected_version: Any = None) ->
     c = get_campaign(actor, getattr(campaign, "pk", campaign))
     c = Campaign.objects.select_for_update().get(pk=c.pk)
     perm = CAMPAIGN_TRANSITIONS[name][2]
-    if not access.holds(c, perm) or not access.scope(perm).covers_path(c.region.path, unit_regions=True):  # fmt: skip
+    if not access.holds(c, perm) or not access.scope(perm).covers_path(
+        c.region.path, unit_regions=True
+    ):
         raise NotPermitted("", "permission", _("You may not change this campaign."))
     if expected_version is not None and str(expected_version) != str(c.version):
         raise ConflictError("version", "stale", _("This was changed by someone else; reload."))
     return c
 
 
-def assign_grids(actor: Any, campaign: Any, targets: Any, expected_version: Any = None) -> Campaign:  # fmt: skip
+def assign_grids(actor: Any, campaign: Any, targets: Any, expected_version: Any = None) -> Campaign:
     """Assign grids ({grid code: households to screen}) inside the campaign's region."""
     if not isinstance(targets, dict) or not targets or len(targets) > 5000:
         raise InvalidInput("grids", "invalid", _("Give grid codes with the number to screen."))
     with transaction.atomic():
         c = _lock(actor, campaign, "assign", expected_version)
-        grids = {g.code: g for g in Grid.objects.filter(code__in=[str(k) for k in targets], community__path__startswith=c.region.path).select_related("community")}  # fmt: skip
+        grids = {
+            g.code: g
+            for g in Grid.objects.filter(
+                code__in=[str(k) for k in targets], community__path__startswith=c.region.path
+            ).select_related("community")
+        }
         for code, n in targets.items():
             if code not in grids:
-                raise InvalidInput("grids", "unknown", _("No grid %(code)s in the campaign's region.") % {"code": str(code)[:20]})  # fmt: skip
+                raise InvalidInput(
+                    "grids",
+                    "unknown",
+                    _("No grid %(code)s in the campaign's region.") % {"code": str(code)[:20]},
+                )
             if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100_000:
                 raise InvalidInput("grids", "invalid", _("The number to screen is 0 to 100000."))
         for code, n in targets.items():
             g = grids[code]
-            CampaignGrid.objects.update_or_create(campaign=c, grid=g, defaults={"target": n, "community_path": g.community.path})  # fmt: skip
+            CampaignGrid.objects.update_or_create(
+                campaign=c, grid=g, defaults={"target": n, "community_path": g.community.path}
+            )
         _apply(actor, c, "assign", data={"grids": {k: v for k, v in targets.items()}})
     return c
 
@@ -213,21 +267,44 @@ def clean_answers(c: Campaign, answers: Any) -> dict:
     out: dict[str, Any] = {}
     for key in answers:
         if key not in known:
-            errors.append(FieldError("answers", "unknown", _("The form has no field %(name)s.") % {"name": str(key)[:40]}))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "answers",
+                    "unknown",
+                    _("The form has no field %(name)s.") % {"name": str(key)[:40]},
+                )
+            )
     for name, f in known.items():
         v = answers.get(name)
         if v in (None, ""):
             if f["required"]:
-                errors.append(FieldError(f"answers.{name}", "required", _("%(label)s: this field is required.") % {"label": f["label"]}))  # fmt: skip
+                errors.append(
+                    FieldError(
+                        f"answers.{name}",
+                        "required",
+                        _("%(label)s: this field is required.") % {"label": f["label"]},
+                    )
+                )
             continue
         ok = (
             (f["type"] == "text" and isinstance(v, str) and len(v) <= 500)
-            or (f["type"] == "int" and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1_000_000)
+            or (
+                f["type"] == "int"
+                and isinstance(v, int)
+                and not isinstance(v, bool)
+                and 0 <= v <= 1_000_000
+            )
             or (f["type"] == "bool" and isinstance(v, bool))
             or (f["type"] == "choice" and v in f["choices"])
-        )  # fmt: skip
+        )
         if not ok:
-            errors.append(FieldError(f"answers.{name}", "invalid", _("%(label)s: not a valid answer.") % {"label": f["label"]}))  # fmt: skip
+            errors.append(
+                FieldError(
+                    f"answers.{name}",
+                    "invalid",
+                    _("%(label)s: not a valid answer.") % {"label": f["label"]},
+                )
+            )
         out[name] = v
     if errors:
         raise InvalidInput.many(errors)
@@ -239,19 +316,29 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
     access = access_for(actor)
     c = get_campaign(actor, getattr(campaign, "pk", campaign))
     if c.state != S.ACTIVE:
-        raise TransitionNotAllowed("state", "transition", _("Only a running campaign takes records."))  # fmt: skip
+        raise TransitionNotAllowed(
+            "state", "transition", _("Only a running campaign takes records.")
+        )
     errors: list[FieldError] = []
     address = data.get("address")
     if not isinstance(address, str) or not address.strip() or len(address) > 200:
-        errors.append(FieldError("address", "required", _("Give the household's or place's address.")))  # fmt: skip
+        errors.append(
+            FieldError("address", "required", _("Give the household's or place's address."))
+        )
     finding = data.get("finding", "") or ""
     if not isinstance(finding, str) or len(finding) > 500:
         errors.append(FieldError("finding", "invalid", _("At most 500 characters.")))
         finding = ""
     code = data.get("grid")
-    assigned = CampaignGrid.objects.filter(campaign=c, grid__code=code).select_related("grid").first() if isinstance(code, str) else None  # fmt: skip
+    assigned = (
+        CampaignGrid.objects.filter(campaign=c, grid__code=code).select_related("grid").first()
+        if isinstance(code, str)
+        else None
+    )
     if assigned is None or not access.holds(assigned.grid, Perm.SCREENING_RECORD):
-        errors.append(FieldError("grid", "invalid", _("Choose one of your grids in this campaign.")))  # fmt: skip
+        errors.append(
+            FieldError("grid", "invalid", _("Choose one of your grids in this campaign."))
+        )
     try:
         answers = clean_answers(c, data.get("answers"))
     except InvalidInput as e:
@@ -260,16 +347,24 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
         raise InvalidInput.many(errors)
     assert assigned is not None and isinstance(address, str)
     r = ScreeningRecord(
-        campaign=c, grid=assigned.grid, community_path=assigned.community_path,
-        address=address.strip(), answers=answers, has_finding=bool(finding.strip()),
-        finding=finding.strip(), screened_by=actor, screened_at=timezone.now(),
-    )  # fmt: skip
+        campaign=c,
+        grid=assigned.grid,
+        community_path=assigned.community_path,
+        address=address.strip(),
+        answers=answers,
+        has_finding=bool(finding.strip()),
+        finding=finding.strip(),
+        screened_by=actor,
+        screened_at=timezone.now(),
+    )
     try:
         with transaction.atomic():
             r.save()
             audit.record(actor, "campaigns.screen", r, {"address": [None, r.address]})
     except IntegrityError:
-        raise InvalidInput("address", "duplicate", _("This household was screened already in this campaign.")) from None  # fmt: skip
+        raise InvalidInput(
+            "address", "duplicate", _("This household was screened already in this campaign.")
+        ) from None
     return r
 
 
@@ -282,11 +377,17 @@ def _lock_finding(actor: Any, record: Any) -> ScreeningRecord:
         r = qs.distinct().get(pk=getattr(record, "pk", record))
     except (ScreeningRecord.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    r = ScreeningRecord.objects.select_for_update().select_related("grid", "grid__community", "campaign").get(pk=r.pk)  # fmt: skip
+    r = (
+        ScreeningRecord.objects.select_for_update()
+        .select_related("grid", "grid__community", "campaign")
+        .get(pk=r.pk)
+    )
     if not r.has_finding:
         raise TransitionNotAllowed("finding", "no_finding", _("This record has no finding."))
     if r.case_id or r.warning_id:
-        raise TransitionNotAllowed("finding", "done", _("This finding was already turned into a case or a warning."))  # fmt: skip
+        raise TransitionNotAllowed(
+            "finding", "done", _("This finding was already turned into a case or a warning.")
+        )
     return r
 
 
@@ -302,9 +403,13 @@ def finding_to_case(actor: Any, record: Any, category: Any) -> ScreeningRecord:
         kind = (cat.kind if cat is not None else "") or (
             "dispute" if r.campaign.kind == CampaignKind.DISPUTES else "hazard"
         )
-        data = {"kind": kind,
-                "category": category, "title": r.finding[:200], "address": r.address,
-                "description": f"{r.campaign.name}: {r.finding}"}  # fmt: skip
+        data = {
+            "kind": kind,
+            "category": category,
+            "title": r.finding[:200],
+            "address": r.address,
+            "description": f"{r.campaign.name}: {r.finding}",
+        }
         if r.grid.center_lon is not None and r.grid.center_lat is not None:
             # The grid's representative point: the case lands in the same grid.
             data["lon"], data["lat"] = r.grid.center_lon, r.grid.center_lat
@@ -320,9 +425,16 @@ def finding_to_warning(actor: Any, record: Any, level: Any) -> ScreeningRecord:
 
     with transaction.atomic():
         r = _lock_finding(actor, record)
-        w = raise_manual(actor, {"level": level, "title": r.finding[:200], "grid": r.grid,
-                                 "note": f"{r.campaign.name}: {r.address}",
-                                 "evidence": {"screening_record": r.pk}})  # fmt: skip
+        w = raise_manual(
+            actor,
+            {
+                "level": level,
+                "title": r.finding[:200],
+                "grid": r.grid,
+                "note": f"{r.campaign.name}: {r.address}",
+                "evidence": {"screening_record": r.pk},
+            },
+        )
         r.warning = w
         r.save(update_fields=["warning"])
         audit.record(actor, "campaigns.finding_to_warning", r, {"warning": [None, w.pk]})
@@ -356,12 +468,18 @@ def rollup(actor: Any, campaign: Campaign) -> dict[str, list[Row]]:
     assigned = CampaignGrid.objects.filter(campaign=campaign)
     records = ScreeningRecord.objects.filter(campaign=campaign)
     if not access.holds(campaign, Perm.CAMPAIGN_MANAGE):
-        scope = access.scope(Perm.SCREENING_RECORD if access.has_perm(Perm.SCREENING_RECORD) else Perm.STATS_VIEW)  # fmt: skip
-        assigned = assigned.filter(scope.q(path="community_path", grid="grid_id", unit_regions=True))
+        scope = access.scope(
+            Perm.SCREENING_RECORD if access.has_perm(Perm.SCREENING_RECORD) else Perm.STATS_VIEW
+        )
+        assigned = assigned.filter(
+            scope.q(path="community_path", grid="grid_id", unit_regions=True)
+        )
         records = records.filter(scope.q(path="community_path", grid="grid_id", unit_regions=True))
     done = {
         g: (n, f)
-        for g, n, f in records.values("grid_id").annotate(n=Count("id"), f=Count("id", filter=Q(has_finding=True))).values_list("grid_id", "n", "f")  # fmt: skip
+        for g, n, f in records.values("grid_id")
+        .annotate(n=Count("id"), f=Count("id", filter=Q(has_finding=True)))
+        .values_list("grid_id", "n", "f")
     }
     grids = list(assigned.select_related("grid").order_by("grid__code"))
     by_grid = [Row(a.grid.code, a.grid.name, a.target, *done.get(a.grid_id, (0, 0))) for a in grids]
@@ -393,8 +511,20 @@ def unfinished(actor: Any, campaign: Campaign) -> list[dict]:
 
     rows = [r for r in rollup(actor, campaign)["grid"] if not r.done]
     workers: dict[str, list[str]] = {}
-    for gw in GridWorker.objects.filter(grids__code__in=[r.key for r in rows]).select_related("user").prefetch_related("grids"):  # fmt: skip
+    for gw in (
+        GridWorker.objects.filter(grids__code__in=[r.key for r in rows])
+        .select_related("user")
+        .prefetch_related("grids")
+    ):
         for g in gw.grids.all():
             workers.setdefault(g.code, []).append(gw.user.get_full_name() or gw.user.username)
-    return [{"grid": r.key, "name": r.name, "target": r.target, "screened": r.screened,
-             "workers": sorted(workers.get(r.key, []))} for r in rows]  # fmt: skip
+    return [
+        {
+            "grid": r.key,
+            "name": r.name,
+            "target": r.target,
+            "screened": r.screened,
+            "workers": sorted(workers.get(r.key, [])),
+        }
+        for r in rows
+    ]

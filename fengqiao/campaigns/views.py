@@ -19,8 +19,13 @@ from . import operations as ops
 from . import screening
 from .models import CampaignGrid, ScreeningRecord
 
-PAGE_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.SCREENING_RECORD, Perm.STATS_VIEW, Perm.OPERATION_REPORT,
-              Perm.OPERATION_MANAGE)  # fmt: skip
+PAGE_PERMS = (
+    Perm.CAMPAIGN_MANAGE,
+    Perm.SCREENING_RECORD,
+    Perm.STATS_VIEW,
+    Perm.OPERATION_REPORT,
+    Perm.OPERATION_MANAGE,
+)
 
 
 def _need(request: HttpRequest, *perms: str) -> None:
@@ -32,10 +37,14 @@ def _need(request: HttpRequest, *perms: str) -> None:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     _need(request)
-    return render(request, "campaigns/index.html", {
-        "campaigns": screening.visible_campaigns(request.user).order_by("-starts_on")[:100],
-        "operations": ops.visible_operations(request.user).order_by("-starts_on")[:100],
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/index.html",
+        {
+            "campaigns": screening.visible_campaigns(request.user).order_by("-starts_on")[:100],
+            "operations": ops.visible_operations(request.user).order_by("-starts_on")[:100],
+        },
+    )
 
 
 def _campaign(request: HttpRequest, pk: int) -> Any:
@@ -69,16 +78,28 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
     access = access_for(request.user)
     findings = ScreeningRecord.objects.none()
     for perm in (Perm.SCREENING_RECORD, Perm.CAMPAIGN_MANAGE):
-        findings = findings | access.visible(ScreeningRecord.objects.filter(campaign=c, has_finding=True), perm)  # fmt: skip
+        findings = findings | access.visible(
+            ScreeningRecord.objects.filter(campaign=c, has_finding=True), perm
+        )
     from fengqiao.cases.models import Category
 
-    return render(request, "campaigns/campaign.html", {
-        "c": c, "roll": screening.rollup(request.user, c), "unfinished": screening.unfinished(request.user, c),
-        "findings": findings.distinct().select_related("grid", "case", "warning")[:200],
-        "may_manage": access.holds(c, Perm.CAMPAIGN_MANAGE), "errors": errors, "levels": Level.choices,
-        "categories": Category.objects.filter(active=True).exclude(kind="").order_by("sort", "code"),
-        "may_screen": access.has_perm(Perm.SCREENING_RECORD) and c.state == "active",
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/campaign.html",
+        {
+            "c": c,
+            "roll": screening.rollup(request.user, c),
+            "unfinished": screening.unfinished(request.user, c),
+            "findings": findings.distinct().select_related("grid", "case", "warning")[:200],
+            "may_manage": access.holds(c, Perm.CAMPAIGN_MANAGE),
+            "errors": errors,
+            "levels": Level.choices,
+            "categories": Category.objects.filter(active=True)
+            .exclude(kind="")
+            .order_by("sort", "code"),
+            "may_screen": access.has_perm(Perm.SCREENING_RECORD) and c.state == "active",
+        },
+    )
 
 
 @login_required
@@ -88,7 +109,11 @@ def screen(request: HttpRequest, pk: int) -> HttpResponse:
     _need(request, Perm.SCREENING_RECORD)
     c = _campaign(request, pk)
     access = access_for(request.user)
-    grids = [a.grid for a in CampaignGrid.objects.filter(campaign=c).select_related("grid") if access.holds(a.grid, Perm.SCREENING_RECORD)]  # fmt: skip
+    grids = [
+        a.grid
+        for a in CampaignGrid.objects.filter(campaign=c).select_related("grid")
+        if access.holds(a.grid, Perm.SCREENING_RECORD)
+    ]
     errors: list[str] = []
     saved = None
     if request.method == "POST":
@@ -103,11 +128,24 @@ def screen(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 answers[f["name"]] = raw or None
         try:
-            saved = screening.record_screening(request.user, c, {"grid": p.get("grid", ""), "address": p.get("address", ""), "answers": answers, "finding": p.get("finding", "")})  # fmt: skip
+            saved = screening.record_screening(
+                request.user,
+                c,
+                {
+                    "grid": p.get("grid", ""),
+                    "address": p.get("address", ""),
+                    "answers": answers,
+                    "finding": p.get("finding", ""),
+                },
+            )
         except CaseError as e:
             errors = [x.message for x in e.errors]
-    mine = ScreeningRecord.objects.filter(campaign=c, screened_by=request.user).count()
-    return render(request, "campaigns/screen.html", {"c": c, "grids": grids, "errors": errors, "saved": saved, "mine": mine})  # fmt: skip
+    mine = ScreeningRecord.objects.filter(campaign=c, screened_by_id=request.user.pk).count()
+    return render(
+        request,
+        "campaigns/screen.html",
+        {"c": c, "grids": grids, "errors": errors, "saved": saved, "mine": mine},
+    )
 
 
 def _operation(request: HttpRequest, pk: int) -> Any:
@@ -134,9 +172,13 @@ def operation(request: HttpRequest, pk: int) -> HttpResponse:
                 ops.submit_report(request.user, op, unit, p.get("period", ""), values)
             elif action == "correct":
                 values = {i.code: _int(p.get(f"v_{i.code}", "")) for i in op.indicators.all()}
-                ops.correct_report(request.user, p.get("report"), values, p.get("note", ""), p.get("version"))  # fmt: skip
+                ops.correct_report(
+                    request.user, p.get("report"), values, p.get("note", ""), p.get("version")
+                )
             elif action in ("validate", "reject"):
-                ops.decide_report(request.user, p.get("report"), action, p.get("note", ""), p.get("version"))  # fmt: skip
+                ops.decide_report(
+                    request.user, p.get("report"), action, p.get("note", ""), p.get("version")
+                )
             else:
                 raise Http404
             return redirect("campaigns:operation", pk=op.pk)
@@ -144,13 +186,26 @@ def operation(request: HttpRequest, pk: int) -> HttpResponse:
             errors = [x.message for x in e.errors]
     fig = ops.figures(request.user, op)
     my_units = [u for u in op.units.all() if access.holds(u, Perm.OPERATION_REPORT)]
-    return render(request, "campaigns/operation.html", {
-        "op": op, "fig": fig, "errors": errors, "indicators": list(op.indicators.all()),
-        "reports": ops.visible_reports(request.user, op).select_related("unit")[:200],
-        "my_units": my_units, "today": timezone.localdate().isoformat(),
-        "may_validate": access.scope(Perm.OPERATION_MANAGE).covers_path(op.region.path),
-        "chart": {"periods": fig["periods"], "indicators": fig["indicators"], "trend": fig["trend"], "by_unit": fig["by_unit"]},
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/operation.html",
+        {
+            "op": op,
+            "fig": fig,
+            "errors": errors,
+            "indicators": list(op.indicators.all()),
+            "reports": ops.visible_reports(request.user, op).select_related("unit")[:200],
+            "my_units": my_units,
+            "today": timezone.localdate().isoformat(),
+            "may_validate": access.scope(Perm.OPERATION_MANAGE).covers_path(op.region.path),
+            "chart": {
+                "periods": fig["periods"],
+                "indicators": fig["indicators"],
+                "trend": fig["trend"],
+                "by_unit": fig["by_unit"],
+            },
+        },
+    )
 
 
 def _int(raw: Any) -> Any:

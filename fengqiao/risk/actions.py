@@ -115,7 +115,9 @@ def _text(data: dict, name: str, errors: list[FieldError], max_length: int, requ
 def _level(data: dict, errors: list[FieldError]) -> str:
     value = data.get("level")
     if value not in Level.values:
-        errors.append(FieldError("level", "invalid_choice", _("Choose low, medium, high or major.")))
+        errors.append(
+            FieldError("level", "invalid_choice", _("Choose low, medium, high or major."))
+        )
         return ""
     return str(value)
 
@@ -136,12 +138,20 @@ def clean_factors(value: Any, errors: list[FieldError]) -> list[dict]:
             errors.append(FieldError("factors", "unknown", _("Unknown risk factor.")))
             return []
         score = item.get("score", 1)
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= MAX_FACTOR_SCORE:
+        if (
+            isinstance(score, bool)
+            or not isinstance(score, int)
+            or not 1 <= score <= MAX_FACTOR_SCORE
+        ):
             errors.append(FieldError("factors", "score", _("A factor's score is 1 to 5.")))
             return []
         note = item.get("note", "")
         if not isinstance(note, str) or len(note) > 300:
-            errors.append(FieldError("factors", "note", _("A factor's note is text of at most 300 characters.")))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "factors", "note", _("A factor's note is text of at most 300 characters.")
+                )
+            )
             return []
         if any(f["code"] == code for f in found):
             errors.append(FieldError("factors", "duplicate", _("Each factor once.")))
@@ -161,7 +171,9 @@ def _review_date(data: dict, errors: list[FieldError]) -> date | None:
         errors.append(FieldError("review_date", "invalid", _("Enter a date (YYYY-MM-DD).")))
         return None
     if value < timezone.localdate():
-        errors.append(FieldError("review_date", "past", _("The review date cannot be in the past.")))  # fmt: skip
+        errors.append(
+            FieldError("review_date", "past", _("The review date cannot be in the past."))
+        )
         return None
     return value
 
@@ -170,7 +182,9 @@ def _unit(access: Access, value: Any, errors: list[FieldError]) -> Unit | None:
     unit = None
     if isinstance(value, Unit):
         value = value.pk
-    if isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, str) and value.isdigit()):
+    if (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.isdigit()
+    ):
         unit = access.units(Perm.ORG_VIEW).filter(pk=int(value), active=True).first()
     if unit is None:
         errors.append(FieldError("responsible_unit", "invalid", _("Choose a unit in your area.")))
@@ -205,7 +219,7 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
             return out
         out["case"] = case
         region_id = case.community_id or case.street_id or case.district_id
-        out["region"] = Region.objects.filter(pk=region_id).first()
+        out["region"] = Region.objects.filter(pk=region_id or 0).first()
         out["grid"] = case.grid
         out["region_path"] = case.region_path
         if out["region"] is None:
@@ -214,12 +228,17 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
     lon, lat = data.get("lon"), data.get("lat")
     if lon is not None or lat is not None:
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
-            errors.append(FieldError("lon", "invalid", _("Give longitude and latitude as numbers.")))  # fmt: skip
+            errors.append(
+                FieldError("lon", "invalid", _("Give longitude and latitude as numbers."))
+            )
             return out
         from fengqiao.territory.locate import get_locator
 
+        assert lon is not None and lat is not None
         grid_id = get_locator().locate(float(lon), float(lat))
-        out["grid"] = Grid.objects.filter(pk=grid_id).select_related("community").first()
+        out["grid"] = (
+            Grid.objects.filter(pk=grid_id).select_related("community").first() if grid_id else None
+        )
         if out["grid"] is not None:
             out["region"] = out["grid"].community
     if out["region"] is None:
@@ -228,7 +247,13 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
         if isinstance(code, str) and code.strip():
             region = access.regions(Perm.RISK_HANDLE).filter(code=code.strip()).first()
         if region is None:
-            errors.append(FieldError("region", "invalid", _("Give a region code in your area, or a point inside a grid.")))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "region",
+                    "invalid",
+                    _("Give a region code in your area, or a point inside a grid."),
+                )
+            )
             return out
         out["region"] = region
     out["region_path"] = out["region"].path
@@ -271,16 +296,23 @@ def create_assessment(actor: Any, data: dict) -> Assessment:
     project_name = _text(data, "project_name", errors, 200)
     place = _place_of(access, data, kind, errors)
     if kind == TargetKind.PERSON and not (place["party"] or person_name):
-        errors.append(FieldError("person_name", "required", _("Name the person, or choose a party of a case.")))  # fmt: skip
+        errors.append(
+            FieldError(
+                "person_name", "required", _("Name the person, or choose a party of a case.")
+            )
+        )
     if kind == TargetKind.PLACE and not place_name:
         errors.append(FieldError("place_name", "required", _("This field is required.")))
     if kind == TargetKind.PROJECT and not project_name:
         errors.append(FieldError("project_name", "required", _("This field is required.")))
     if id_number and not is_valid_citizen_id(id_number):
-        errors.append(FieldError("person_id_number", "invalid", _("Not a valid citizen ID number.")))  # fmt: skip
+        errors.append(
+            FieldError("person_id_number", "invalid", _("Not a valid citizen ID number."))
+        )
     if errors:
         raise InvalidInput.many(errors)
     party = place["party"]
+    assert review is not None
     now = timezone.now()
     a = Assessment(
         target_kind=kind,
@@ -335,13 +367,21 @@ def reassess(actor: Any, assessment: Any, data: dict, expected_version: Any = No
         old_level = a.level
         a.level, a.measures, a.factors, a.review_date = level, measures, factors, review
         a.assessed_at = timezone.now()
-        workflow.apply(a, "reassess", actor, note=note, data={"from_level": old_level, "factors": factors, "review_date": str(review)})  # fmt: skip
+        workflow.apply(
+            a,
+            "reassess",
+            actor,
+            note=note,
+            data={"from_level": old_level, "factors": factors, "review_date": str(review)},
+        )
         audit.record(actor, "risk.reassess", a, audit.diff(before, audit.snapshot(a)))
         _follow_level(actor, a, old_level)
     return a
 
 
-def close_assessment(actor: Any, assessment: Any, note: str, expected_version: Any = None) -> Assessment:  # fmt: skip
+def close_assessment(
+    actor: Any, assessment: Any, note: str, expected_version: Any = None
+) -> Assessment:
     if not isinstance(note, str) or not note.strip():
         raise InvalidInput("note", "required", _("Say why the risk is removed."))
     access = access_for(actor)
@@ -351,22 +391,36 @@ def close_assessment(actor: Any, assessment: Any, note: str, expected_version: A
         _check_version(a, expected_version)
         workflow.apply(a, "close", actor, note=note.strip()[:2000])
         audit.record(actor, "risk.close", a, {"state": ["open", "closed"]})
-        for w in Warning.objects.select_for_update().filter(assessment=a, state__in=OPEN_WARNING_STATES):  # fmt: skip
-            _move_warning(actor, w, "close", _("The assessment was closed: %(note)s") % {"note": note.strip()[:500]})  # fmt: skip
+        for w in Warning.objects.select_for_update().filter(
+            assessment=a, state__in=OPEN_WARNING_STATES
+        ):
+            _move_warning(
+                actor,
+                w,
+                "close",
+                _("The assessment was closed: %(note)s") % {"note": note.strip()[:500]},
+            )
     return a
 
 
 def _follow_level(actor: Any, a: Assessment, old_level: str | None) -> None:
     """An assessment at a high level raises one warning to its responsible unit; lowered below
     that, its open warnings close (by the same actor, recorded)."""
-    open_ones = Warning.objects.select_for_update().filter(assessment=a, state__in=OPEN_WARNING_STATES)  # fmt: skip
+    open_ones = Warning.objects.select_for_update().filter(
+        assessment=a, state__in=OPEN_WARNING_STATES
+    )
     if a.level in WARNING_LEVELS:
         if not open_ones.exists():
             raise_warning(
                 kind="assessment",
                 level=a.level,
-                title=_("Risk assessed %(level)s: %(title)s") % {"level": a.get_level_display(), "title": a.title},  # fmt: skip
-                evidence={"assessment": a.pk, "level": a.level, "factors": [f["code"] for f in a.factors]},  # fmt: skip
+                title=_("Risk assessed %(level)s: %(title)s")
+                % {"level": a.get_level_display(), "title": a.title},
+                evidence={
+                    "assessment": a.pk,
+                    "level": a.level,
+                    "factors": [f["code"] for f in a.factors],
+                },
                 case=a.case,
                 assessment=a,
                 region_path=a.region_path,
@@ -377,7 +431,12 @@ def _follow_level(actor: Any, a: Assessment, old_level: str | None) -> None:
             )
     elif old_level is not None and LEVEL_RANK[old_level] > LEVEL_RANK[a.level]:
         for w in open_ones:
-            _move_warning(actor, w, "close", _("The assessment was lowered to %(level)s.") % {"level": a.get_level_display()})  # fmt: skip
+            _move_warning(
+                actor,
+                w,
+                "close",
+                _("The assessment was lowered to %(level)s.") % {"level": a.get_level_display()},
+            )
 
 
 # -- warnings --------------------------------------------------------------------------------
@@ -400,9 +459,12 @@ def raise_warning(
 ) -> Warning | None:
     """Raise a warning unless the same rule already has an open one for the same subject
     (None then). Call inside a transaction; the target unit's staff are told on commit."""
-    if dedupe_key and Warning.objects.filter(
-        rule=rule, dedupe_key=dedupe_key, state__in=OPEN_WARNING_STATES
-    ).exists():
+    if (
+        dedupe_key
+        and Warning.objects.filter(
+            rule=rule, dedupe_key=dedupe_key, state__in=OPEN_WARNING_STATES
+        ).exists()
+    ):
         return None
     w = Warning(
         rule=rule,
@@ -439,6 +501,7 @@ def raise_manual(actor: Any, data: dict) -> Warning:
     if errors:
         raise InvalidInput.many(errors)
     unit = data.get("target_unit")
+    assert isinstance(grid, Grid)
     with transaction.atomic():
         w = raise_warning(
             kind="manual",
@@ -468,7 +531,9 @@ def _move_warning(actor: Any, w: Warning, name: str, note: str) -> None:
     audit.record(actor, f"risk.warning.{name}", w, {"state": [before, w.state]})
 
 
-def move_warning(actor: Any, warning: Any, name: str, note: str = "", expected_version: Any = None) -> Warning:  # fmt: skip
+def move_warning(
+    actor: Any, warning: Any, name: str, note: str = "", expected_version: Any = None
+) -> Warning:
     """acknowledge / handle / close a warning, by the table."""
     if name not in workflow.WARNING_TRANSITIONS or not workflow.WARNING_TRANSITIONS[name].offered:
         raise InvalidInput("action", "invalid_choice", _("Unknown action."))
@@ -500,6 +565,7 @@ def notify_warning(warning_id: int) -> None:
         if r.reachable:
             notifications.queue(
                 r,
-                _("Warning (%(level)s): %(title)s") % {"level": w.get_level_display(), "title": w.title},  # fmt: skip
+                _("Warning (%(level)s): %(title)s")
+                % {"level": w.get_level_display(), "title": w.title},
                 _("A warning was raised for your unit. Open the warnings page to acknowledge it."),
             )

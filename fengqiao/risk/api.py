@@ -39,10 +39,28 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assessment
-        fields = ["id", "target_kind", "title", "case", "party", "person_name", "place_name",
-                  "project_name", "region_path", "grid", "factors", "level", "measures",
-                  "responsible_unit", "responsible_unit_name", "review_date", "state",
-                  "created_at", "assessed_at", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "target_kind",
+            "title",
+            "case",
+            "party",
+            "person_name",
+            "place_name",
+            "project_name",
+            "region_path",
+            "grid",
+            "factors",
+            "level",
+            "measures",
+            "responsible_unit",
+            "responsible_unit_name",
+            "review_date",
+            "state",
+            "created_at",
+            "assessed_at",
+            "version",
+        ]
 
     def get_person_name(self, obj: Assessment) -> str:
         # A person's name is sensitive: masked unless the reader's role needs it (logged then).
@@ -52,7 +70,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
         user = self.context["request"].user
         access = access_for(user)
-        if obj.person_name and access.has_perm(Perm.SENSITIVE_VIEW) and access.has_perm(Perm.RISK_HANDLE):  # fmt: skip
+        if (
+            obj.person_name
+            and access.has_perm(Perm.SENSITIVE_VIEW)
+            and access.has_perm(Perm.RISK_HANDLE)
+        ):
             log_sensitive_read(user, obj, "person_name", "risk API")
             return obj.person_name
         return mask_name(obj.person_name)
@@ -97,10 +119,30 @@ class WarningSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Warning
-        fields = ["id", "kind", "level", "title", "evidence", "rule", "rule_name", "case",
-                  "assessment", "region_path", "grid", "target_unit", "target_unit_name", "state",
-                  "raised_at", "acknowledged_at", "acknowledged_by", "handled_at", "handled_by",
-                  "closed_at", "closed_by", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "kind",
+            "level",
+            "title",
+            "evidence",
+            "rule",
+            "rule_name",
+            "case",
+            "assessment",
+            "region_path",
+            "grid",
+            "target_unit",
+            "target_unit_name",
+            "state",
+            "raised_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "handled_at",
+            "handled_by",
+            "closed_at",
+            "closed_by",
+            "version",
+        ]
 
 
 class WarningActionSerializer(serializers.Serializer):
@@ -114,8 +156,18 @@ class RuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WarningRule
-        fields = ["id", "name", "kind", "params", "level", "region", "target_unit", "enabled",
-                  "updated_at", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "params",
+            "level",
+            "region",
+            "target_unit",
+            "enabled",
+            "updated_at",
+            "version",
+        ]
 
 
 class RuleInputSerializer(serializers.Serializer):
@@ -148,8 +200,10 @@ class AssessmentListCreate(generics.ListAPIView):
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state in ("open", "closed") else qs).order_by("-id")
 
-    @extend_schema(operation_id="risk_assessment_list",
-                   parameters=[OpenApiParameter("state", str, enum=["open", "closed"])])  # fmt: skip
+    @extend_schema(
+        operation_id="risk_assessment_list",
+        parameters=[OpenApiParameter("state", str, enum=["open", "closed"])],
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -161,7 +215,10 @@ class AssessmentListCreate(generics.ListAPIView):
             a = actions.create_assessment(request.user, dict(body.validated_data))
         except CaseError as e:
             return _error(e)
-        return Response(AssessmentSerializer(a, context={"request": request}).data, status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response(
+            AssessmentSerializer(a, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class AssessmentDetail(APIView):
@@ -208,8 +265,10 @@ class WarningList(generics.ListAPIView):
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state in WarningState.values else qs).order_by("-id")
 
-    @extend_schema(operation_id="risk_warning_list",
-                   parameters=[OpenApiParameter("state", str, enum=WarningState.values)])  # fmt: skip
+    @extend_schema(
+        operation_id="risk_warning_list",
+        parameters=[OpenApiParameter("state", str, enum=WarningState.values)],
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -228,7 +287,9 @@ class WarningAction(APIView):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
-            w = actions.move_warning(request.user, pk, d["action"], d.get("note", ""), d.get("expected_version"))  # fmt: skip
+            w = actions.move_warning(
+                request.user, pk, d["action"], d.get("note", ""), d.get("expected_version")
+            )
         except CaseError as e:
             return _error(e)
         return Response(WarningSerializer(w).data)
@@ -242,7 +303,11 @@ class RuleListCreate(generics.ListAPIView):
         from fengqiao.accounts.access import access_for
         from fengqiao.accounts.roles import Perm
 
-        return access_for(self.request.user).visible(WarningRule.objects.select_related("region"), Perm.RISK_RULES).order_by("id")  # fmt: skip
+        return (
+            access_for(self.request.user)
+            .visible(WarningRule.objects.select_related("region"), Perm.RISK_RULES)
+            .order_by("id")
+        )
 
     @extend_schema(operation_id="risk_rule_list")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -21,7 +21,7 @@ class Level(models.TextChoices):
     MAJOR = "major", _("major")
 
 
-LEVEL_RANK = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.MAJOR: 3}
+LEVEL_RANK: dict[str, int] = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.MAJOR: 3}
 # An assessment at these levels raises a warning to its responsible unit.
 WARNING_LEVELS = frozenset({Level.HIGH, Level.MAJOR})
 

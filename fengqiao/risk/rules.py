@@ -7,7 +7,7 @@ Each `check_*` returns the evidence (a dict) when the rule fires for its subject
 """
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,9 @@ from fengqiao.search.text import tokenizer
 
 from .models import BACKGROUND_KINDS, SYNC_KINDS, RuleKind, WarningRule
 
-OPEN_CASE_STATES = [s for s in CaseState.values if s not in ("resolved", "closed", "diverted", "cancelled")]  # fmt: skip
+OPEN_CASE_STATES = [
+    s for s in CaseState.values if s not in ("resolved", "closed", "diverted", "cancelled")
+]
 
 
 def _int(params: dict, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
@@ -45,7 +47,9 @@ def check_repeat(rule: WarningRule, case: Case, as_of: datetime | None = None) -
     days, count = _int(rule.params, "days", 30), _int(rule.params, "count", 3, 2)
     at = as_of or case.created_at
     ids = list(
-        Case.objects.filter(**{field: value}, created_at__gt=at - timedelta(days=days), created_at__lte=at)  # fmt: skip
+        Case.objects.filter(
+            **{field: value}, created_at__gt=at - timedelta(days=days), created_at__lte=at
+        )
         .order_by("-created_at")
         .values_list("tracking_number", flat=True)[:count]
     )
@@ -75,7 +79,7 @@ def check_keywords(rule: WarningRule, case: Case, as_of: datetime | None = None)
     return {"keywords": hits} if hits else None
 
 
-CASE_CHECKS = {
+CASE_CHECKS: dict[str, Callable[[WarningRule, Case, datetime | None], dict | None]] = {
     RuleKind.REPEAT_REPORTER: check_repeat,
     RuleKind.REPEAT_ADDRESS: check_repeat,
     RuleKind.GROUP_DISPUTE: check_group,
@@ -101,7 +105,9 @@ def _raise_for_case(rule: WarningRule, case: Case, evidence: dict) -> None:
 
 
 def enabled_rules(kinds: frozenset[str]) -> list[WarningRule]:
-    return list(WarningRule.objects.filter(enabled=True, kind__in=sorted(kinds)).select_related("region"))  # fmt: skip
+    return list(
+        WarningRule.objects.filter(enabled=True, kind__in=sorted(kinds)).select_related("region")
+    )
 
 
 def on_intake(case: Case) -> None:
@@ -114,7 +120,7 @@ def on_intake(case: Case) -> None:
         if rule.kind in BACKGROUND_KINDS:
             later = True
             continue
-        evidence = CASE_CHECKS[rule.kind](rule, case)
+        evidence = CASE_CHECKS[rule.kind](rule, case, None)
         if evidence:
             _raise_for_case(rule, case, evidence)
     if later:
@@ -132,7 +138,7 @@ def evaluate_background(case_id: int) -> int:
     with transaction.atomic():
         for rule in enabled_rules(BACKGROUND_KINDS):
             if _applies(rule, case):
-                evidence = CASE_CHECKS[rule.kind](rule, case)
+                evidence = CASE_CHECKS[rule.kind](rule, case, None)
                 if evidence:
                     _raise_for_case(rule, case, evidence)
                     raised += 1
@@ -152,7 +158,9 @@ def surge_findings(rule: WarningRule, as_of: datetime) -> list[dict]:
     dim = "category_id" if rule.params.get("dimension") == "category" else "grid_id"
     start = as_of - timedelta(weeks=weeks + 1)
     rows = (
-        Case.objects.filter(region_path__startswith=rule.region.path, created_at__gt=start, created_at__lte=as_of)  # fmt: skip
+        Case.objects.filter(
+            region_path__startswith=rule.region.path, created_at__gt=start, created_at__lte=as_of
+        )
         .exclude(**{f"{dim}__isnull": True})
         .values_list(dim, "created_at")
     )
@@ -166,8 +174,17 @@ def surge_findings(rule: WarningRule, as_of: datetime) -> list[dict]:
         mean = sum(base) / weeks
         sd = math.sqrt(sum((c - mean) ** 2 for c in base) / weeks)
         if current >= min_count and current > mean + k * sd:
-            found.append({"dimension": dim[:-3], "id": key, "count": current,
-                          "mean": round(mean, 2), "sd": round(sd, 2), "k": k, "weeks": weeks})  # fmt: skip
+            found.append(
+                {
+                    "dimension": dim[:-3],
+                    "id": key,
+                    "count": current,
+                    "mean": round(mean, 2),
+                    "sd": round(sd, 2),
+                    "k": k,
+                    "weeks": weeks,
+                }
+            )
     return found
 
 
@@ -199,25 +216,47 @@ def run_periodic(now: datetime | None = None) -> int:
         for rule in enabled_rules(frozenset({RuleKind.SURGE, RuleKind.DEADLINE})):
             if rule.kind == RuleKind.DEADLINE:
                 for case in deadline_findings(rule, now):
-                    raised += bool(raise_warning(
-                        kind=rule.kind, level=rule.level,
-                        title=f"{rule.name}: {case.tracking_number} {case.title}",
-                        evidence={"case": case.tracking_number, "handle_due": case.handle_due.isoformat()},
-                        rule=rule, case=case, region_path=case.region_path, grid=case.grid,
-                        target_unit=rule.target_unit or case.handling_unit, dedupe_key=f"case:{case.pk}",
-                    ))  # fmt: skip
+                    raised += bool(
+                        raise_warning(
+                            kind=rule.kind,
+                            level=rule.level,
+                            title=f"{rule.name}: {case.tracking_number} {case.title}",
+                            evidence={
+                                "case": case.tracking_number,
+                                "handle_due": case.handle_due.isoformat()
+                                if case.handle_due
+                                else None,
+                            },
+                            rule=rule,
+                            case=case,
+                            region_path=case.region_path,
+                            grid=case.grid,
+                            target_unit=rule.target_unit or case.handling_unit,
+                            dedupe_key=f"case:{case.pk}",
+                        )
+                    )
                 continue
             week = now.isocalendar()
             for f in surge_findings(rule, now):
-                grid = Grid.objects.filter(pk=f["id"]).select_related("community").first() if f["dimension"] == "grid" else None  # fmt: skip
-                raised += bool(raise_warning(
-                    kind=rule.kind, level=rule.level,
-                    title=_("%(rule)s: %(count)d cases in 7 days (usual %(mean)s)") % {"rule": rule.name, "count": f["count"], "mean": f["mean"]},
-                    evidence=f, rule=rule,
-                    region_path=grid.community.path if grid else rule.region.path, grid=grid,
-                    target_unit=rule.target_unit,
-                    dedupe_key=f"{f['dimension']}:{f['id']}:{week[0]}-{week[1]}",
-                ))  # fmt: skip
+                grid = (
+                    Grid.objects.filter(pk=f["id"]).select_related("community").first()
+                    if f["dimension"] == "grid"
+                    else None
+                )
+                raised += bool(
+                    raise_warning(
+                        kind=rule.kind,
+                        level=rule.level,
+                        title=_("%(rule)s: %(count)d cases in 7 days (usual %(mean)s)")
+                        % {"rule": rule.name, "count": f["count"], "mean": f["mean"]},
+                        evidence=f,
+                        rule=rule,
+                        region_path=grid.community.path if grid else rule.region.path,
+                        grid=grid,
+                        target_unit=rule.target_unit,
+                        dedupe_key=f"{f['dimension']}:{f['id']}:{week[0]}-{week[1]}",
+                    )
+                )
     return raised
 
 
@@ -247,7 +286,9 @@ def dry_run(rule: WarningRule, days: int, now: datetime | None = None) -> list[H
 def _hits(rule: WarningRule, since: datetime, now: datetime) -> Iterator[Hit]:
     if rule.kind in CASE_CHECKS:
         check = CASE_CHECKS[rule.kind]
-        cases = Case.objects.filter(region_path__startswith=rule.region.path, created_at__gt=since, created_at__lte=now)  # fmt: skip
+        cases = Case.objects.filter(
+            region_path__startswith=rule.region.path, created_at__gt=since, created_at__lte=now
+        )
         if rule.kind == RuleKind.GROUP_DISPUTE:
             cases = cases.filter(people_involved__gte=_int(rule.params, "people", 5, 2))
         n = 0
@@ -273,5 +314,8 @@ def _hits(rule: WarningRule, since: datetime, now: datetime) -> Iterator[Hit]:
             for case in deadline_findings(rule, day):
                 if case.tracking_number not in seen:
                     seen.add(case.tracking_number)
-                    yield Hit(day, f"{case.tracking_number} {case.title}", {"handle_due": case.handle_due.isoformat()})  # fmt: skip
-
+                    yield Hit(
+                        day,
+                        f"{case.tracking_number} {case.title}",
+                        {"handle_due": case.handle_due.isoformat() if case.handle_due else None},
+                    )

@@ -53,7 +53,7 @@ ASSESSMENT_TRANSITIONS: dict[str, Transition] = {
         _t("reassess", _("Reassess"), {A.OPEN}, None, required=("level", "measures")),
         _t("close", _("Close (risk removed)"), {A.OPEN}, A.CLOSED, required=("note",)),
     ]
-}  # fmt: skip
+}
 
 OPEN_WARNING = {W.RAISED, W.ACKNOWLEDGED, W.HANDLED}
 WARNING_TRANSITIONS: dict[str, Transition] = {
@@ -61,10 +61,16 @@ WARNING_TRANSITIONS: dict[str, Transition] = {
     for t in [
         _t("raise", _("Raise"), {""}, W.RAISED, offered=False),
         _t("acknowledge", _("Acknowledge"), {W.RAISED}, W.ACKNOWLEDGED),
-        _t("handle", _("Record handling"), {W.RAISED, W.ACKNOWLEDGED}, W.HANDLED, required=("note",)),
+        _t(
+            "handle",
+            _("Record handling"),
+            {W.RAISED, W.ACKNOWLEDGED},
+            W.HANDLED,
+            required=("note",),
+        ),
         _t("close", _("Close"), OPEN_WARNING, W.CLOSED, required=("note",)),
     ]
-}  # fmt: skip
+}
 
 
 # -- scope ---------------------------------------------------------------------------------
@@ -78,7 +84,9 @@ def assessment_rule(access: Access, perm: str) -> Q:
     scope = access.scope(perm)
     q = scope.q(path="region_path", grid="grid_id", unit="responsible_unit_id")
     if scope.unit_ids:
-        q |= Q(case_id__in=Task.objects.filter(unit_id__in=sorted(scope.unit_ids)).values("case_id"))
+        q |= Q(
+            case_id__in=Task.objects.filter(unit_id__in=sorted(scope.unit_ids)).values("case_id")
+        )
     return q
 
 
@@ -136,8 +144,9 @@ def apply(
         obj.version += 1
     obj.save()
     user = actor if getattr(actor, "is_authenticated", False) else None
-    common = dict(actor=user, action=name, from_state=before, to_state=obj.state, note=note,
-                  data=data or {})  # fmt: skip
+    common = dict(
+        actor=user, action=name, from_state=before, to_state=obj.state, note=note, data=data or {}
+    )
     if isinstance(obj, Assessment):
         return AssessmentEntry.objects.create(assessment=obj, level=level or obj.level, **common)
     return WarningEvent.objects.create(warning=obj, **common)
