@@ -11,6 +11,7 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         from fengqiao.accounts.access import register_scope
         from fengqiao.cases.hooks import register_intake_hook
+        from fengqiao.core import refdata
 
         from .models import Assessment, Warning, WarningRule
         from .rules import on_intake
@@ -20,3 +21,4 @@ class RiskConfig(AppConfig):
         register_scope(Warning, warning_rule)
         register_scope(WarningRule, rule_rule)
         register_intake_hook(on_intake)
+        refdata.watch(WarningRule)

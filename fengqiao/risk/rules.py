@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.models import Case, CaseState
+from fengqiao.core import refdata
 from fengqiao.core.background import enqueue_with_transaction
 from fengqiao.search.text import tokenizer
 
@@ -110,9 +111,15 @@ def enabled_rules(kinds: frozenset[str]) -> list[WarningRule]:
     )
 
 
+def _intake_rules() -> list[WarningRule]:
+    return enabled_rules(SYNC_KINDS | BACKGROUND_KINDS)
+
+
 def on_intake(case: Case) -> None:
-    """The intake hook (fengqiao.cases.hooks): cheap rules now, the others in the background."""
-    rules = enabled_rules(SYNC_KINDS | BACKGROUND_KINDS)
+    """The intake hook (fengqiao.cases.hooks): cheap rules now, the others in the background.
+    The enabled rules come from the process's reference-data snapshot (WarningRule is watched):
+    no query unless a rule fires or needs one (repeat counts)."""
+    rules = refdata.get("risk.intake_rules", _intake_rules)
     later = False
     for rule in rules:
         if not _applies(rule, case):
