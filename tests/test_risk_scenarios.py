@@ -136,7 +136,9 @@ def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas
     ]
     levels = list(AssessmentEntry.objects.filter(assessment=a).values_list("action", "level"))
     assert levels == [("assess", "high"), ("reassess", "low")]
-    assert AuditEntry.objects.filter(action="risk.reassess", object_id=str(a.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="update", object_type="risk.assessment", object_id=str(a.pk)
+    ).exists()
 
 
 def test_bad_assessment_values_are_refused_and_nothing_is_saved(world, personas, cw, factors):

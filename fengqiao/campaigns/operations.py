@@ -192,7 +192,12 @@ def _apply(
         note=note,
         data=data or {},
     )
-    audit.record(actor, f"operations.{name}", r, data or {})
+    audit.record(
+        actor,
+        "create" if name == "submit" else "update",
+        r,
+        {"action": [None, name], **(data or {})},
+    )
 
 
 def submit_report(

@@ -99,7 +99,12 @@ def _apply(actor: Any, c: Campaign, name: str, note: str = "", data: dict | None
         note=note,
         data=data or {},
     )
-    audit.record(actor, f"campaigns.{name}", c, data or {})
+    audit.record(
+        actor,
+        "create" if name == "create" else "update",
+        c,
+        {"action": [None, name], **(data or {})},
+    )
 
 
 def clean_form(fields: Any) -> list[dict]:
@@ -360,7 +365,7 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
     try:
         with transaction.atomic():
             r.save()
-            audit.record(actor, "campaigns.screen", r, {"address": [None, r.address]})
+            audit.record(actor, "create", r, {"address": [None, r.address]})
     except IntegrityError:
         raise InvalidInput(
             "address", "duplicate", _("This household was screened already in this campaign.")
@@ -416,7 +421,7 @@ def finding_to_case(actor: Any, record: Any, category: Any) -> ScreeningRecord:
         result = cases.intake(actor, data, "screening")
         r.case = result.case
         r.save(update_fields=["case"])
-        audit.record(actor, "campaigns.finding_to_case", r, {"case": [None, result.case.pk]})
+        audit.record(actor, "update", r, {"case": [None, result.case.pk]})
     return r
 
 
@@ -437,7 +442,7 @@ def finding_to_warning(actor: Any, record: Any, level: Any) -> ScreeningRecord:
         )
         r.warning = w
         r.save(update_fields=["warning"])
-        audit.record(actor, "campaigns.finding_to_warning", r, {"warning": [None, w.pk]})
+        audit.record(actor, "update", r, {"warning": [None, w.pk]})
     return r
 
 

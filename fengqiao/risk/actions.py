@@ -343,7 +343,7 @@ def create_assessment(actor: Any, data: dict) -> Assessment:
         raise NotPermitted("", "scope", _("This lies outside your area."))
     with transaction.atomic():
         workflow.apply(a, "assess", actor, data={"factors": factors, "review_date": str(review)})
-        audit.record(actor, "risk.assess", a, audit.diff({}, audit.snapshot(a)))
+        audit.record(actor, "create", a, audit.diff({}, audit.snapshot(a)))
         _follow_level(actor, a, None)
     return a
 
@@ -374,7 +374,7 @@ def reassess(actor: Any, assessment: Any, data: dict, expected_version: Any = No
             note=note,
             data={"from_level": old_level, "factors": factors, "review_date": str(review)},
         )
-        audit.record(actor, "risk.reassess", a, audit.diff(before, audit.snapshot(a)))
+        audit.record(actor, "update", a, audit.diff(before, audit.snapshot(a)))
         _follow_level(actor, a, old_level)
     return a
 
@@ -390,7 +390,7 @@ def close_assessment(
         workflow.check(a, "close", access)
         _check_version(a, expected_version)
         workflow.apply(a, "close", actor, note=note.strip()[:2000])
-        audit.record(actor, "risk.close", a, {"state": ["open", "closed"]})
+        audit.record(actor, "update", a, {"state": ["open", "closed"]})
         for w in Warning.objects.select_for_update().filter(
             assessment=a, state__in=OPEN_WARNING_STATES
         ):
@@ -481,7 +481,7 @@ def raise_warning(
         raised_at=timezone.now(),
     )
     workflow.apply(w, "raise", actor, data={"evidence": evidence})
-    audit.record(actor, "risk.warning.raise", w, {"level": [None, level], "kind": [None, kind]})
+    audit.record(actor, "create", w, {"level": [None, level], "kind": [None, kind]})
     transaction.on_commit(lambda: notify_warning(w.pk))
     return w
 
@@ -528,7 +528,7 @@ def _move_warning(actor: Any, w: Warning, name: str, note: str) -> None:
         w.closed_at, w.closed_by = at, user
     before = w.state
     workflow.apply(w, name, actor, note=note)
-    audit.record(actor, f"risk.warning.{name}", w, {"state": [before, w.state]})
+    audit.record(actor, "update", w, {"state": [before, w.state]})
 
 
 def move_warning(

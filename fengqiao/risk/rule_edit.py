@@ -170,7 +170,9 @@ def save_rule(
         )
         r.params, r.enabled = params, enabled
         r.save()
-        audit.record(actor, "risk.rule.save", r, audit.diff(before, audit.snapshot(r)))
+        audit.record(
+            actor, "update" if before else "create", r, audit.diff(before, audit.snapshot(r))
+        )
     return r
 
 
