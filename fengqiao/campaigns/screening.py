@@ -186,7 +186,7 @@ def create_campaign(actor: Any, data: dict) -> Campaign:
         else None
     )
     if region is None:
-        errors.append(FieldError("region", "invalid", _("Give a region code in your area.")))
+        errors.append(FieldError("region", "not_found_in_scope", _("Give a region code in your area.")))
     try:
         form = clean_form(data.get("form_fields"))
     except InvalidInput as e:
@@ -239,7 +239,7 @@ def assign_grids(actor: Any, campaign: Any, targets: Any, expected_version: Any 
             if code not in grids:
                 raise InvalidInput(
                     "grids",
-                    "unknown",
+                    "not_found_in_scope",
                     _("No grid %(code)s in the campaign's region.") % {"code": str(code)[:20]},
                 )
             if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100_000:
@@ -342,7 +342,7 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
     )
     if assigned is None or not access.holds(assigned.grid, Perm.SCREENING_RECORD):
         errors.append(
-            FieldError("grid", "invalid", _("Choose one of your grids in this campaign."))
+            FieldError("grid", "not_found_in_scope", _("Choose one of your grids in this campaign."))
         )
     try:
         answers = clean_answers(c, data.get("answers"))

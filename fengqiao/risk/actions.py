@@ -135,7 +135,7 @@ def clean_factors(value: Any, errors: list[FieldError]) -> list[dict]:
         code = item.get("code") if isinstance(item, dict) else None
         factor = known.get(code) if isinstance(code, str) else None
         if factor is None:
-            errors.append(FieldError("factors", "unknown", _("Unknown risk factor.")))
+            errors.append(FieldError("factors", "does_not_exist", _("Unknown risk factor.")))
             return []
         score = item.get("score", 1)
         if (
@@ -187,7 +187,7 @@ def _unit(access: Access, value: Any, errors: list[FieldError]) -> Unit | None:
     ):
         unit = access.units(Perm.ORG_VIEW).filter(pk=int(value), active=True).first()
     if unit is None:
-        errors.append(FieldError("responsible_unit", "invalid", _("Choose a unit in your area.")))
+        errors.append(FieldError("responsible_unit", "not_found_in_scope", _("Choose a unit in your area.")))
     return unit
 
 
@@ -209,13 +209,13 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
     if kind == TargetKind.PERSON and party_id is not None:
         party = Party.objects.filter(pk=party_id).select_related("case").first()
         if party is None or not access.holds(party.case, Perm.CASE_VIEW):
-            errors.append(FieldError("party", "not_found", _("No such person in your cases.")))
+            errors.append(FieldError("party", "not_found_in_scope", _("No such person in your cases.")))
             return out
         out["party"], case_id = party, party.case_id
     if case_id is not None or kind == TargetKind.CASE:
         case = Case.objects.filter(pk=case_id).first() if case_id is not None else None
         if case is None or not access.holds(case, Perm.CASE_VIEW):
-            errors.append(FieldError("case", "not_found", _("No such case in your area.")))
+            errors.append(FieldError("case", "not_found_in_scope", _("No such case in your area.")))
             return out
         out["case"] = case
         region_id = case.community_id or case.street_id or case.district_id
@@ -250,7 +250,7 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
             errors.append(
                 FieldError(
                     "region",
-                    "invalid",
+                    "not_found_in_scope",
                     _("Give a region code in your area, or a point inside a grid."),
                 )
             )
