@@ -35,7 +35,7 @@ PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -94,8 +94,28 @@ def run(args) -> None:
     personas = make_personas(world)
     cw = make_case_world(world)
     clerk = cw.district_clerk
-    keywords = ["跳楼", "自杀", "同归于尽", "砍人", "拼命", "报复", "炸", "泼汽油", "讨说法", "上访",
-                "堵路", "围堵", "打架", "斗殴", "持刀", "轻生", "喝农药", "烧房子", "要命", "弄死"]  # fmt: skip
+    keywords = [
+        "跳楼",
+        "自杀",
+        "同归于尽",
+        "砍人",
+        "拼命",
+        "报复",
+        "炸",
+        "泼汽油",
+        "讨说法",
+        "上访",
+        "堵路",
+        "围堵",
+        "打架",
+        "斗殴",
+        "持刀",
+        "轻生",
+        "喝农药",
+        "烧房子",
+        "要命",
+        "弄死",
+    ]
     made = [
         WarningRule.objects.create(
             name="kw",
@@ -103,21 +123,21 @@ def run(args) -> None:
             params={"keywords": keywords},
             level=Level.MAJOR,
             region=world.district,
-        ),  # fmt: skip
+        ),
         WarningRule.objects.create(
             name="group",
             kind=RuleKind.GROUP_DISPUTE,
             params={"people": 10},
             level=Level.HIGH,
             region=world.district,
-        ),  # fmt: skip
+        ),
         WarningRule.objects.create(
             name="repeat",
             kind=RuleKind.REPEAT_REPORTER,
             params={"days": 30, "count": 3},
             level=Level.MEDIUM,
             region=world.district,
-        ),  # fmt: skip
+        ),
     ]
     rng = random.Random(7)
     texts = [
@@ -128,8 +148,12 @@ def run(args) -> None:
     ]
 
     def body():
-        return case_data(point=HUAYUAN_POINT, description=rng.choice(texts), people_involved=rng.choice([1, 2, 3, 12]),
-                         reporter_phone=f"139046{rng.randint(0, 299):05d}")  # fmt: skip
+        return case_data(
+            point=HUAYUAN_POINT,
+            description=rng.choice(texts),
+            people_involved=rng.choice([1, 2, 3, 12]),
+            reporter_phone=f"139046{rng.randint(0, 299):05d}",
+        )
 
     actions.intake(clerk, body(), "screening")  # warm: snapshots, jieba's dictionary
     with_rules, without, hook, checks = [], [], [], []
@@ -168,15 +192,32 @@ def run(args) -> None:
                 if r.kind in rules.CASE_CHECKS:
                     rules.CASE_CHECKS[r.kind](r, case, None)
             checks.append((time.perf_counter() - t) * 1000)
-    print(f"intakes: {args.intakes} ({len(with_rules)} with rules, {len(without)} without); rules: {[r.name for r in made]}")  # fmt: skip
-    for name, v in (("intake with rules", with_rules), ("intake without rules", without), ("rule hook alone", hook), ("rule checks alone", checks)):  # fmt: skip
+    print(
+        f"intakes: {args.intakes} ({len(with_rules)} with rules, {len(without)} without); rules: {[r.name for r in made]}"
+    )
+    for name, v in (
+        ("intake with rules", with_rules),
+        ("intake without rules", without),
+        ("rule hook alone", hook),
+        ("rule checks alone", checks),
+    ):
         print(f"  {name:22s} p50 {pct(v, 50):7.2f} ms  p95 {pct(v, 95):7.2f} ms")
-    print(f"  added at p95: {pct(with_rules, 95) - pct(without, 95):.2f} ms (goal < 10 ms); hook p95 {pct(hook, 95):.2f} ms")  # fmt: skip
+    print(
+        f"  added at p95: {pct(with_rules, 95) - pct(without, 95):.2f} ms (goal < 10 ms); hook p95 {pct(hook, 95):.2f} ms"
+    )
 
     grids = list(Grid.objects.select_related("community"))
     today = timezone.localdate()
-    c = screening.create_campaign(clerk, {"name": "bench", "kind": "epidemic", "region": world.district.code,
-                                          "starts_on": today.isoformat(), "ends_on": today.isoformat()})  # fmt: skip
+    c = screening.create_campaign(
+        clerk,
+        {
+            "name": "bench",
+            "kind": "epidemic",
+            "region": world.district.code,
+            "starts_on": today.isoformat(),
+            "ends_on": today.isoformat(),
+        },
+    )
     per = args.households // len(grids) + 1
     screening.assign_grids(clerk, c, {g.code: per for g in grids})
     screening.move_campaign(clerk, c, "activate")
@@ -185,9 +226,18 @@ def run(args) -> None:
     batch = []
     for n in range(args.households):
         g = grids[n % len(grids)]
-        batch.append(ScreeningRecord(campaign=c, grid=g, community_path=g.community.path, address=f"h{n}",
-                                     has_finding=n % 20 == 0, finding="x" if n % 20 == 0 else "",
-                                     screened_at=now, answers={}))  # fmt: skip
+        batch.append(
+            ScreeningRecord(
+                campaign=c,
+                grid=g,
+                community_path=g.community.path,
+                address=f"h{n}",
+                has_finding=n % 20 == 0,
+                finding="x" if n % 20 == 0 else "",
+                screened_at=now,
+                answers={},
+            )
+        )
         if len(batch) == 10_000:
             ScreeningRecord.objects.bulk_create(batch)
             batch = []
@@ -196,19 +246,27 @@ def run(args) -> None:
 
     with connection.cursor() as cur:
         cur.execute("ANALYZE campaigns_screeningrecord")
-    print(f"households: {args.households} in {len(grids)} grids, loaded in {time.perf_counter() - t:.1f} s")  # fmt: skip
+    print(
+        f"households: {args.households} in {len(grids)} grids, loaded in {time.perf_counter() - t:.1f} s"
+    )
     assign(personas.grid_worker, Role.GRID_WORKER, grids=[world.grids["230903013001001"]])
     timings = []
     for i in range(10):
-        screening.record_screening(personas.grid_worker, c, {"grid": "230903013001001", "address": f"new{i}"})  # fmt: skip
+        screening.record_screening(
+            personas.grid_worker, c, {"grid": "230903013001001", "address": f"new{i}"}
+        )
         t = time.perf_counter()
         roll = screening.rollup(clerk, c)
         screening.unfinished(clerk, c)
         timings.append((time.perf_counter() - t) * 1000)
     total = roll["district"][0].screened
     assert total == args.households + 10, total
-    print(f"  roll-up + unfinished after a new record: p50 {pct(timings, 50):.0f} ms, max {max(timings):.0f} ms (goal: current within 5 s); district total {total}")  # fmt: skip
-    print(f"  assigned grids: {CampaignGrid.objects.filter(campaign=c).count()}; mean {statistics.mean(timings):.0f} ms")  # fmt: skip
+    print(
+        f"  roll-up + unfinished after a new record: p50 {pct(timings, 50):.0f} ms, max {max(timings):.0f} ms (goal: current within 5 s); district total {total}"
+    )
+    print(
+        f"  assigned grids: {CampaignGrid.objects.filter(campaign=c).count()}; mean {statistics.mean(timings):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -210,9 +210,7 @@ def _open_warnings(request: HttpRequest, filters: Any) -> dict[str, Any]:
     from fengqiao.risk.models import OPEN_WARNING_STATES, Level, Warning
 
     access = access_for(request.user)
-    qs = access.visible(Warning.objects.all(), Perm.RISK_VIEW).filter(
-        state__in=OPEN_WARNING_STATES
-    )
+    qs = access.visible(Warning.objects.all(), Perm.RISK_VIEW).filter(state__in=OPEN_WARNING_STATES)
     if filters.grid is not None:
         qs = qs.filter(grid=filters.grid)
     elif filters.region is not None:

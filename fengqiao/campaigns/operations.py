@@ -212,7 +212,9 @@ def submit_report(
         or not isinstance(unit_id, int)
         or not op.units.filter(pk=unit_id).exists()
     ):
-        raise InvalidInput("unit", "not_found_in_scope", _("Choose a member unit of this operation."))
+        raise InvalidInput(
+            "unit", "not_found_in_scope", _("Choose a member unit of this operation.")
+        )
     u = Unit.objects.get(pk=unit_id)
     if not access.holds(u, Perm.OPERATION_REPORT):
         raise NotPermitted("unit", "permission", _("You may not report for this unit."))

@@ -186,7 +186,9 @@ def create_campaign(actor: Any, data: dict) -> Campaign:
         else None
     )
     if region is None:
-        errors.append(FieldError("region", "not_found_in_scope", _("Give a region code in your area.")))
+        errors.append(
+            FieldError("region", "not_found_in_scope", _("Give a region code in your area."))
+        )
     try:
         form = clean_form(data.get("form_fields"))
     except InvalidInput as e:
@@ -342,7 +344,9 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
     )
     if assigned is None or not access.holds(assigned.grid, Perm.SCREENING_RECORD):
         errors.append(
-            FieldError("grid", "not_found_in_scope", _("Choose one of your grids in this campaign."))
+            FieldError(
+                "grid", "not_found_in_scope", _("Choose one of your grids in this campaign.")
+            )
         )
     try:
         answers = clean_answers(c, data.get("answers"))

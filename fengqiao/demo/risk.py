@@ -69,20 +69,38 @@ def load_risk(district: Region, created: Counter) -> None:
     review = (timezone.localdate() + timedelta(days=30)).isoformat()
     case = Case.objects.filter(channel__code="police_110").order_by("-created_at").first()
     if case is not None and police is not None:
-        risk.create_assessment(center, {
-            "target_kind": "case", "case": case.pk, "title": f"{case.title}（警调对接）",
-            "factors": [{"code": "vulnerable", "score": 4}, {"code": "conflict_escalating", "score": 3}],
-            "level": "high", "measures": "派出所牵头，社区、民政、慈善协同帮扶，每周回访。",
-            "responsible_unit": police.pk, "review_date": review,
-        })  # fmt: skip
+        risk.create_assessment(
+            center,
+            {
+                "target_kind": "case",
+                "case": case.pk,
+                "title": f"{case.title}（警调对接）",
+                "factors": [
+                    {"code": "vulnerable", "score": 4},
+                    {"code": "conflict_escalating", "score": 3},
+                ],
+                "level": "high",
+                "measures": "派出所牵头，社区、民政、慈善协同帮扶，每周回访。",
+                "responsible_unit": police.pk,
+                "review_date": review,
+            },
+        )
         created["risk assessment"] += 1
-    risk.create_assessment(center, {
-        "target_kind": "project", "project_name": "松林小区棚户区改造二期",
-        "title": "棚改二期重大决策社会稳定风险评估", "region": district.code,
-        "factors": [{"code": "group", "score": 3}], "level": "medium",
-        "measures": "公示征求意见，设立群众接待点，施工时间避开夜间。",
-        "responsible_unit": center.unit.pk, "review_date": review,
-    })  # fmt: skip
+    assert center.unit is not None
+    risk.create_assessment(
+        center,
+        {
+            "target_kind": "project",
+            "project_name": "松林小区棚户区改造二期",
+            "title": "棚改二期重大决策社会稳定风险评估",
+            "region": district.code,
+            "factors": [{"code": "group", "score": 3}],
+            "level": "medium",
+            "measures": "公示征求意见，设立群众接待点，施工时间避开夜间。",
+            "responsible_unit": center.unit.pk,
+            "review_date": review,
+        },
+    )
     created["risk assessment"] += 1
     _campaign(district, center, created)
     if police is not None:
@@ -91,15 +109,26 @@ def load_risk(district: Region, created: Counter) -> None:
 
 def _campaign(district: Region, center: User, created: Counter) -> None:
     today = timezone.localdate()
-    c = screening.create_campaign(center, {
-        "name": "疫情防控入户排查", "kind": "epidemic", "region": district.code,
-        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=14)).isoformat(),
-        "form_fields": [
-            {"name": "members", "label": "在家人数", "type": "int", "required": True},
-            {"name": "fever", "label": "有无发热", "type": "bool", "required": True},
-            {"name": "travel", "label": "14天内外地返回", "type": "choice", "choices": ["无", "省内", "省外"]},
-        ],
-    })  # fmt: skip
+    c = screening.create_campaign(
+        center,
+        {
+            "name": "疫情防控入户排查",
+            "kind": "epidemic",
+            "region": district.code,
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=14)).isoformat(),
+            "form_fields": [
+                {"name": "members", "label": "在家人数", "type": "int", "required": True},
+                {"name": "fever", "label": "有无发热", "type": "bool", "required": True},
+                {
+                    "name": "travel",
+                    "label": "14天内外地返回",
+                    "type": "choice",
+                    "choices": ["无", "省内", "省外"],
+                },
+            ],
+        },
+    )
     grids = list(
         Grid.objects.filter(community__path__startswith=district.path).order_by("code")[:6]
     )
@@ -113,17 +142,39 @@ def _campaign(district: Region, center: User, created: Counter) -> None:
         for n in range(1, 6):
             answers = {"members": 3, "fever": n == 5, "travel": "无"}
             finding = "一人发热，已通知社区卫生服务站" if n == 5 else ""
-            screening.record_screening(worker, c, {"grid": g.code, "address": f"{g.name}{n}号楼101", "answers": answers, "finding": finding})  # fmt: skip
+            screening.record_screening(
+                worker,
+                c,
+                {
+                    "grid": g.code,
+                    "address": f"{g.name}{n}号楼101",
+                    "answers": answers,
+                    "finding": finding,
+                },
+            )
             created["screening record"] += 1
 
 
-def _operations(district: Region, center: User, liaison: User, police: Unit, created: Counter) -> None:  # fmt: skip
+def _operations(
+    district: Region, center: User, liaison: User, police: Unit, created: Counter
+) -> None:
     start = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
-    figures = {"断卡行动": (50, 70), "扫黑除恶专项斗争": (4, 51), "云剑行动": (6, 9),
-               "打击两抢一盗": (12, 15), "打非治违": (8, 10)}  # fmt: skip
+    figures = {
+        "断卡行动": (50, 70),
+        "扫黑除恶专项斗争": (4, 51),
+        "云剑行动": (6, 9),
+        "打击两抢一盗": (12, 15),
+        "打非治违": (8, 10),
+    }
     for name, (cases, suspects) in figures.items():
-        op = Operation.objects.create(name=name, region=district, starts_on=start,
-                                      ends_on=start + timedelta(days=365), period="month", due_days=5)  # fmt: skip
+        op = Operation.objects.create(
+            name=name,
+            region=district,
+            starts_on=start,
+            ends_on=start + timedelta(days=365),
+            period="month",
+            due_days=5,
+        )
         op.units.set([police])
         Indicator.objects.create(operation=op, code="cases", name="破案数", sort=1)
         Indicator.objects.create(operation=op, code="suspects", name="抓获犯罪嫌疑人", sort=2)

@@ -187,7 +187,9 @@ def _unit(access: Access, value: Any, errors: list[FieldError]) -> Unit | None:
     ):
         unit = access.units(Perm.ORG_VIEW).filter(pk=int(value), active=True).first()
     if unit is None:
-        errors.append(FieldError("responsible_unit", "not_found_in_scope", _("Choose a unit in your area.")))
+        errors.append(
+            FieldError("responsible_unit", "not_found_in_scope", _("Choose a unit in your area."))
+        )
     return unit
 
 
@@ -209,7 +211,9 @@ def _place_of(access: Access, data: dict, kind: str, errors: list[FieldError]) -
     if kind == TargetKind.PERSON and party_id is not None:
         party = Party.objects.filter(pk=party_id).select_related("case").first()
         if party is None or not access.holds(party.case, Perm.CASE_VIEW):
-            errors.append(FieldError("party", "not_found_in_scope", _("No such person in your cases.")))
+            errors.append(
+                FieldError("party", "not_found_in_scope", _("No such person in your cases."))
+            )
             return out
         out["party"], case_id = party, party.case_id
     if case_id is not None or kind == TargetKind.CASE:

@@ -122,14 +122,18 @@ def save_rule(
         access.regions(Perm.RISK_RULES).filter(code=code).first() if isinstance(code, str) else None
     )
     if region is None:
-        errors.append(FieldError("region", "not_found_in_scope", _("Give a region code in your area.")))
+        errors.append(
+            FieldError("region", "not_found_in_scope", _("Give a region code in your area."))
+        )
     unit = None
     if data.get("target_unit") is not None:
         uid = data.get("target_unit")
         if isinstance(uid, int) and not isinstance(uid, bool):
             unit = access.units(Perm.ORG_VIEW).filter(pk=uid).first()
         if unit is None:
-            errors.append(FieldError("target_unit", "not_found_in_scope", _("Choose a unit in your area.")))
+            errors.append(
+                FieldError("target_unit", "not_found_in_scope", _("Choose a unit in your area."))
+            )
     enabled = data.get("enabled", False)
     if not isinstance(enabled, bool):
         errors.append(FieldError("enabled", "invalid", _("true or false.")))
