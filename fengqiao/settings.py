@@ -508,6 +508,9 @@ PERIODIC_TASKS["fengqiao.ops.tasks.recover_expired_tasks"] = env_int("TASK_RECOV
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "RiskAssessmentLevelEnum": "fengqiao.risk.models.Level",
+        "RiskTargetKindEnum": "fengqiao.risk.models.TargetKind",
+        # accountability's own target kind, named so that the two do not collide.
+        "ResponsibilityTargetKindEnum": "fengqiao.accountability.models.TargetKind",
         "WarningRuleKindEnum": "fengqiao.risk.models.RuleKind",
         "CampaignKindEnum": "fengqiao.campaigns.models.CampaignKind",
     }
