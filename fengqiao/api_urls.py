@@ -11,5 +11,7 @@ urlpatterns = [
     path("analytics/", include("fengqiao.analytics.api_urls")),
     path("accountability/", include("fengqiao.accountability.api_urls")),
     path("webhooks/", include("fengqiao.webhooks.api_urls")),
+    path("risk/", include("fengqiao.risk.api_urls")),
+    path("campaigns/", include("fengqiao.campaigns.api_urls")),
     path("", include("fengqiao.api.urls")),
 ]

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "fengqiao.analytics",
     "fengqiao.mediation",
     "fengqiao.registry",
+    "fengqiao.risk",
+    "fengqiao.campaigns",
     "fengqiao.web",
     "fengqiao.demo",
     # Last: its catalogue must not override the words of the apps above (Accept, done …).
@@ -504,6 +506,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 PERIODIC_TASKS["fengqiao.ops.tasks.recover_expired_tasks"] = env_int("TASK_RECOVERY_SECONDS", 30)
 # Webhooks (issue 6): collect events from case history and retry due deliveries every minute;
 # back-off after each failed attempt (seconds; the last repeats) and attempts before giving up.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "RiskAssessmentLevelEnum": "fengqiao.risk.models.Level",
+        "RiskTargetKindEnum": "fengqiao.risk.models.TargetKind",
+        # accountability's own target kind, named so that the two do not collide.
+        "ResponsibilityTargetKindEnum": "fengqiao.accountability.models.TargetKind",
+        "WarningRuleKindEnum": "fengqiao.risk.models.RuleKind",
+        "CampaignKindEnum": "fengqiao.campaigns.models.CampaignKind",
+    }
+)
+# Issue 18: scheduled warning rules (surge, deadline) and special-operation report reminders.
+PERIODIC_TASKS["fengqiao.risk.tasks.periodic_rules_task"] = env_int("WARNING_RULES_SECONDS", 900)
+PERIODIC_TASKS["fengqiao.campaigns.tasks.remind_operation_reports_task"] = 3600
 PERIODIC_TASKS["fengqiao.webhooks.tasks.collect_events"] = env_int("WEBHOOK_COLLECT_SECONDS", 60)
 PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
     "WEBHOOK_RETRY_SECONDS", 60

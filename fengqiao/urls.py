@@ -18,6 +18,8 @@ urlpatterns = [
     path("registry/", include("fengqiao.registry.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),
     path("accountability/", include("fengqiao.accountability.urls")),
+    path("risk/", include("fengqiao.risk.urls")),
+    path("campaigns/", include("fengqiao.campaigns.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -120,6 +120,13 @@ POSITIVE_ACCEPTANCE_GAPS = {
     "POST /api/v1/registry/records/": "extra: keys and types are the registry kind's fields (data)",
     "GET /open311/v2/requests.json": "start_date/end_date: at most 90 days apart",
     "GET /open311/v2/requests.xml": "start_date/end_date: at most 90 days apart",
+    # Issue 18 (risk, campaigns): rules between fields and data-defined shapes.
+    "POST /api/v1/campaigns/": "ends_on before starts_on; form_fields' items (name, label, type)",
+    "POST /api/v1/campaigns/operations/reports/{id}/correct/": "values: one whole number per indicator of the operation (data)",
+    "POST /api/v1/campaigns/operations/reports/{id}/decide/": "note required when rejecting",
+    "POST /api/v1/campaigns/records/{id}/case/": "the cases' intake rules (category's kind, …)",
+    "POST /api/v1/risk/assessments/": "review_date not in the past; the target's own field by target_kind; factor scores 1–5",
+    "POST /api/v1/risk/rules/": "params: keys and ranges by kind",
 }
 
 

@@ -40,9 +40,29 @@ class Perm:
     REGISTRY_VIEW = "registry.view"
     REGISTRY_EDIT = "registry.edit"
     REGISTRY_VISIT = "registry.visit"
+    # Risk, early warning, screening campaigns, special operations (issue 18).
+    RISK_VIEW = "risk.view"
+    RISK_HANDLE = "risk.handle"  # assess risks, work warnings
+    RISK_RULES = "risk.rules"  # edit and dry-run warning rules
+    SCREENING_RECORD = "screening.record"
+    CAMPAIGN_MANAGE = "campaign.manage"
+    OPERATION_REPORT = "operation.report"
+    OPERATION_MANAGE = "operation.manage"
 
 
 _VIEW = {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.CASE_VIEW}
+# Issue 18: who sees and works risks, warnings, campaigns and special operations.
+_RISK: dict[str, frozenset[str]] = {
+    Role.GRID_WORKER: frozenset({Perm.RISK_VIEW, Perm.SCREENING_RECORD}),
+    Role.STATION_STAFF: frozenset({Perm.RISK_VIEW, Perm.RISK_HANDLE, Perm.SCREENING_RECORD}),
+    Role.CENTER_STAFF: frozenset(
+        {Perm.RISK_VIEW, Perm.RISK_HANDLE, Perm.RISK_RULES, Perm.CAMPAIGN_MANAGE}
+        | {Perm.OPERATION_MANAGE, Perm.OPERATION_REPORT}
+    ),
+    Role.UNIT_LIAISON: frozenset({Perm.RISK_VIEW, Perm.RISK_HANDLE, Perm.OPERATION_REPORT}),
+    Role.LEADER: frozenset({Perm.RISK_VIEW}),
+    Role.ADMIN: frozenset({Perm.RISK_RULES}),
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset(
@@ -107,3 +127,5 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
 }
+for _role, _perms in _RISK.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _perms

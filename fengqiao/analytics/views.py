@@ -199,6 +199,27 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "period": filters.period,
         "qs": query_string(filters),
         "panels": panels.render_all(request),
+        "warnings": _open_warnings(request, filters),
+    }
+
+
+def _open_warnings(request: HttpRequest, filters: Any) -> dict[str, Any]:
+    """Open warnings of the chosen area (fengqiao.risk), by level, and the latest ones."""
+    from django.db.models import Count
+
+    from fengqiao.risk.models import OPEN_WARNING_STATES, Level, Warning
+
+    access = access_for(request.user)
+    qs = access.visible(Warning.objects.all(), Perm.RISK_VIEW).filter(state__in=OPEN_WARNING_STATES)
+    if filters.grid is not None:
+        qs = qs.filter(grid=filters.grid)
+    elif filters.region is not None:
+        qs = qs.filter(region_path__startswith=filters.region.path)
+    counts = dict(qs.values_list("level").annotate(n=Count("id")).values_list("level", "n"))
+    return {
+        "shown": access.has_perm(Perm.RISK_VIEW),
+        "by_level": [(label, counts.get(value, 0)) for value, label in reversed(Level.choices)],
+        "latest": list(qs.order_by("-raised_at")[:8]),
     }
 
 

@@ -30,6 +30,7 @@ from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
 from fengqiao.demo.registry import load_registry
+from fengqiao.demo.risk import load_risk
 from fengqiao.org.models import EmploymentType, GridWorker, Sector, Unit, UnitKind
 from fengqiao.territory.locate import grids_changed
 from fengqiao.territory.models import Grid, GridKind, Region, SiteType
@@ -229,6 +230,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         load_mediators(district, admin, password, created, hashed, clock)
         cases = load_cases(district, clock)
         load_registry(created)
+        load_risk(district, created)  # risk, warnings, campaigns, special operations (issue 18)
     created.update(cases.created)
     if cases.created:
         # The monitoring room shows the new cases at once, not after the next periodic refresh;

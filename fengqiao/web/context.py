@@ -19,6 +19,8 @@ from fengqiao.accounts.roles import Perm, Role
 ADMIN_PERMS = (Perm.REFERENCE_EDIT, Perm.ORG_EDIT, Perm.STAFF_EDIT, Perm.TERRITORY_EDIT)
 # Roles that work for a unit: the unit's tasks page is theirs.
 UNIT_ROLES = (Role.UNIT_LIAISON, Role.STATION_STAFF, Role.CENTER_STAFF)
+CAMPAIGN_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.SCREENING_RECORD, Perm.STATS_VIEW,
+                  Perm.OPERATION_REPORT, Perm.OPERATION_MANAGE)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ AUDIT = _n("audit", "Audit trail", "audit")
 ACCOUNTABILITY = _n(
     "accountability", "Responsibility and assessment", "accountability:index", "accountability:"
 )
+# Issue 18: risks and warnings; screening campaigns and special operations.
+RISK = _n("risk", "Risks and warnings", "risk:home", "risk:")
+CAMPAIGNS = _n("campaigns", "Screening and operations", "campaigns:index", "campaigns:")
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
 
@@ -91,6 +96,8 @@ def nav_for(access: Access) -> dict[str, bool]:
         # The pages show each of these only what its leading group or member unit gives it.
         "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
         "admin": access.has_role(Role.ADMIN) and any(access.has_perm(p) for p in ADMIN_PERMS),
+        "risk": access.has_perm(Perm.RISK_VIEW),
+        "campaigns": any(access.has_perm(p) for p in CAMPAIGN_PERMS),
     }
 
 
@@ -107,6 +114,8 @@ NAV_ORDER = (
     MEDIATION,
     VISITS_DUE,
     REGISTRY,
+    RISK,
+    CAMPAIGNS,
     MONITOR,
     SCREEN,
     LEDGERS,

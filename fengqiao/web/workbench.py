@@ -260,6 +260,31 @@ def _letter_todos(access: Access, now: datetime) -> list[Todo]:
     return items
 
 
+def open_warnings(access: Access) -> QuerySet:
+    """Warnings not yet handled in the user's area or for the user's unit (fengqiao.risk)."""
+    from fengqiao.risk.models import Warning, WarningState
+
+    if not access.has_perm(Perm.RISK_HANDLE):
+        return Warning.objects.none()
+    return access.visible(Warning.objects.all(), Perm.RISK_HANDLE).filter(
+        state__in=[WarningState.RAISED, WarningState.ACKNOWLEDGED]
+    )
+
+
+def _warning_todos(access: Access, now: datetime) -> list[Todo]:
+    return [
+        Todo(
+            pgettext_lazy("todo", "Warning"),
+            w.title,
+            w.get_level_display(),
+            reverse("risk:warning", args=[w.pk]),
+            None,
+            "overdue" if w.level in ("high", "major") else "",
+        )
+        for w in open_warnings(access).order_by("-raised_at")[:10]
+    ]
+
+
 def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -> list[Todo]:
     """What the user should do next, overdue first, then by deadline."""
     now = timezone.now()
@@ -269,6 +294,7 @@ def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -
         + _supervision_todos(access, now)
         + _mediation_todos(access, now, disputes)
         + _letter_todos(access, now)
+        + _warning_todos(access, now)
     )
     items.sort(key=lambda t: (t.state != "overdue", *_sort_key(t.due)))
     return items[:limit]
@@ -334,6 +360,11 @@ def counts(access: Access, disputes: "Disputes | None" = None) -> list[Count]:
         )
         result.append(
             Count(pgettext_lazy("count", "Sessions this week"), len(d.sessions), url + "#week")
+        )
+    if access.has_perm(Perm.RISK_HANDLE):
+        n = open_warnings(access).count()
+        result.append(
+            Count(pgettext_lazy("count", "Open warnings"), n, reverse("risk:home"), alert=n > 0)
         )
     if access.has_perm(Perm.CASE_REPORT) and access.has_role(Role.GRID_WORKER):
         mine = my_reports(access)

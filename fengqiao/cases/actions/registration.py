@@ -25,6 +25,7 @@ from fengqiao.cases.actions.input import CaseInput, clean_case_data
 from fengqiao.cases.actions.numbers import allocate_tracking_number
 from fengqiao.cases.duplicates import Candidate, suggest_duplicates
 from fengqiao.cases.errors import InvalidInput, NotPermitted
+from fengqiao.cases.hooks import run_intake_hooks
 from fengqiao.cases.models import (
     Case,
     CaseHistory,
@@ -190,6 +191,7 @@ def create_case(
     kind = InboxItem.Kind.TRIAGE if routed.triage else InboxItem.Kind.DISPATCHED
     inbox(case, kind, unit=routed.unit, text=case.title)
     index(case)
+    run_intake_hooks(case)
     return case, duplicates
 
 

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "fengqiao.campaigns"
+    label = "campaigns"
+    verbose_name = _("Screening campaigns and special operations")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fengqiao.accounts.access import register_scope
+
+        from .models import Campaign, Operation, OperationReport, ScreeningRecord
+        from .operations import operation_rule, report_rule
+        from .screening import campaign_rule, record_rule
+
+        register_scope(Campaign, campaign_rule)
+        register_scope(ScreeningRecord, record_rule)
+        register_scope(Operation, operation_rule)
+        register_scope(OperationReport, report_rule)
