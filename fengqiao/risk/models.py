@@ -145,12 +145,13 @@ class RuleKind(models.TextChoices):
     KEYWORDS = "keywords", _("violent or self-harm cues in the text")
     SURGE = "surge", _("surge in a grid or category against its baseline")
     DEADLINE = "deadline", _("deadline about to be missed on a sensitive case")
+    KEY_PERSON = "key_person", _("a key person is a party to the case")
 
 
 # When each kind runs: on intake, in the intake's transaction (cheap: no query or one indexed
 # count), in the background just after intake, or on the schedule.
 SYNC_KINDS = frozenset({RuleKind.REPEAT_REPORTER, RuleKind.GROUP_DISPUTE, RuleKind.KEYWORDS})
-BACKGROUND_KINDS = frozenset({RuleKind.REPEAT_ADDRESS})
+BACKGROUND_KINDS = frozenset({RuleKind.REPEAT_ADDRESS, RuleKind.KEY_PERSON})
 PERIODIC_KINDS = frozenset({RuleKind.SURGE, RuleKind.DEADLINE})
 
 

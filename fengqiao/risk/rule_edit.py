@@ -37,6 +37,7 @@ PARAMS: dict[str, dict[str, tuple[int, int]]] = {
     RuleKind.KEYWORDS: {},
     RuleKind.SURGE: {"weeks": (2, 52), "min_count": (1, 100_000)},
     RuleKind.DEADLINE: {"hours": (1, 720)},
+    RuleKind.KEY_PERSON: {},
 }
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.cases.models import Case, CaseState
+from fengqiao.cases.models import Case, CaseState, Party
 from fengqiao.core import refdata
 from fengqiao.core.background import enqueue_with_transaction
 from fengqiao.search.text import tokenizer
@@ -80,11 +80,32 @@ def check_keywords(rule: WarningRule, case: Case, as_of: datetime | None = None)
     return {"keywords": hits} if hits else None
 
 
+def check_key_person(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+    """A party of the case is an active key person (found by the keyed hash of the ID number:
+    the registry never decrypts for this). Evidence names the kinds, not the people."""
+    from fengqiao.registry.crypto import id_hash
+    from fengqiao.registry.models import KeyPerson
+
+    hashes = {id_hash(n) for n in case.parties.values_list("id_number", flat=True) if n}
+    hashes.discard("")
+    if not hashes:
+        return None
+    kinds = sorted(
+        set(
+            KeyPerson.objects.filter(active=True, resident__id_hash__in=sorted(hashes)).values_list(
+                "kind__name", flat=True
+            )
+        )
+    )
+    return {"key_person_kinds": kinds} if kinds else None
+
+
 CASE_CHECKS: dict[str, Callable[[WarningRule, Case, datetime | None], dict | None]] = {
     RuleKind.REPEAT_REPORTER: check_repeat,
     RuleKind.REPEAT_ADDRESS: check_repeat,
     RuleKind.GROUP_DISPUTE: check_group,
     RuleKind.KEYWORDS: check_keywords,
+    RuleKind.KEY_PERSON: check_key_person,
 }
 
 
@@ -298,6 +319,8 @@ def _hits(rule: WarningRule, since: datetime, now: datetime) -> Iterator[Hit]:
         )
         if rule.kind == RuleKind.GROUP_DISPUTE:
             cases = cases.filter(people_involved__gte=_int(rule.params, "people", 5, 2))
+        if rule.kind == RuleKind.KEY_PERSON:
+            cases = cases.filter(pk__in=Party.objects.exclude(id_number="").values("case_id"))
         n = 0
         for case in cases.order_by("created_at", "id").iterator():
             evidence = check(rule, case, case.created_at)
