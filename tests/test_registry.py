@@ -319,17 +319,6 @@ def test_visit_that_finds_a_risk_creates_a_case_in_one_step(reg, personas):
     assert v.case is not None and v.case.channel.code == "grid_patrol"
 
 
-def test_followup_registration_point(reg, personas):
-    offer = visits.Followup(
-        "risk_assessment", "创建风险评估", lambda actor, visit: f"/risk/new/?visit={visit.pk}"
-    )
-    visits.register_followup(offer)
-    try:
-        assert offer in visits.followups()
-    finally:
-        visits._followups.remove(offer)
-
-
 def test_retention_anonymises_what_ended(reg, personas):
     a, b, kp = reg
     Resident.objects.filter(pk=b.pk).update(ended_on=date.today() - timedelta(days=4 * 365))

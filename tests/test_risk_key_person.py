@@ -8,7 +8,7 @@ from fengqiao.registry.models import KeyPersonKind
 from fengqiao.risk import rules
 from fengqiao.risk.models import Level, RuleKind, Warning, WarningRule
 from tests.case_factories import make_case_world, report
-from tests.test_registry import HUAYUAN_1, citizen_id
+from tests.test_registry import HUAYUAN_1, citizen_id, reg  # noqa: F401 (fixture)
 
 
 def test_a_key_person_among_the_parties_raises_a_warning(world, personas):
@@ -41,3 +41,20 @@ def test_a_key_person_among_the_parties_raises_a_warning(world, personas):
     assert [h.subject for h in hits] == [f"{hit.tracking_number} {hit.title}"]
     assert hits[0].evidence == {"key_person_kinds": [kind.name]}
     assert Warning.objects.count() == 1
+
+
+def test_a_risky_visit_offers_a_prefilled_assessment_in_scope(reg, personas, client_for):  # noqa: F811
+    _a, _b, kp = reg
+    from fengqiao.registry import visits
+
+    visit = visits.record_visit(personas.grid_worker, kp, {"findings": "情绪激动，扬言报复"})
+    offer = next(f for f in visits.followups() if f.code == "risk_assessment")
+    url = offer.url(personas.grid_worker, visit)
+    assert url == f"/risk/assessments/new/?visit={visit.pk}"
+    # Whoever may assess and sees the visit gets the person and a title filled in; the ID
+    # number is not in the URL or the form.
+    page = client_for(personas.street_clerk).get(url).content.decode()
+    assert 'value="张建国"' in page and citizen_id(1) not in page
+    # Outside the visit's grid, nothing is prefilled.
+    other = client_for(personas.station_clerk).get(url)
+    assert "张建国" not in other.content.decode()

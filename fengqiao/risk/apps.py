@@ -21,4 +21,25 @@ class RiskConfig(AppConfig):
         register_scope(Warning, warning_rule)
         register_scope(WarningRule, rule_rule)
         register_intake_hook(on_intake)
+        _offer_assessment_after_risky_visits()
         refdata.watch(WarningRule)
+
+
+def _offer_assessment_after_risky_visits() -> None:
+    from typing import cast
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from fengqiao.registry.visits import Followup, register_followup
+
+    register_followup(
+        Followup(
+            "risk_assessment",
+            # Lazy: the label is rendered in each reader's language.
+            cast(str, _("Create a risk assessment")),
+            lambda actor, visit: (
+                reverse("risk:assessment_new") + "?" + urlencode({"visit": visit.pk})
+            ),
+        )
+    )

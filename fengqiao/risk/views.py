@@ -90,7 +90,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_new(request: HttpRequest) -> HttpResponse:
     _need(request, Perm.RISK_HANDLE)
     errors: list[str] = []
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = _from_visit(request)
     if request.method == "POST":
         data = _assessment_data(request)
         try:
@@ -113,6 +113,32 @@ def assessment_new(request: HttpRequest) -> HttpResponse:
             "current": data,
         },
     )
+
+
+def _from_visit(request: HttpRequest) -> dict[str, Any]:
+    """Prefill from a key-person visit that found a risk (registry's follow-up offer): the visit
+    is looked up inside the user's scope; the ID number never travels in the URL."""
+    from fengqiao.registry.models import Visit
+
+    pk = request.GET.get("visit", "")
+    if not pk.isascii() or not pk.isdigit():
+        return {}
+    visit = (
+        access_for(request.user)
+        .visible(Visit.objects.all(), Perm.REGISTRY_VIEW)
+        .select_related("key_person__resident", "key_person__kind")
+        .filter(pk=int(pk))
+        .first()
+    )
+    if visit is None:
+        return {}
+    person = visit.key_person
+    return {
+        "target_kind": TargetKind.PERSON,
+        "person_name": person.resident.name,
+        "title": _("Risk found on the visit of %(date)s: %(kind)s")
+        % {"date": visit.visited_on.isoformat(), "kind": person.kind.name},
+    }
 
 
 def _assessment_data(request: HttpRequest) -> dict[str, Any]:
