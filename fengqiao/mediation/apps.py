@@ -9,3 +9,16 @@ class MediationConfig(AppConfig):
 
     def ready(self) -> None:
         from fengqiao.mediation import checks  # noqa: F401 (registers the system check)
+
+        from fengqiao.core import chain
+
+        # Each mediation's events form one hash chain (fengqiao.core.chain).
+        chain.register(
+            chain.ChainSpec(
+                "mediation.mediationevent",
+                "mediation",
+                "mediation_id",
+                (*chain.TIMELINE_FIELDS, "mediation_id"),
+                legacy_order=("at", "id"),
+            )
+        )

@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
+from fengqiao.accounts.platform_admin import ADMIN_SITE_ROLES
 from fengqiao.accounts.roles import Perm, Role
 
 # Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.accounts.platform_admin).
@@ -64,6 +65,7 @@ AUDIT = _n("audit", "Audit trail", "audit")
 ACCOUNTABILITY = _n(
     "accountability", "Responsibility and assessment", "accountability:index", "accountability:"
 )
+READ_LOG = _n("read_log", "Sensitive-read log", "read_log")
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
 
@@ -90,7 +92,9 @@ def nav_for(access: Access) -> dict[str, bool]:
         "audit": access.has_perm(Perm.AUDIT_VIEW),
         # The pages show each of these only what its leading group or member unit gives it.
         "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
-        "admin": access.has_role(Role.ADMIN) and any(access.has_perm(p) for p in ADMIN_PERMS),
+        "read_log": access.has_perm(Perm.READLOG_VIEW),
+        "admin": access.has_role(*ADMIN_SITE_ROLES)
+        and any(access.has_perm(p) for p in ADMIN_PERMS),
     }
 
 
@@ -113,6 +117,7 @@ NAV_ORDER = (
     ACCOUNTABILITY,
     TERRITORY,
     AUDIT,
+    READ_LOG,
     ADMIN,
 )
 

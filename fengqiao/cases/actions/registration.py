@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.core import chain
 from fengqiao.cases import notifications, reference, routing
 from fengqiao.cases.actions.base import inbox, index, now, user_or_none
 from fengqiao.cases.actions.details import store_attachment
@@ -164,6 +165,7 @@ def create_case(
     # Taken last: the district's counter row stays locked until commit.
     case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(at).year)
     case.save(force_insert=True)
+    chain.mark_new_chain(case)  # its history chain starts below: no head to look up
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned.parties])
     for upload in cleaned.attachments:
         store_attachment(case, upload, actor)
