@@ -23,13 +23,13 @@ PG = connection.vendor == "postgresql"
 
 @contextmanager
 def tampering(table: str):
-    """Raw SQL on an append-only table: on PostgreSQL the owner switches its trigger off."""
+    """Raw SQL on an append-only table: on PostgreSQL a superuser switches triggers off."""
     with connection.cursor() as cursor:
         if PG:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+            cursor.execute("SET session_replication_role = replica")
         yield cursor
         if PG:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+            cursor.execute("SET session_replication_role = origin")
 
 
 @pytest.fixture

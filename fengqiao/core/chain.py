@@ -587,11 +587,11 @@ def migration_ops(label: str, table: str, *, purgeable: bool = False) -> list[An
 
     def add_trigger(apps_registry: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(append_only_sql(table, purgeable=purgeable))
+            schema_editor.execute(append_only_sql(table, purgeable=purgeable), params=None)
 
     def drop_trigger(apps_registry: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(drop_append_only_sql(table))
+            schema_editor.execute(drop_append_only_sql(table), params=None)
 
     return [
         migrations.RunPython(seal_rows, migrations.RunPython.noop),
@@ -605,10 +605,10 @@ def migration_ops_anchor() -> list[Any]:
 
     def add(apps_registry: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(append_only_sql("core_chainanchor"))
+            schema_editor.execute(append_only_sql("core_chainanchor"), params=None)
 
     def drop(apps_registry: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(drop_append_only_sql("core_chainanchor"))
+            schema_editor.execute(drop_append_only_sql("core_chainanchor"), params=None)
 
     return [migrations.RunPython(add, drop)]
