@@ -99,8 +99,9 @@ def test_auditor_reads_the_read_log_with_filters(personas, world, client_for):
     rows = client.get("/audit/reads/?actor=领导").context["rows"]
     assert [r["entry"].actor for r in rows] == [personas.leader]
     assert client.get("/audit/reads/?date_from=bad").context["rows"] == []
-    # Read only: the page's only form that posts is the language switch.
-    assert html.count('method="post"') == html.count("setlang/")
+    # Read only: the page's own form filters (GET); a POST changes nothing and is refused.
+    assert '<form method="get" class="card filters" action="/audit/reads/">' in html
+    assert client.post("/audit/reads/").status_code == 405
 
 
 def test_auditor_sees_only_the_accounts_of_their_scope(personas, world, client_for):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_GET
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -76,6 +77,7 @@ def _filtered(form: AuditFilterForm, entries: QuerySet[Any]) -> QuerySet[Any]:
     return entries
 
 
+@require_GET
 @login_required
 def read_log(request: HttpRequest) -> HttpResponse:
     """The log of sensitive reads (who was shown which unmasked field), for auditors: read only,
