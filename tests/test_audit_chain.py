@@ -4,6 +4,7 @@ out of order. Rows are changed by raw SQL, as someone with database access would
 PostgreSQL the append-only trigger is switched off first (as a database owner could)."""
 
 import hashlib
+import itertools
 from contextlib import contextmanager
 
 import pytest
@@ -42,7 +43,9 @@ def records(world, personas):
     actions.add_progress(cw.huayuan_clerk, case, text="复查")
     other = report(cw.huayuan_clerk).case
     for i in range(3):
-        audit.record(personas.admin, AuditEntry.Action.UPDATE, world.district_center, {"n": [i, i + 1]})
+        audit.record(
+            personas.admin, AuditEntry.Action.UPDATE, world.district_center, {"n": [i, i + 1]}
+        )
     with batched_sensitive_reads():
         log_sensitive_read(cw.huayuan_clerk, case, "reporter_phone", "处置")
         log_sensitive_read(cw.huayuan_clerk, case, "reporter_name", "处置")
@@ -51,7 +54,9 @@ def records(world, personas):
 
 
 def history_ids(case) -> list[int]:
-    return list(CaseHistory.objects.filter(case=case).order_by("chain_seq").values_list("id", flat=True))
+    return list(
+        CaseHistory.objects.filter(case=case).order_by("chain_seq").values_list("id", flat=True)
+    )
 
 
 def only_break(name: str):
@@ -67,7 +72,7 @@ def test_untouched_records_verify_and_are_chained(records):
     rows = list(CaseHistory.objects.filter(case=case).order_by("chain_seq"))
     assert [r.chain_seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].chain_prev == ""
-    assert all(b.chain_prev == a.chain_hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.chain_prev == a.chain_hash for a, b in itertools.pairwise(rows))
     assert rows[0].chain_hash.startswith("sm3:")
     head = ChainAnchor.objects.filter(chain=f"case:{case.pk}").order_by("-seq").first()
     assert (head.seq, head.hash) == (rows[-1].chain_seq, rows[-1].chain_hash)
@@ -103,7 +108,9 @@ def test_deleted_last_row_is_seen_against_the_anchor(records):
     case, _ = records
     ids = history_ids(case)
     with tampering("cases_casehistory") as cursor:
-        cursor.execute("UPDATE cases_case SET current_history_id = %s WHERE id = %s", [ids[-2], case.pk])
+        cursor.execute(
+            "UPDATE cases_case SET current_history_id = %s WHERE id = %s", [ids[-2], case.pk]
+        )
         cursor.execute("DELETE FROM cases_casehistory WHERE id = %s", [ids[-1]])
     b = only_break(f"case:{case.pk}")
     assert b.row_id is None and "deleted at the end" in b.problem

@@ -62,4 +62,9 @@ def verify_chains_task() -> dict:
         for b in report.breaks:
             log.error("hash chain broken: %s", b)
         told = alert(report)
-    return {"chains": report.chains, "rows": report.rows, "breaks": len(report.breaks), "told": told}
+    return {
+        "chains": report.chains,
+        "rows": report.rows,
+        "breaks": len(report.breaks),
+        "told": told,
+    }

@@ -282,15 +282,19 @@ def _anchor_heads(anchor_model: Any, kind: str) -> dict[str, tuple[int, str, str
     qs = anchor_model.objects.filter(chain__startswith=f"{kind}:")
     heads: dict[str, tuple[int, str, str]] = {}
     if connection.vendor == "postgresql":
-        rows = qs.order_by("chain", "-seq").distinct("chain").values_list(
-            "chain", "seq", "hash", "event"
+        rows = (
+            qs.order_by("chain", "-seq")
+            .distinct("chain")
+            .values_list("chain", "seq", "hash", "event")
         )
         for name, seq, h, event in rows.iterator(chunk_size=20000):
             heads[name] = (seq, h, event)
         return heads
-    for name, seq, h, event in qs.order_by("chain", "seq").values_list(
-        "chain", "seq", "hash", "event"
-    ).iterator(chunk_size=20000):
+    for name, seq, h, event in (
+        qs.order_by("chain", "seq")
+        .values_list("chain", "seq", "hash", "event")
+        .iterator(chunk_size=20000)
+    ):
         heads[name] = (seq, h, event)
     return heads
 
@@ -413,7 +417,9 @@ def verify_anchor_file(path: str, anchor_model: Any = None, report: Report | Non
     for name, (seq, h) in sorted(last.items()):
         found = stored.get((name, seq))
         if found is None:
-            report.breaks.append(Break(name, None, f"anchor {seq} of the file missing in the table"))
+            report.breaks.append(
+                Break(name, None, f"anchor {seq} of the file missing in the table")
+            )
         elif found != h:
             report.breaks.append(Break(name, None, f"anchor {seq} differs from the file"))
     return report
@@ -495,7 +501,7 @@ def purge(today: date | None = None, *, dry_run: bool = False) -> dict[str, int]
     cutoff = (today - timedelta(days=settings.AUDIT_RETENTION_DAYS)).isoformat()
     done: dict[str, int] = {}
     for spec in [s for s in SPECS.values() if s.sharded]:
-        model = spec.model
+        model: Any = spec.model
         groups = (
             model.objects.filter(**{f"{spec.group}__lt": cutoff})
             .order_by(spec.group)

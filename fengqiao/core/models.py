@@ -123,7 +123,9 @@ class SensitiveAccess(Chained):
         verbose_name_plural = _("sensitive data access log")
         ordering = ["-at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["chain", "chain_seq"], name="sensitive_access_chain_seq")
+            models.UniqueConstraint(
+                fields=["chain", "chain_seq"], name="sensitive_access_chain_seq"
+            )
         ]
 
     def __str__(self) -> str:

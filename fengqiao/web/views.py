@@ -5,13 +5,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_GET
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm, Role

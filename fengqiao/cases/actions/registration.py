@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
-from fengqiao.core import chain
 from fengqiao.cases import notifications, reference, routing
 from fengqiao.cases.actions.base import inbox, index, now, user_or_none
 from fengqiao.cases.actions.details import store_attachment
@@ -35,6 +34,7 @@ from fengqiao.cases.models import (
     LocationFlag,
     Party,
 )
+from fengqiao.core import chain
 
 
 @dataclass

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         if options["what"] == "purge":
             done = chain.purge(dry_run=options["dry_run"])
             for kind, count in done.items():
-                self.stdout.write(f"{kind}: {count} row(s) {'to purge' if options['dry_run'] else 'purged'}")
+                self.stdout.write(
+                    f"{kind}: {count} row(s) {'to purge' if options['dry_run'] else 'purged'}"
+                )
             return
         report = chain.verify(progress=lambda label: self.stderr.write(f"checking {label}"))
         for b in report.breaks:
