@@ -35,6 +35,7 @@ class Perm:
     REFERENCE_EDIT = "reference.edit"
     AUDIT_VIEW = "audit.view"
     READLOG_VIEW = "audit.reads"  # the log of sensitive reads
+    KEYS_EDIT = "keys.edit"  # API tokens, Open311 client keys
     SENSITIVE_VIEW = "sensitive.view"
     # Cases (issue 3) and later domains add their codes here.
     CASE_VIEW = "case.view"
@@ -112,11 +113,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.STAFF_VIEW,
             Perm.REFERENCE_EDIT,
             Perm.STATS_VIEW,
+            # Keys stay with the administrator too for now (integrations it runs); accounts
+            # and roles are the security officer's alone.
+            Perm.KEYS_EDIT,
         }
     ),
     # Accounts and roles only: no reference data, no cases, no audit trail.
     Role.SECURITY_OFFICER: frozenset(
-        {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.STAFF_EDIT}
+        {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.STAFF_EDIT, Perm.KEYS_EDIT}
     ),
     # Reads the audit trail and the read log of its scope; changes nothing.
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.READLOG_VIEW, Perm.STAFF_VIEW}),

@@ -17,7 +17,13 @@ from fengqiao.accounts.platform_admin import ADMIN_SITE_ROLES
 from fengqiao.accounts.roles import Perm, Role
 
 # Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.accounts.platform_admin).
-ADMIN_PERMS = (Perm.REFERENCE_EDIT, Perm.ORG_EDIT, Perm.STAFF_EDIT, Perm.TERRITORY_EDIT)
+ADMIN_PERMS = (
+    Perm.REFERENCE_EDIT,
+    Perm.ORG_EDIT,
+    Perm.STAFF_EDIT,
+    Perm.KEYS_EDIT,
+    Perm.TERRITORY_EDIT,
+)
 # Roles that work for a unit: the unit's tasks page is theirs.
 UNIT_ROLES = (Role.UNIT_LIAISON, Role.STATION_STAFF, Role.CENTER_STAFF)
 
