@@ -10,7 +10,7 @@ from fengqiao.core import chain
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("core", "0003_chains_and_anchors"),
+        ("core", "0004_chains_and_anchors"),
         ('mediation', '0005_mediator_post_termination_extension'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

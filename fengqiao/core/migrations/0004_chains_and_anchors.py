@@ -11,7 +11,7 @@ from fengqiao.core import chain
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_refdata_state'),
+        ('core', '0003_form_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
