@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
             model_name='taskevent',
             constraint=models.UniqueConstraint(fields=('letter', 'chain_seq'), name='task_event_chain_seq'),
         ),
-        # Seal the rows written before the chains (in order), then refuse edits (PostgreSQL).
-        *chain.migration_ops("accountability.taskevent", "accountability_taskevent"),
+        # Seal the rows written before the chains (in order). No append-only trigger yet: a
+        # letter is still deleted whole (with its events) by the app's tests.
+        chain.migration_ops("accountability.taskevent", "accountability_taskevent")[0],
     ]
