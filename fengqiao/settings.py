@@ -535,6 +535,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResidentIdTypeEnum": "fengqiao.registry.models.IdType",
         "ResidentSexEnum": "fengqiao.registry.models.Sex",
     }
+)
 # Tamper-evident records (issue 13): case history, mediation events, the audit trail and the
 # sensitive-read log are hash chains (fengqiao.core.chain). SM3 (GB/T 32905, OpenSSL's `sm3`)
 # by default, `sha256` the alternative; each stored hash names its algorithm, so switching

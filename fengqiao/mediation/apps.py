@@ -8,9 +8,8 @@ class MediationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fengqiao.mediation import checks  # noqa: F401 (registers the system check)
-
         from fengqiao.core import chain
+        from fengqiao.mediation import checks  # noqa: F401 (registers the system check)
 
         # Each mediation's events form one hash chain (fengqiao.core.chain).
         chain.register(
