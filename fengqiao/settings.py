@@ -551,3 +551,25 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResidentSexEnum": "fengqiao.registry.models.Sex",
     }
 )
+# Tamper-evident records (issue 13): case history, mediation events, the audit trail and the
+# sensitive-read log are hash chains (fengqiao.core.chain). SM3 (GB/T 32905, OpenSSL's `sm3`)
+# by default, `sha256` the alternative; each stored hash names its algorithm, so switching
+# keeps older rows verifiable.
+AUDIT_HASH = env_str("AUDIT_HASH", "sm3").lower()
+if AUDIT_HASH not in ("sm3", "sha256"):
+    raise ImproperlyConfigured(f"AUDIT_HASH must be sm3 or sha256, not {AUDIT_HASH!r}")
+# Also append every chain head to this file (outside the database; empty: only the table).
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", "")
+# The audit trail and the read log are chained per day and shard, so writers never queue on one
+# chain: a writer takes the first shard no other transaction holds (PostgreSQL).
+AUDIT_CHAIN_SHARDS = env_int("AUDIT_CHAIN_SHARDS", 8)
+if AUDIT_CHAIN_SHARDS < 1:
+    raise ImproperlyConfigured("AUDIT_CHAIN_SHARDS must be at least 1")
+# Audit records, read-log rows and request logs are kept at least this long (等保 2.0: six months).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (six months)")
+# `fengqiao audit verify` runs this often (nightly) and alerts administrators on a break.
+PERIODIC_TASKS["fengqiao.cases.integrity.verify_chains_task"] = env_int(
+    "AUDIT_VERIFY_SECONDS", 86400
+)

@@ -135,6 +135,8 @@ class Personas:
     liaison: User  # 桃西派出所 liaison
     admin: User  # district administrator
     outsider: User  # an account with no role
+    security: User | None = None  # district security officer (accounts and roles)
+    auditor: User | None = None  # district auditor (reads the logs)
 
 
 def make_personas(world: World) -> Personas:
@@ -154,4 +156,8 @@ def make_personas(world: World) -> Personas:
     admin = make_user("admin_district", "管理员己")
     assign(admin, Role.ADMIN, region=world.district)
     outsider = make_user("outsider", "路人庚")
-    return Personas(gw, station, street, leader, liaison, admin, outsider)
+    security = make_user("security_district", "安全员辛")
+    assign(security, Role.SECURITY_OFFICER, region=world.district)
+    auditor = make_user("auditor_district", "审计员壬")
+    assign(auditor, Role.AUDITOR, region=world.district)
+    return Personas(gw, station, street, leader, liaison, admin, outsider, security, auditor)

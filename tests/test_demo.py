@@ -71,6 +71,8 @@ DEMO_USERS = {
     "demo_police": (Role.UNIT_LIAISON, ScopeType.UNIT, "桃西派出所"),
     "demo_leader": (Role.LEADER, ScopeType.REGION, "桃山区"),
     "demo_admin": (Role.ADMIN, ScopeType.REGION, "桃山区"),
+    "demo_security": (Role.SECURITY_OFFICER, ScopeType.REGION, "桃山区"),
+    "demo_auditor": (Role.AUDITOR, ScopeType.REGION, "桃山区"),
 }
 
 
@@ -333,6 +335,9 @@ def test_demo_accounts_hold_their_roles(demo):
 def test_only_the_demo_admin_opens_the_admin_site(demo, client_for):
     url = reverse("admin:index")
     assert client_for(User.objects.get(username="demo_admin")).get(url).status_code == 200
+    # The security officer (accounts) and the auditor (read-only logs) have their sections.
+    for username in ("demo_security", "demo_auditor"):
+        assert client_for(User.objects.get(username=username)).get(url).status_code == 200
     assert (
         client_for(User.objects.get(username="demo_leader")).get(url, follow=True).status_code
         == 403

@@ -121,10 +121,13 @@ def test_administrator_resets_a_lost_phone(personas):
         twofactor.reset(personas.leader, actor=personas.outsider)
     with pytest.raises(PermissionDenied):
         twofactor.reset(personas.leader, actor=personas.grid_worker)
-    twofactor.reset(personas.leader, actor=personas.admin)
+    # Accounts are the security officer's (separation of duties), not the administrator's.
+    with pytest.raises(PermissionDenied):
+        twofactor.reset(personas.leader, actor=personas.admin)
+    twofactor.reset(personas.leader, actor=personas.security)
     assert not twofactor.enrolled(personas.leader)
     assert AuditEntry.objects.filter(
-        actor=personas.admin, object_id=str(personas.leader.pk), changes__two_factor__1="reset"
+        actor=personas.security, object_id=str(personas.leader.pk), changes__two_factor__1="reset"
     ).exists()
     # The leader sets it up again at the next login.
     client = login(personas.leader.username)
@@ -133,8 +136,8 @@ def test_administrator_resets_a_lost_phone(personas):
 
 def test_reset_from_the_admin_site(personas, client_for):
     enrol(login(personas.leader.username))
-    admin = client_for(personas.admin)
-    # The admin needs its own second factor first.
+    admin = client_for(personas.security)
+    # The security officer needs its own second factor first.
     _device, _codes = enrol(admin)
     response = admin.post(
         "/admin/accounts/user/",

@@ -64,16 +64,14 @@ def test_admin_persona_gets_in_and_sees_chinese_admin(personas, client_for):
     assert response.status_code == 200
     html = response.content.decode()
     assert "枫桥 平安建设综治平台 管理" in html
-    for name in [
-        "单位",
-        "网格员",
-        "行业领域",
-        "工作人员账号",
-        "审计记录",
-        "组织机构",
-        "人员与角色",
-    ]:
+    for name in ["单位", "网格员", "行业领域", "组织机构"]:
         assert name in html, name
+    # Separation of duties: accounts are the security officer's, the logs the auditor's.
+    assert "工作人员账号" not in html and "审计记录" not in html
+    html = client_for(personas.security).get("/admin/").content.decode()
+    assert "工作人员账号" in html and "人员与角色" in html and "审计记录" not in html
+    html = client_for(personas.auditor).get("/admin/").content.decode()
+    assert "审计记录" in html and "工作人员账号" not in html
 
 
 @pytest.mark.parametrize(
@@ -84,13 +82,46 @@ def test_admin_persona_gets_in_and_sees_chinese_admin(personas, client_for):
         "admin:org_sector_changelist",
         "admin:org_gridworker_changelist",
         "admin:org_gridworker_add",
-        "admin:accounts_user_changelist",
-        "admin:accounts_user_add",
-        "admin:core_auditentry_changelist",
     ],
 )
 def test_admin_pages_open_for_the_admin(personas, client_for, url_name):
     assert client_for(personas.admin).get(reverse(url_name)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name", "status"),
+    [
+        ("security", "admin:accounts_user_changelist", 200),
+        ("security", "admin:accounts_user_add", 200),
+        ("security", "admin:core_auditentry_changelist", 403),
+        ("security", "admin:org_unit_changelist", 403),
+        ("auditor", "admin:core_auditentry_changelist", 200),
+        ("auditor", "admin:core_sensitiveaccess_changelist", 200),
+        ("auditor", "admin:accounts_user_changelist", 403),
+        ("auditor", "admin:core_auditentry_add", 403),
+        ("admin", "admin:accounts_user_changelist", 403),
+        ("admin", "admin:core_auditentry_changelist", 403),
+        ("admin", "admin:core_sensitiveaccess_changelist", 403),
+    ],
+)
+def test_admin_site_follows_separation_of_duties(personas, client_for, persona, url_name, status):
+    response = client_for(getattr(personas, persona)).get(reverse(url_name))
+    assert response.status_code == status
+
+
+def test_logs_are_read_only_in_the_admin_for_everyone(personas, world, client_for):
+    from fengqiao.core import audit
+
+    entry = audit.record(personas.admin, AuditEntry.Action.UPDATE, world.district_center, {})
+    for persona in ("admin", "security", "auditor"):
+        client = client_for(getattr(personas, persona))
+        change = reverse("admin:core_auditentry_change", args=[entry.pk])
+        delete = reverse("admin:core_auditentry_delete", args=[entry.pk])
+        assert client.post(change, {"object_repr": "x"}).status_code in (302, 403)
+        assert client.post(delete, {"post": "yes"}).status_code in (302, 403)
+    entry.refresh_from_db()
+    assert entry.object_repr != "x"
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
 def test_admin_edit_of_a_unit_writes_an_audit_entry(personas, world, client_for):
@@ -148,6 +179,9 @@ def test_bad_unit_edit_names_the_field_and_changes_nothing(personas, world, clie
 def street_admin(world):
     user = make_user("admin_taonan", "管理员辛")
     assign(user, Role.ADMIN, region=world.taonan)
+    officer = make_user("security_taonan", "桃南安全员")
+    assign(officer, Role.SECURITY_OFFICER, region=world.taonan)
+    user.officer = officer
     return user
 
 
@@ -159,7 +193,8 @@ def test_admin_querysets_are_scoped(street_admin, personas, world, client_for):
         assert name not in html
     change = client.get(reverse("admin:org_unit_change", args=[world.huayuan_station.pk]))
     assert change.status_code == 302  # "does not exist" redirect back to the admin index
-    html = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    html = client_for(street_admin.officer).get(reverse("admin:accounts_user_changelist"))
+    html = html.content.decode()
     assert "clerk_taoxi" not in html and "admin_district" not in html
     assert "outsider" in html  # no unit, no role: any administrator can onboard them
     html = client.get(reverse("admin:org_unit_add")).content.decode()
@@ -179,7 +214,7 @@ def test_scoped_admin_cannot_place_a_unit_outside_scope(street_admin, world, cli
 
 
 def test_admin_creates_an_account_with_a_role_and_every_row_is_audited(personas, world, client_for):
-    client = client_for(personas.admin)
+    client = client_for(personas.security)
     response = client.post(
         reverse("admin:accounts_user_add"),
         {
@@ -219,7 +254,7 @@ def test_admin_creates_an_account_with_a_role_and_every_row_is_audited(personas,
 def test_admin_role_change_in_inline_records_old_and_new(personas, world, client_for):
     user = personas.station_clerk
     assignment = RoleAssignment.objects.get(user=user)
-    client = client_for(personas.admin)
+    client = client_for(personas.security)
     url = reverse("admin:accounts_user_change", args=[user.pk])
     form = client.get(url).context["adminform"].form
     data = {
@@ -249,7 +284,7 @@ def test_admin_role_change_in_inline_records_old_and_new(personas, world, client
         object_type="accounts.roleassignment", object_id=str(assignment.pk)
     )
     assert entry.changes == {"region": [world.songshan.pk, world.huayuan.pk]}
-    assert entry.actor == personas.admin
+    assert entry.actor == personas.security
 
 
 def test_admin_login_never_redirects_off_site(personas, client_for):

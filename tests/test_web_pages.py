@@ -56,7 +56,7 @@ EXPECTED = {
     "street_clerk": {"audit": 403},
     "leader": {"audit": 403},
     "liaison": {"audit": 403},
-    "admin": {},
+    "admin": {"audit": 403},
     "outsider": {
         "browser": 403,
         "tree_huayuan": 403,
@@ -99,7 +99,9 @@ def test_nav_shows_only_allowed_sections(personas, client_for):
     assert 'href="/territory/"' in gw_html
     assert 'href="/audit/"' not in gw_html and 'href="/admin/"' not in gw_html
     admin_html = client_for(personas.admin).get("/").content.decode()
-    assert 'href="/audit/"' in admin_html and 'href="/admin/"' in admin_html
+    assert 'href="/audit/"' not in admin_html and 'href="/admin/"' in admin_html
+    auditor_html = client_for(personas.auditor).get("/").content.decode()
+    assert 'href="/audit/"' in auditor_html and 'href="/audit/reads/"' in auditor_html
     assert "管理员己" in admin_html and "系统管理员" in admin_html  # name and role in the header
     outsider_html = client_for(personas.outsider).get("/").content.decode()
     assert 'href="/territory/"' not in outsider_html
@@ -139,8 +141,10 @@ def test_home_of_leader_shows_district_figures(personas, client_for):
 def test_home_of_admin_links_to_reference_data_and_audit(personas, client_for):
     html = client_for(personas.admin).get("/").content.decode()
     assert 'href="/admin/org/unit/"' in html
-    assert 'href="/admin/accounts/user/"' in html
-    assert 'href="/audit/"' in html
+    # Accounts are the security officer's, the audit trail the auditor's (separation of duties).
+    assert 'href="/admin/accounts/user/"' not in html and 'href="/audit/"' not in html
+    html = client_for(personas.security).get("/").content.decode()
+    assert 'href="/admin/accounts/user/"' in html and 'href="/admin/org/unit/"' not in html
 
 
 def test_outsider_home_says_no_role_and_shows_no_data(personas, client_for):

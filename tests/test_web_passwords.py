@@ -76,7 +76,7 @@ def test_anonymous_users_are_sent_to_login(db, client):
 
 
 def test_account_created_by_an_administrator_must_change_its_password(personas, client_for):
-    admin = client_for(personas.admin)
+    admin = client_for(personas.security)
     response = admin.post(
         "/admin/accounts/user/add/",
         {
@@ -113,7 +113,7 @@ def test_account_created_by_an_administrator_must_change_its_password(personas, 
 
 
 def test_administrators_reset_forces_a_change_too(personas, client_for):
-    admin = client_for(personas.admin)
+    admin = client_for(personas.security)
     response = admin.post(
         f"/admin/accounts/user/{personas.leader.pk}/password/",
         {"password1": "Reset-by-admin-5531", "password2": "Reset-by-admin-5531"},

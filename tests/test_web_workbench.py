@@ -51,7 +51,9 @@ def test_navigation_lists_only_what_each_role_may_open(world, personas, cw, clie
     clerk = _nav(client_for(cw.huayuan_clerk))
     assert {"intake", "cases", "inbox", "unit_tasks"} <= set(clerk)
     admin = _nav(client_for(personas.admin))
-    assert {"audit", "admin", "territory"} <= set(admin)
+    assert {"admin", "territory"} <= set(admin) and "audit" not in admin
+    auditor = _nav(client_for(personas.auditor))
+    assert set(auditor) == {"home", "audit", "read_log"}
     # Every entry opens for the user it is shown to.
     for user in (personas.grid_worker, personas.liaison, personas.leader, cw.huayuan_clerk):
         client = client_for(user)

@@ -9,6 +9,18 @@ class AccountabilityConfig(AppConfig):
 
     def ready(self) -> None:
         from fengqiao.analytics import panels
+        from fengqiao.core import chain
+
+        # Each letter's events (its tasks' included) form one hash chain.
+        chain.register(
+            chain.ChainSpec(
+                "accountability.taskevent",
+                "letter",
+                "letter_id",
+                (*chain.TIMELINE_FIELDS, "letter_id", "task_id"),
+                legacy_order=("at", "id"),
+            )
+        )
 
         from . import monitor, workflow
 

@@ -213,6 +213,10 @@ class TaskEvent(TimelineEntry):
         verbose_name = _("letter event")
         verbose_name_plural = _("letter events")
         ordering = ["letter", "at", "id"]
+        # One hash chain per letter (fengqiao.core.chain): a position is taken once.
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "chain_seq"], name="task_event_chain_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.letter_id} {self.action}"

@@ -283,8 +283,17 @@ def _user_rule(access: Access, perm: str) -> Q:
     return unit & ~Q(pk__in=outside.values("user_id"))
 
 
+def _log_rule(access: Access, perm: str) -> Q:
+    """Audit entries and read-log rows of the accounts in scope, and those of the system."""
+    if access.scope(perm).empty:
+        return NOTHING
+    return Q(actor__isnull=True) | Q(actor__in=access.users(perm).values("pk"))
+
+
 def register_platform_scopes() -> None:
-    """The rules of the rows accounts knows: regions, grids, units, workers, roles, accounts."""
+    """The rules of the rows accounts knows: regions, grids, units, workers, roles, accounts,
+    and the logs (audit trail, sensitive reads) by their actor."""
+    from fengqiao.core.models import AuditEntry, SensitiveAccess
     from fengqiao.org.models import GridWorker, Unit
     from fengqiao.territory.models import Grid, Region
 
@@ -294,6 +303,8 @@ def register_platform_scopes() -> None:
     register_scope(GridWorker, _grid_worker_rule)
     register_scope(RoleAssignment, _assignment_rule)
     register_scope(User, _user_rule)
+    register_scope(AuditEntry, _log_rule)
+    register_scope(SensitiveAccess, _log_rule)
 
 
 def _descendant_unit_ids(unit: Any) -> set[int]:

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengqiao.accounts import twofactor
+from fengqiao.accounts.actions import separation_error
 from fengqiao.accounts.models import RoleAssignment, User
 from fengqiao.accounts.platform_admin import HIDDEN, AuditedAdmin, ScopedInline
 from fengqiao.accounts.roles import Perm
@@ -34,8 +36,36 @@ class StaffChangeForm(UserChangeForm[User]):
         model = User
 
 
+class RoleAssignmentFormSet(BaseInlineFormSet[RoleAssignment, User, Any]):
+    """Separation of duties over the whole form: the rows kept active here plus the account's
+    active assignments outside the administrator's scope (not shown) hold at most one of
+    administrator, security officer and auditor."""
+
+    def clean(self) -> None:
+        super().clean()
+        roles = []
+        shown = set()
+        for form in self.forms:
+            if form.instance.pk is not None:
+                shown.add(form.instance.pk)
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not data.get("active", True):
+                continue
+            roles.append(data.get("role", ""))
+        if self.instance.pk is not None:
+            roles += list(
+                RoleAssignment.objects.filter(user=self.instance, active=True)
+                .exclude(pk__in=shown)
+                .values_list("role", flat=True)
+            )
+        error = separation_error(roles)
+        if error is not None:
+            raise error.error_dict["role"][0]
+
+
 class RoleAssignmentInline(ScopedInline, admin.TabularInline[RoleAssignment, User]):
     model = RoleAssignment
+    formset = RoleAssignmentFormSet
     admin_perm = Perm.STAFF_EDIT
     extra = 0
     fields = ["role", "scope_type", "region", "unit", "grids", "active"]

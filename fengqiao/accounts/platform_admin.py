@@ -27,17 +27,23 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm, Role
 from fengqiao.core import audit
-from fengqiao.core.models import AuditEntry, SensitiveAccess
+from fengqiao.core.models import AuditEntry, ChainAnchor, SensitiveAccess
 
 HIDDEN = "***"
 
 
+# Who may enter the admin site: each ModelAdmin then asks for its own capability (the security
+# officer sees accounts, the auditor the read-only logs, the administrator reference data).
+ADMIN_SITE_ROLES = (Role.ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR)
+
+
 def admin_site_allowed(request: HttpRequest) -> bool:
-    """The admin site is for active accounts that hold the administrator role."""
+    """The admin site is for active accounts that hold the administrator, security officer or
+    auditor role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return access_for(user).has_role(Role.ADMIN)
+    return access_for(user).has_role(*ADMIN_SITE_ROLES)
 
 
 def _admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -261,6 +267,8 @@ class ScopedInline(PlatformAdminMixin):
 
 
 class ReadOnlyAdmin(PlatformAdminMixin, admin.ModelAdmin[Any]):
+    """The logs: nobody adds, changes or deletes a row here, whatever their role."""
+
     admin_perm = Perm.AUDIT_VIEW
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -273,13 +281,25 @@ class ReadOnlyAdmin(PlatformAdminMixin, admin.ModelAdmin[Any]):
         return False
 
 
+class ScopedLogAdmin(ReadOnlyAdmin):
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
+        return self.platform_access(request).visible(qs, self.admin_perm)
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
+class AuditEntryAdmin(ScopedLogAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "object_id"]
 
 
 @admin.register(SensitiveAccess)
-class SensitiveAccessAdmin(ReadOnlyAdmin):
+class SensitiveAccessAdmin(ScopedLogAdmin):
+    admin_perm = Perm.READLOG_VIEW
     list_display = ["at", "actor", "object_type", "object_id", "field", "purpose"]
+
+
+@admin.register(ChainAnchor)
+class ChainAnchorAdmin(ReadOnlyAdmin):
+    list_display = ["at", "chain", "seq", "event", "hash"]
+    search_fields = ["chain"]

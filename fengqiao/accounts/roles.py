@@ -12,6 +12,15 @@ class Role(models.TextChoices):
     UNIT_LIAISON = "unit_liaison", _("member-unit liaison")
     LEADER = "leader", _("leader")
     ADMIN = "admin", _("administrator")
+    # Separation of duties (等保 2.0 三员): the system administrator keeps the platform's data,
+    # the security officer its accounts, roles and keys, the auditor reads the audit trail and
+    # the read log. No account holds two of them (accounts.actions.assign_role).
+    SECURITY_OFFICER = "security_officer", _("security officer")
+    AUDITOR = "auditor", _("auditor")
+
+
+# Roles of which an account holds at most one.
+SEPARATED_ROLES = frozenset({Role.ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
 
 
 class Perm:
@@ -25,6 +34,8 @@ class Perm:
     STAFF_EDIT = "staff.edit"
     REFERENCE_EDIT = "reference.edit"
     AUDIT_VIEW = "audit.view"
+    READLOG_VIEW = "audit.reads"  # the log of sensitive reads
+    KEYS_EDIT = "keys.edit"  # API tokens, Open311 client keys
     SENSITIVE_VIEW = "sensitive.view"
     # Cases (issue 3) and later domains add their codes here.
     CASE_VIEW = "case.view"
@@ -120,12 +131,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.TERRITORY_EDIT,
             Perm.ORG_EDIT,
             Perm.STAFF_VIEW,
-            Perm.STAFF_EDIT,
             Perm.REFERENCE_EDIT,
-            Perm.AUDIT_VIEW,
             Perm.STATS_VIEW,
+            # Keys stay with the administrator too for now (integrations it runs); accounts
+            # and roles are the security officer's alone.
+            Perm.KEYS_EDIT,
         }
     ),
+    # Accounts and roles only: no reference data, no cases, no audit trail.
+    Role.SECURITY_OFFICER: frozenset(
+        {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.STAFF_EDIT, Perm.KEYS_EDIT}
+    ),
+    # Reads the audit trail and the read log of its scope; changes nothing.
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.READLOG_VIEW, Perm.STAFF_VIEW}),
 }
 for _role, _perms in _RISK.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _perms

@@ -13,7 +13,7 @@ from fengqiao.api.models import ApiToken, IdempotencyRecord
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(AuditedAdmin):
-    admin_perm = Perm.STAFF_EDIT
+    admin_perm = Perm.KEYS_EDIT
     list_display = [
         "prefix",
         "name",

@@ -48,13 +48,13 @@ def find_token(secret: str) -> ApiToken | None:
 
 def manageable_users(actor: Any) -> QuerySet[Any]:
     """Accounts whose tokens `actor` may manage: not superusers, their unit and every active role
-    inside the actor's staff-editing scope (Perm.STAFF_EDIT, see `Access.users`)."""
-    return access_for(actor).users(Perm.STAFF_EDIT).filter(is_superuser=False)
+    inside the actor's key-managing scope (Perm.KEYS_EDIT, see `Access.users`)."""
+    return access_for(actor).users(Perm.KEYS_EDIT).filter(is_superuser=False)
 
 
 def may_manage_tokens(actor: Any, target: Any) -> bool:
     """Who may issue and revoke tokens of `target`: the command line (actor None, the operator
-    of the installation), or an administrator (Perm.STAFF_EDIT) whose scope covers the target's
+    of the installation), or an administrator (Perm.KEYS_EDIT) whose scope covers the target's
     unit and every role (see `manageable_users`). There is no superuser bypass, and superuser
     accounts get tokens from the command line only.
     """

@@ -171,8 +171,8 @@ class ManagedTokenSerializer(ApiTokenSerializer):
 
 
 def _managed_tokens(request: Request) -> QuerySet[ApiToken]:
-    """Tokens of the accounts the caller administers (Perm.STAFF_EDIT over them)."""
-    if not access_for(request.user).has_perm(Perm.STAFF_EDIT):
+    """Tokens of the accounts whose keys the caller manages (Perm.KEYS_EDIT over them)."""
+    if not access_for(request.user).has_perm(Perm.KEYS_EDIT):
         raise PermissionDenied
     return (
         ApiToken.objects.filter(user__in=manageable_users(request.user))

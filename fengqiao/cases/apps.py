@@ -7,6 +7,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from fengqiao.accounts.access import register_scope
+        from fengqiao.cases import integrity  # noqa: F401  (chains case history)
         from fengqiao.cases.models import Case
         from fengqiao.cases.reference import watch_models
         from fengqiao.cases.workflow import case_access_q

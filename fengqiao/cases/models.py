@@ -458,6 +458,10 @@ class CaseHistory(TimelineEntry):
         verbose_name_plural = _("case history")
         ordering = ["case", "at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="case_history_case_at")]
+        # One chain per case (fengqiao.core.chain): a position is taken once.
+        constraints = [
+            models.UniqueConstraint(fields=["case", "chain_seq"], name="case_history_chain_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"

@@ -597,6 +597,9 @@ def _demo_accounts(
         ("demo_police", Role.UNIT_LIAISON, None, police, police),
         ("demo_leader", Role.LEADER, district, None, leading_group),
         ("demo_admin", Role.ADMIN, district, None, district_center),
+        # Separation of duties: accounts and roles, and the audit trail, are other people's.
+        ("demo_security", Role.SECURITY_OFFICER, district, None, district_center),
+        ("demo_auditor", Role.AUDITOR, district, None, district_center),
     ]
     rng = random.Random(data.SEED + 2)
     taken = {w.surname + w.given_name for w in workers}

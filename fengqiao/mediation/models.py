@@ -606,6 +606,12 @@ class MediationEvent(TimelineEntry):
         ordering = ["mediation", "at", "id"]
         # The monitoring room's refresh re-reads the last minutes of events (facts.py).
         indexes = [models.Index(fields=["at"], name="mediation_event_at")]
+        # One chain per mediation (fengqiao.core.chain): a position is taken once.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mediation", "chain_seq"], name="mediation_event_chain_seq"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.mediation_id} {self.action}"

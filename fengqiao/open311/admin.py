@@ -61,7 +61,7 @@ class ServiceAttributeAdmin(AuditedAdmin):
 
 @admin.register(Open311Client)
 class Open311ClientAdmin(AuditedAdmin):
-    admin_perm = Perm.STAFF_EDIT
+    admin_perm = Perm.KEYS_EDIT
     list_display = [
         "name",
         "prefix",

@@ -2,7 +2,7 @@
 
 A key is `o311_` followed by 43 URL-safe characters; only its SHA-256 is stored, so it is shown
 once, when issued. Who may issue or revoke: the command line (actor None) or an administrator
-holding Perm.STAFF_EDIT (keys are credentials, like API tokens). A client that reports as a staff
+holding Perm.KEYS_EDIT (keys are credentials, like API tokens). A client that reports as a staff
 account may only be bound to an account the administrator may manage tokens for
 (fengqiao.api.tokens.may_manage_tokens): a key never grants more than its issuer could.
 """
@@ -47,7 +47,7 @@ def may_manage_clients(actor: Any) -> bool:
         return True
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
-    return access_for(actor).has_perm(Perm.STAFF_EDIT)
+    return access_for(actor).has_perm(Perm.KEYS_EDIT)
 
 
 def check_binding(channel: Channel, account: Any) -> None:

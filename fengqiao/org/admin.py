@@ -33,7 +33,7 @@ class UnitAdmin(AuditedAdmin):
 
 @admin.register(GridWorker)
 class GridWorkerAdmin(AuditedAdmin):
-    admin_perm = Perm.STAFF_EDIT
+    admin_perm = Perm.ORG_EDIT
     list_display = ["__str__", "employment_type", "background", "station", "masked_phone", "active"]
     list_filter = ["employment_type", "background", "active"]
     search_fields = ["user__name", "user__username", "grids__code", "grids__name"]

@@ -13,10 +13,17 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
+from fengqiao.accounts.platform_admin import ADMIN_SITE_ROLES
 from fengqiao.accounts.roles import Perm, Role
 
 # Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.accounts.platform_admin).
-ADMIN_PERMS = (Perm.REFERENCE_EDIT, Perm.ORG_EDIT, Perm.STAFF_EDIT, Perm.TERRITORY_EDIT)
+ADMIN_PERMS = (
+    Perm.REFERENCE_EDIT,
+    Perm.ORG_EDIT,
+    Perm.STAFF_EDIT,
+    Perm.KEYS_EDIT,
+    Perm.TERRITORY_EDIT,
+)
 # Roles that work for a unit: the unit's tasks page is theirs.
 UNIT_ROLES = (Role.UNIT_LIAISON, Role.STATION_STAFF, Role.CENTER_STAFF)
 CAMPAIGN_PERMS = (Perm.CAMPAIGN_MANAGE, Perm.SCREENING_RECORD, Perm.STATS_VIEW,
@@ -69,6 +76,7 @@ ACCOUNTABILITY = _n(
 # Issue 18: risks and warnings; screening campaigns and special operations.
 RISK = _n("risk", "Risks and warnings", "risk:home", "risk:")
 CAMPAIGNS = _n("campaigns", "Screening and operations", "campaigns:index", "campaigns:")
+READ_LOG = _n("read_log", "Sensitive-read log", "read_log")
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
 
@@ -95,7 +103,9 @@ def nav_for(access: Access) -> dict[str, bool]:
         "audit": access.has_perm(Perm.AUDIT_VIEW),
         # The pages show each of these only what its leading group or member unit gives it.
         "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
-        "admin": access.has_role(Role.ADMIN) and any(access.has_perm(p) for p in ADMIN_PERMS),
+        "read_log": access.has_perm(Perm.READLOG_VIEW),
+        "admin": access.has_role(*ADMIN_SITE_ROLES)
+        and any(access.has_perm(p) for p in ADMIN_PERMS),
         "risk": access.has_perm(Perm.RISK_VIEW),
         "campaigns": any(access.has_perm(p) for p in CAMPAIGN_PERMS),
     }
@@ -122,6 +132,7 @@ NAV_ORDER = (
     ACCOUNTABILITY,
     TERRITORY,
     AUDIT,
+    READ_LOG,
     ADMIN,
 )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", passwords.PasswordChangeView.as_view(), name="password_change"),
     path("audit/", views.audit_trail, name="audit"),
+    path("audit/reads/", views.read_log, name="read_log"),
     path("tasks/", views_work.unit_tasks, name="unit_tasks"),
     path("tasks/<int:pk>/<slug:name>/", views_work.task_action, name="task_action"),
     path("my/reports/", views_work.my_reports, name="my_reports"),

@@ -1,19 +1,21 @@
 """Staff UI shell: the home page of each role and the audit trail."""
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm, Role
-from fengqiao.core.models import AuditEntry
+from fengqiao.core.models import AuditEntry, SensitiveAccess
 from fengqiao.web import summary, workbench
 from fengqiao.web.forms import AuditFilterForm, object_type_label
 from fengqiao.workcalendar.notices import missing_notices
@@ -39,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["district"] = summary.area_figures(access, by_street=True)
     elif access.has_role(*STAFF_ROLES):
         context["area"] = summary.area_figures(access)
-    if access.has_role(Role.ADMIN):
+    if access.has_role(Role.ADMIN, Role.SECURITY_OFFICER):
         context["admin_apps"] = admin.site.get_app_list(request)
         context["missing_notices"] = missing_notices(timezone.localdate())
     return render(request, "web/home.html", context)
@@ -54,33 +56,66 @@ def _field_label(object_type: str, name: str) -> str:
         return name
 
 
+def _filtered(form: AuditFilterForm, entries: QuerySet[Any]) -> QuerySet[Any]:
+    """The log rows the filter form asks for (none when it is invalid)."""
+    if form.is_bound and not form.is_valid():
+        return entries.none()
+    if not form.is_bound:
+        return entries
+    data = form.cleaned_data
+    if data["object_type"]:
+        entries = entries.filter(object_type=data["object_type"])
+    if data["actor"]:
+        who = data["actor"].strip()
+        entries = entries.filter(Q(actor__username__icontains=who) | Q(actor__name__icontains=who))
+    tz = timezone.get_current_timezone()
+    if data["date_from"]:
+        entries = entries.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
+    if data["date_to"]:
+        end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
+        entries = entries.filter(at__lt=end)
+    return entries
+
+
+@require_GET
+@login_required
+def read_log(request: HttpRequest) -> HttpResponse:
+    """The log of sensitive reads (who was shown which unmasked field), for auditors: read only,
+    scoped to the accounts in their scope, filtered like the audit trail."""
+    access = access_for(request.user)
+    if not access.has_perm(Perm.READLOG_VIEW):
+        raise PermissionDenied
+    scoped = access.visible(SensitiveAccess.objects.all(), Perm.READLOG_VIEW)
+    object_types = list(scoped.order_by().values_list("object_type", flat=True).distinct())
+    form = AuditFilterForm(request.GET or None, object_types=object_types)
+    entries = _filtered(form, scoped.select_related("actor"))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "entry": e,
+            "type_label": object_type_label(e.object_type),
+            "field_label": _field_label(e.object_type, e.field),
+        }
+        for e in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/read_log.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     access = access_for(request.user)
     if not access.has_perm(Perm.AUDIT_VIEW):
         raise PermissionDenied
-    object_types = list(
-        AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
-    )
+    scoped = access.visible(AuditEntry.objects.all(), Perm.AUDIT_VIEW)
+    object_types = list(scoped.order_by().values_list("object_type", flat=True).distinct())
     form = AuditFilterForm(request.GET or None, object_types=object_types)
-    entries = AuditEntry.objects.select_related("actor")
-    if form.is_bound and not form.is_valid():
-        entries = entries.none()
-    elif form.is_bound:
-        data = form.cleaned_data
-        if data["object_type"]:
-            entries = entries.filter(object_type=data["object_type"])
-        if data["actor"]:
-            who = data["actor"].strip()
-            entries = entries.filter(
-                Q(actor__username__icontains=who) | Q(actor__name__icontains=who)
-            )
-        tz = timezone.get_current_timezone()
-        if data["date_from"]:
-            entries = entries.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
-        if data["date_to"]:
-            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
-            entries = entries.filter(at__lt=end)
+    entries = _filtered(form, scoped.select_related("actor"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     rows = [
         {

@@ -3,12 +3,15 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.actions.base import now
 from fengqiao.cases.models import InboxItem
+from fengqiao.core import audit
+from fengqiao.core.models import AuditEntry
 
 
 def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet:
@@ -23,4 +26,19 @@ def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet:
 
 
 def mark_read(user: Any, item_ids: Iterable[int]) -> int:
-    return inbox_for(user, unread_only=True).filter(pk__in=list(item_ids)).update(read_at=now())
+    """Mark the user's unread items read; audited (every write is), one entry per call."""
+    with transaction.atomic():
+        items = inbox_for(user, unread_only=True).filter(pk__in=list(item_ids))
+        ids = sorted(items.values_list("pk", flat=True))
+        at = now()
+        count = InboxItem.objects.filter(pk__in=ids).update(read_at=at)
+        if count:
+            audit.record(
+                user,
+                AuditEntry.Action.UPDATE,
+                object_type=InboxItem._meta.label_lower,
+                object_id=",".join(map(str, ids))[:64],
+                object_repr=f"{count} inbox item(s)",
+                changes={"read_at": [None, at.isoformat()], "items": [None, ids]},
+            )
+    return count

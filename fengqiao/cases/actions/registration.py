@@ -35,6 +35,7 @@ from fengqiao.cases.models import (
     LocationFlag,
     Party,
 )
+from fengqiao.core import chain
 
 
 @dataclass
@@ -165,6 +166,7 @@ def create_case(
     # Taken last: the district's counter row stays locked until commit.
     case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(at).year)
     case.save(force_insert=True)
+    chain.mark_new_chain(case)  # its history chain starts below: no head to look up
     Party.objects.bulk_create([Party(case=case, **p) for p in cleaned.parties])
     for upload in cleaned.attachments:
         store_attachment(case, upload, actor)
