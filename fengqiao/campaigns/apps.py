@@ -9,6 +9,18 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from fengqiao.core import chain
+
+        # Each campaign's events and each operation report's revisions are a hash chain (issue 13).
+        for label, kind, group in (
+            ("campaigns.campaignevent", "campaign", "campaign_id"),
+            ("campaigns.reportrevision", "opreport", "report_id"),
+        ):
+            chain.register(
+                chain.ChainSpec(
+                    label, kind, group, (*chain.TIMELINE_FIELDS, group), legacy_order=("at", "id")
+                )
+            )
         from fengqiao.accounts.access import register_scope
 
         from .models import Campaign, Operation, OperationReport, ScreeningRecord

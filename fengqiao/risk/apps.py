@@ -9,6 +9,18 @@ class RiskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from fengqiao.core import chain
+
+        # Each assessment's and each warning's history is one hash chain (issue 13).
+        for label, kind, group in (
+            ("risk.assessmententry", "assessment", "assessment_id"),
+            ("risk.warningevent", "warning", "warning_id"),
+        ):
+            chain.register(
+                chain.ChainSpec(
+                    label, kind, group, (*chain.TIMELINE_FIELDS, group), legacy_order=("at", "id")
+                )
+            )
         from fengqiao.accounts.access import register_scope
         from fengqiao.cases.hooks import register_intake_hook
         from fengqiao.core import refdata
