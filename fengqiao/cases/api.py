@@ -201,12 +201,19 @@ class CaseListCreate(APIView):
         channel = data.pop("channel")
         data["parties"] = [dict(p) for p in data.get("parties", [])]
         access = access_for(request.user)
+        on_the_spot, outcome = data.pop("resolved_on_the_spot", False), data.pop("outcome", "")
         try:
             # The answer is built in the intake's transaction: the case and the log of the
             # sensitive fields the answer shows commit together, in one commit.
-            result = actions.intake(
-                request.user, data, channel, respond=lambda case: _detail(case, access, new=True)
-            )
+            def respond(case: Case) -> Any:
+                return _detail(case, access, new=True)
+
+            if on_the_spot:
+                result = actions.resolve_on_the_spot(
+                    request.user, data, channel, outcome=outcome, respond=respond
+                )
+            else:
+                result = actions.intake(request.user, data, channel, respond=respond)
         except CaseError as e:
             return case_error_response(e)
         return Response(result.answer, status=status.HTTP_201_CREATED)
