@@ -1,10 +1,10 @@
 /* fengqiao phone app service worker (Workbox from npm, served from our own static files). */
-importScripts("{{ workbox|escapejs }}");
-workbox.setConfig({ modulePathPrefix: "{{ workbox_dir|escapejs }}", debug: false });
-var SHELL = [{% for u in shell %}"{{ u|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
+importScripts("{{ workbox }}");
+workbox.setConfig({ modulePathPrefix: "{{ workbox_dir }}", debug: false });
+var SHELL = [{% for u in shell %}"{{ u }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 var PAGES = "fq-pages-v1";
 var STATIC = "fq-static-v1";
-var STATIC_PREFIX = "{{ static_prefix|escapejs }}";
+var STATIC_PREFIX = "{{ static_prefix }}";
 var strategies = workbox.strategies;
 var routing = workbox.routing;
 var expiration = workbox.expiration;
