@@ -29,6 +29,8 @@
 
   Q.onChange(function (items) {
     var open = items.filter(function (x) { return x.state !== "done"; });
+    body.dataset.queueOpen = open.length;  // read by the browser tests
+    body.dataset.queueTotal = items.length;
     var badge = document.querySelector("[data-queue-badge]");
     if (badge) {
       badge.hidden = !open.length;
