@@ -78,7 +78,11 @@ def log_in(context, url: str, username: str):
 
 def controlled(page) -> None:
     """Wait until the service worker is active and controls the page (reload once if needed)."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    ready = page.evaluate(
+        "Promise.race([navigator.serviceWorker.ready.then(() => true),"
+        " new Promise(r => setTimeout(() => r(false), 15000))])"
+    )
+    assert ready, "the service worker did not install"
     if not page.evaluate("!!navigator.serviceWorker.controller"):
         page.reload()
     page.wait_for_function("!!navigator.serviceWorker.controller", timeout=WAIT)
@@ -246,11 +250,12 @@ def test_a_grid_workers_day_offline_and_back(day, browser, live_server):
 def test_budgets_on_a_poor_network(day, browser, live_server):
     personas, _task = day
     url = live_server.url
-    context = browser.new_context(**PHONE)
-    page = log_in(context, url, personas.grid_worker.username)
-    page.goto(url + "/login/")  # leave the app; its files are not in any cache yet
-    context.clear_cookies()
-    page = log_in(context, url, personas.grid_worker.username)
+    # Log in elsewhere, then open the app in a context with empty caches and no service worker.
+    login = browser.new_context(**PHONE, service_workers="block")
+    log_in(login, url, personas.grid_worker.username)
+    context = browser.new_context(**PHONE, storage_state=login.storage_state())
+    login.close()
+    page = context.new_page()
     # Measure on a fresh page: bytes as the network sees them (encodedDataLength).
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -274,7 +279,11 @@ def test_budgets_on_a_poor_network(day, browser, live_server):
         return sum(sizes.values()), took, list(urls.values())
 
     first, first_s, first_urls = visit()
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+             "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
     controlled(page)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 400,
+             "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8})  # fmt: skip
     page.goto(url + "/m/report/")
     later, later_s, later_urls = visit()
     print(f"BUDGET first visit: {first / 1024:.1f} KB in {first_s:.2f} s")
