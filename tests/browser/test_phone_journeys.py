@@ -264,7 +264,9 @@ def test_budgets_on_a_poor_network(day, browser, live_server):
              "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8})  # fmt: skip
     sizes: dict[str, int] = {}
     urls: dict[str, str] = {}
-    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on(
+        "Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"])
+    )
     cdp.on("Network.loadingFinished",
            lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))  # fmt: skip
 
@@ -313,7 +315,10 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     page.click("form.report-form button[type=submit]")
     page.wait_for_selector("[data-public-queue] [data-saved]:not([hidden])")
     shot(page, "08-resident-offline")
-    assert Case.objects.filter(channel__code="resident_report", description__contains="井盖").count() == 0
+    assert (
+        Case.objects.filter(channel__code="resident_report", description__contains="井盖").count()
+        == 0
+    )
     context.set_offline(False)
     page.wait_for_selector("[data-public-queue] li[data-state=done]", timeout=WAIT)
     case = Case.objects.get(description__contains="井盖")

@@ -107,9 +107,12 @@ def assign_task(actor: Any, task: Task | int, *, assignee: Any, expected_version
         if task.finished:
             raise TransitionNotAllowed("task", "state", _("This task is already finished."))
         user_id = pk_of(assignee) if assignee is not None else None
-        if user_id is not None and not GridWorker.objects.filter(
-            user_id=user_id, station_id=task.unit_id, active=True, user__is_active=True
-        ).exists():
+        if (
+            user_id is not None
+            and not GridWorker.objects.filter(
+                user_id=user_id, station_id=task.unit_id, active=True, user__is_active=True
+            ).exists()
+        ):
             raise InvalidInput(
                 "assignee", "not_member", _("Choose an active grid worker of %(unit)s.")
                 % {"unit": task.unit},

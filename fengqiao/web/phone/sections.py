@@ -39,10 +39,11 @@ def my_tasks(user: Any) -> list[Task]:
         .order_by("due", "id")[:200]
     )
     now = timezone.now()
+    states = {t.pk: due_state(t.due, now) for t in tasks}
     for t in tasks:
-        t.due_state = due_state(t.due, now)
+        setattr(t, "due_state", states[t.pk])  # noqa: B010 (shown by the template)
     far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
-    tasks.sort(key=lambda t: (t.due_state != "overdue", t.due or far, t.pk))
+    tasks.sort(key=lambda t: (states[t.pk] != "overdue", t.due or far, t.pk))
     return tasks
 
 

@@ -71,9 +71,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         .select_related("category", "grid")
         .order_by("-created_at", "-id")[:100]
     )
-    return _page(
-        request, "phone/reports.html", "reports", {"cases": cases, "finished": FINISHED}
-    )
+    return _page(request, "phone/reports.html", "reports", {"cases": cases, "finished": FINISHED})
 
 
 @login_required
