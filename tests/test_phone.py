@@ -17,6 +17,7 @@ from tests.case_factories import (
 )
 
 API = "/api/v1/cases/"
+SPOT = "/api/v1/cases/on-the-spot/"
 PAGES = ["/m/", "/m/report/", "/m/reports/", "/m/grid/", "/m/grid/data.json", "/m/me/"]
 
 
@@ -33,7 +34,6 @@ def on_the_spot(point=SONGSHAN_POINT, **extra):
         "lon": point[0],
         "lat": point[1],
         "parties": [{"party_type": "person", "role": "applicant", "name": "李大爷"}],
-        "resolved_on_the_spot": True,
         "outcome": "当场协调清理楼道，双方和解",
     }
     body.update(extra)
@@ -43,9 +43,9 @@ def on_the_spot(point=SONGSHAN_POINT, **extra):
 def test_resolved_on_the_spot_is_created_resolved_once_and_counted(personas, cw, client_for):
     gw = client_for(personas.grid_worker)
     key = {"HTTP_IDEMPOTENCY_KEY": "spot-1"}
-    first = gw.post(API, on_the_spot(), content_type="application/json", **key)
+    first = gw.post(SPOT, on_the_spot(), content_type="application/json", **key)
     assert first.status_code == 201, first.content
-    again = gw.post(API, on_the_spot(), content_type="application/json", **key)
+    again = gw.post(SPOT, on_the_spot(), content_type="application/json", **key)
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert Case.objects.filter(created_by=personas.grid_worker).count() == 1
@@ -60,9 +60,20 @@ def test_resolved_on_the_spot_is_created_resolved_once_and_counted(personas, cw,
     assert case.parties.get().name == "李大爷"
 
 
+def test_on_the_spot_refused_to_outsiders(personas, cw, client_for, client):
+    for user in (personas.outsider, personas.leader):
+        answer = client_for(user).post(SPOT, on_the_spot(), content_type="application/json")
+        assert answer.status_code in (403, 404)
+    assert client.post(SPOT, on_the_spot(), content_type="application/json").status_code in (
+        401,
+        403,
+    )
+    assert not Case.objects.exists()
+
+
 def test_on_the_spot_needs_what_was_done(personas, cw, client_for):
     gw = client_for(personas.grid_worker)
-    answer = gw.post(API, on_the_spot(outcome=" "), content_type="application/json")
+    answer = gw.post(SPOT, on_the_spot(outcome=" "), content_type="application/json")
     assert answer.status_code == 400
     assert [e["field"] for e in answer.json()["errors"]] == ["outcome"]
     assert not Case.objects.exists()
@@ -70,8 +81,9 @@ def test_on_the_spot_needs_what_was_done(personas, cw, client_for):
 
 def test_own_report_outside_the_grid_is_listed_and_opens(personas, cw, client_for):
     gw = client_for(personas.grid_worker)
-    created = gw.post(API, on_the_spot(resolved_on_the_spot=False, outcome=""),
-                      content_type="application/json")  # fmt: skip
+    body = on_the_spot()
+    del body["outcome"]
+    created = gw.post(API, body, content_type="application/json")
     assert created.status_code == 201
     case = Case.objects.get(pk=created.json()["id"])
     assert case.grid.code != "230903013001001"  # 松山社区: not the worker's grid

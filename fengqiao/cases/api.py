@@ -39,6 +39,7 @@ from fengqiao.cases.serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseListItemSerializer,
+    CaseOnTheSpotSerializer,
     CasePageSerializer,
     CategorySerializer,
     ChannelSerializer,
@@ -201,19 +202,35 @@ class CaseListCreate(APIView):
         channel = data.pop("channel")
         data["parties"] = [dict(p) for p in data.get("parties", [])]
         access = access_for(request.user)
-        on_the_spot, outcome = data.pop("resolved_on_the_spot", False), data.pop("outcome", "")
         try:
             # The answer is built in the intake's transaction: the case and the log of the
             # sensitive fields the answer shows commit together, in one commit.
-            def respond(case: Case) -> Any:
-                return _detail(case, access, new=True)
+            result = actions.intake(
+                request.user, data, channel, respond=lambda case: _detail(case, access, new=True)
+            )
+        except CaseError as e:
+            return case_error_response(e)
+        return Response(result.answer, status=status.HTTP_201_CREATED)
 
-            if on_the_spot:
-                result = actions.resolve_on_the_spot(
-                    request.user, data, channel, outcome=outcome, respond=respond
-                )
-            else:
-                result = actions.intake(request.user, data, channel, respond=respond)
+
+class CaseOnTheSpotCreate(APIView):
+    """Report a matter already settled on the spot (就地化解): the case is created resolved."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=CaseOnTheSpotSerializer, responses={201: CaseDetailSerializer})
+    def post(self, request: Request) -> Response:
+        body = CaseOnTheSpotSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        channel, outcome = data.pop("channel"), data.pop("outcome")
+        data["parties"] = [dict(p) for p in data.get("parties", [])]
+        access = access_for(request.user)
+        try:
+            result = actions.resolve_on_the_spot(
+                request.user, data, channel, outcome=outcome,
+                respond=lambda case: _detail(case, access, new=True),
+            )  # fmt: skip
         except CaseError as e:
             return case_error_response(e)
         return Response(result.answer, status=status.HTTP_201_CREATED)

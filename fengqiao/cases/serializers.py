@@ -274,18 +274,12 @@ class CaseCreateSerializer(serializers.Serializer):
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     parties = PartyInSerializer(many=True, required=False)
-    resolved_on_the_spot = strict.BooleanField(
-        required=False,
-        default=False,
-        help_text=_("Resolved on the spot by the reporter: the case is created resolved."),
-    )
-    outcome = serializers.CharField(
-        max_length=4000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=_("What was done on the spot (required with resolved_on_the_spot)."),
-    )
+
+
+class CaseOnTheSpotSerializer(CaseCreateSerializer):
+    """A matter the reporter settled where it arose (就地化解): the case is created resolved."""
+
+    outcome = serializers.CharField(max_length=4000, help_text=_("What was done on the spot."))
 
 
 def _version() -> serializers.IntegerField:

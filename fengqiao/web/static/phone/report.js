@@ -78,8 +78,8 @@
       parties.push(p);
     });
     if (parties.length) data.parties = parties;
-    if (spot.checked) { data.resolved_on_the_spot = true; data.outcome = f.outcome.value.trim(); }
-    var steps = [{ url: "/api/v1/cases/", json: data }];
+    if (spot.checked) data.outcome = f.outcome.value.trim();
+    var steps = [{ url: spot.checked ? "/api/v1/cases/on-the-spot/" : "/api/v1/cases/", json: data }];
     photos.forEach(function (blob, i) {
       steps.push({ url: "/api/v1/cases/{case}/attachments/", form: [["file", blob, "photo-" + (i + 1) + ".jpg"]] });
     });
