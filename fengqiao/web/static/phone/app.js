@@ -31,6 +31,7 @@
     var open = items.filter(function (x) { return x.state !== "done"; });
     body.dataset.queueOpen = open.length;  // read by the browser tests
     body.dataset.queueTotal = items.length;
+    body.dataset.queueStates = items.map(function (x) { return x.state; }).join(" ");
     var badge = document.querySelector("[data-queue-badge]");
     if (badge) {
       badge.hidden = !open.length;
