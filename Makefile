@@ -27,6 +27,13 @@ var/vendor/.installed: package.json package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js var/vendor/echarts/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css var/vendor/leaflet/
 	cp node_modules/leaflet/dist/images/* var/vendor/leaflet/images/
+	mkdir -p var/vendor/workbox var/vendor/axe-core
+	cp node_modules/workbox-sw/build/workbox-sw.js var/vendor/workbox/
+	cp node_modules/workbox-core/build/workbox-core.prod.js node_modules/workbox-routing/build/workbox-routing.prod.js \
+	   node_modules/workbox-strategies/build/workbox-strategies.prod.js \
+	   node_modules/workbox-expiration/build/workbox-expiration.prod.js var/vendor/workbox/
+	# axe-core: only the browser tests inject it (no page links it).
+	cp node_modules/axe-core/axe.min.js var/vendor/axe-core/
 	touch $@
 
 run: setup

@@ -21,6 +21,7 @@ urlpatterns = [
     path("risk/", include("fengqiao.risk.urls")),
     path("campaigns/", include("fengqiao.campaigns.urls")),
     path("", include("fengqiao.cases.public_urls")),
+    path("m/", include("fengqiao.web.phone.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("fengqiao.api_urls")),

@@ -50,6 +50,10 @@ API_PREFIX = "/api/"
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Pages outside /api/ whose POST honours the key too: a resident's report queued on a phone
+# without signal and sent when it returns. Residents share one key space ("public"); the key
+# is a random UUID the page draws, so one resident cannot hit another's by chance.
+PUBLIC_PATHS = frozenset({"/report/"})
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A record still "running" after this long belongs to a process that died: the key is free again.
 # Sooner when its process is known to be dead (same host: see fengqiao.api.runners).
@@ -90,6 +94,8 @@ def caller(request: HttpRequest) -> tuple[str | None, Any]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}", user
+    if request.path in PUBLIC_PATHS:
+        return "public", None
     return None, None
 
 
@@ -228,13 +234,14 @@ class ApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX):
+        api = request.path.startswith(API_PREFIX)
+        if not api and request.path not in PUBLIC_PATHS:
             return self.get_response(request)
         if request.method in METHODS and "HTTP_IDEMPOTENCY_KEY" in request.META:
             response = self._idempotent(request)
         else:
             response = self.get_response(request)
-        return self._shaped(response)
+        return self._shaped(response) if api else response
 
     def _idempotent(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER, "")

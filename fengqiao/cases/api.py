@@ -39,6 +39,7 @@ from fengqiao.cases.serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseListItemSerializer,
+    CaseOnTheSpotSerializer,
     CasePageSerializer,
     CategorySerializer,
     ChannelSerializer,
@@ -207,6 +208,29 @@ class CaseListCreate(APIView):
             result = actions.intake(
                 request.user, data, channel, respond=lambda case: _detail(case, access, new=True)
             )
+        except CaseError as e:
+            return case_error_response(e)
+        return Response(result.answer, status=status.HTTP_201_CREATED)
+
+
+class CaseOnTheSpotCreate(APIView):
+    """Report a matter already settled on the spot (就地化解): the case is created resolved."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=CaseOnTheSpotSerializer, responses={201: CaseDetailSerializer})
+    def post(self, request: Request) -> Response:
+        body = CaseOnTheSpotSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        channel, outcome = data.pop("channel"), data.pop("outcome")
+        data["parties"] = [dict(p) for p in data.get("parties", [])]
+        access = access_for(request.user)
+        try:
+            result = actions.resolve_on_the_spot(
+                request.user, data, channel, outcome=outcome,
+                respond=lambda case: _detail(case, access, new=True),
+            )  # fmt: skip
         except CaseError as e:
             return case_error_response(e)
         return Response(result.answer, status=status.HTTP_201_CREATED)

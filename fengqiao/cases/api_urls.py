@@ -7,6 +7,7 @@ from fengqiao.cases.serializers import TASK_ACTIONS, TRANSITION_SERIALIZERS
 
 urlpatterns = [
     path("", api.CaseListCreate.as_view(), name="api-cases"),
+    path("on-the-spot/", api.CaseOnTheSpotCreate.as_view(), name="api-cases-on-the-spot"),
     path("inbox/", api.InboxList.as_view(), name="api-cases-inbox"),
     path("categories/", api.CategoryList.as_view(), name="api-cases-categories"),
     path("channels/", api.ChannelList.as_view(), name="api-cases-channels"),

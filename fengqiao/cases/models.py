@@ -506,6 +506,15 @@ class Task(models.Model):
         related_name="+",
     )
     dispatched_at = models.DateTimeField(_("dispatched"))
+    # A station hands its task to one of its grid workers, who then works it from the phone.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_case_tasks",
+    )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -516,7 +525,10 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["case", "role", "id"]
-        indexes = [models.Index(fields=["unit", "state"], name="case_task_unit_state")]
+        indexes = [
+            models.Index(fields=["unit", "state"], name="case_task_unit_state"),
+            models.Index(fields=["assignee", "active"], name="case_task_assignee"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.unit} ({self.role})"

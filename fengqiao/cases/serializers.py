@@ -276,6 +276,12 @@ class CaseCreateSerializer(serializers.Serializer):
     parties = PartyInSerializer(many=True, required=False)
 
 
+class CaseOnTheSpotSerializer(CaseCreateSerializer):
+    """A matter the reporter settled where it arose (就地化解): the case is created resolved."""
+
+    outcome = serializers.CharField(max_length=4000, help_text=_("What was done on the spot."))
+
+
 def _version() -> serializers.IntegerField:
     return strict.IntegerField(
         min_value=1, help_text=_("The case's version when you loaded it (409 if it changed).")

@@ -16,7 +16,7 @@ from fengqiao.cases.errors import CaseNotFound, InvalidInput
 from fengqiao.cases.models import Case, Diversion, Extension, Task
 from fengqiao.cases.workflow import TRANSITIONS
 
-TASK_ACTIONS = ("acknowledge_task", "start_task", "complete_task", "waive_task")
+TASK_ACTIONS = ("acknowledge_task", "start_task", "complete_task", "waive_task", "assign_task")
 
 
 def _pk(value: Any) -> Any:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access, Scope
 from fengqiao.accounts.models import RoleAssignment, ScopeType
-from fengqiao.accounts.roles import Perm
+from fengqiao.accounts.roles import Perm, Role
 from fengqiao.cases.errors import CaseNotFound, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseState, Task
 
@@ -88,6 +88,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("start_task", _("Start work"), TASK_STATES, None, Perm.CASE_HANDLE),
         _t("start_lead_task", _("Start work"), TASK_STATES, S.IN_PROGRESS, Perm.CASE_HANDLE, recorded_as="start_task", offered=False),
         _t("complete_task", _("Complete task"), TASK_STATES, None, Perm.CASE_HANDLE, ("result",)),
+        _t("assign_task", _("Assign to a grid worker"), TASK_STATES, None, Perm.CASE_HANDLE, ("assignee",), offered=False),
         _t("waive_task", _("Waive task"), TASK_STATES, None, Perm.CASE_TRIAGE, ("reason",)),
         _t("start", _("Start handling"), WORKING | {S.ACKNOWLEDGED}, S.IN_PROGRESS, Perm.CASE_HANDLE, public=True),
         _t("add_progress", _("Add progress note"), OPEN, None, Perm.CASE_HANDLE, ("text",), recorded_as="note"),
@@ -98,6 +99,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("approve_extension", _("Approve extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE, offered=False),
         _t("reject_extension", _("Reject extension"), HANDLING | {S.SUSPENDED}, None, Perm.CASE_SUPERVISE, offered=False),
         _t("resolve", _("Resolve"), WORKING | {S.ACKNOWLEDGED, S.IN_PROGRESS}, S.RESOLVED, Perm.CASE_HANDLE, ("outcome",), public=True),
+        # A grid worker's report of a matter settled where it arose (就地化解): created resolved.
+        _t("resolve_on_the_spot", _("Resolved on the spot"), {S.REGISTERED}, S.RESOLVED, Perm.CASE_REPORT, ("outcome",), public=True, offered=False),
         _t("close", _("Close"), {S.RESOLVED, S.DIVERTED}, S.CLOSED, REGISTER, ("outcome",), public=True),
         _t("return_case", _("Return"), {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, Perm.CASE_HANDLE, ("reason",), recorded_as="return"),
         _t("escalate", _("Escalate"), WAITING | HANDLING - {S.DISPATCHED}, S.ESCALATED, REGISTER, ("reason",), public=True),
@@ -135,6 +138,9 @@ def case_scope_q(scope: Scope) -> Q:
 # cases its members reported (a police liaison's hand-over, a grid worker's report from outside
 # their grid), read as "reported by someone holding a role in the unit now".
 CREATOR_PERMS = frozenset({Perm.CASE_VIEW, Perm.CASE_REPORT})
+# What the person a unit assigned its task to (a station's grid worker) holds over that case,
+# wherever it lies, while the task is current.
+ASSIGNEE_PERMS = frozenset({Perm.CASE_VIEW, Perm.CASE_HANDLE})
 
 
 def case_access_q(access: Access, perm: str) -> Q:
@@ -151,6 +157,10 @@ def case_access_q(access: Access, perm: str) -> Q:
                 active=True, scope_type=ScopeType.UNIT, unit_id__in=sorted(scope.unit_ids)
             ).values("user_id")
             q |= Q(created_by_id__in=members)
+    if perm in ASSIGNEE_PERMS and access.has_role(Role.GRID_WORKER):
+        user_id = getattr(access.user, "pk", None)
+        if user_id is not None:
+            q |= Q(pk__in=Task.objects.filter(assignee_id=user_id, active=True).values("case_id"))
     return q
 
 
@@ -159,7 +169,7 @@ def in_scope_known(
 ) -> bool:
     """`access.holds(case, perm)` without a query, for a case whose row and task units the caller holds as they
     are in the database and that was reported by this user or by a resident (the case it has
-    just created in this transaction). The same rule as `case_access_q`;
+    just created in this transaction: no task of it is assigned to anyone yet). The same rule as `case_access_q`;
     tests/test_cases_intake_fast_paths.py checks the two agree."""
     if not access.has_perm(perm):
         return False

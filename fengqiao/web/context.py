@@ -56,6 +56,7 @@ INBOX = _n("inbox", "Notifications", "cases:inbox")
 CASES = _n("cases", "Cases", "cases:list", "cases:list", "cases:detail", "cases:map")
 INTAKE = _n("intake", "Intake desk", "cases:intake")
 PATROL = _n("patrol", "Patrol report", "cases:patrol")
+PHONE = _n("phone", "Phone app", "phone:today", "phone:")
 MY_REPORTS = _n("my_reports", "My reports", "my_reports")
 UNIT_TASKS = _n("unit_tasks", "Unit tasks", "unit_tasks")
 MY_DISPUTES = _n("my_disputes", "My disputes", "my_disputes")
@@ -91,6 +92,7 @@ def nav_for(access: Access) -> dict[str, bool]:
         "intake": access.has_perm(Perm.CASE_REGISTER),
         "patrol": access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.CASE_REPORT),
         "my_reports": access.has_perm(Perm.CASE_REPORT),
+        "phone": access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.CASE_REPORT),
         "unit_tasks": access.has_role(*UNIT_ROLES) and access.has_perm(Perm.CASE_HANDLE),
         "my_disputes": access.has_perm(Perm.MEDIATION_HANDLE),
         "mediation": access.has_perm(Perm.MEDIATION_HANDLE),
@@ -115,6 +117,7 @@ def nav_for(access: Access) -> dict[str, bool]:
 NAV_ORDER = (
     HOME,
     INBOX,
+    PHONE,
     PATROL,
     MY_REPORTS,
     INTAKE,

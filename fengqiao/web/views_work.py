@@ -21,11 +21,12 @@ from fengqiao.cases.errors import CaseError
 from fengqiao.cases.models import Task
 from fengqiao.cases.views_actions import perform
 from fengqiao.cases.workflow import allowed_actions, in_scope_known
+from fengqiao.org.models import GridWorker
 from fengqiao.web import workbench
 from fengqiao.web.context import UNIT_ROLES
 
 # The task actions offered on the unit's task page, in the order shown.
-TASK_ACTIONS = ("acknowledge_task", "start_task", "complete_task", "return_case")
+TASK_ACTIONS = ("acknowledge_task", "start_task", "complete_task", "return_case", "assign_task")
 # The text each action needs, by action: (form field, service argument).
 TEXT_FIELDS = {"complete_task": "result", "return_case": "reason"}
 
@@ -60,12 +61,24 @@ def _task_actions(access: Access, task: Task) -> list[str]:
     return result
 
 
+def _station_workers(access: Access, tasks: list[Task]) -> dict[int, list[GridWorker]]:
+    """The active grid workers of each station the user acts for, to hand a task to."""
+    units = {t.unit_id for t in tasks} & set(workbench.my_unit_ids(access))
+    found: dict[int, list[GridWorker]] = {}
+    for w in GridWorker.objects.filter(station_id__in=sorted(units), active=True).select_related(
+        "user"
+    ):
+        found.setdefault(w.station_id, []).append(w)
+    return found
+
+
 def _labels() -> dict[str, str]:
     return {
         "acknowledge_task": pgettext("task action", "Acknowledge"),
         "start_task": pgettext("task action", "Start work"),
         "complete_task": pgettext("task action", "Complete"),
         "return_case": pgettext("task action", "Return"),
+        "assign_task": pgettext("task action", "Assign"),
     }
 
 
@@ -75,8 +88,10 @@ def _tasks_context(request: HttpRequest, access: Access, errors: dict | None = N
     if due in ("overdue", "near"):
         tasks = [t for t in tasks if t.due_state == due]
     labels = _labels()
+    workers = _station_workers(access, tasks)
     for t in tasks:
         t.actions = [(name, labels[name]) for name in _task_actions(access, t)]
+        t.workers = workers.get(t.unit_id, []) if t.state in workbench.OPEN_TASK_STATES else []
     return {
         "tasks": tasks,
         "open_count": sum(1 for t in tasks if t.state in workbench.OPEN_TASK_STATES),
@@ -116,6 +131,9 @@ def task_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     text = request.POST.get(field, "").strip() if field else ""
     if field:
         data[field] = text
+    if name == "assign_task":
+        assignee = request.POST.get("assignee", "")
+        data["assignee"] = int(assignee) if assignee.isdigit() else None
     if name != "return_case":
         data["task"] = task
     try:

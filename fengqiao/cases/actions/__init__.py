@@ -7,8 +7,9 @@ One module per step of a case's life, in the order a case meets them:
 |---|---|
 | `input.py` | `CaseInput`, `clean_case_data`: the one validation of a new case |
 | `registration.py` | `intake` (and `numbers.py`: tracking numbers) |
+| `on_the_spot.py` | `resolve_on_the_spot`: a grid worker's report of a matter settled on the spot |
 | `triage.py` | `accept`, `dispatch`, `return_case`, `escalate` |
-| `tasks.py` | `acknowledge_task`, `start_task`, `complete_task`, `waive_task` |
+| `tasks.py` | `assign_task` (to a station's grid worker), `acknowledge_task`, `start_task`, `complete_task`, `waive_task` |
 | `handling.py` | `start`, `add_progress`, `suspend`, `resume`, `resolve` |
 | `closing.py` | `close`, `cancel`, `divert`, `update_diversion`, `reopen` |
 | `merging.py` | `merge`, `split` |
@@ -54,8 +55,15 @@ from fengqiao.cases.actions.inbox import inbox_for, mark_read
 from fengqiao.cases.actions.input import CaseInput, clean_case_data
 from fengqiao.cases.actions.merging import merge, split
 from fengqiao.cases.actions.numbers import allocate_tracking_number
+from fengqiao.cases.actions.on_the_spot import resolve_on_the_spot
 from fengqiao.cases.actions.registration import IntakeResult, intake
-from fengqiao.cases.actions.tasks import acknowledge_task, complete_task, start_task, waive_task
+from fengqiao.cases.actions.tasks import (
+    acknowledge_task,
+    assign_task,
+    complete_task,
+    start_task,
+    waive_task,
+)
 from fengqiao.cases.actions.triage import NEXT_LEVEL, accept, dispatch, escalate, return_case
 from fengqiao.cases.duplicates import suggest_duplicates
 from fengqiao.cases.errors import (
@@ -87,6 +95,7 @@ __all__ = [
     "add_progress",
     "allocate_tracking_number",
     "approve_extension",
+    "assign_task",
     "cancel",
     "clean_case_data",
     "close",
@@ -109,6 +118,7 @@ __all__ = [
     "reopen",
     "request_extension",
     "resolve",
+    "resolve_on_the_spot",
     "resume",
     "return_case",
     "split",

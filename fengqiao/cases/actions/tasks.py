@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.access import Access
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.actions.base import begin, now, pk_of, require, transition, user_or_none
-from fengqiao.cases.errors import CaseNotFound, NotPermitted, TransitionNotAllowed
+from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseState, Note, Task
 from fengqiao.cases.workflow import acts_for_unit
+from fengqiao.org.models import GridWorker
 
 
 def begin_task(
@@ -32,7 +33,10 @@ def begin_task(
         raise TransitionNotAllowed(
             "task", "inactive", _("This task belongs to an earlier round of handling.")
         )
-    if name != "waive_task" and not acts_for_unit(access, task.unit, Perm.CASE_HANDLE):
+    assigned = task.assignee_id is not None and task.assignee_id == getattr(actor, "pk", None)
+    if name in ("waive_task", "assign_task"):
+        pass  # the coordinating center, or the unit itself (checked by the action)
+    elif not (assigned or acts_for_unit(access, task.unit, Perm.CASE_HANDLE)):
         raise NotPermitted(
             "task", "unit", _("Only %(unit)s can do this on its task.") % {"unit": task.unit}
         )
@@ -88,6 +92,35 @@ def complete_task(actor: Any, task: Task | int, *, result: str, expected_version
         task.save()
         Note.objects.create(case=case, task=task, author=user_or_none(actor), text=result)
         transition(actor, case, "complete_task", access=access, note=result, data=_task_data(task))
+    return task
+
+
+def assign_task(actor: Any, task: Task | int, *, assignee: Any, expected_version: int) -> Task:
+    """The unit (a service station) hands its task to one of its active grid workers, who then
+    acknowledges, starts and completes it; `assignee` None takes it back."""
+    with transaction.atomic():
+        task, case, access = begin_task(actor, task, "assign_task", expected_version)
+        if not acts_for_unit(access, task.unit, Perm.CASE_HANDLE):
+            raise NotPermitted(
+                "task", "unit", _("Only %(unit)s can do this on its task.") % {"unit": task.unit}
+            )
+        if task.finished:
+            raise TransitionNotAllowed("task", "state", _("This task is already finished."))
+        user_id = pk_of(assignee) if assignee is not None else None
+        if (
+            user_id is not None
+            and not GridWorker.objects.filter(
+                user_id=user_id, station_id=task.unit_id, active=True, user__is_active=True
+            ).exists()
+        ):
+            raise InvalidInput(
+                "assignee", "not_member", _("Choose an active grid worker of %(unit)s.")
+                % {"unit": task.unit},
+            )  # fmt: skip
+        task.assignee_id = user_id
+        task.save(update_fields=["assignee"])
+        transition(actor, case, "assign_task", access=access,
+                   data={**_task_data(task), "assignee": user_id})  # fmt: skip
     return task
 
 

@@ -1,0 +1,212 @@
+"""The grid worker's phone app (issue 16): report and resolve on the spot, tasks a station
+assigns to its grid workers, the pages of /m/, and the resident's report sent twice by an
+offline queue that arrives once."""
+
+import pytest
+
+from fengqiao.analytics.facts import case_facts
+from fengqiao.cases.models import Case, CaseState, Task
+from fengqiao.cases.views_actions import perform
+from fengqiao.org.models import GridWorker
+from tests.case_factories import (
+    HUAYUAN_POINT,
+    HUAYUAN_POINT_2,
+    SONGSHAN_POINT,
+    make_case_world,
+    report,
+)
+
+API = "/api/v1/cases/"
+SPOT = "/api/v1/cases/on-the-spot/"
+PAGES = ["/m/", "/m/report/", "/m/reports/", "/m/grid/", "/m/grid/data.json", "/m/me/"]
+
+
+@pytest.fixture
+def cw(world):
+    return make_case_world(world)
+
+
+def on_the_spot(point=SONGSHAN_POINT, **extra):
+    body = {
+        "channel": "grid_patrol",
+        "category": "construction_disturbance",
+        "description": "两户因楼道堆物争吵，已当场劝解",
+        "lon": point[0],
+        "lat": point[1],
+        "parties": [{"party_type": "person", "role": "applicant", "name": "李大爷"}],
+        "outcome": "当场协调清理楼道，双方和解",
+    }
+    body.update(extra)
+    return body
+
+
+def test_resolved_on_the_spot_is_created_resolved_once_and_counted(personas, cw, client_for):
+    gw = client_for(personas.grid_worker)
+    key = {"HTTP_IDEMPOTENCY_KEY": "spot-1"}
+    first = gw.post(SPOT, on_the_spot(), content_type="application/json", **key)
+    assert first.status_code == 201, first.content
+    again = gw.post(SPOT, on_the_spot(), content_type="application/json", **key)
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert Case.objects.filter(created_by=personas.grid_worker).count() == 1
+    case = Case.objects.get(pk=first.json()["id"])
+    assert case.state == CaseState.RESOLVED and case.outcome_success is True
+    assert case.outcome == "当场协调清理楼道，双方和解"
+    entry = case.current_history
+    assert entry.action == "resolve_on_the_spot" and entry.from_state == CaseState.REGISTERED
+    assert entry.public_reply == case.outcome
+    measures = {c.measure for c in case_facts(case)}
+    assert {"registered", "resolved", "concluded", "success"} <= measures
+    assert case.parties.get().name == "李大爷"
+
+
+def test_on_the_spot_refused_to_outsiders(personas, cw, client_for, client):
+    for user in (personas.outsider, personas.leader):
+        answer = client_for(user).post(SPOT, on_the_spot(), content_type="application/json")
+        assert answer.status_code in (403, 404)
+    assert client.post(SPOT, on_the_spot(), content_type="application/json").status_code in (
+        401,
+        403,
+    )
+    assert not Case.objects.exists()
+
+
+def test_on_the_spot_needs_what_was_done(personas, cw, client_for):
+    gw = client_for(personas.grid_worker)
+    answer = gw.post(SPOT, on_the_spot(outcome=" "), content_type="application/json")
+    assert answer.status_code == 400
+    assert [e["field"] for e in answer.json()["errors"]] == ["outcome"]
+    assert not Case.objects.exists()
+
+
+def test_own_report_outside_the_grid_is_listed_and_opens(personas, cw, client_for):
+    gw = client_for(personas.grid_worker)
+    body = on_the_spot()
+    del body["outcome"]
+    created = gw.post(API, body, content_type="application/json")
+    assert created.status_code == 201
+    case = Case.objects.get(pk=created.json()["id"])
+    assert case.grid.code != "230903013001001"  # 松山社区: not the worker's grid
+    page = gw.get("/m/reports/")
+    assert case.tracking_number in page.content.decode()
+    assert gw.get(f"{API}{case.pk}/").status_code == 200
+
+
+def _assigned(world, personas, cw, point=HUAYUAN_POINT):
+    """A case dispatched to 花园社区's station, whose clerk hands it to the grid worker."""
+    GridWorker.objects.filter(user=personas.grid_worker).update(station=world.huayuan_station)
+    case = report(None, point=point).case
+    case = perform(cw.district_clerk, case, "accept", {"expected_version": case.version})
+    case = perform(cw.district_clerk, case, "dispatch",
+                   {"lead_unit": world.huayuan_station, "expected_version": case.version})  # fmt: skip
+    task = case.tasks.get(active=True)
+    case.refresh_from_db()
+    perform(cw.huayuan_clerk, case, "assign_task",
+            {"task": task, "assignee": personas.grid_worker, "expected_version": case.version})  # fmt: skip
+    task.refresh_from_db()
+    case.refresh_from_db()
+    return case, task
+
+
+def test_station_assigns_and_the_worker_works_the_task_from_the_phone(
+    world, personas, cw, client_for
+):
+    # The case lies in grid 002: outside the worker's grid, still theirs through the task.
+    case, task = _assigned(world, personas, cw, point=HUAYUAN_POINT_2)
+    assert task.assignee == personas.grid_worker
+    gw = client_for(personas.grid_worker)
+    today = gw.get("/m/").content.decode()
+    assert case.title in today and f'data-version="{case.version}"' in today
+    url = f"{API}{case.pk}/tasks/{task.pk}/"
+    v = case.version
+    assert gw.post(url + "acknowledge/", {"expected_version": v},
+                   content_type="application/json").status_code == 200  # fmt: skip
+    stale = gw.post(url + "start/", {"expected_version": v}, content_type="application/json")
+    assert stale.status_code == 409  # the conflict the phone shows, not loses
+    assert gw.post(url + "start/", {"expected_version": v + 1},
+                   content_type="application/json").status_code == 200  # fmt: skip
+    done = gw.post(url + "complete/", {"expected_version": v + 2, "result": "已上门调解"},
+                   content_type="application/json")  # fmt: skip
+    assert done.status_code == 200, done.content
+    task.refresh_from_db()
+    assert task.state == Task.State.DONE and task.result == "已上门调解"
+
+
+def test_only_the_assignee_and_the_station_may_act_on_the_task(world, personas, cw, client_for):
+    case, task = _assigned(world, personas, cw, point=HUAYUAN_POINT_2)
+    from fengqiao.accounts.roles import Role
+    from tests.factories import assign, make_user
+
+    other = make_user("gw_other", "网格员乙")
+    assign(other, Role.GRID_WORKER, grids=[world.grids["230903013001001"]])
+    url = f"{API}{case.pk}/tasks/{task.pk}/acknowledge/"
+    for user in (other, personas.outsider):
+        answer = client_for(user).post(url, {"expected_version": case.version},
+                                       content_type="application/json")  # fmt: skip
+        assert answer.status_code in (403, 404)
+    assert case.title not in client_for(other).get("/m/").content.decode()
+    # Only an active grid worker of the station can be given the task.
+    with pytest.raises(Exception) as refused:
+        perform(cw.huayuan_clerk, case, "assign_task",
+                {"task": task, "assignee": other, "expected_version": case.version})  # fmt: skip
+    assert getattr(refused.value, "field", "") == "assignee"
+
+
+def test_station_assigns_from_its_task_page(world, personas, cw, client_for):
+    GridWorker.objects.filter(user=personas.grid_worker).update(station=world.huayuan_station)
+    case = report(None).case
+    case = perform(cw.district_clerk, case, "accept", {"expected_version": case.version})
+    case = perform(cw.district_clerk, case, "dispatch",
+                   {"lead_unit": world.huayuan_station, "expected_version": case.version})  # fmt: skip
+    task = case.tasks.get(active=True)
+    clerk = client_for(cw.huayuan_clerk)
+    page = clerk.get("/tasks/").content.decode()
+    assert "网格员甲" in page
+    answer = clerk.post(f"/tasks/{task.pk}/assign_task/",
+                        {"version": case.version, "assignee": personas.grid_worker.pk})  # fmt: skip
+    assert answer.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee == personas.grid_worker
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_phone_pages_are_the_grid_workers_only(personas, client_for, client, path):
+    assert client_for(personas.grid_worker).get(path).status_code == 200
+    for user in (personas.outsider, personas.station_clerk, personas.liaison):
+        assert client_for(user).get(path).status_code == 403
+    assert client.get(path).status_code == 302  # to the login page
+
+
+def test_grid_data_holds_my_grid_and_its_open_cases_only(personas, cw, client_for):
+    inside = report(None, point=HUAYUAN_POINT).case
+    outside = report(None, point=SONGSHAN_POINT).case
+    data = client_for(personas.grid_worker).get("/m/grid/data.json").json()
+    kinds = [f["properties"]["kind"] for f in data["features"]]
+    assert kinds.count("grid") == 1
+    numbers = {f["properties"].get("number") for f in data["features"]}
+    assert inside.tracking_number in numbers and outside.tracking_number not in numbers
+
+
+def test_service_worker_and_manifest(client):
+    sw = client.get("/m/sw.js")
+    assert sw.status_code == 200 and sw["Content-Type"].startswith("text/javascript")
+    body = sw.content.decode()
+    assert "/static/workbox/workbox-sw.js" in body and '"/m/"' in body
+    manifest = client.get("/m/manifest.webmanifest").json()
+    assert manifest["start_url"] == "/m/" and manifest["display"] == "standalone"
+
+
+def test_resident_report_sent_twice_by_the_queue_arrives_once(client, world, settings):
+    settings.PUBLIC_REPORT_RATE = "100/600"
+    from fengqiao.cases.models import Category
+
+    category = Category.objects.filter(active=True, public=True).first()
+    form = {"category": category.pk, "description": "路灯坏了，晚上很黑", "address": "松林小区",
+            "reporter_name": "王女士", "reporter_phone": "13904641234"}  # fmt: skip
+    first = client.post("/report/", form, HTTP_IDEMPOTENCY_KEY="resident-1")
+    assert first.status_code == 200, first.content.decode()[:2000]
+    again = client.post("/report/", form, HTTP_IDEMPOTENCY_KEY="resident-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert Case.objects.count() == 1
+    number = Case.objects.get().tracking_number
+    assert number in first.content.decode() and number in again.content.decode()
