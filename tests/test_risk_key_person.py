@@ -58,3 +58,16 @@ def test_a_risky_visit_offers_a_prefilled_assessment_in_scope(reg, personas, cli
     # Outside the visit's grid, nothing is prefilled.
     other = client_for(personas.station_clerk).get(url)
     assert "张建国" not in other.content.decode()
+
+
+def test_the_phone_today_page_lists_the_visits_due(reg, personas, client_for):  # noqa: F811
+    from fengqiao.registry.models import KeyPerson
+
+    _a, _b, kp = reg
+    KeyPerson.objects.filter(pk=kp.pk).update(next_visit_due=date.today() - timedelta(days=2))
+    page = client_for(personas.grid_worker).get("/m/").content.decode()
+    assert "今日待走访" in page and "张建国" in page and f'id="visit-{kp.pk}"' in page
+    # A visit due next week waits on the registry's own list, not on 今日.
+    KeyPerson.objects.filter(pk=kp.pk).update(next_visit_due=date.today() + timedelta(days=7))
+    page = client_for(personas.grid_worker).get("/m/").content.decode()
+    assert f'id="visit-{kp.pk}"' not in page and "今日无待走访对象。" in page

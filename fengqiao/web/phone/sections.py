@@ -61,11 +61,23 @@ def tasks_section(request: HttpRequest, access: Access) -> Section | None:
     )
 
 
-PROVIDERS: list[Provider] = [
-    tasks_section,
-    # ↓ VISITS: fengqiao.registry registers its "visits due today" provider here at merge
-    #   (`sections.register(visits_section)` in its AppConfig.ready); no visit data is faked.
-]
+def visits_section(request: HttpRequest, access: Access) -> Section | None:
+    """Key-person visits due today or overdue (fengqiao.registry), overdue first; those due
+    in the next days show on the registry's own due list."""
+    from fengqiao.registry.visits import visits_due_for
+
+    rows = [
+        r
+        for r in visits_due_for(request.user, timezone.localdate())
+        if r.state in ("overdue", "due")
+    ]
+    rows.sort(key=lambda r: (r.state != "overdue", r.due_on or timezone.localdate()))
+    return Section(
+        "visits", _("Visits due today"), "phone/_visits.html", rows, _("No visit due today.")
+    )
+
+
+PROVIDERS: list[Provider] = [tasks_section, visits_section]
 
 
 def register(provider: Provider) -> None:
