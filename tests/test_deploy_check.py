@@ -1,6 +1,7 @@
 """`fengqiao check --deploy` with production settings (DEBUG off, defaults otherwise) reports only
 the warning the README explains (security.W021: HSTS preload is the domain owner's decision)."""
 
+import base64
 import os
 import re
 import subprocess
@@ -11,13 +12,19 @@ def test_check_deploy_is_clean_with_production_defaults(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECURE_", "DEBUG", "TWO_FACTOR_", "SESSION_", "CSRF_"))
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests in this process, never in production.
+        if not k.startswith(
+            ("SECURE_", "DEBUG", "TWO_FACTOR_", "SESSION_", "CSRF_", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        )
     }
     env.update(
         SECRET_KEY="x" * 20 + "production-like-secret-key-with-enough-entropy-0123456789",
         ALLOWED_HOSTS="fengqiao.example.org",
         DEBUG="false",
         VAR_DIR=str(tmp_path),
+        # Production sets the registry's own keys (docs/registry-keys.md; else registry.W001).
+        REGISTRY_KEYS="k1=" + base64.b64encode(b"\x01" * 16).decode(),
+        REGISTRY_HASH_KEY=base64.b64encode(b"\x02" * 32).decode(),
     )
     result = subprocess.run(
         [sys.executable, "-m", "fengqiao", "check", "--deploy"],

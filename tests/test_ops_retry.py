@@ -17,7 +17,9 @@ from fengqiao.cases.notifications import Recipient, SmsChannel
 from fengqiao.ops import retry, throttle
 from fengqiao.ops.models import DeadLetter
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connection between tasks (django_tasks_db), which on
+# PostgreSQL ends the transaction a plain django_db test runs in: commit for real instead.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SENT: list[str] = []
 

@@ -23,10 +23,24 @@
       list.appendChild(li);
     });
   });
+  // With signal the form is sent as it is (the server answers with the tracking number, or
+  // names what to fix, field by field); the photos are made smaller first. Without signal the
+  // report waits in the queue.
+  function sendNow(files) {
+    window.FQPhotos.compressAll(files ? files.files : []).then(function (blobs) {
+      if (files && blobs.length && window.DataTransfer) {
+        var dt = new DataTransfer();
+        blobs.forEach(function (b, i) { dt.items.add(new File([b], "photo-" + (i + 1) + ".jpg", { type: "image/jpeg" })); });
+        files.files = dt.files;
+      }
+      form.submit();  // no submit event: not caught here again
+    }, function () { form.submit(); });
+  }
   form.addEventListener("submit", function (ev) {
     if (!form.checkValidity()) return;  // the browser shows what is missing
     ev.preventDefault();
     var files = form.querySelector("input[type=file]");
+    if (navigator.onLine) { sendNow(files); return; }
     var pairs = [];
     new FormData(form).forEach(function (value, name) {
       if (!(value instanceof Blob)) pairs.push([name, value]);
