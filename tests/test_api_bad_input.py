@@ -232,7 +232,7 @@ def test_required_fields_are_required_in_the_schema():
     schemas = openapi_schema()["components"]["schemas"]
     # Close's outcome is optional: a resolved case keeps its resolution (a diverted case, which
     # has none, is refused without one by the action, with a 400 naming the field).
-    close = schemas["CloseTransition"]
+    close = schemas["CloseTransitionRequest"]
     assert "outcome" not in close.get("required", [])
     assert "保留其处理结果" in close["properties"]["outcome"]["description"]
-    assert {"description", "channel", "category"} <= set(schemas["CaseCreate"]["required"])
+    assert {"description", "channel", "category"} <= set(schemas["CaseCreateRequest"]["required"])
