@@ -17,7 +17,7 @@ from the receiving case, the deadline sweep, a reporter's rating) use `history` 
 Side effects (notifications, tasks) are queued on commit by `notifications.queue`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -170,6 +170,19 @@ def history(
 def require(field_name: str, value: Any, message: str | None = None) -> None:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise InvalidInput(field_name, "required", message or _("This field is required."))
+
+
+def moment(value: datetime | None, name: str, *, future_ok: bool = False) -> datetime:
+    """`value` as an aware datetime (now when None); not in the future unless `future_ok`."""
+    if value is None:
+        return now()
+    if not isinstance(value, datetime):
+        raise InvalidInput(name, "invalid", _("Enter a date and time."))
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if not future_ok and value > now() + timedelta(minutes=5):
+        raise InvalidInput(name, "future", _("This cannot lie in the future."))
+    return value
 
 
 def inbox(

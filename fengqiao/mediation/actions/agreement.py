@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import actions as case_services
+from fengqiao.cases.actions.base import moment, pk_of, require
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Case, Party
 from fengqiao.cases.workflow import FINISHED
@@ -17,7 +18,7 @@ from fengqiao.cases.workflow import FINISHED
 from ..errors import MediationNotFound
 from ..models import Agreement, Mediation, PerformanceItem, Signature
 from ..workflow import transition
-from .base import begin, case_step, case_version, finish_case_task, moment, party_of, pk_of, require
+from .base import begin, case_step, case_version, finish_case_task, party_of
 
 WRITTEN_CONTENTS = (
     "parties_facts",

@@ -14,38 +14,23 @@ An action:
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.cases import actions as case_services
+
+# The plumbing every action shares lives once, in the cases' actions.
+from fengqiao.cases.actions.base import pk_of
+from fengqiao.cases.actions.base import user_or_none as user_of
 from fengqiao.cases.errors import CaseError, ConflictError, InvalidInput
 from fengqiao.cases.models import Case, Party, Task
 
 from ..errors import MediationNotFound
 from ..models import Mediation, MediationEvent
 from ..workflow import check_access, check_state, committee_q
-
-
-def now() -> datetime:
-    return timezone.now()
-
-
-def pk_of(obj: Any) -> int:
-    return obj.pk if hasattr(obj, "pk") else int(obj)
-
-
-def user_of(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def require(name: str, value: Any, message: str) -> None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidInput(name, "required", message)
 
 
 def visible_mediations(actor: Any, qs: QuerySet | None = None) -> QuerySet:
@@ -103,19 +88,6 @@ def party_of(m: Mediation, party: Party | int | None, name: str = "party") -> Pa
         return Party.objects.get(pk=pk_of(party), case_id=m.case_id)
     except (Party.DoesNotExist, ValueError, TypeError):
         raise InvalidInput(name, "other_case", _("Choose a party of this case.")) from None
-
-
-def moment(value: datetime | None, name: str, *, future_ok: bool = False) -> datetime:
-    """`value` as an aware datetime (now when None); not in the future unless `future_ok`."""
-    if value is None:
-        return now()
-    if not isinstance(value, datetime):
-        raise InvalidInput(name, "invalid", _("Enter a date and time."))
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if not future_ok and value > now() + timedelta(minutes=5):
-        raise InvalidInput(name, "future", _("This cannot lie in the future."))
-    return value
 
 
 # -- the case side -------------------------------------------------------------------------

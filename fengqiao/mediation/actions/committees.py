@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.cases.actions.base import pk_of
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, Category
 from fengqiao.core import audit
@@ -21,7 +22,6 @@ from fengqiao.core.validators import normalize_phone, validate_citizen_id, valid
 from fengqiao.org.models import EmploymentType, Unit, UnitKind
 
 from ..models import OPEN_STATES, ConflictDeclaration, Mediator, MediatorPost, Specialty
-from .base import pk_of
 
 MIN_MEMBERS, MAX_MEMBERS = 3, 9  # art. 8
 

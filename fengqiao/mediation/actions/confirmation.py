@@ -8,12 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.cases.actions.base import pk_of, require
 from fengqiao.cases.errors import InvalidInput
 
 from ..errors import MediationNotFound
 from ..models import Agreement, JudicialConfirmation
 from ..workflow import transition
-from .base import begin, pk_of, require
+from .base import begin
 
 
 def record_judicial_confirmation(

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import actions as case_services
+from fengqiao.cases.actions.base import now as clock
+from fengqiao.cases.actions.base import require
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import InboxItem, SupervisionLevel
 from fengqiao.org.models import Unit
@@ -16,8 +18,7 @@ from fengqiao.workcalendar import calendar as wc
 
 from ..models import OPEN_STATES, Mediation, MediationEvent
 from ..workflow import transition
-from .base import begin, require
-from .base import now as clock
+from .base import begin
 
 
 def extend_time_limit(

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import actions as case_services
+from fengqiao.cases.actions.base import now, require
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Case, Diversion, Party
 from fengqiao.cases.workflow import FINISHED
 
 from ..models import Mediation, Refusal
 from ..workflow import transition
-from .base import begin, case_step, case_version, finish_case_task, now, party_of, require
+from .base import begin, case_step, case_version, finish_case_task, party_of
 
 ROUTES = {
     "arbitration": "仲裁",

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.cases.actions.base import now, pk_of, require
+from fengqiao.cases.actions.base import user_or_none as user_of
 from fengqiao.cases.errors import CaseNotFound, InvalidInput, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseKind, Category, OtherRoute
 from fengqiao.cases.workflow import FINISHED
@@ -17,7 +19,7 @@ from fengqiao.workcalendar import calendar as wc
 
 from ..models import Mediation, Mediator, ReferralSource, StartMode
 from ..workflow import transition
-from .base import begin, now, pk_of, require, start_case_task, user_of
+from .base import begin, start_case_task
 from .committees import acts_for_committee, check_constituted, conflicts_of
 from .numbers import allocate_number, time_limit_days
 

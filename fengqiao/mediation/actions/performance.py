@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import notifications
+from fengqiao.cases.actions.base import moment, pk_of, require
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Attachment, InboxItem
 
 from ..errors import MediationNotFound
 from ..models import FollowUp, Mediation, MediationEvent, PerformanceItem
 from ..workflow import transition
-from .base import begin, moment, pk_of, require
+from .base import begin
 
 REMIND_DAYS_BEFORE = 3
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from fengqiao.cases import actions as case_services
 from fengqiao.cases import notifications
+from fengqiao.cases.actions.base import moment, now, pk_of, require
+from fengqiao.cases.actions.base import user_or_none as user_of
 from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import RISK_RANK, Attachment, Case, InboxItem, Party, RiskLevel
 from fengqiao.cases.workflow import FINISHED
@@ -18,7 +20,7 @@ from fengqiao.org.models import Unit
 
 from ..models import Investigation, Mediation, RightsNotice, Session, ViolenceReport
 from ..workflow import transition
-from .base import begin, case_step, case_version, moment, now, party_of, pk_of, require, user_of
+from .base import begin, case_step, case_version, party_of
 
 
 def deliver_notice(

@@ -5,8 +5,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from fengqiao.cases.actions.base import now
+
 from ..models import OPEN_STATES, Agreement, Mediator, PerformanceItem, Session
-from .base import now, visible_mediations
+from .base import visible_mediations
 
 
 def mediator_of(user: Any) -> QuerySet:
