@@ -14,3 +14,11 @@ class AnalyticsConfig(AppConfig):
 
         # Every figure reads its precision; an edit reaches every process (refdata).
         refdata.watch(IndicatorDisplay)
+
+        from fengqiao.analytics.facts import refresh_case_facts, refresh_region_mediation_facts
+        from fengqiao.cases import relocate
+
+        # The facts copy the cases' places: they follow a region or grid move.
+        relocate.register_followers(
+            cases_moved=refresh_case_facts, region_moved=refresh_region_mediation_facts
+        )

@@ -325,6 +325,21 @@ def refresh_case_facts(case_ids: Iterable[int], *, counters: bool = True) -> int
     return written
 
 
+def refresh_region_mediation_facts(region_id: int) -> None:
+    """Mediation facts are placed by the committee's region: after a region moved, refresh those
+    of the mediations whose committee stands under it (registered with fengqiao.cases.relocate)."""
+    path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
+    if path is None:
+        return
+    ids = list(
+        Mediation.objects.filter(committee__region__path__startswith=path)
+        .order_by("case_id")
+        .values_list("case_id", flat=True)
+    )
+    for start in range(0, len(ids), BATCH):
+        refresh_case_facts(ids[start : start + BATCH])
+
+
 def rebuild_counters(prefix: str = "") -> None:
     """Recompute the rollups from the facts; with a region path `prefix`, only those of the
     places under it (e.g. after a bulk load). The facts are summed per day and fact dimension in

@@ -14,3 +14,13 @@ class CasesConfig(AppConfig):
 
         watch_models()
         register_scope(Case, case_access_q)
+
+        from fengqiao.cases.recompute import recompute_deadlines_task
+        from fengqiao.cases.relocate import rewrite_places_task
+        from fengqiao.territory.moves import register_move_task
+        from fengqiao.workcalendar.notices import register_recompute
+
+        # Cases copy their places and count deadlines in working days: they follow region and
+        # grid moves and a newly loaded holiday notice.
+        register_move_task(rewrite_places_task)
+        register_recompute(recompute_deadlines_task)

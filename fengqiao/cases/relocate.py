@@ -12,6 +12,7 @@ starts over and finds only what is left). Mediations placed by a committee under
 get their facts refreshed as well.
 """
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -102,11 +103,31 @@ def _selection(region_id: int | None, grid_id: int | None) -> Q:
     return Q(region_path__contains=f"/{region_id}/")
 
 
+# Copies of the places kept above the cases (the monitoring room's facts): registered by those
+# apps in their AppConfig.ready. `_CASES_MOVED` get the ids of the cases that changed, inside
+# the batch's transaction; `_REGION_MOVED` get the moved region's id once its cases are done.
+_CASES_MOVED: list[Callable[[list[int]], Any]] = []
+_REGION_MOVED: list[Callable[[int], Any]] = []
+
+
+def register_followers(
+    *,
+    cases_moved: Callable[[list[int]], Any] | None = None,
+    region_moved: Callable[[int], Any] | None = None,
+) -> None:
+    for hooks, hook in ((_CASES_MOVED, cases_moved), (_REGION_MOVED, region_moved)):
+        if hook is not None and hook not in hooks:
+            hooks.append(hook)
+
+
+def _follow(hooks: Iterable[Callable[[Any], Any]], arg: Any) -> None:
+    for hook in hooks:
+        hook(arg)
+
+
 def rewrite_places(*, region_id: int | None = None, grid_id: int | None = None) -> int:
     """Re-derive the places of the cases under a moved region or grid, in batches; returns
     how many cases changed."""
-    from fengqiao.analytics.facts import refresh_case_facts
-
     if (region_id is None) == (grid_id is None):
         raise ValueError("name exactly one of region_id and grid_id")
     reason = {"region": region_id} if region_id is not None else {"grid": grid_id}
@@ -125,29 +146,12 @@ def rewrite_places(*, region_id: int | None = None, grid_id: int | None = None) 
             cases = list(Case.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
             moved = restamp(cases, reason)
             if moved:
-                refresh_case_facts(moved)
+                _follow(_CASES_MOVED, moved)
         changed += len(moved)
         last = ids[-1]
     if region_id is not None:
-        _refresh_committee_mediations(region_id)
+        _follow(_REGION_MOVED, region_id)
     return changed
-
-
-def _refresh_committee_mediations(region_id: int) -> None:
-    """Mediation facts are placed by the committee's region: refresh those under the region."""
-    from fengqiao.analytics.facts import refresh_case_facts
-    from fengqiao.mediation.models import Mediation
-
-    path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
-    if path is None:
-        return
-    ids = list(
-        Mediation.objects.filter(committee__region__path__startswith=path)
-        .order_by("case_id")
-        .values_list("case_id", flat=True)
-    )
-    for start in range(0, len(ids), BATCH):
-        refresh_case_facts(ids[start : start + BATCH])
 
 
 @task()

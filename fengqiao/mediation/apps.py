@@ -10,6 +10,11 @@ class MediationConfig(AppConfig):
     def ready(self) -> None:
         from fengqiao.core import chain
         from fengqiao.mediation import checks  # noqa: F401 (registers the system check)
+        from fengqiao.mediation.recompute import recompute_time_limits_task
+        from fengqiao.workcalendar.notices import register_recompute
+
+        # Time limits count working days: recounted when a year's holiday notice is loaded.
+        register_recompute(recompute_time_limits_task)
 
         # Each mediation's events form one hash chain (fengqiao.core.chain).
         chain.register(

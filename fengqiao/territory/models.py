@@ -91,11 +91,10 @@ class Region(PathTree, models.Model):
 
     def subtree_moved(self, old_path: str) -> None:
         """Cases (and the monitoring room's facts) copy region paths: rewrite them in the
-        background once this move commits (fengqiao.cases.relocate)."""
-        from fengqiao.cases.relocate import rewrite_places_task
-        from fengqiao.core.background import enqueue_with_transaction
+        background once this move commits (fengqiao.territory.moves)."""
+        from fengqiao.territory.moves import queue_moved
 
-        enqueue_with_transaction(rewrite_places_task, region_id=self.pk)
+        queue_moved(region_id=self.pk)
 
 
 class GridKind(models.TextChoices):

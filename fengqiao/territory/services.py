@@ -24,9 +24,8 @@ from shapely.geometry.base import BaseGeometry
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.core import audit
-from fengqiao.core.background import enqueue_with_transaction
 from fengqiao.core.models import AuditEntry
-from fengqiao.territory import locate
+from fengqiao.territory import locate, moves
 from fengqiao.territory.models import Grid, GridIndexState, GridKind, Region
 
 # Overlap below this area (square degrees, ≈ 1 m² at 45°N) is digitising noise, not an overlap:
@@ -321,10 +320,8 @@ def save_grid(actor: Any, grid: Grid) -> Grid:
         grid.set_boundary(geom)
         grid.save()
         if before and before.get("community") != grid.community_id:
-            # The grid's cases follow it to its new community (fengqiao.cases.relocate).
-            from fengqiao.cases.relocate import rewrite_places_task
-
-            enqueue_with_transaction(rewrite_places_task, grid_id=grid.pk)
+            # The grid's cases follow it to its new community (fengqiao.territory.moves).
+            moves.queue_moved(grid_id=grid.pk)
         after = audit.snapshot(grid)
         action = AuditEntry.Action.UPDATE if before else AuditEntry.Action.CREATE
         audit.record(actor, action, grid, audit.diff(before, after))

@@ -148,14 +148,27 @@ def notice_changed(notice: HolidayNotice) -> None:
     queue_recompute(notice.year)
 
 
-def queue_recompute(year: int) -> None:
-    """Queue, on commit, the recount of the cases' deadlines and the mediations' time limits
-    that were counted over `year` while its holidays were provisional."""
-    from fengqiao.cases.recompute import recompute_deadlines_task
-    from fengqiao.mediation.recompute import recompute_time_limits_task
+# The background tasks that recount what was counted in working days over a year (the cases'
+# deadlines, the mediations' time limits): registered by those apps in their AppConfig.ready,
+# since they stand above the calendar.
+_RECOMPUTE_TASKS: list[Any] = []
 
-    enqueue_with_transaction(recompute_deadlines_task, year)
-    enqueue_with_transaction(recompute_time_limits_task, year)
+
+def register_recompute(year_task: Any) -> None:
+    """Register a task taking the year whose calendar became final."""
+    if year_task not in _RECOMPUTE_TASKS:
+        _RECOMPUTE_TASKS.append(year_task)
+
+
+def recompute_tasks() -> tuple[Any, ...]:
+    return tuple(_RECOMPUTE_TASKS)
+
+
+def queue_recompute(year: int) -> None:
+    """Queue, on commit, the recount of what was counted over `year` in working days while its
+    holidays were provisional (every registered recompute task)."""
+    for year_task in _RECOMPUTE_TASKS:
+        enqueue_with_transaction(year_task, year)
 
 
 @dataclass(frozen=True)
