@@ -25,7 +25,7 @@ from fengqiao.territory.models import Grid, Region
 ACTION = "places_moved"
 PLACE_FIELDS = ("community_id", "street_id", "district_id", "region_path")
 BATCH = 200
-LEVEL_FIELD = {
+LEVEL_FIELD: dict[int, str] = {
     Region.Level.COMMUNITY: "community_id",
     Region.Level.STREET: "street_id",
     Region.Level.DISTRICT: "district_id",
@@ -115,9 +115,10 @@ def register_followers(
     cases_moved: Callable[[list[int]], Any] | None = None,
     region_moved: Callable[[int], Any] | None = None,
 ) -> None:
-    for hooks, hook in ((_CASES_MOVED, cases_moved), (_REGION_MOVED, region_moved)):
-        if hook is not None and hook not in hooks:
-            hooks.append(hook)
+    if cases_moved is not None and cases_moved not in _CASES_MOVED:
+        _CASES_MOVED.append(cases_moved)
+    if region_moved is not None and region_moved not in _REGION_MOVED:
+        _REGION_MOVED.append(region_moved)
 
 
 def _follow(hooks: Iterable[Callable[[Any], Any]], arg: Any) -> None:

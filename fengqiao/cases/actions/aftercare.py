@@ -82,7 +82,7 @@ def public_status(tracking_number: str, phone_last4: str) -> dict[str, Any]:
     entries = Q(case=case)
     if case.merged_into_id:  # the report's own entries up to its merge, then the other case's
         entries |= Q(case_id=case.merged_into_id) & ~Q(action="intake")
-        case = case.merged_into
+        case = case.merged_into or case
     timeline = [
         {
             "at": h.at,

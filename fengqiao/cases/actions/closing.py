@@ -123,9 +123,10 @@ def update_diversion(
     expected_version: int,
 ) -> Diversion:
     """Record what the receiving body did with a diverted case."""
-    diversion = Diversion.objects.filter(pk=pk_of(diversion)).first()
-    if diversion is None:
+    found = Diversion.objects.filter(pk=pk_of(diversion)).first()
+    if found is None:
         raise CaseNotFound()
+    diversion = found
     with transaction.atomic():
         case, access = begin(actor, diversion.case_id, "update_diversion", expected_version)
         if status not in Diversion.Status.values:

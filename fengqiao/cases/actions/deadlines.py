@@ -157,6 +157,7 @@ def raise_supervision(
         if case.supervision_level == SupervisionLevel.RED or case.supervision_level == level:
             raise TransitionNotAllowed("level", "already", _("The case already carries this card."))
         card = raise_card(case, level, reason, actor, now())
+        assert card is not None  # refused above when the case already carries this card
         transition(
             actor, case, "raise_supervision", access=access, note=reason, data={"level": level}
         )
@@ -234,16 +235,15 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
         handle_due__lte=cal.add_working_days(now, 1),
     )
     for case in soon.select_related("handling_unit"):
-        if case.inbox_items.filter(
-            kind=InboxItem.Kind.DEADLINE_NEAR, text=case.handle_due.isoformat()
-        ).exists():
+        due = case.handle_due.isoformat() if case.handle_due else ""
+        if case.inbox_items.filter(kind=InboxItem.Kind.DEADLINE_NEAR, text=due).exists():
             continue
         with transaction.atomic():
             inbox(
                 case,
                 InboxItem.Kind.DEADLINE_NEAR,
                 unit=case.handling_unit,
-                text=case.handle_due.isoformat(),
+                text=due,
             )
             for task in case.tasks.filter(active=True).exclude(
                 state__in=[Task.State.DONE, Task.State.WAIVED]
@@ -253,7 +253,7 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
                         case,
                         InboxItem.Kind.DEADLINE_NEAR,
                         unit=task.unit,
-                        text=case.handle_due.isoformat(),
+                        text=due,
                     )
             report.near += 1
     return report

@@ -82,7 +82,8 @@ def resume(
     with transaction.atomic():
         case, access = begin(actor, case, "resume", expected_version)
         at = now()
-        case.pauses = [*case.pauses, [case.suspended_at.isoformat(), at.isoformat()]]
+        paused_at = case.suspended_at or at  # set by suspend, the only way into this state
+        case.pauses = [*case.pauses, [paused_at.isoformat(), at.isoformat()]]
         case.suspended_at = None
         routing.compute_deadlines(case)
         if case.handle_due and case.handle_due > at:

@@ -196,6 +196,7 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
             errors.extend(e.errors)
     if errors:
         raise InvalidInput.many(errors)
+    assert category is not None  # _category put an error in `errors` otherwise
     return CaseInput(
         kind, category, title, description, (data.get("address") or "")[:200], lon, lat,
         (data.get("reporter_name") or "")[:50], phone, email, people, risk, priority, parties,

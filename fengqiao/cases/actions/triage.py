@@ -22,7 +22,7 @@ from fengqiao.cases.errors import InvalidInput, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseState, HandlingLevel, InboxItem, Task
 from fengqiao.org.models import Unit
 
-NEXT_LEVEL = {
+NEXT_LEVEL: dict[str, str] = {
     HandlingLevel.COMMUNITY: HandlingLevel.STREET,
     HandlingLevel.STREET: HandlingLevel.DISTRICT,
 }
