@@ -252,7 +252,8 @@ def test_unknown_service_code_is_404_and_missing_is_400(app_key, fmt):
         ({"lat": "95"}, "lat"),
         ({"long": "nan"}, "long"),
         ({"long": "inf"}, "long"),
-        ({"long": None}, "lat/long"),
+        # The missing half is named (the intake's pairing rule, in Open311's terms).
+        ({"long": None}, "long"),
         ({"lat": None, "long": None}, "lat/long"),
         ({"email": "not-an-email"}, "email"),
         ({"media_url": "javascript:alert(1)"}, "media_url"),
@@ -264,6 +265,13 @@ def test_unknown_service_code_is_404_and_missing_is_400(app_key, fmt):
 def test_bad_input_is_400_naming_the_field(app_key, fields, named):
     text = error_of(post("json", app_key, **fields), 400)
     assert text.startswith(named + ":") or f" {named}:" in text
+    assert not Case.objects.exists()
+
+
+def test_open311_and_intake_errors_come_in_one_answer(app_key):
+    # Open311's own fields and the case's fields (checked by the intake) are named together.
+    text = error_of(post("json", app_key, media_url="ftp://x", lat="95", email="nope"), 400)
+    assert "media_url:" in text and "lat:" in text and "email:" in text
     assert not Case.objects.exists()
 
 

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from fengqiao.api import fields as strict
 from fengqiao.cases import reference
-from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
+from fengqiao.cases.intake_limits import MAX_DESCRIPTION, MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import (
     Attachment,
     CaseKind,
@@ -256,7 +256,7 @@ class CaseCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CaseKind.choices, required=False)
     category = ReferenceSlugField(_active_category, queryset=Category.objects.filter(active=True))
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=10000)
+    description = serializers.CharField(max_length=MAX_DESCRIPTION)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     # The bounds of settings.COORDINATE_BOUNDS (the service also refuses (0, 0)).
     lon = strict.FloatField(

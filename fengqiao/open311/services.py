@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -29,10 +29,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import actions as case_actions
-from fengqiao.cases.errors import CaseError
+from fengqiao.cases.errors import CaseError, InvalidInput
 from fengqiao.cases.models import Case, CaseHistory, Category
 from fengqiao.cases.workflow import FINISHED
-from fengqiao.core.inputs import is_ascii_digits, point_problem
+from fengqiao.core.inputs import is_ascii_digits
 from fengqiao.open311.models import (
     LIST_DATATYPES,
     Datatype,
@@ -262,22 +262,6 @@ def _safe_date(value: str):
         return None
 
 
-def _coordinate(data: Mapping[str, str], key: str, lo: float, hi: float, errors: list[str]):
-    raw = (data.get(key) or "").strip()
-    if raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not lo <= value <= hi:
-        errors.append(
-            named(key, _("Must be a number between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi})
-        )
-        return None
-    return value
-
-
 def _short(data: Mapping[str, str], key: str, limit: int, errors: list[str]) -> str:
     value = (data.get(key) or "").strip()
     if len(value) > limit:
@@ -323,22 +307,28 @@ def _answers_text(category: Category, answers: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _named_intake_errors(e: CaseError) -> list[str]:
+    """The intake's errors, named by the Open311 fields they came from."""
+    return [
+        named(_INTAKE_FIELDS.get(fe.field, fe.field or "request"), fe.message) for fe in e.errors
+    ]
+
+
 def submit_request(client: Open311Client, data: Any) -> Submitted:
     """Validate an Open311 POST (form data) and register the case through intake."""
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, named("service_code", _("This field is required.")))
     category = service(code)
+    # Only what GeoReport v2 adds is checked here; the case's own fields (the point, e-mail,
+    # phone …) are checked once, by the cases' intake validation, and its errors are named in
+    # Open311's terms, all in one answer.
     errors: list[str] = []
-    lat = _coordinate(data, "lat", -90, 90, errors)
-    lon = _coordinate(data, "long", -180, 180, errors)
-    if (lat is None) != (lon is None) and not errors:
-        errors.append(named("lat/long", _("Send both lat and long, or neither.")))
-    elif lat is not None and lon is not None and (problem := point_problem(lon, lat)):
-        errors.append(named({"lon": "long", "lat": "lat"}[problem[0]], problem[1]))
+    lat = (data.get("lat") or "").strip()
+    lon = (data.get("long") or "").strip()
     address = _short(data, "address_string", 200, errors)
     address_id = _short(data, "address_id", 100, errors)
-    if lat is None and lon is None and not address and not address_id and not errors:
+    if not lat and not lon and not address and not address_id:
         errors.append(
             named("lat/long", _("Give a location: lat and long, or address_string, or address_id."))
         )
@@ -346,11 +336,6 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
     if len(description) > MAX_DESCRIPTION:
         errors.append(named("description", _("At most %(n)d characters.") % {"n": MAX_DESCRIPTION}))
     email = _short(data, "email", 254, errors)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.append(named("email", _("Enter a valid email address.")))
     media_url = _short(data, "media_url", 500, errors)
     if media_url:
         try:
@@ -364,8 +349,6 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
     phone = _short(data, "phone", 30, errors)
     answers, attribute_errors = check_attributes(category, data)
     errors += attribute_errors
-    if errors:
-        raise Open311Error(400, *errors)
     answers_text = _answers_text(category, answers)
     full_description = "\n\n".join(p for p in (description, answers_text) if p)
     intake_data = {
@@ -382,6 +365,12 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
     }
     actor = client.account  # None: a public report
     try:
+        case_actions.clean_case_data(intake_data, public=actor is None)
+    except InvalidInput as e:
+        errors += _named_intake_errors(e)
+    if errors:
+        raise Open311Error(400, *errors)
+    try:
         with transaction.atomic():
             result = case_actions.intake(actor, intake_data, client.channel)
             Open311Request.objects.create(
@@ -397,10 +386,7 @@ def submit_request(client: Open311Client, data: Any) -> Submitted:
         status = 403 if e.status == 403 else 400
         raise Open311Error(
             status,
-            *[
-                named(_INTAKE_FIELDS.get(fe.field, fe.field or "request"), fe.message)
-                for fe in e.errors
-            ],
+            *_named_intake_errors(e),
         ) from e
     info = _info(category)
     return Submitted(result.case, info.notice if info else "", account_id or None)

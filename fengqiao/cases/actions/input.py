@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from fengqiao.cases import reference
 from fengqiao.cases.attachments import check_upload
 from fengqiao.cases.errors import FieldError, InvalidInput
-from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
+from fengqiao.cases.intake_limits import MAX_DESCRIPTION, MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import CaseKind, Category, Party, Priority, RiskLevel
 from fengqiao.core.inputs import point_problem
 from fengqiao.core.validators import normalize_phone, validate_citizen_id, validate_person_phone
@@ -144,6 +144,14 @@ def clean_case_data(data: Mapping[str, Any], *, public: bool) -> CaseInput:
             FieldError("category", "kind", _("This category does not belong to the chosen kind."))
         )
     description = data.get("description") or ""
+    if len(description) > MAX_DESCRIPTION:
+        errors.append(
+            FieldError(
+                "description",
+                "max_length",
+                _("At most %(n)d characters.") % {"n": MAX_DESCRIPTION},
+            )
+        )
     title = (data.get("title") or "").strip() or description.strip()[:30]
     if not title:
         errors.append(FieldError("title", "required", _("Describe the case.")))
