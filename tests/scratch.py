@@ -104,8 +104,9 @@ def fq_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "fengqiao", *args]
 
 
-def fq(env: dict[str, str], *args: str, timeout: float = 120) -> str:
-    """Run one `fengqiao` command to its end; its standard output."""
+def fq(env: dict[str, str], *args: str, timeout: float = 600) -> str:
+    """Run one `fengqiao` command to its end; its standard output. The timeout only stops a
+    hung command: a full migrate takes over two minutes on a loaded two-core machine."""
     done = subprocess.run(
         fq_command(*args),
         env=env,
