@@ -3,6 +3,7 @@ is stored under a random name and leaves only through a view that checked who as
 page, the API, the mediation page, the resident's tracking page: see `serve`)."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from fengqiao.cases.errors import InvalidInput
 from fengqiao.core import files
 
 # (content type, extension, test on the first 16 bytes)
-SIGNATURES = [
+SIGNATURES: list[tuple[str, str, Callable[[bytes], bool]]] = [
     ("image/jpeg", ".jpg", lambda h: h.startswith(b"\xff\xd8\xff")),
     ("image/png", ".png", lambda h: h.startswith(b"\x89PNG\r\n\x1a\n")),
     ("image/gif", ".gif", lambda h: h[:6] in (b"GIF87a", b"GIF89a")),
@@ -31,7 +32,7 @@ def detect(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def check_upload(upload: UploadedFile, field: str = "attachments") -> tuple[str, str]:
+def check_upload(upload: UploadedFile[Any], field: str = "attachments") -> tuple[str, str]:
     """Refuse oversized or non-image/PDF content; return (content type, storage name)."""
     limit = settings.ATTACHMENT_MAX_BYTES
     size = upload.size if upload.size is not None else len(upload.read())

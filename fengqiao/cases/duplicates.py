@@ -6,11 +6,11 @@ import math
 import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fengqiao.cases.models import Case, CaseState
@@ -86,7 +86,11 @@ def _recent_nearby_sql(by_grid: bool, by_point: bool, near_grids: int) -> str:
     it, so the (grid, created_at) index finds the rows instead of the database reading every
     recent case of the category in the whole installation."""
     meta = Case._meta
-    col = {name: meta.get_field(name).column for name in (*_COLUMNS, "category", "created_at")}
+    # Concrete columns only (no reverse relations among these names).
+    col = {
+        name: str(getattr(meta.get_field(name), "column", name))
+        for name in (*_COLUMNS, "category", "created_at")
+    }
     place = []
     if by_grid:
         place.append(f"{col['grid_id']} = %s")
@@ -108,7 +112,11 @@ def _recent_nearby_sql(by_grid: bool, by_point: bool, near_grids: int) -> str:
 caches.register("cases.duplicates.sql", _recent_nearby_sql.cache_clear)
 
 
-def _grids_near(box: tuple, grid_id: int | None) -> list[int]:
+# ((lon0, lon1), (lat0, lat1)) around a point.
+Box = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _grids_near(box: Box, grid_id: int | None) -> list[int]:
     """The grids around the point (today's boundaries) and the case's own grid. A case within
     RADIUS_M lies in one of them, unless its grid was since redrawn away or retired: such a
     case is no longer "nearby" by grid and is not suggested."""
@@ -121,12 +129,14 @@ def _grids_near(box: tuple, grid_id: int | None) -> list[int]:
     return near
 
 
-def _recent_nearby(category_id: int, grid_id, box, near: list[int], since) -> list[Case]:
+def _recent_nearby(
+    category_id: int, grid_id: int | None, box: Box | None, near: list[int], since: datetime
+) -> list[Case]:
     by_point = box is not None
     params: list[Any] = []
     if grid_id is not None:
         params.append(grid_id)
-    if by_point:
+    if box is not None:
         (lon0, lon1), (lat0, lat1) = box
         params += [lat0, lat1, lon0, lon1, *near]
     params += [category_id, connection.ops.adapt_datetimefield_value(since), CaseState.CANCELLED]
@@ -153,7 +163,11 @@ class Candidate:
 
 
 def suggest_duplicates(
-    source: Case | Mapping[str, Any], *, limit: int = 5, now=None, qs=None
+    source: Case | Mapping[str, Any],
+    *,
+    limit: int = 5,
+    now: datetime | None = None,
+    qs: QuerySet[Case] | None = None,
 ) -> list[Candidate]:
     """Candidates, best first. `source` is a case or intake data with category (object or id),
     grid (object or id), lon, lat, title and description. `qs` narrows the search (pass the
@@ -192,10 +206,11 @@ def suggest_duplicates(
         rows = _recent_nearby(category_id, grid_id, box, near, since)
     else:
         qs = Case.objects.all() if qs is None else qs
-        rows = (
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        rows = list(
             qs.filter(place, category_id=category_id, created_at__gte=since)
             .exclude(state=CaseState.CANCELLED)
-            .exclude(pk=exclude_pk)
             .only(*_COLUMNS)
             .order_by("-created_at")[:MAX_SCANNED]
         )
@@ -209,8 +224,13 @@ def suggest_duplicates(
         nearby = grid_id is not None and other.grid_id == grid_id
         if nearby:
             reasons.append("same_grid")
-        located = None not in (lon, lat, other.lon, other.lat)
-        if located and distance_m(lon, lat, other.lon, other.lat) <= RADIUS_M:
+        if (
+            lon is not None
+            and lat is not None
+            and other.lon is not None
+            and other.lat is not None
+            and distance_m(lon, lat, other.lon, other.lat) <= RADIUS_M
+        ):
             nearby = True
             reasons.append("nearby")
         if not nearby:

@@ -7,6 +7,7 @@ auditors through the platform's notifications when a chain is broken.
 """
 
 import logging
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -54,7 +55,7 @@ def alert(report: chain.Report) -> int:
 
 
 @task()
-def verify_chains_task() -> dict:
+def verify_chains_task() -> dict[str, Any]:
     """Walk every hash chain; on a break, log it and alert the administrators."""
     report = chain.verify()
     told = 0

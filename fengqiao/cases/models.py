@@ -56,7 +56,12 @@ class RiskLevel(models.TextChoices):
     CRITICAL = "critical", _("critical")
 
 
-RISK_RANK = {RiskLevel.LOW: 0, RiskLevel.MEDIUM: 1, RiskLevel.HIGH: 2, RiskLevel.CRITICAL: 3}
+RISK_RANK: dict[str, int] = {
+    RiskLevel.LOW: 0,
+    RiskLevel.MEDIUM: 1,
+    RiskLevel.HIGH: 2,
+    RiskLevel.CRITICAL: 3,
+}
 
 
 class Priority(models.TextChoices):

@@ -12,7 +12,7 @@ the old handle deadline carry the new one. Idempotent: a second run finds nothin
 from datetime import date, datetime, time
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -31,7 +31,7 @@ def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat() if value is not None else None
 
 
-def affected(year: int):
+def affected(year: int) -> QuerySet[Case]:
     """Running cases whose clock ran before the end of `year` and whose deadlines reach into it."""
     first = timezone.make_aware(datetime.combine(date(year, 1, 1), time.min))
     after = timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min))

@@ -6,6 +6,7 @@ installation keeps only the places it has seen. Every value is shared by the who
 read it, never change or save it.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from fengqiao.core import refdata
@@ -42,10 +43,10 @@ def category(value: Any) -> Any:
     return refdata.get("cases.categories", _categories).get(value)
 
 
-def lazy(name: str, key: Any, load) -> Any:
+def lazy(name: str, key: Any, load: Callable[[], Any]) -> Any:
     """The value of `key` in the snapshot `name`, loaded on first use. A row that does not
     exist is not remembered: rows created by bulk loaders (no signal) are found at once."""
-    memo = refdata.get(name, dict)
+    memo: dict[Any, Any] = refdata.get(name, dict)
     try:
         return memo[key]
     except KeyError:
@@ -69,7 +70,7 @@ def grid(pk: int) -> Any:
     """The grid with this id without its boundary (deferred), or None."""
     from fengqiao.territory.models import Grid
 
-    def load():
+    def load() -> Any:
         return Grid.objects.filter(pk=pk).only(*GRID_FIELDS).first()
 
     return lazy("territory.grids", pk, load)
@@ -79,7 +80,7 @@ def center(region_id: int, kind: str) -> Any:
     """The first active unit of `kind` in the region (a service station or governance center)."""
     from fengqiao.org.models import Unit
 
-    def load():
+    def load() -> Any:
         return (
             Unit.objects.filter(region_id=region_id, kind=kind, active=True).order_by("id").first()
         )

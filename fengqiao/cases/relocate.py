@@ -39,7 +39,9 @@ def _anchor_id(case: Case, grids: dict[int, int]) -> int | None:
     return case.community_id or case.street_id or case.district_id
 
 
-def expected_places(case: Case, grids: dict[int, int], regions: dict[int, Region]) -> dict:
+def expected_places(
+    case: Case, grids: dict[int, int], regions: dict[int, Region]
+) -> dict[str, Any]:
     """The case's places as its anchor region's current path says (district kept when the
     path names none, as intake keeps the home district)."""
     anchor = regions.get(_anchor_id(case, grids) or 0)
@@ -67,7 +69,7 @@ def _load(cases: list[Case]) -> tuple[dict[int, int], dict[int, Region]]:
     return grids, Region.objects.in_bulk(ids | anchors)
 
 
-def restamp(cases: list[Case], reason: dict) -> list[int]:
+def restamp(cases: list[Case], reason: dict[str, Any]) -> list[int]:
     """Give these locked cases their current places; returns the ids of those that changed."""
     grids, regions = _load(cases)
     changed = []

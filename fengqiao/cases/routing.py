@@ -5,6 +5,7 @@ Both are data an administrator edits; these functions only read them.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from django.conf import settings
 
@@ -20,6 +21,8 @@ from fengqiao.cases.models import (
 )
 from fengqiao.org.models import Unit, UnitKind
 from fengqiao.territory.models import Region
+from fengqiao.workcalendar.calendar import Unit as LimitUnit
+from fengqiao.workcalendar.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -36,30 +39,32 @@ class Places:
         return most_precise.path if most_precise else ""
 
     def at(self, level: str) -> Region | None:
-        return {
+        by_level: dict[str, Region | None] = {
             HandlingLevel.COMMUNITY: self.community,
             HandlingLevel.STREET: self.street,
             HandlingLevel.DISTRICT: self.district,
-        }[level]
+        }
+        return by_level[level]
 
 
 def home_district() -> Region | None:
     """The district this installation serves (settings.DISTRICT_CODE)."""
     code = settings.DISTRICT_CODE.ljust(12, "0")
-    return reference.lazy(
+    found: Region | None = reference.lazy(
         "territory.home_district",
         code,
         lambda: (
             Region.objects.filter(code=code, level=Region.Level.DISTRICT).order_by("-id").first()
         ),
     )
+    return found
 
 
 def places_of(community: Region | int | None) -> Places:
     """The community and the street and district above it (from the process's snapshots)."""
     if isinstance(community, int):
         community = reference.region(community)
-    if community is None:
+    if not isinstance(community, Region):
         return Places(None, None, home_district())
     by_level = {}
     for pk in community.path.strip("/").split("/"):
@@ -81,7 +86,8 @@ def center_for(level: str, places: Places) -> Unit | None:
     kind = (
         UnitKind.SERVICE_STATION if level == HandlingLevel.COMMUNITY else UnitKind.GOVERNANCE_CENTER
     )
-    return reference.center(region.pk, kind)
+    center: Unit | None = reference.center(region.pk, kind)
+    return center
 
 
 def triage_unit(places: Places) -> Unit | None:
@@ -181,7 +187,7 @@ def _pauses(case: Case) -> list[tuple[datetime, datetime | None]]:
     return pauses
 
 
-def compute_deadlines(case: Case, cal=None) -> None:
+def compute_deadlines(case: Case, cal: WorkCalendar | None = None) -> None:
     """Set acknowledge_due, handle_due and verify_due from the limits, the clock start, the
     finished pauses and approved extensions. While suspended the stored deadlines stay as
     they were (the calendar cannot know when the pause ends); resume recomputes them."""
@@ -190,7 +196,8 @@ def compute_deadlines(case: Case, cal=None) -> None:
     cal = cal or reference.calendar()
     start = case.clock_start or case.created_at
     pauses = _pauses(case)
-    unit = case.limit_unit
+    # The column's choices are the calendar's units.
+    unit = cast(LimitUnit, case.limit_unit)
     has_policy = case.acknowledge_limit or case.handle_limit or case.verify_limit
     if not has_policy:
         case.acknowledge_due = case.handle_due = case.verify_due = None

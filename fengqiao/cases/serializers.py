@@ -1,8 +1,10 @@
 """Serializers of the case API: output shapes, and the request body of every transition."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -226,7 +228,7 @@ class PartyInSerializer(serializers.Serializer):
 class ReferenceSlugField(serializers.SlugRelatedField):
     """A code of reference data, looked up in the process's snapshot instead of a query."""
 
-    def __init__(self, lookup, **kwargs: Any) -> None:
+    def __init__(self, lookup: Callable[[str], Any], **kwargs: Any) -> None:
         self.lookup = lookup
         super().__init__(slug_field="code", **kwargs)
 
@@ -307,7 +309,7 @@ def _reply() -> serializers.CharField:
     )
 
 
-def _ids(queryset) -> serializers.PrimaryKeyRelatedField:
+def _ids(queryset: QuerySet[Any]) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=queryset)
 
 

@@ -12,7 +12,7 @@ from fengqiao.ops import retry, throttle
 
 @task()
 def deliver_notification(
-    recipient: dict,
+    recipient: dict[str, Any],
     subject: str,
     body: str,
     channels: list[str] | None = None,
@@ -43,7 +43,7 @@ def deliver_notification(
 
 
 @task()
-def sweep_deadlines_task() -> dict:
+def sweep_deadlines_task() -> dict[str, Any]:
     """Mark overdue cases and raise supervision cards; run it every few minutes."""
     from fengqiao.cases.actions import sweep_deadlines
 

@@ -23,7 +23,7 @@ def _pk(value: Any) -> Any:
     return getattr(value, "pk", value)
 
 
-def _own(model, value: Any, case: Case, field: str):
+def _own(model: type[Task | Extension | Diversion], value: Any, case: Case, field: str) -> Any:
     """A task/extension/diversion of this case (never of another case)."""
     obj = model.objects.filter(pk=_pk(value), case_id=case.pk).first() if value else None
     if obj is None:

@@ -11,8 +11,9 @@ The UI shows `allowed_actions(case, access)` and nothing else.
 "reopened" behaves like "accepted": every action open to an accepted case is open to it.
 """
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.utils.functional import Promise
@@ -24,6 +25,9 @@ from fengqiao.accounts.models import RoleAssignment, ScopeType
 from fengqiao.accounts.roles import Perm, Role
 from fengqiao.cases.errors import CaseNotFound, NotPermitted, TransitionNotAllowed
 from fengqiao.cases.models import Case, CaseState, Task
+
+if TYPE_CHECKING:
+    from fengqiao.org.models import Unit
 
 S = CaseState
 
@@ -65,7 +69,15 @@ class Transition:
 
 
 def _t(
-    name, label, sources, target, perms, required=(), public=False, recorded_as="", offered=True
+    name: str,
+    label: Any,
+    sources: Iterable[str],
+    target: str | None,
+    perms: str | tuple[str, ...],
+    required: tuple[str, ...] = (),
+    public: bool = False,
+    recorded_as: str = "",
+    offered: bool = True,
 ) -> Transition:
     if isinstance(perms, str):
         perms = (perms,)
@@ -187,7 +199,7 @@ def in_scope_known(
     )
 
 
-def acts_for_unit(access: Access, unit, perm: str = Perm.CASE_HANDLE) -> bool:
+def acts_for_unit(access: Access, unit: "Unit", perm: str = Perm.CASE_HANDLE) -> bool:
     """May `access` act for `unit` (its tasks): a unit scope naming it, or a region scope over it."""
     if not access.has_perm(perm):
         return False

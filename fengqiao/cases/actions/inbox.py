@@ -14,7 +14,7 @@ from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 
 
-def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet:
+def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet[InboxItem]:
     """Inbox items addressed to the user or to a unit the user belongs to or acts for."""
     access = access_for(user)
     units = set(access.scope(Perm.CASE_VIEW).unit_ids)

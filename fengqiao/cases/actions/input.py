@@ -4,12 +4,13 @@ split). `InvalidInput` names every bad field at once; nothing is saved before it
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import reference
@@ -44,7 +45,9 @@ def _float(
     return value
 
 
-def _validated(errors: list[FieldError], key: str, value: str, validator) -> str:
+def _validated(
+    errors: list[FieldError], key: str, value: str, validator: Callable[[str], Any]
+) -> str:
     try:
         validator(value)
     except ValidationError as e:
@@ -52,8 +55,14 @@ def _validated(errors: list[FieldError], key: str, value: str, validator) -> str
     return value
 
 
-def _choice(data, key, choices, default, errors) -> str:
-    value = data.get(key) or default
+def _choice(
+    data: Mapping[str, Any],
+    key: str,
+    choices: type[models.TextChoices],
+    default: str,
+    errors: list[FieldError],
+) -> str:
+    value = str(data.get(key) or default)
     if value not in choices.values:
         errors.append(
             FieldError(key, "choice", _("“%(value)s” is not a valid choice.") % {"value": value})
@@ -66,7 +75,11 @@ def _category(value: Any, errors: list[FieldError], public_only: bool) -> Catego
         errors.append(FieldError("category", "required", _("Choose a category.")))
         return None
     category = reference.category(value.pk if isinstance(value, Category) else value)
-    if category is None or not category.active or (public_only and not category.public):
+    if (
+        not isinstance(category, Category)
+        or not category.active
+        or (public_only and not category.public)
+    ):
         errors.append(
             FieldError(
                 "category", "inactive", _("This category does not exist or is no longer in use.")

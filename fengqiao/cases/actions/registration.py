@@ -91,7 +91,7 @@ def channel_of(channel: Channel | str) -> Channel:
     if isinstance(channel, Channel):
         return channel
     found = reference.active_channel(channel)
-    if found is None:
+    if not isinstance(found, Channel):
         raise InvalidInput("channel", "choice", _("Unknown channel."))
     return found
 

@@ -105,7 +105,11 @@ def dispatch(
     return case
 
 
-def _dues(co_due) -> list[datetime]:
+# A dispatch's co-handling deadline: none, one for every unit, or one per unit id.
+CoDue = datetime | Mapping[int, datetime] | None
+
+
+def _dues(co_due: CoDue) -> list[datetime]:
     if co_due is None:
         return []
     if isinstance(co_due, datetime):
@@ -113,7 +117,7 @@ def _dues(co_due) -> list[datetime]:
     return list(co_due.values())
 
 
-def _due_for(co_due, unit: Unit) -> datetime | None:
+def _due_for(co_due: CoDue, unit: Unit) -> datetime | None:
     if co_due is None or isinstance(co_due, datetime):
         return co_due
     return co_due.get(unit.pk)
