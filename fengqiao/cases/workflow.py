@@ -167,12 +167,18 @@ def case_access_q(access: Access, perm: str) -> Q:
         if scope.unit_ids:
             members = RoleAssignment.objects.filter(
                 active=True, scope_type=ScopeType.UNIT, unit_id__in=sorted(scope.unit_ids)
-            ).values("user_id")
-            q |= Q(created_by_id__in=members)
+            ).values_list("user_id", flat=True)
+            # Read first, as a short list of ids: a subquery OR'ed with the place test keeps
+            # PostgreSQL from combining indexes, and it walks every case by date instead
+            # (bench/case_list_bench.py: 8 s instead of milliseconds for a grid worker).
+            q |= Q(created_by_id__in=sorted(set(members)))
     if perm in ASSIGNEE_PERMS and access.has_role(Role.GRID_WORKER):
         user_id = getattr(access.user, "pk", None)
         if user_id is not None:
-            q |= Q(pk__in=Task.objects.filter(assignee_id=user_id, active=True).values("case_id"))
+            assigned = Task.objects.filter(assignee_id=user_id, active=True).values_list(
+                "case_id", flat=True
+            )
+            q |= Q(pk__in=sorted(set(assigned)))
     return q
 
 
