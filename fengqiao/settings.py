@@ -532,7 +532,11 @@ PERIODIC_TASKS["fengqiao.webhooks.tasks.collect_events"] = env_int("WEBHOOK_COLL
 PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
     "WEBHOOK_RETRY_SECONDS", 60
 )
-WEBHOOK_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
+# A failed delivery is retried after WEBHOOK_RETRY_BASE_SECONDS·WEBHOOK_RETRY_FACTOR^(n-1)
+# (capped at WEBHOOK_RETRY_MAX_SECONDS), of which a random half to all (jitter, as RETRY_*).
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_FACTOR = env_float("WEBHOOK_RETRY_FACTOR", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 43200)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
 # Webhook URLs in private, loopback, link-local, multicast or reserved networks are refused
 # (server-side request forgery) unless this is set, e.g. when receivers sit in the same network.
