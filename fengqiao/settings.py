@@ -264,6 +264,10 @@ TASKS = {
 # lease expired (its worker died) goes back into the queue, at most TASK_MAX_ATTEMPTS claims.
 TASK_LEASE_SECONDS = env_float("TASK_LEASE_SECONDS", 60)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# A process running a request that holds an Idempotency-Key renews the key's heartbeat every
+# this many seconds (PostgreSQL); a retry on another host takes the key over once three beats
+# were missed (its owner died) instead of after ten minutes. 0: no heartbeat.
+IDEMPOTENCY_HEARTBEAT_SECONDS = env_float("IDEMPOTENCY_HEARTBEAT_SECONDS", 5)
 # `fengqiao backup`: where archives go, and the off-site copy (a folder, e.g. a mounted remote
 # disk, and/or a command with {archive} in it, e.g. "rsync -a {archive} host:/backups/").
 BACKUP_DIR = env_str("BACKUP_DIR", str(VAR_DIR / "backups"))
