@@ -264,6 +264,10 @@ TASKS = {
 # lease expired (its worker died) goes back into the queue, at most TASK_MAX_ATTEMPTS claims.
 TASK_LEASE_SECONDS = env_float("TASK_LEASE_SECONDS", 60)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# A process running a request that holds an Idempotency-Key renews the key's heartbeat every
+# this many seconds (PostgreSQL); a retry on another host takes the key over once three beats
+# were missed (its owner died) instead of after ten minutes. 0: no heartbeat.
+IDEMPOTENCY_HEARTBEAT_SECONDS = env_float("IDEMPOTENCY_HEARTBEAT_SECONDS", 5)
 # `fengqiao backup`: where archives go, and the off-site copy (a folder, e.g. a mounted remote
 # disk, and/or a command with {archive} in it, e.g. "rsync -a {archive} host:/backups/").
 BACKUP_DIR = env_str("BACKUP_DIR", str(VAR_DIR / "backups"))
@@ -532,7 +536,11 @@ PERIODIC_TASKS["fengqiao.webhooks.tasks.collect_events"] = env_int("WEBHOOK_COLL
 PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
     "WEBHOOK_RETRY_SECONDS", 60
 )
-WEBHOOK_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
+# A failed delivery is retried after WEBHOOK_RETRY_BASE_SECONDS·WEBHOOK_RETRY_FACTOR^(n-1)
+# (capped at WEBHOOK_RETRY_MAX_SECONDS), of which a random half to all (jitter, as RETRY_*).
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_FACTOR = env_float("WEBHOOK_RETRY_FACTOR", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 43200)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
 # Webhook URLs in private, loopback, link-local, multicast or reserved networks are refused
 # (server-side request forgery) unless this is set, e.g. when receivers sit in the same network.

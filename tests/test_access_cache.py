@@ -230,7 +230,7 @@ def test_part_built_on_a_rolled_back_change_is_not_used(personas, world):
 
 
 def test_find_token_loads_the_token_with_its_user(personas):
-    issued = issue_token(personas.liaison, actor=personas.admin, name="app", read_only=True)
+    issued = issue_token(personas.liaison, actor=personas.security, name="app", read_only=True)
     found = find_token(issued.secret)
     assert found == issued.token and found.user == personas.liaison and found.read_only
     assert find_token("fq_unknown") is None and find_token("") is None

@@ -30,7 +30,7 @@ def errors_of(resp, status: int = 400) -> dict[str, dict]:
 def api(world, personas) -> Client:
     make_case_world(world)
     assign(personas.admin, Role.CENTER_STAFF, region=world.district)
-    secret = issue_token(personas.admin, actor=personas.admin).secret
+    secret = issue_token(personas.admin, actor=personas.security).secret
     return Client(HTTP_AUTHORIZATION=f"Token {secret}")
 
 

@@ -29,7 +29,7 @@ def only_error(resp, status: int) -> dict:
 
 @pytest.fixture
 def admin_client(personas):
-    return Client(HTTP_AUTHORIZATION=f"Token {issue_token(personas.admin, actor=None).secret}")
+    return Client(HTTP_AUTHORIZATION=f"Token {issue_token(personas.security, actor=None).secret}")
 
 
 def test_malformed_json_is_400_not_500(admin_client):
@@ -182,13 +182,13 @@ def test_unexpected_server_error_is_json_too(personas, monkeypatch, settings):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(views, "issue_token", broken)
-    secret = issue_token(personas.admin, actor=None).secret
+    secret = issue_token(personas.security, actor=None).secret
     client = Client(HTTP_AUTHORIZATION=f"Token {secret}", raise_request_exception=False)
     resp = client.post(TOKENS, {"name": "x"}, content_type="application/json")
     assert only_error(resp, 500)["code"] == "server_error"
 
 
 def test_pages_outside_the_api_keep_their_own_errors(client_for, personas):
-    resp = client_for(personas.admin).get("/no-such-page/")
+    resp = client_for(personas.security).get("/no-such-page/")
     assert resp.status_code == 404
     assert resp["Content-Type"].startswith("text/html")

@@ -19,7 +19,7 @@ TOKENS = "/api/v1/tokens/"
 
 @pytest.fixture
 def admin_token(personas):
-    return issue_token(personas.admin, actor=None)
+    return issue_token(personas.security, actor=None)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def post(client, data, key=None, **extra):
 
 
 def new_tokens(personas) -> int:
-    return ApiToken.objects.filter(user=personas.admin).count() - 1  # less the client's own
+    return ApiToken.objects.filter(user=personas.security).count() - 1  # less the client's own
 
 
 def test_retry_returns_the_first_answer_and_creates_nothing(client, personas):
@@ -136,8 +136,8 @@ def test_longest_key_is_accepted(client, personas):
 
 
 def test_keys_belong_to_their_caller(world, client, personas):
-    other_admin = make_user("admin_two")
-    assign(other_admin, Role.ADMIN, region=world.district)
+    other_admin = make_user("security_two")
+    assign(other_admin, Role.SECURITY_OFFICER, region=world.district)
     other = Client(HTTP_AUTHORIZATION=f"Token {issue_token(other_admin, actor=None).secret}")
     assert post(client, {"name": "x"}, key="shared").status_code == 201
     resp = post(other, {"name": "x"}, key="shared")
@@ -146,12 +146,12 @@ def test_keys_belong_to_their_caller(world, client, personas):
 
 
 def test_session_callers_get_idempotency_too(client_for, personas):
-    c = client_for(personas.admin)
+    c = client_for(personas.security)
     first = post(c, {"name": "web"}, key="web-1")
     again = post(c, {"name": "web"}, key="web-1")
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true"
-    assert ApiToken.objects.filter(user=personas.admin, name="web").count() == 1
+    assert ApiToken.objects.filter(user=personas.security, name="web").count() == 1
 
 
 def test_records_expire_after_a_day(client, personas):
@@ -172,7 +172,7 @@ def test_records_expire_after_a_day(client, personas):
 def test_a_request_that_died_running_frees_its_key(client, personas, admin_token):
     IdempotencyRecord.objects.create(
         owner=f"token:{admin_token.token.pk}",
-        user=personas.admin,
+        user=personas.security,
         key="orphan",
         method="POST",
         path=TOKENS,

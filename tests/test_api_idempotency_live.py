@@ -38,7 +38,7 @@ def send(url: str, secret: str, key: str) -> tuple[int, dict, dict]:
 
 def test_duplicate_over_a_second_connection_is_409(live_server, monkeypatch):
     personas = make_personas(make_world())
-    secret = issue_token(personas.admin, actor=None).secret
+    secret = issue_token(personas.security, actor=None).secret
     url = f"{live_server.url}/api/v1/tokens/"
     running, finish = threading.Event(), threading.Event()
     real_issue = views.issue_token
@@ -65,4 +65,4 @@ def test_duplicate_over_a_second_connection_is_409(live_server, monkeypatch):
     status, headers, replay = send(url, secret, "live-1")
     assert status == 201 and headers["Idempotent-Replayed"] == "true"
     assert replay == {**body, "secret": None}
-    assert ApiToken.objects.filter(user=personas.admin, name="field app").count() == 1
+    assert ApiToken.objects.filter(user=personas.security, name="field app").count() == 1

@@ -104,7 +104,7 @@ def test_grids_match_schema(personas, token_client, persona):
 
 
 def test_tokens_and_errors_match_schema(personas, token_client):
-    client = token_client(personas.admin)
+    client = token_client(personas.security)
     created = client.post("/api/v1/tokens/", {"name": "x"}, content_type="application/json")
     assert_matches_schema(created, "/api/v1/tokens/", "post")
     assert_matches_schema(client.get("/api/v1/tokens/"), "/api/v1/tokens/", "get")

@@ -55,7 +55,7 @@ def test_last_use_records_time_and_address(personas):
 
 def test_administrators_list_and_revoke_tokens_of_their_accounts(personas, client_for):
     leader_token = issue_token(personas.leader, actor=None)
-    admin = client_for(personas.admin)
+    admin = client_for(personas.security)
     listed = admin.get("/api/v1/admin/tokens/")
     assert listed.status_code == 200
     rows = {row["id"]: row for row in listed.json()["results"]}
@@ -81,7 +81,7 @@ def test_an_administrator_outside_the_scope_gets_404(personas, client_for, world
     from tests.factories import assign, make_user
 
     small_admin = make_user("admin_songshan", "社区管理员")
-    assign(small_admin, Role.ADMIN, region=world.songshan)
+    assign(small_admin, Role.SECURITY_OFFICER, region=world.songshan)
     leader_token = issue_token(personas.leader, actor=None)
     client = client_for(small_admin)
     assert leader_token.token.pk not in {

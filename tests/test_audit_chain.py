@@ -275,3 +275,18 @@ def test_purge_keeps_recent_days_and_closes_old_chains(records, personas, world,
     assert AuditEntry.objects.filter(action="delete", object_type="core.auditentry").exists()
     result = chain.verify()
     assert result.ok, result.breaks
+
+
+def test_purge_never_takes_rows_younger_than_six_months(records, personas, world, settings):
+    """Neither a lowered setting nor a `today` in the future lets younger rows go."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.AUDIT_RETENTION_DAYS = 10
+    before = AuditEntry.objects.count()
+    assert before > 0
+    future = timezone.localdate() + dt.timedelta(days=400)
+    assert chain.purge(future) == {"audit": 0, "read": 0}
+    assert AuditEntry.objects.count() == before
+    assert chain.AUDIT_RETENTION_FLOOR_DAYS == 180

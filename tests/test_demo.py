@@ -23,7 +23,7 @@ from shapely.geometry import box
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
-from fengqiao.accounts.roles import Perm, Role
+from fengqiao.accounts.roles import SEPARATED_ROLES, Perm, Role
 from fengqiao.analytics.models import CaseFact
 from fengqiao.cases.models import (
     Case,
@@ -330,6 +330,18 @@ def test_demo_accounts_hold_their_roles(demo):
     assert "fengqiao2026" in demo and "gw001" in demo
     # `make run` stays usable: demo accounts are never sent to the password change page.
     assert not User.objects.filter(must_change_password=True).exists()
+    # Separation of duties: no account of the demo holds two of admin/security/auditor.
+    separated = RoleAssignment.objects.filter(active=True, role__in=SEPARATED_ROLES)
+    holders = list(separated.values_list("user_id", flat=True))
+    assert len(holders) == len(set(holders)) == 3
+
+
+def test_keys_are_the_demo_security_officers_not_the_admins(demo, client_for):
+    for url in (reverse("admin:api_apitoken_changelist"), "/api/v1/admin/tokens/"):
+        admin = client_for(User.objects.get(username="demo_admin"))
+        assert admin.get(url).status_code in (302, 403)
+        security = client_for(User.objects.get(username="demo_security"))
+        assert security.get(url).status_code == 200
 
 
 def test_only_the_demo_admin_opens_the_admin_site(demo, client_for):

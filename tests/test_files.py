@@ -112,7 +112,7 @@ def test_an_attachment_is_only_served_under_its_own_case(filed, world, client_fo
 
 def test_api_lists_download_urls_that_check_scope(filed, personas, client_for):
     cw, case, private, shown = filed
-    token = issue_token(cw.huayuan_clerk, actor=personas.admin).secret
+    token = issue_token(cw.huayuan_clerk, actor=personas.security).secret
     c = Client(HTTP_AUTHORIZATION=f"Token {token}")
     rows = c.get(f"/api/v1/cases/{case.pk}/attachments/").json()
     urls = {r["id"]: r["url"] for r in rows}

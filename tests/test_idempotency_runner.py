@@ -27,7 +27,7 @@ needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="n
 
 @pytest.fixture
 def issued(personas):
-    return issue_token(personas.admin, actor=None)
+    return issue_token(personas.security, actor=None)
 
 
 def orphan(issued, runner: str, key: str = "orphan") -> IdempotencyRecord:
@@ -113,7 +113,8 @@ def test_a_host_restarted_since_is_dead(issued):
     assert retry(issued).status_code == 201
 
 
-def test_an_owner_on_another_host_waits_for_the_timeout(issued):
+def test_an_owner_on_another_host_without_heartbeat_waits_for_the_timeout(issued, settings):
+    settings.IDEMPOTENCY_HEARTBEAT_SECONDS = 0
     record = orphan(issued, "other-host 1234 99 100")
     assert retry(issued).status_code == 409
     IdempotencyRecord.objects.filter(pk=record.pk).update(
@@ -135,3 +136,58 @@ def test_the_claiming_request_records_its_process(issued, monkeypatch):
     monkeypatch.setattr(views, "issue_token", look)
     assert retry(issued, key="mine").status_code == 201
     assert seen["runner"] == runners.current()
+
+
+@pytest.fixture
+def heartbeat(monkeypatch):
+    """A heartbeat every 5 s (SQLite has none: one host), without starting the thread."""
+    monkeypatch.setattr(runners, "heartbeat_interval", lambda: 5.0)
+    monkeypatch.setattr(runners, "_ensure_heartbeat", lambda: None)
+
+
+def test_an_owner_on_another_host_is_dead_once_its_heartbeat_stops(issued, heartbeat):
+    record = orphan(issued, "other-host 1234 99 100")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2), heartbeat_at=timezone.now()
+    )
+    assert retry(issued).status_code == 409  # it still beats, though it started long ago
+    # Three beats missed (15 s), far less than the ten-minute timeout: taken over.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=16)
+    )
+    assert retry(issued).status_code == 201
+    assert new_tokens(issued) == 1
+
+
+def test_the_heartbeat_renews_the_records_in_flight_here(issued, heartbeat):
+    mine = orphan(issued, runners.current(), key="mine")
+    other = orphan(issued, "other-host 1234 99 100", key="other")
+    IdempotencyRecord.objects.update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    runners.begin(mine.pk)
+    try:
+        assert runners.beat() == 1
+    finally:
+        runners.end(mine.pk)
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert timezone.now() - mine.heartbeat_at < timedelta(seconds=5)
+    assert timezone.now() - other.heartbeat_at > timedelta(seconds=50)
+    assert runners.beat() == 0  # nothing in flight: no query, no connection
+
+
+def test_a_request_whose_key_was_taken_over_commits_nothing(issued, monkeypatch):
+    """The first request was thought dead (its heartbeat late) and a retry took its key: when
+    it finishes after all, its changes roll back and it answers 409, so the work is done once."""
+    from fengqiao.api import views
+
+    real = views.issue_token
+
+    def taken_over(*args, **kwargs):
+        issued_now = real(*args, **kwargs)
+        IdempotencyRecord.objects.filter(key="late").delete()  # the retry's takeover
+        return issued_now
+
+    monkeypatch.setattr(views, "issue_token", taken_over)
+    response = retry(issued, key="late")
+    assert response.status_code == 409 and response["Retry-After"] == "1"
+    assert new_tokens(issued) == 0

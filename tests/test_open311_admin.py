@@ -57,8 +57,8 @@ def test_non_admins_cannot_open_open311_admin(personas, client_for, persona):
         assert resp.status_code == 403
 
 
-def test_admin_issues_a_key_shown_once_and_revokes_it(personas, client_for):
-    client = client_for(personas.admin)
+def test_security_officer_issues_a_key_shown_once_and_revokes_it(personas, client_for):
+    client = client_for(personas.security)
     resident = Channel.objects.get(code="resident_report")
     hotline = Channel.objects.get(code="hotline_12345")
     url = reverse("admin:open311_open311client_add")
@@ -77,7 +77,7 @@ def test_admin_issues_a_key_shown_once_and_revokes_it(personas, client_for):
     assert resp.status_code == 302
     stored.refresh_from_db()
     assert stored.revoked_at is not None
-    assert AuditEntry.objects.filter(actor=personas.admin, action="update").exists()
+    assert AuditEntry.objects.filter(actor=personas.security, action="update").exists()
 
 
 def test_command_line_issues_a_working_key(world, capsys):

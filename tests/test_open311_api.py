@@ -336,11 +336,12 @@ def test_client_reporting_as_a_staff_account(world, personas, noise):
 def test_staff_without_staff_edit_may_not_issue_keys(world, personas, resident_channel):
     from django.core.exceptions import PermissionDenied
 
-    for user in (personas.outsider, personas.station_clerk):
+    # Keys are the security officer's: not even the system administrator issues them.
+    for user in (personas.outsider, personas.station_clerk, personas.admin, personas.auditor):
         with pytest.raises(PermissionDenied):
             issue_client("x", resident_channel, actor=user)
-    issued = issue_client("ok", resident_channel, actor=personas.admin)
-    assert issued.client.created_by == personas.admin
+    issued = issue_client("ok", resident_channel, actor=personas.security)
+    assert issued.client.created_by == personas.security
     assert issued.secret not in json.dumps(
         list(__import__("fengqiao.core.models", fromlist=["AuditEntry"]).AuditEntry.objects.values())
         , default=str)  # fmt: skip

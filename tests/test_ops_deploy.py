@@ -116,3 +116,45 @@ def test_compose_file_has_the_services_on_postgresql_and_redis():
     assert services["worker"]["deploy"]["replicas"] >= 2
     assert services["scheduler"]["command"] == ["fengqiao", "scheduler"]
     assert (ROOT / "Dockerfile").exists()
+
+
+LOGGING_UNITS = {
+    "fengqiao-web.service": "web",
+    "fengqiao-worker@.service": "worker-%i",
+    "fengqiao-scheduler.service": "scheduler",
+}
+PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 31}
+
+
+def test_request_logs_are_kept_six_months_where_the_application_cannot_change_them(tmp_path):
+    """Issue 13: request logs kept at least six months, and no application role deletes them."""
+    conf = (DEPLOY / "logrotate" / "fengqiao").read_text()
+    lines = [line.split("#")[0].split() for line in conf.splitlines()]
+    words = [w for w in lines if w]
+    assert words[0][0] == "/var/log/fengqiao/*.log"
+    periods = [w[0] for w in words if w[0] in PERIOD_DAYS]
+    (rotate,) = [int(w[1]) for w in words if w[0] == "rotate"]
+    assert len(periods) == 1 and rotate * PERIOD_DAYS[periods[0]] >= 183
+    assert not [w for w in words if w[0] in ("maxage", "maxsize", "size")]
+    assert ["su", "root", "adm"] in words
+    for unit, name in LOGGING_UNITS.items():
+        text = (DEPLOY / "systemd" / unit).read_text()
+        # Opened by the service manager (root), not by the fengqiao account; no LogsDirectory=
+        # (that one would belong to the service's user).
+        for stream in ("StandardOutput", "StandardError"):
+            assert f"{stream}=append:/var/log/fengqiao/{name}.log" in text
+        assert "LogsDirectory" not in text and "User=fengqiao" in text
+    readme = (ROOT / "README.md").read_text()
+    assert "install -d -o root -g adm -m 750 /var/log/fengqiao" in readme
+    assert "cp deploy/logrotate/fengqiao /etc/logrotate.d/" in readme
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    if not Path(logrotate).exists():
+        pytest.skip("logrotate is not installed")
+    done = subprocess.run(
+        [logrotate, "--debug", "--state", tmp_path / "state", DEPLOY / "logrotate" / "fengqiao"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower(), done.stderr

@@ -6,7 +6,9 @@ import types
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
+from django.core.mail.backends import locmem
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +38,19 @@ class FlakySms(SmsChannel):
         SENT.append(phone)
 
 
+class FlakyMail(locmem.EmailBackend):
+    """The e-mail provider, failing as often as the SMS one (its own seeded generator)."""
+
+    rng = random.Random(0)
+    failures = 0
+
+    def send_messages(self, messages):
+        if self.rng.random() < FlakySms.failure_rate:
+            FlakyMail.failures += 1
+            raise ConnectionError("mail server busy")
+        return super().send_messages(messages)
+
+
 @pytest.fixture
 def flaky(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -44,6 +59,8 @@ def flaky(settings):
     settings.RETRY_MAX_ATTEMPTS = 8
     SENT.clear()
     FlakySms.rng = random.Random(1313)
+    FlakyMail.rng = random.Random(3131)
+    FlakyMail.failures = 0
     FlakySms.failure_rate = 0.3
 
 
@@ -55,12 +72,17 @@ def phones(n: int) -> list[str]:
     return [f"139{k:08d}" for k in range(n)]
 
 
-def test_fifty_notifications_through_a_flaky_provider_all_arrive(flaky):
+def test_fifty_notifications_through_a_flaky_provider_all_arrive(flaky, settings):
+    settings.EMAIL_BACKEND = "tests.test_ops_retry.FlakyMail"
+    mail.outbox = []
     for phone in phones(50):
-        notifications.queue(Recipient(phone=phone), "事件已受理", "编号 1")
+        notifications.queue(Recipient(phone=phone, email=f"{phone}@example.org"), "事件已受理", "编号 1")  # fmt: skip
     run_queue()
     assert sorted(set(SENT)) == phones(50)
     assert len(SENT) == 50  # a retry resends only what failed
+    # The e-mails too, each once, though the mail server failed as often.
+    assert sorted(m.to[0] for m in mail.outbox) == [f"{p}@example.org" for p in phones(50)]
+    assert FlakyMail.failures >= 10
     assert not DeadLetter.objects.exists()
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() > 50  # retries happened
 

@@ -133,12 +133,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.STAFF_VIEW,
             Perm.REFERENCE_EDIT,
             Perm.STATS_VIEW,
-            # Keys stay with the administrator too for now (integrations it runs); accounts
-            # and roles are the security officer's alone.
-            Perm.KEYS_EDIT,
         }
     ),
-    # Accounts and roles only: no reference data, no cases, no audit trail.
+    # Accounts, roles and keys (API tokens, Open311 client keys) only, and they are the
+    # security officer's alone: no reference data, no cases, no audit trail.
     Role.SECURITY_OFFICER: frozenset(
         {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.STAFF_VIEW, Perm.STAFF_EDIT, Perm.KEYS_EDIT}
     ),

@@ -10,8 +10,8 @@
   body, with the header `Idempotent-Replayed: true` — and runs nothing. The same key with another
   request gets 422; the same key while the first request is still running gets 409 with
   `Retry-After: 1`. The record names the process that runs the request (fengqiao.api.runners):
-  when a retry finds that process dead (killed, crashed, host restarted), it takes the key over
-  at once instead of waiting for RUNNING_TIMEOUT.
+  when a retry finds that process dead (killed, crashed, host restarted; on another host: its
+  heartbeat stopped), it takes the key over at once instead of waiting for RUNNING_TIMEOUT.
 - Stored are answers 2xx and 4xx, except those that depend on the moment or on credentials rather
   than on the request (401, 403, 408, 409, 425, 429): after such an answer, or a 5xx, the record
   is dropped so that a retry runs again. Records expire after IDEMPOTENCY_TTL (24 h); an expired
@@ -56,7 +56,8 @@ METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PUBLIC_PATHS = frozenset({"/report/"})
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A record still "running" after this long belongs to a process that died: the key is free again.
-# Sooner when its process is known to be dead (same host: see fengqiao.api.runners).
+# Sooner when its process is known to be dead (same host: /proc; another: its heartbeat stopped;
+# see fengqiao.api.runners).
 RUNNING_TIMEOUT = timedelta(minutes=10)
 NOT_STORED = frozenset({401, 403, 408, 409, 425, 429})
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -125,6 +126,7 @@ def _claim(
                     created_at=now,
                     expires_at=now + IDEMPOTENCY_TTL,
                     runner=runners.current(),
+                    heartbeat_at=now,
                 )
             runners.begin(record.pk)
             return record, True
@@ -137,7 +139,9 @@ def _claim(
                 running
                 and (
                     existing.created_at <= now - RUNNING_TIMEOUT
-                    or not runners.alive(existing.runner, existing.pk)
+                    or not runners.alive(
+                        existing.runner, existing.pk, existing.heartbeat_at or existing.created_at
+                    )
                 )
             )
             if stale:
@@ -152,21 +156,26 @@ def _release(record: IdempotencyRecord) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk).delete()
 
 
-def _store(record: IdempotencyRecord, response: HttpResponse) -> None:
+def _store(record: IdempotencyRecord, response: HttpResponse) -> bool:
+    """Store the answer with the view's changes; False when the record is gone: a retry took
+    the key over (this process was thought dead), so these changes must not commit."""
     status_code = response.status_code
     storable = (200 <= status_code < 300 or 400 <= status_code < 500) and (
         status_code not in NOT_STORED
     )
     if not storable or response.streaming:
         _release(record)
-        return
+        return True
     content = getattr(response, "idempotency_replay_content", None)
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyRecord.State.DONE,
-        status_code=status_code,
-        content_type=response.get("Content-Type", "")[:200],
-        location=response.get("Location", "")[:2000],
-        body=bytes(response.content if content is None else content),
+    return (
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            state=IdempotencyRecord.State.DONE,
+            status_code=status_code,
+            content_type=response.get("Content-Type", "")[:200],
+            location=response.get("Location", "")[:2000],
+            body=bytes(response.content if content is None else content),
+        )
+        == 1
     )
 
 
@@ -217,8 +226,11 @@ def run_idempotent(
             if failed:
                 # A server error says nothing was saved: make it true, so a retry is safe.
                 transaction.set_rollback(True)
-            else:
-                _store(record, response)
+            elif not _store(record, response):
+                # Taken over by a retry that found this request's heartbeat stopped: the retry
+                # runs it; this run's changes roll back and its caller is told to retry.
+                transaction.set_rollback(True)
+                response = in_progress()
     except BaseException:
         _release(record)
         raise

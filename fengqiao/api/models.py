@@ -92,6 +92,9 @@ class IdempotencyRecord(models.Model):
     # The process running the request ("host boot-id pid start-time", see
     # fengqiao.api.runners): a retry that finds it dead takes the key over at once.
     runner = models.CharField(_("running process"), max_length=200, blank=True, default="")
+    # Renewed by the running process while the request runs (fengqiao.api.runners): an owner
+    # on another host whose heartbeat stopped is dead.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -54,7 +54,7 @@ def manageable_users(actor: Any) -> QuerySet[Any]:
 
 def may_manage_tokens(actor: Any, target: Any) -> bool:
     """Who may issue and revoke tokens of `target`: the command line (actor None, the operator
-    of the installation), or an administrator (Perm.KEYS_EDIT) whose scope covers the target's
+    of the installation), or a security officer (Perm.KEYS_EDIT) whose scope covers the target's
     unit and every role (see `manageable_users`). There is no superuser bypass, and superuser
     accounts get tokens from the command line only.
     """

@@ -486,6 +486,11 @@ def seal_existing(apps_registry: Any, label: str, batch: int = 2000) -> int:
 # ---------------------------------------------------------------------------------- purging
 
 
+# Six months: audit and read-log rows younger than this are never purged (等保 2.0); the
+# setting AUDIT_RETENTION_DAYS refuses less, the PostgreSQL trigger refuses the delete too.
+AUDIT_RETENTION_FLOOR_DAYS = 180
+
+
 def purge(today: date | None = None, *, dry_run: bool = False) -> dict[str, int]:
     """Delete the audit trail's and the read log's day chains older than AUDIT_RETENTION_DAYS
     (never less than 180 days: the setting refuses less, the PostgreSQL trigger too).
@@ -497,8 +502,11 @@ def purge(today: date | None = None, *, dry_run: bool = False) -> dict[str, int]
 
     from fengqiao.core.models import AuditEntry, ChainAnchor
 
-    today = today or timezone.localdate()
-    cutoff = (today - timedelta(days=settings.AUDIT_RETENTION_DAYS)).isoformat()
+    # Never counted from a day after today, nor kept less than the floor, whatever a caller or
+    # an overridden setting says: younger rows cannot go.
+    today = min(today or timezone.localdate(), timezone.localdate())
+    days = max(int(settings.AUDIT_RETENTION_DAYS), AUDIT_RETENTION_FLOOR_DAYS)
+    cutoff = (today - timedelta(days=days)).isoformat()
     done: dict[str, int] = {}
     for spec in [s for s in SPECS.values() if s.sharded]:
         model: Any = spec.model
@@ -530,7 +538,7 @@ def purge(today: date | None = None, *, dry_run: bool = False) -> dict[str, int]
                     actor=None,
                     action=AuditEntry.Action.DELETE,
                     object_type=spec.label,
-                    object_repr=f"{name} (retention {settings.AUDIT_RETENTION_DAYS} d)",
+                    object_repr=f"{name} (retention {days} d)",
                     changes={"rows": [count, 0], "head": [h, None]},
                 ).save()
             done[spec.kind] += count

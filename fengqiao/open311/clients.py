@@ -1,8 +1,8 @@
 """Issuing, revoking and finding Open311 client keys: the only code that changes Open311Client.
 
 A key is `o311_` followed by 43 URL-safe characters; only its SHA-256 is stored, so it is shown
-once, when issued. Who may issue or revoke: the command line (actor None) or an administrator
-holding Perm.KEYS_EDIT (keys are credentials, like API tokens). A client that reports as a staff
+once, when issued. Who may issue or revoke: the command line (actor None) or a security officer
+holding Perm.KEYS_EDIT (the system administrator does not: separation of duties) (keys are credentials, like API tokens). A client that reports as a staff
 account may only be bound to an account the administrator may manage tokens for
 (fengqiao.api.tokens.may_manage_tokens): a key never grants more than its issuer could.
 """

@@ -16,12 +16,22 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.ops.models import DeadLetter
 
 
-def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
-    """The wait after the `attempt`-th failure (1-based): base·2^(attempt-1), capped, of which
-    a random half (equal jitter), so that retries after an outage do not arrive together."""
-    base = float(settings.RETRY_BASE_SECONDS)
-    ceiling = min(float(settings.RETRY_MAX_SECONDS), base * 2 ** (attempt - 1))
-    return timedelta(seconds=ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
+def backoff(
+    attempt: int,
+    rng: random.Random | None = None,
+    *,
+    base: float | None = None,
+    ceiling: float | None = None,
+    factor: float = 2,
+) -> timedelta:
+    """The wait after the `attempt`-th failure (1-based): base·factor^(attempt-1), capped, of
+    which a random half (equal jitter), so that retries after an outage do not arrive together.
+    The base and the cap are RETRY_BASE_SECONDS and RETRY_MAX_SECONDS unless given (webhooks
+    pass their own, longer ones)."""
+    first = float(settings.RETRY_BASE_SECONDS if base is None else base)
+    cap = float(settings.RETRY_MAX_SECONDS if ceiling is None else ceiling)
+    top = min(cap, first * factor ** (attempt - 1))
+    return timedelta(seconds=top / 2 + (rng or random).uniform(0, top / 2))
 
 
 def max_attempts() -> int:

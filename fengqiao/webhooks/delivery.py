@@ -1,4 +1,6 @@
-"""Sending one delivery: sign, POST, log the attempt, schedule a retry with back-off.
+"""Sending one delivery: sign, POST, log the attempt, schedule a retry with back-off and jitter
+(the policy of fengqiao.ops.retry); after WEBHOOK_MAX_ATTEMPTS the delivery is FAILED: the
+webhooks' dead-letter list, which the admin site and the API show and replay.
 
 A delivery is claimed with a conditional UPDATE (pending and due → next attempt pushed back by a
 lease), so two workers never send it at once and no transaction is held open during the POST.
@@ -8,6 +10,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import random
 import secrets
 import socket
 import time
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fengqiao.ops import retry
 from fengqiao.webhooks import hosts
 from fengqiao.webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 
@@ -27,7 +31,6 @@ TIMEOUT_SECONDS = 5
 EXCERPT_BYTES = 1024
 # A claimed delivery is not picked up again by another worker before this has passed.
 CLAIM_LEASE = timedelta(minutes=2)
-DEFAULT_RETRY_DELAYS = (60, 300, 1800, 7200, 43200)  # 1 min, 5 min, 30 min, 2 h, 12 h
 
 
 def new_secret() -> str:
@@ -39,18 +42,22 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def retry_delays() -> tuple[int, ...]:
-    return tuple(getattr(settings, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
-
-
 def max_attempts() -> int:
-    return int(getattr(settings, "WEBHOOK_MAX_ATTEMPTS", len(DEFAULT_RETRY_DELAYS) + 1))
+    return int(settings.WEBHOOK_MAX_ATTEMPTS)
 
 
-def next_delay(attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failed attempt (1-based); the last delay repeats."""
-    delays = retry_delays()
-    return timedelta(seconds=delays[min(attempts, len(delays)) - 1])
+def next_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after the `attempts`-th failed attempt (1-based): the back-off of
+    fengqiao.ops.retry (exponential, capped, with jitter) on the webhooks' own scale,
+    WEBHOOK_RETRY_BASE_SECONDS·WEBHOOK_RETRY_FACTOR^(attempts-1) up to WEBHOOK_RETRY_MAX_SECONDS
+    (1 min, 5 min, 25 min, 2 h, 12 h by default), of which a random half to all."""
+    return retry.backoff(
+        attempts,
+        rng,
+        base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+        ceiling=settings.WEBHOOK_RETRY_MAX_SECONDS,
+        factor=settings.WEBHOOK_RETRY_FACTOR,
+    )
 
 
 @dataclass
