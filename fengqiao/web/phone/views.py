@@ -20,6 +20,7 @@ from fengqiao.cases.forms import categories as case_categories
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import FINISHED, OPEN
 from fengqiao.web import summary, workbench
+from fengqiao.web.phone.grid import registry_data
 from fengqiao.web.phone.sections import today_sections
 
 # The channel a grid worker's report comes in by (the patrol form's).
@@ -85,7 +86,8 @@ def grid(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def grid_data(request: HttpRequest) -> JsonResponse:
-    """My grids' outlines and the open cases inside them, for the map (cached for offline)."""
+    """My grids' outlines, the open cases and the places inside them for the map, and the
+    grids' households with their members (masked), cached by the service worker for offline."""
     access = _worker(request)
     grids = list(summary.my_grids(access))
     cases = (
@@ -116,7 +118,10 @@ def grid_data(request: HttpRequest) -> JsonResponse:
         }
         for c in cases
     ]
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    # GeoJSON allows members of its own beside "features": the registry's lists.
+    data = {"type": "FeatureCollection", "features": features}
+    data.update(registry_data(access, [g.pk for g in grids]))
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

@@ -34,8 +34,9 @@ routing.registerRoute(function (ctx) {
   return ctx.url.origin === self.location.origin && ctx.request.method === "GET" &&
     (ctx.request.mode === "navigate" || ctx.url.pathname.endsWith("data.json")) &&
     SHELL.indexOf(ctx.url.pathname) >= 0;
-  // ignoreVary: the install fetch and a navigation differ in headers (Accept-Language) only.
-}, new strategies.NetworkFirst({ cacheName: PAGES, networkTimeoutSeconds: 5, matchOptions: { ignoreVary: true } }));
+  // ignoreVary: the install fetch and a navigation differ in headers (Accept-Language) only;
+  // ignoreSearch: a page opened with a query (report?address=…) opens from the cached page.
+}, new strategies.NetworkFirst({ cacheName: PAGES, networkTimeoutSeconds: 5, matchOptions: { ignoreVary: true, ignoreSearch: true } }));
 
 // Static files (scripts, styles, Leaflet): from the cache, kept a day (names are not hashed).
 routing.registerRoute(function (ctx) {
