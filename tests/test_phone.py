@@ -309,3 +309,40 @@ def test_grid_data_holds_my_households_with_masked_members_and_places(
     assert "13900001111" not in str(data) and citizen_id(1) not in str(data)
     # A grid worker of another grid sees none of it; an outsider gets nothing.
     assert client_for(personas.outsider).get("/m/grid/data.json").status_code == 403
+
+
+def test_service_worker_carries_the_static_files_revisions(client, monkeypatch, tmp_path):
+    """Static names are not hashed: a changed file must change the worker's bytes (so the browser
+    installs it) and the name of the cache it precaches into (so the old copy is dropped)."""
+    import re
+
+    from fengqiao.web.phone import views
+
+    real = views.finders.find
+    app = tmp_path / "app.js"
+    monkeypatch.setattr(
+        views.finders, "find", lambda path, **kw: str(app) if path == "phone/app.js" else real(path)
+    )
+
+    def worker() -> tuple[str, str, dict]:
+        import json
+
+        body = client.get("/m/sw.js").content.decode()
+        release = re.search(r'var RELEASE = "([0-9a-f]{16})";', body).group(1)
+        files = json.loads(re.search(r"var PRECACHE = (\[.*?\]);", body).group(1))
+        return body, release, {f["url"]: f["revision"] for f in files}
+
+    app.write_text("/* release 1 */")
+    body1, release1, files1 = worker()
+    assert worker()[0] == body1  # the same files, the same worker: nothing to install
+    assert {"/static/phone/app.js", "/static/leaflet/leaflet.js", "/static/phone/grid.js"} <= set(
+        files1
+    )
+    app.write_text("/* release 2 */")
+    body2, release2, files2 = worker()
+    assert release2 != release1 and body2 != body1
+    assert files2["/static/phone/app.js"] != files1["/static/phone/app.js"]
+    assert {u: r for u, r in files2.items() if u != "/static/phone/app.js"} == {
+        u: r for u, r in files1.items() if u != "/static/phone/app.js"
+    }
+    assert 'var STATIC = "fq-static-" + RELEASE;' in body2

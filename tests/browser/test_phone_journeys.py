@@ -140,6 +140,24 @@ def check_axe(page) -> None:
     assert found == [], (page.url, found)
 
 
+def check_contrast(page) -> None:
+    """WCAG AA contrast (usable in bright light): axe's color-contrast rule alone, every impact,
+    at the phone width."""
+    width = page.viewport_size["width"]
+    assert width == 375, width
+    if not page.evaluate("!!window.axe"):
+        origin = page.evaluate("location.origin")
+        page.add_script_tag(url=f"{origin}/static/axe-core/axe.min.js")
+    found = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'rule', values: ['color-contrast']}})"
+        ".then(r => [r.passes.length, r.violations.flatMap(v => v.nodes.map(n =>"
+        " n.target.join(' ') + ' ' + (n.any[0] && n.any[0].message)))])"
+    )
+    checked, violations = found
+    assert checked, (page.url, "nothing was checked")
+    assert violations == [], (page.url, violations[:3])
+
+
 def photo_bytes(width=3000, height=2000) -> bytes:
     from PIL import Image
 
@@ -162,6 +180,7 @@ def test_a_grid_workers_day_offline_and_back(day, browser, live_server):
             page.wait_for_selector("#p-map[data-state=ready]", timeout=WAIT)
         check_phone_layout(page)
         check_axe(page)
+        check_contrast(page)
     page.goto(url + "/m/grid/")
     page.wait_for_selector("#p-map[data-state=ready]", timeout=WAIT)
     shot(page, "02-grid")
@@ -334,6 +353,7 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     assert Attachment.objects.filter(case=case).count() == 1
     shot(page, "09-resident-sent")
     check_axe(page)
+    check_contrast(page)
 
     page.goto(url + "/track/")
     page.fill("#id_tracking_number", case.tracking_number)
@@ -342,6 +362,7 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     page.wait_for_selector("text=" + case.tracking_number)
     shot(page, "10-resident-track")
     check_axe(page)
+    check_contrast(page)
     context.close()
 
 
