@@ -271,15 +271,15 @@ def test_assign_through_the_api_refuses_outsiders_and_bad_input(world, personas,
     assert task.assignee is None
 
 
-def test_grid_data_holds_my_households_with_masked_members_and_places(
-    world, personas, client_for
-):
-    from fengqiao.registry.models import Household, KeyPersonKind, Place, PlaceKind, Resident
+def test_grid_data_holds_my_households_with_masked_members_and_places(world, personas, client_for):
     from fengqiao.registry import services
+    from fengqiao.registry.models import Household, KeyPersonKind, Place, PlaceKind, Resident
     from tests.test_registry import HUAYUAN_1, SONGSHAN_1, citizen_id
 
     mine = world.grids[HUAYUAN_1]
-    home = Household.objects.create(grid=mine, number="H1", address="花园小区1号楼101", head_name="张建国")
+    home = Household.objects.create(
+        grid=mine, number="H1", address="花园小区1号楼101", head_name="张建国"
+    )
     r = services.save_resident(
         personas.street_clerk,
         {"grid": mine.pk, "kind": "registered", "name": "张建国", "id_number": citizen_id(1),

@@ -54,7 +54,8 @@ def load_phone(created: Counter, clock: Clock) -> None:
     if worker is None or station_user is None or center_user is None:
         return
     grid = worker.grids.order_by("code").first()
-    if grid is None or grid.center_lon is None:
+    station = worker.station
+    if grid is None or grid.center_lon is None or station is None:
         return
     now = clock.real
     point = {"lon": grid.center_lon, "lat": grid.center_lat, "address": "桃山区花园小区"}
@@ -69,16 +70,14 @@ def load_phone(created: Counter, clock: Clock) -> None:
         case = actions.dispatch(
             center_user,
             case,
-            lead_unit=worker.station,
+            lead_unit=station,
             instructions="请安排网格员上门核实处置，按期反馈。",
             lead_due=clock.now + timedelta(days=allowed),
             expected_version=case.version,
         )
         task = case.tasks.get(active=True, role=Task.Role.LEAD)
         case.refresh_from_db()
-        actions.assign_task(
-            station_user, task, assignee=worker.user, expected_version=case.version
-        )
+        actions.assign_task(station_user, task, assignee=worker.user, expected_version=case.version)
         if step == "acknowledge":
             case.refresh_from_db()
             actions.acknowledge_task(worker.user, task, expected_version=case.version)

@@ -363,6 +363,29 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     shot(page, "10-resident-track")
     check_axe(page)
     check_contrast(page)
+
+    # The case is handled: the resident reads the public reply and the resolution, and rates.
+    from fengqiao.accounts.models import User
+
+    clerk = User.objects.get(username="clerk_district")
+    case = perform(clerk, case, "accept", {"expected_version": case.version})
+    case = perform(clerk, case, "resolve", {
+        "outcome": "已补装井盖并设置警示标志", "public_reply": "您反映的井盖已补装，感谢监督。",
+        "expected_version": case.version})  # fmt: skip
+    page.goto(url + "/track/")
+    page.fill("#id_tracking_number", case.tracking_number)
+    page.fill("#id_phone_last4", "1234")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#case-state")
+    text = page.inner_text("main")
+    assert "已补装井盖并设置警示标志" in text and "您反映的井盖已补装，感谢监督。" in text
+    check_phone_layout_public(page)
+    shot(page, "10b-resident-resolved")
+    page.locator("form.rate-form input[type=radio]").first.check()
+    page.click("form.rate-form button[type=submit]")
+    page.wait_for_selector(".msg[role=status]")
+    assert case.visits.filter(method="online").count() == 1
+    shot(page, "10c-resident-rated")
     context.close()
 
 

@@ -24,7 +24,9 @@ MAX_RESIDENTS = 5000
 MAX_PLACES = 500
 
 
-def _member(access: Access, r: Resident, key_persons: list[KeyPerson], today: Any) -> dict[str, Any]:
+def _member(
+    access: Access, r: Resident, key_persons: list[KeyPerson], today: Any
+) -> dict[str, Any]:
     return {
         "id": r.pk,
         "name": r.name,
