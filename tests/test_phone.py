@@ -258,6 +258,7 @@ def test_assign_through_the_api_refuses_outsiders_and_bad_input(world, personas,
         ({"assignee": personas.outsider.pk}, "assignee"),  # not a grid worker of the station
         ({"assignee": "x"}, "assignee"),
         ({"assignee": 0}, "assignee"),
+        ({"assignee": 2**62}, "assignee"),  # no such user (and no 500 on PostgreSQL)
         ({}, "assignee"),
     ):
         answer = clerk.post(url, {"expected_version": case.version, **bad},
