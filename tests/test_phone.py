@@ -210,3 +210,140 @@ def test_resident_report_sent_twice_by_the_queue_arrives_once(client, world, set
     assert Case.objects.count() == 1
     number = Case.objects.get().tracking_number
     assert number in first.content.decode() and number in again.content.decode()
+
+
+def _dispatched_to_station(world, personas, cw):
+    GridWorker.objects.filter(user=personas.grid_worker).update(station=world.huayuan_station)
+    case = report(None, point=HUAYUAN_POINT_2).case
+    case = perform(cw.district_clerk, case, "accept", {"expected_version": case.version})
+    case = perform(cw.district_clerk, case, "dispatch",
+                   {"lead_unit": world.huayuan_station, "expected_version": case.version})  # fmt: skip
+    return case, case.tasks.get(active=True)
+
+
+def test_station_assigns_through_the_api_once_per_key(world, personas, cw, client_for):
+    case, task = _dispatched_to_station(world, personas, cw)
+    url = f"{API}{case.pk}/tasks/{task.pk}/assign/"
+    clerk = client_for(cw.huayuan_clerk)
+    body = {"assignee": personas.grid_worker.pk, "expected_version": case.version}
+    key = {"HTTP_IDEMPOTENCY_KEY": "assign-1"}
+    first = clerk.post(url, body, content_type="application/json", **key)
+    assert first.status_code == 200, first.content
+    assert first.json()["assignee"] == personas.grid_worker.pk
+    again = clerk.post(url, body, content_type="application/json", **key)
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    case.refresh_from_db()
+    assert case.history.filter(action="assign_task").count() == 1
+    task.refresh_from_db()
+    assert task.assignee == personas.grid_worker
+    # The task is now on the worker's 今日 and in the case's task list.
+    assert case.title in client_for(personas.grid_worker).get("/m/").content.decode()
+    listed = clerk.get(f"{API}{case.pk}/tasks/").json()
+    assert [t["assignee"] for t in listed] == [personas.grid_worker.pk]
+    # null takes it back.
+    back = clerk.post(url, {"assignee": None, "expected_version": case.version},
+                      content_type="application/json")  # fmt: skip
+    assert back.status_code == 200 and back.json()["assignee"] is None
+
+
+def test_assign_through_the_api_refuses_outsiders_and_bad_input(world, personas, cw, client_for):
+    case, task = _dispatched_to_station(world, personas, cw)
+    url = f"{API}{case.pk}/tasks/{task.pk}/assign/"
+    body = {"assignee": personas.grid_worker.pk, "expected_version": case.version}
+    for user in (personas.outsider, personas.grid_worker):
+        answer = client_for(user).post(url, body, content_type="application/json")
+        assert answer.status_code in (403, 404), (user, answer.status_code)
+    clerk = client_for(cw.huayuan_clerk)
+    for bad, field in (
+        ({"assignee": personas.outsider.pk}, "assignee"),  # not a grid worker of the station
+        ({"assignee": "x"}, "assignee"),
+        ({"assignee": 0}, "assignee"),
+        ({"assignee": 2**62}, "assignee"),  # no such user (and no 500 on PostgreSQL)
+        ({}, "assignee"),
+    ):
+        answer = clerk.post(url, {"expected_version": case.version, **bad},
+                            content_type="application/json")  # fmt: skip
+        assert answer.status_code == 400, (bad, answer.content)
+        assert field in answer.content.decode()
+    stale = clerk.post(url, {**body, "expected_version": case.version - 1},
+                       content_type="application/json")  # fmt: skip
+    assert stale.status_code == 409
+    task.refresh_from_db()
+    assert task.assignee is None
+
+
+def test_grid_data_holds_my_households_with_masked_members_and_places(world, personas, client_for):
+    from fengqiao.registry import services
+    from fengqiao.registry.models import Household, KeyPersonKind, Place, PlaceKind, Resident
+    from tests.test_registry import HUAYUAN_1, SONGSHAN_1, citizen_id
+
+    mine = world.grids[HUAYUAN_1]
+    home = Household.objects.create(
+        grid=mine, number="H1", address="花园小区1号楼101", head_name="张建国"
+    )
+    r = services.save_resident(
+        personas.street_clerk,
+        {"grid": mine.pk, "kind": "registered", "name": "张建国", "id_number": citizen_id(1),
+         "phone": "13900001111", "relation_to_head": "户主"},
+    )  # fmt: skip
+    Resident.objects.filter(pk=r.pk).update(household=home)
+    kp = services.save_key_person(
+        personas.street_clerk,
+        {"resident": r.pk, "kind": KeyPersonKind.objects.get(code="serious_mental_disorder").pk,
+         "risk_level": 3},
+    )  # fmt: skip
+    Place.objects.create(grid=mine, name="花园超市", kind=PlaceKind.objects.get(code="shop"),
+                         lon=HUAYUAN_POINT[0], lat=HUAYUAN_POINT[1])  # fmt: skip
+    other = Household.objects.create(grid=world.grids[SONGSHAN_1], number="H9", address="松山小区")
+    Place.objects.create(grid=world.grids[SONGSHAN_1], name="松山超市",
+                         kind=PlaceKind.objects.get(code="shop"))  # fmt: skip
+
+    data = client_for(personas.grid_worker).get("/m/grid/data.json").json()
+    assert [h["id"] for h in data["households"]] == [home.pk] and other.pk
+    member = data["households"][0]["members"][0]
+    assert member["name"] == "张建国" and member["relation"] == "户主"
+    assert member["id_number"] == citizen_id(1)[:3] + "*" * 11 + citizen_id(1)[-4:]
+    assert member["phone"] == "139****1111"
+    assert member["url"] == f"/registry/residents/{r.pk}/"
+    assert [k["url"] for k in member["key"]] == [f"/registry/key-persons/{kp.pk}/"]
+    assert [p["name"] for p in data["places"]] == ["花园超市"]
+    assert "13900001111" not in str(data) and citizen_id(1) not in str(data)
+    # A grid worker of another grid sees none of it; an outsider gets nothing.
+    assert client_for(personas.outsider).get("/m/grid/data.json").status_code == 403
+
+
+def test_service_worker_carries_the_static_files_revisions(client, monkeypatch, tmp_path):
+    """Static names are not hashed: a changed file must change the worker's bytes (so the browser
+    installs it) and the name of the cache it precaches into (so the old copy is dropped)."""
+    import re
+
+    from fengqiao.web.phone import views
+
+    real = views.finders.find
+    app = tmp_path / "app.js"
+    monkeypatch.setattr(
+        views.finders, "find", lambda path, **kw: str(app) if path == "phone/app.js" else real(path)
+    )
+
+    def worker() -> tuple[str, str, dict]:
+        import json
+
+        body = client.get("/m/sw.js").content.decode()
+        release = re.search(r'var RELEASE = "([0-9a-f]{16})";', body).group(1)
+        files = json.loads(re.search(r"var PRECACHE = (\[.*?\]);", body).group(1))
+        return body, release, {f["url"]: f["revision"] for f in files}
+
+    app.write_text("/* release 1 */")
+    body1, release1, files1 = worker()
+    assert worker()[0] == body1  # the same files, the same worker: nothing to install
+    assert {"/static/phone/app.js", "/static/leaflet/leaflet.js", "/static/phone/grid.js"} <= set(
+        files1
+    )
+    app.write_text("/* release 2 */")
+    body2, release2, files2 = worker()
+    assert release2 != release1 and body2 != body1
+    assert files2["/static/phone/app.js"] != files1["/static/phone/app.js"]
+    assert {u: r for u, r in files2.items() if u != "/static/phone/app.js"} == {
+        u: r for u, r in files1.items() if u != "/static/phone/app.js"
+    }
+    assert 'var STATIC = "fq-static-" + RELEASE;' in body2

@@ -107,6 +107,11 @@ class PartyOutSerializer(serializers.Serializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     unit = CaseRefSerializer()
+    assignee = strict.IntegerField(
+        source="assignee_id",
+        allow_null=True,
+        help_text=_("The grid worker (user id) the station handed the task to, or null."),
+    )
     role = serializers.CharField(help_text="lead | co")
     state = serializers.CharField(
         help_text="dispatched | acknowledged | in_progress | done | waived | returned"
@@ -117,6 +122,7 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = [
             "id", "unit", "role", "state", "active", "instructions", "due", "dispatched_at",
             "acknowledged_at", "started_at", "completed_at", "result", "waive_reason",
+            "assignee",
         ]  # fmt: skip
 
 
@@ -431,6 +437,20 @@ TASK_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "start": ("start_task", {}),
     "complete": ("complete_task", {"result": _text()}),
     "waive": ("waive_task", {"reason": _text()}),
+    # The station hands its task to one of its grid workers (null takes it back).
+    "assign": (
+        "assign_task",
+        {
+            "assignee": strict.IntegerField(
+                allow_null=True,
+                min_value=1,
+                help_text=_(
+                    "The user id of an active grid worker of the task's unit (a service "
+                    "station); null takes the task back."
+                ),
+            )
+        },
+    ),
 }
 TASK_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
     action: type(

@@ -29,6 +29,7 @@ from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
+from fengqiao.demo.phone import load_phone
 from fengqiao.demo.registry import load_registry
 from fengqiao.demo.risk import load_risk
 from fengqiao.org.models import EmploymentType, GridWorker, Sector, Unit, UnitKind
@@ -230,6 +231,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         load_mediators(district, admin, password, created, hashed, clock)
         cases = load_cases(district, clock)
         load_registry(created)
+        load_phone(created, clock)  # the demo grid worker's tasks, reports, households (issue 16)
         load_risk(district, created)  # risk, warnings, campaigns, special operations (issue 18)
     created.update(cases.created)
     if cases.created:

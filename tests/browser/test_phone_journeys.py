@@ -140,6 +140,24 @@ def check_axe(page) -> None:
     assert found == [], (page.url, found)
 
 
+def check_contrast(page) -> None:
+    """WCAG AA contrast (usable in bright light): axe's color-contrast rule alone, every impact,
+    at the phone width."""
+    width = page.viewport_size["width"]
+    assert width == 375, width
+    if not page.evaluate("!!window.axe"):
+        origin = page.evaluate("location.origin")
+        page.add_script_tag(url=f"{origin}/static/axe-core/axe.min.js")
+    found = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'rule', values: ['color-contrast']}})"
+        ".then(r => [r.passes.length, r.violations.flatMap(v => v.nodes.map(n =>"
+        " n.target.join(' ') + ' ' + (n.any[0] && n.any[0].message)))])"
+    )
+    checked, violations = found
+    assert checked, (page.url, "nothing was checked")
+    assert violations == [], (page.url, violations[:3])
+
+
 def photo_bytes(width=3000, height=2000) -> bytes:
     from PIL import Image
 
@@ -162,6 +180,7 @@ def test_a_grid_workers_day_offline_and_back(day, browser, live_server):
             page.wait_for_selector("#p-map[data-state=ready]", timeout=WAIT)
         check_phone_layout(page)
         check_axe(page)
+        check_contrast(page)
     page.goto(url + "/m/grid/")
     page.wait_for_selector("#p-map[data-state=ready]", timeout=WAIT)
     shot(page, "02-grid")
@@ -334,6 +353,7 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     assert Attachment.objects.filter(case=case).count() == 1
     shot(page, "09-resident-sent")
     check_axe(page)
+    check_contrast(page)
 
     page.goto(url + "/track/")
     page.fill("#id_tracking_number", case.tracking_number)
@@ -342,6 +362,30 @@ def test_a_residents_report_offline_and_tracking(day, browser, live_server):
     page.wait_for_selector("text=" + case.tracking_number)
     shot(page, "10-resident-track")
     check_axe(page)
+    check_contrast(page)
+
+    # The case is handled: the resident reads the public reply and the resolution, and rates.
+    from fengqiao.accounts.models import User
+
+    clerk = User.objects.get(username="clerk_district")
+    case = perform(clerk, case, "accept", {"expected_version": case.version})
+    case = perform(clerk, case, "resolve", {
+        "outcome": "已补装井盖并设置警示标志", "public_reply": "您反映的井盖已补装，感谢监督。",
+        "expected_version": case.version})  # fmt: skip
+    page.goto(url + "/track/")
+    page.fill("#id_tracking_number", case.tracking_number)
+    page.fill("#id_phone_last4", "1234")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#case-state")
+    text = page.inner_text("main")
+    assert "已补装井盖并设置警示标志" in text and "您反映的井盖已补装，感谢监督。" in text
+    check_phone_layout_public(page)
+    shot(page, "10b-resident-resolved")
+    page.locator("form.rate-form input[type=radio]").first.check()
+    page.click("form.rate-form button[type=submit]")
+    page.wait_for_selector(".msg[role=status]")
+    assert case.visits.filter(method="online").count() == 1
+    shot(page, "10c-resident-rated")
     context.close()
 
 

@@ -3,13 +3,18 @@ installable offline app (manifest, service worker). Pages only read; every chang
 page's offline queue to the REST API (`/api/v1/cases/…`, with an Idempotency-Key), whose
 actions check permission, state and version."""
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -20,6 +25,7 @@ from fengqiao.cases.forms import categories as case_categories
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import FINISHED, OPEN
 from fengqiao.web import summary, workbench
+from fengqiao.web.phone.grid import registry_data
 from fengqiao.web.phone.sections import today_sections
 
 # The channel a grid worker's report comes in by (the patrol form's).
@@ -85,7 +91,8 @@ def grid(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def grid_data(request: HttpRequest) -> JsonResponse:
-    """My grids' outlines and the open cases inside them, for the map (cached for offline)."""
+    """My grids' outlines, the open cases and the places inside them for the map, and the
+    grids' households with their members (masked), cached by the service worker for offline."""
     access = _worker(request)
     grids = list(summary.my_grids(access))
     cases = (
@@ -116,7 +123,10 @@ def grid_data(request: HttpRequest) -> JsonResponse:
         }
         for c in cases
     ]
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    # GeoJSON allows members of its own beside "features": the registry's lists.
+    data = {"type": "FeatureCollection", "features": features}
+    data.update(registry_data(access, [g.pk for g in grids]))
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required
@@ -128,15 +138,60 @@ def me(request: HttpRequest) -> HttpResponse:
     return _page(request, "phone/me.html", "me", {"worker": worker, "grids": grids})
 
 
+# The static files the app and the resident's form need without signal: precached at install
+# under their content's revision (see `static_revisions`).
+PRECACHE = (
+    "phone/phone.css",
+    "phone/queue.js",
+    "phone/app.js",
+    "phone/report.js",
+    "phone/photos.js",
+    "phone/grid.js",
+    "phone/public.js",
+    "phone/icon.svg",
+    "leaflet/leaflet.js",
+    "leaflet/leaflet.css",
+    "web/app.css",
+    "web/js-on.js",
+    "web/nav.js",
+    "web/favicon.svg",
+    "cases/cases.css",
+    "cases/pick.js",
+    "htmx/htmx.min.js",
+)
+
+
+def static_revisions(paths: tuple[str, ...] = PRECACHE) -> tuple[list[dict[str, str]], str]:
+    """Each static file's URL with the hash of its content, and the release's revision (the
+    hash of them all). Static names are not hashed (no manifest storage), so the service worker
+    carries the revisions: a changed file changes the worker's bytes, the browser installs the
+    new worker, which precaches into a cache named by the new revision and drops the old one."""
+    files = []
+    for path in paths:
+        found = finders.find(path)
+        if not found or isinstance(found, list):
+            continue
+        with open(found, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:16]
+        files.append({"url": static(path), "revision": digest})
+    release = hashlib.sha256("".join(f["url"] + f["revision"] for f in files).encode()).hexdigest()[
+        :16
+    ]
+    return files, release
+
+
 @require_GET
 @cache_control(no_cache=True)
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served from /m/ so that its scope covers the app's pages. Workbox is
     loaded from our own static files (var/vendor/workbox, copied from npm by the Makefile)."""
+    files, release = static_revisions()
     response = render(
         request,
         "phone/sw.js",
         {
+            "precache": mark_safe(json.dumps(files)),
+            "release": release,
             "workbox": static("workbox/workbox-sw.js"),
             "workbox_dir": static("workbox/"),
             "shell": [

@@ -8,6 +8,9 @@
   var lon = form.elements.lon, lat = form.elements.lat;
   var pointNote = form.querySelector("[data-point]");
   var marker = null, map = null;
+  // From 我的网格's "report about this household": the household's address.
+  var given = new URLSearchParams(location.search).get("address");
+  if (given && form.elements.address && !form.elements.address.value) form.elements.address.value = given.slice(0, 200);
 
   function setPoint(x, y) {
     lon.value = x.toFixed(6);
