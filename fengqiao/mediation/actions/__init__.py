@@ -12,6 +12,7 @@ and the periodic tasks call only these.
 | `ending` | a party refuses, a party ends it (art. 23), failure, withdrawal |
 | `deadlines` | extension of the time limit, the time-limit sweep |
 | `numbers` | document numbers, the committee's time limit |
+| `supervision` | the judicial office (司法所): its committees, overdue disputes, reviews |
 
 `base` holds what they share (`begin`, the case side); `fengqiao.mediation.workflow` the table
 of transitions and `transition()`, the one place a mediation's state changes.
@@ -54,9 +55,25 @@ from .sessions import (
     record_session,
     report_violence_risk,
 )
+from .supervision import (
+    CommitteeLine,
+    committee_lines,
+    overdue_mediations,
+    recent_reviews,
+    record_review,
+    supervised_committees,
+    supervised_mediations,
+)
 from .workbench import mediator_of, workbench
 
 __all__ = [
+    "CommitteeLine",
+    "committee_lines",
+    "overdue_mediations",
+    "recent_reviews",
+    "record_review",
+    "supervised_committees",
+    "supervised_mediations",
     "MAX_MEMBERS",
     "MIN_MEMBERS",
     "REMIND_DAYS_BEFORE",
