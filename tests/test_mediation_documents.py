@@ -63,10 +63,12 @@ EXPECTED = {
     "investigation": "夜间施工噪音超标",
     "mediation_record": "第二次调解：达成一致意见",
     "agreement": "夜间停止施工并修复道路",
-    "followup": "噪音问题已解决，居民满意",
+    "followup": "回访方式实地回访",
     "oral_register": "未达成口头调解协议",
     "termination": "本调解未终止",
     "cover": "松林小区旁棚改工地24小时施工噪音扰民",
+    "contents": "缺少的必备材料：无",
+    "notes": "司法所工作人员",
     "back_cover": "立卷日期",
 }
 
@@ -211,3 +213,48 @@ def test_dossier_pages_are_numbered(full):
     reader = PdfReader(io.BytesIO(documents.dossier_pdf(full)))
     for n, page in enumerate(reader.pages, start=1):
         assert f"—{n}—" in page.extract_text().replace(" ", "")
+
+
+def test_contents_list_downloads_on_its_own_with_the_dossier_page_numbers(full):
+    dossier = documents.build_dossier(full)
+    own = documents.build(full, "contents")
+    assert [b for b in own.blocks] == [b for b in dossier.contents.blocks]
+    rows = next(b[1].rows for b in own.blocks if b[0] == "table")
+    page_of = {r[1]: r[4] for r in rows[1:]}
+    pages = [p.extract_text().replace(" ", "").replace("\n", "")
+             for p in PdfReader(io.BytesIO(dossier.pdf)).pages]  # fmt: skip
+    # The page the contents give for the agreement is the page where it starts (and is numbered).
+    n = int(page_of["调解协议书"])
+    assert pages[n - 1].startswith("人民调解协议书") and f"—{n}—" in pages[n - 1]
+    assert int(page_of["卷宗封底"]) == len(pages) == dossier.pages
+    docx, _ctype, name = documents.document_bytes(full, "contents", "docx")
+    assert name.endswith("卷内目录.docx")
+    assert Document(io.BytesIO(docx)).tables[0].rows[0].cells[4].text == "页号"
+
+
+def test_followup_record_has_the_fields_of_the_format(full):
+    doc = documents.build(full, "followup")
+    visit = [b[1].rows for b in doc.blocks if b[0] == "table"][-1]
+    assert [r[0] for r in visit] == ["回访日期", "回访方式", "回访人", "被回访人", "协议履行情况",
+                                     "回访情况", "当事人意见"]  # fmt: skip
+    values = dict((r[0], r[1]) for r in visit)
+    assert values["回访方式"] == "实地回访" and values["被回访人"] == "王秀英"
+    assert values["协议履行情况"] == "已全部履行" and values["当事人意见"] == "双方满意"
+
+
+def test_dossier_holds_the_termination_record_and_the_judicial_offices_notes(world, personas):
+    from fengqiao.accounts.roles import Role
+    from tests.factories import assign, make_user
+
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    office = make_user("sfs", "司法所丙")
+    assign(office, Role.JUDICIAL_OFFICE, region=world.taoxi)
+    actions.record_review(office, m, kind="review", note="疑难案件：建议引导诉讼")
+    party = m.case.parties.order_by("id").first()
+    actions.terminate(mw.lead, m, party=party, reason="申请人要求终止调解")
+    m.refresh_from_db()
+    text = _text(documents.dossier_pdf(m))
+    after = text.index("缺少的必备材料")
+    assert text.index("人民调解终止记录", after) < text.index("备考（司法所复核与指导意见）", after)
+    assert "疑难案件：建议引导诉讼" in text and "申请人要求终止调解" in text
