@@ -258,3 +258,28 @@ def test_dossier_holds_the_termination_record_and_the_judicial_offices_notes(wor
     after = text.index("缺少的必备材料")
     assert text.index("人民调解终止记录", after) < text.index("备考（司法所复核与指导意见）", after)
     assert "疑难案件：建议引导诉讼" in text and "申请人要求终止调解" in text
+
+
+@pytest.mark.parametrize("key", ["cover", "contents", "followup", "agreement"])
+def test_docx_tables_have_fixed_columns_within_the_a4_line(full, key):
+    """LibreOffice lays a table out by its grid (gridCol), Word by the cells' widths (tcW): both
+    are set, in a fixed layout, and add up to the line between the A4 margins (156 mm)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    content, _ctype, _name = documents.document_bytes(full, key, "docx")
+    tables = Document(io.BytesIO(content)).tables
+    doc = documents.build(full, key)
+    specs = [b[1] for b in doc.blocks if b[0] == "table"]
+    assert len(tables) == len(specs) and tables
+    line_twips = Mm(156) / 635
+    for table, spec in zip(tables, specs, strict=True):
+        tbl_pr = table._tbl.tblPr
+        assert tbl_pr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(grid) - line_twips) < 10
+        if spec.widths:
+            assert [round(g / sum(grid), 2) for g in grid] == [round(f, 2) for f in spec.widths]
+        for row in table.rows:
+            cells = [int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells]
+            assert cells == grid

@@ -64,6 +64,32 @@ def _docx_font(run_or_style, name: str, size: float) -> None:
     r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
 
+def _docx_widths(table, fractions: list[float]) -> None:
+    """Fixed column widths over the line: the grid (gridCol, which LibreOffice lays out by), each
+    cell's width (tcW, Word's), the table's width and a fixed layout, so neither program
+    autofits the columns to their text (an autofit table runs past the A4 margins)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    line = Mm(PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"])
+    total = sum(fractions[: len(table.columns)])
+    widths = [int(line * f / total) for f in fractions[: len(table.columns)]]
+    table.autofit = False  # w:tblLayout w:type="fixed"
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:w"), str(sum(w // 635 for w in widths)))  # EMU → twentieths of a point
+    tbl_w.set(qn("w:type"), "dxa")
+    for col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        col.w = width
+    for c, width in enumerate(widths):
+        for cell in table.columns[c].cells:
+            cell.width = width
+
+
 def render_docx(doc: Doc) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -98,11 +124,7 @@ def render_docx(doc: Doc) -> bytes:
             cols = max(len(r) for r in t.rows)
             table = d.add_table(rows=len(t.rows), cols=cols)
             table.style = "Table Grid"
-            line_mm = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
-            fractions = t.widths or [1 / cols] * cols
-            for c, fraction in enumerate(fractions[:cols]):
-                for cell in table.columns[c].cells:
-                    cell.width = Mm(line_mm * fraction)
+            _docx_widths(table, t.widths or [1 / cols] * cols)
             for r, row in enumerate(t.rows):
                 for c, text in enumerate(row):
                     cell = table.cell(r, c)
