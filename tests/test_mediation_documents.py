@@ -283,3 +283,41 @@ def test_docx_tables_have_fixed_columns_within_the_a4_line(full, key):
         for row in table.rows:
             cells = [int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells]
             assert cells == grid
+
+
+# U+20547, CJK Extension B: the one Extension-B character of the font the tests embed (WenQuanYi
+# Zen Hei). Names beyond the BMP must survive in the PDF's glyphs and in its text layer.
+EXT_B_NAME = "王\U00020547"
+
+
+def test_extension_b_name_in_every_document_pdf_text_and_font(full):
+    from reportlab.pdfbase import pdfmetrics
+
+    applicant = full.case.parties.order_by("id").first()
+    applicant.name = EXT_B_NAME
+    applicant.save(update_fields=["name"])
+    font = pdfmetrics.getFont(fonts.register_font())
+    assert 0x20547 in font.face.charToGlyph  # the embedded font has the glyph
+    carrying = []
+    for key in sorted(documents.BUILDERS):
+        doc = documents.build(full, key)
+        if EXT_B_NAME not in repr(doc.blocks):
+            continue
+        carrying.append(key)
+        pdf, _ctype, _name = documents.document_bytes(full, key, "pdf")
+        assert EXT_B_NAME in _text(pdf), key
+        # The text layer maps the glyph to the character as a UTF-16 surrogate pair.
+        assert b"D841DD47" in _to_unicode_maps(pdf), key
+    assert {"application", "agreement", "cover", "rights_notice", "termination"} <= set(carrying)
+    assert EXT_B_NAME in _text(documents.dossier_pdf(full))
+
+
+def _to_unicode_maps(pdf: bytes) -> bytes:
+    reader = PdfReader(io.BytesIO(pdf))
+    maps = b""
+    for page in reader.pages:
+        for f in page["/Resources"]["/Font"].values():
+            f = f.get_object()
+            if "/ToUnicode" in f:
+                maps += f["/ToUnicode"].get_object().get_data()
+    return maps
