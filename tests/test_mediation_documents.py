@@ -46,8 +46,15 @@ def full(world, personas, settings):
     actions.sign(mw.lead, a, who="mediator")
     actions.sign(mw.lead, a, who="seal")
     actions.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
-    actions.record_followup(mw.lead, m, note="回访：噪音问题已解决，居民满意", visited="王秀英",
-                            way="on_site", performance="performed", opinions="双方满意")
+    actions.record_followup(
+        mw.lead,
+        m,
+        note="回访：噪音问题已解决，居民满意",
+        visited="王秀英",
+        way="on_site",
+        performance="performed",
+        opinions="双方满意",
+    )
     actions.record_judicial_confirmation(
         mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
     )

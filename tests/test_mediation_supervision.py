@@ -52,7 +52,7 @@ def test_supervision_page_lists_committees_overdue_and_figures(sw, client_for):
     assert r.status_code == 200
     text = r.content.decode()
     assert mw.committee.name in text and mw.other_committee.name in text
-    assert m.number in text and "/mediation/supervision/%d/" % m.pk in text
+    assert m.number in text and f"/mediation/supervision/{m.pk}/" in text
     other = client_for(taonan).get("/mediation/supervision/").content.decode()
     assert mw.committee.name not in other and m.number not in other
     # Mediators have their own workbench, not the supervisor's pages.
@@ -60,10 +60,12 @@ def test_supervision_page_lists_committees_overdue_and_figures(sw, client_for):
 
 
 def test_review_recorded_on_page_and_timeline(sw, client_for):
-    mw, m, taoxi, taonan = sw
+    _mw, m, taoxi, taonan = sw
     c = client_for(taoxi)
     assert c.get(f"/mediation/supervision/{m.pk}/").status_code == 200
-    r = c.post(f"/mediation/supervision/{m.pk}/", {"kind": "review", "note": "疑难案件：请补充调查"})
+    r = c.post(
+        f"/mediation/supervision/{m.pk}/", {"kind": "review", "note": "疑难案件：请补充调查"}
+    )
     assert r.status_code == 302
     review = SupervisionReview.objects.get(mediation=m)
     assert review.by == taoxi and review.kind == "review"

@@ -127,9 +127,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.UNIT_LIAISON: frozenset(_VIEW | {Perm.CASE_HANDLE, Perm.CASE_REGISTER}),
     # No case list of the street: only the mediations of its committees (mediation.supervise).
-    Role.JUDICIAL_OFFICE: frozenset(
-        {Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.MEDIATION_SUPERVISE}
-    ),
+    Role.JUDICIAL_OFFICE: frozenset({Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.MEDIATION_SUPERVISE}),
     Role.LEADER: frozenset(
         _VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW, Perm.REGISTRY_VIEW}
     ),

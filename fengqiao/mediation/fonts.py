@@ -62,9 +62,9 @@ def _to_unicode_cmap(fontname: str, subset) -> str:
     from reportlab.pdfbase import ttfonts
 
     lines = ttfonts.makeToUnicodeCMap.__wrapped__(fontname, subset).split("\n")
-    start = lines.index("%d beginbfchar" % len(subset)) + 1
+    start = lines.index(f"{len(subset)} beginbfchar") + 1
     for i, code in enumerate(subset):
-        lines[start + i] = "<%02X> <%s>" % (i, chr(code).encode("utf-16-be").hex().upper())
+        lines[start + i] = f"<{i:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>"
     return "\n".join(lines)
 
 

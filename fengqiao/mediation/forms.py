@@ -207,7 +207,9 @@ class FollowUpForm(forms.Form):
     opinions = forms.CharField(
         label=_("Opinions of the parties"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    note = forms.CharField(label=_("What the visit found"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("What the visit found"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReviewForm(forms.Form):

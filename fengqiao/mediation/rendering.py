@@ -209,5 +209,3 @@ def render_pdf(docs: list[Doc]) -> bytes:
                 story += [table, Spacer(1, 6)]
     page.build(story)
     return out.getvalue()
-
-

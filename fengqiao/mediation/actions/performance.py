@@ -85,7 +85,9 @@ def record_followup(
         if way not in FollowUp.Way.values:
             raise InvalidInput("way", "choice", _("Choose how the visit was made."))
         if performance and performance not in FollowUp.Performance.values:
-            raise InvalidInput("performance", "choice", _("Choose how the agreement was performed."))
+            raise InvalidInput(
+                "performance", "choice", _("Choose how the agreement was performed.")
+            )
         today = timezone.localdate()
         visit_date = visit_date or today
         if visit_date > today:

@@ -99,7 +99,9 @@ def recent_reviews(actor: Any, limit: int = 20) -> list[SupervisionReview]:
     )
 
 
-def record_review(actor: Any, mediation: Mediation | int, *, kind: str, note: str) -> SupervisionReview:
+def record_review(
+    actor: Any, mediation: Mediation | int, *, kind: str, note: str
+) -> SupervisionReview:
     """The judicial office's review of a hard case, or guidance, on one dispute of its street."""
     with transaction.atomic():
         m, _a = begin(actor, mediation, "review")
