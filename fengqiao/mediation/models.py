@@ -643,6 +643,10 @@ class SupervisionReview(models.Model):
         return f"{self.mediation} {self.get_kind_display()} {self.at:%Y-%m-%d}"
 
 
+# Named in the API schema (ENUM_NAME_OVERRIDES): other apps have a "kind" too.
+ReviewKind = SupervisionReview.Kind
+
+
 class MediationEvent(TimelineEntry):
     """One entry of a mediation's timeline. Append-only."""
 
