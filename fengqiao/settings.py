@@ -505,6 +505,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "NoticeMethodEnum": "fengqiao.mediation.models.NoticeMethod",
         "SignatureMethodEnum": "fengqiao.mediation.models.SignatureMethod",
         "MediatorPostEnum": "fengqiao.mediation.models.MediatorPost",
+        "SupervisionReviewKindEnum": "fengqiao.mediation.models.ReviewKind",
         # Where a case is diverted: the cases API and a failed or ended mediation share it.
         "DiversionTargetEnum": "fengqiao.mediation.models.DiversionTarget",
         # Named, so the case state does not collide with the mediation state.

@@ -73,6 +73,7 @@ DEMO_USERS = {
     "demo_admin": (Role.ADMIN, ScopeType.REGION, "桃山区"),
     "demo_security": (Role.SECURITY_OFFICER, ScopeType.REGION, "桃山区"),
     "demo_auditor": (Role.AUDITOR, ScopeType.REGION, "桃山区"),
+    "demo_judicial": (Role.JUDICIAL_OFFICE, ScopeType.REGION, "桃西街道"),
 }
 
 

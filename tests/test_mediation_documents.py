@@ -46,7 +46,15 @@ def full(world, personas, settings):
     actions.sign(mw.lead, a, who="mediator")
     actions.sign(mw.lead, a, who="seal")
     actions.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
-    actions.record_followup(mw.lead, m, note="回访：噪音问题已解决，居民满意")
+    actions.record_followup(
+        mw.lead,
+        m,
+        note="回访：噪音问题已解决，居民满意",
+        visited="王秀英",
+        way="on_site",
+        performance="performed",
+        opinions="双方满意",
+    )
     actions.record_judicial_confirmation(
         mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
     )
@@ -62,10 +70,12 @@ EXPECTED = {
     "investigation": "夜间施工噪音超标",
     "mediation_record": "第二次调解：达成一致意见",
     "agreement": "夜间停止施工并修复道路",
-    "followup": "噪音问题已解决，居民满意",
+    "followup": "回访方式实地回访",
     "oral_register": "未达成口头调解协议",
     "termination": "本调解未终止",
     "cover": "松林小区旁棚改工地24小时施工噪音扰民",
+    "contents": "缺少的必备材料：无",
+    "notes": "司法所工作人员",
     "back_cover": "立卷日期",
 }
 
@@ -210,3 +220,111 @@ def test_dossier_pages_are_numbered(full):
     reader = PdfReader(io.BytesIO(documents.dossier_pdf(full)))
     for n, page in enumerate(reader.pages, start=1):
         assert f"—{n}—" in page.extract_text().replace(" ", "")
+
+
+def test_contents_list_downloads_on_its_own_with_the_dossier_page_numbers(full):
+    dossier = documents.build_dossier(full)
+    own = documents.build(full, "contents")
+    assert [b for b in own.blocks] == [b for b in dossier.contents.blocks]
+    rows = next(b[1].rows for b in own.blocks if b[0] == "table")
+    page_of = {r[1]: r[4] for r in rows[1:]}
+    pages = [p.extract_text().replace(" ", "").replace("\n", "")
+             for p in PdfReader(io.BytesIO(dossier.pdf)).pages]  # fmt: skip
+    # The page the contents give for the agreement is the page where it starts (and is numbered).
+    n = int(page_of["调解协议书"])
+    assert pages[n - 1].startswith("人民调解协议书") and f"—{n}—" in pages[n - 1]
+    assert int(page_of["卷宗封底"]) == len(pages) == dossier.pages
+    docx, _ctype, name = documents.document_bytes(full, "contents", "docx")
+    assert name.endswith("卷内目录.docx")
+    assert Document(io.BytesIO(docx)).tables[0].rows[0].cells[4].text == "页号"
+
+
+def test_followup_record_has_the_fields_of_the_format(full):
+    doc = documents.build(full, "followup")
+    visit = [b[1].rows for b in doc.blocks if b[0] == "table"][-1]
+    assert [r[0] for r in visit] == ["回访日期", "回访方式", "回访人", "被回访人", "协议履行情况",
+                                     "回访情况", "当事人意见"]  # fmt: skip
+    values = dict((r[0], r[1]) for r in visit)
+    assert values["回访方式"] == "实地回访" and values["被回访人"] == "王秀英"
+    assert values["协议履行情况"] == "已全部履行" and values["当事人意见"] == "双方满意"
+
+
+def test_dossier_holds_the_termination_record_and_the_judicial_offices_notes(world, personas):
+    from fengqiao.accounts.roles import Role
+    from tests.factories import assign, make_user
+
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw)
+    office = make_user("sfs", "司法所丙")
+    assign(office, Role.JUDICIAL_OFFICE, region=world.taoxi)
+    actions.record_review(office, m, kind="review", note="疑难案件：建议引导诉讼")
+    party = m.case.parties.order_by("id").first()
+    actions.terminate(mw.lead, m, party=party, reason="申请人要求终止调解")
+    m.refresh_from_db()
+    text = _text(documents.dossier_pdf(m))
+    after = text.index("缺少的必备材料")
+    assert text.index("人民调解终止记录", after) < text.index("备考（司法所复核与指导意见）", after)
+    assert "疑难案件：建议引导诉讼" in text and "申请人要求终止调解" in text
+
+
+@pytest.mark.parametrize("key", ["cover", "contents", "followup", "agreement"])
+def test_docx_tables_have_fixed_columns_within_the_a4_line(full, key):
+    """LibreOffice lays a table out by its grid (gridCol), Word by the cells' widths (tcW): both
+    are set, in a fixed layout, and add up to the line between the A4 margins (156 mm)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    content, _ctype, _name = documents.document_bytes(full, key, "docx")
+    tables = Document(io.BytesIO(content)).tables
+    doc = documents.build(full, key)
+    specs = [b[1] for b in doc.blocks if b[0] == "table"]
+    assert len(tables) == len(specs) and tables
+    line_twips = Mm(156) / 635
+    for table, spec in zip(tables, specs, strict=True):
+        tbl_pr = table._tbl.tblPr
+        assert tbl_pr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(grid) - line_twips) < 10
+        if spec.widths:
+            assert [round(g / sum(grid), 2) for g in grid] == [round(f, 2) for f in spec.widths]
+        for row in table.rows:
+            cells = [int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells]
+            assert cells == grid
+
+
+# U+20547, CJK Extension B: the one Extension-B character of the font the tests embed (WenQuanYi
+# Zen Hei). Names beyond the BMP must survive in the PDF's glyphs and in its text layer.
+EXT_B_NAME = "王\U00020547"
+
+
+def test_extension_b_name_in_every_document_pdf_text_and_font(full):
+    from reportlab.pdfbase import pdfmetrics
+
+    applicant = full.case.parties.order_by("id").first()
+    applicant.name = EXT_B_NAME
+    applicant.save(update_fields=["name"])
+    font = pdfmetrics.getFont(fonts.register_font())
+    assert 0x20547 in font.face.charToGlyph  # the embedded font has the glyph
+    carrying = []
+    for key in sorted(documents.BUILDERS):
+        doc = documents.build(full, key)
+        if EXT_B_NAME not in repr(doc.blocks):
+            continue
+        carrying.append(key)
+        pdf, _ctype, _name = documents.document_bytes(full, key, "pdf")
+        assert EXT_B_NAME in _text(pdf), key
+        # The text layer maps the glyph to the character as a UTF-16 surrogate pair.
+        assert b"D841DD47" in _to_unicode_maps(pdf), key
+    assert {"application", "agreement", "cover", "rights_notice", "termination"} <= set(carrying)
+    assert EXT_B_NAME in _text(documents.dossier_pdf(full))
+
+
+def _to_unicode_maps(pdf: bytes) -> bytes:
+    reader = PdfReader(io.BytesIO(pdf))
+    maps = b""
+    for page in reader.pages:
+        for f in page["/Resources"]["/Font"].values():
+            f = f.get_object()
+            if "/ToUnicode" in f:
+                maps += f["/ToUnicode"].get_object().get_data()
+    return maps

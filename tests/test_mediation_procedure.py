@@ -350,7 +350,13 @@ def test_the_whole_way_to_judicial_confirmation_through_the_api(world, mw, clien
     assert a.status_code == 201
     item = a.json()["items"][0]["id"]
     assert post(f"agreement/items/{item}/performed/", {"proof_note": "收据"}).status_code == 200
-    assert post("followups/", {"note": "回访满意"}).status_code == 201
+    followup = {"note": "回访满意", "way": "phone", "visited": "王秀英", "performance": "performed",
+                "opinions": "无异议"}  # fmt: skip
+    r = post("followups/", followup)
+    assert r.status_code == 201
+    [f] = r.json()["followups"]
+    assert f["way"] == "phone" and f["visited"] == "王秀英" and f["performance"] == "performed"
+    assert f["visit_date"] == timezone.localdate().isoformat() and f["opinions"] == "无异议"
     today = timezone.localdate().isoformat()
     r = post("agreement/confirmation/", {"applied_at": today, "court": "桃山区人民法院"})
     assert r.status_code == 200 and r.json()["state"] == "agreed"

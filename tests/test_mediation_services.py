@@ -117,7 +117,9 @@ def test_s1_two_sessions_written_agreement_takes_effect_and_is_performed(world, 
     for item in agreement.items.all():
         actions.mark_performance(mw.lead, item, proof_note="现场查看已整改")
     assert not agreement.items.filter(done_at__isnull=True).exists()
-    actions.record_followup(mw.second, m, note="回访：已停止夜间施工，道路修复")
+    actions.record_followup(
+        mw.second, m, note="回访：已停止夜间施工，道路修复", visited="王秀英", way="phone"
+    )
     assert agreement.confirmation_due == timezone.localtime(
         agreement.effective_at
     ).date() + timedelta(days=30)

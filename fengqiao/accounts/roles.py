@@ -9,6 +9,8 @@ class Role(models.TextChoices):
     STATION_STAFF = "station_staff", _("station staff")
     CENTER_STAFF = "center_staff", _("center staff")
     MEDIATOR = "mediator", _("mediator")
+    # 司法所: guides the people's mediation committees of its street (人民调解法 art. 5).
+    JUDICIAL_OFFICE = "judicial_office", _("judicial office supervisor")
     UNIT_LIAISON = "unit_liaison", _("member-unit liaison")
     LEADER = "leader", _("leader")
     ADMIN = "admin", _("administrator")
@@ -46,6 +48,8 @@ class Perm:
     CASE_SUPERVISE = "case.supervise"
     CASE_VISIT = "case.visit"
     MEDIATION_HANDLE = "mediation.handle"
+    # The judicial office's guidance: registers, dossiers, figures, reviews of hard cases.
+    MEDIATION_SUPERVISE = "mediation.supervise"
     STATS_VIEW = "stats.view"
     # Basic data (issue 18): the grid registries and key persons; visits to key persons.
     REGISTRY_VIEW = "registry.view"
@@ -122,6 +126,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _VIEW | {Perm.CASE_HANDLE, Perm.MEDIATION_HANDLE, Perm.SENSITIVE_VIEW}
     ),
     Role.UNIT_LIAISON: frozenset(_VIEW | {Perm.CASE_HANDLE, Perm.CASE_REGISTER}),
+    # No case list of the street: only the mediations of its committees (mediation.supervise).
+    Role.JUDICIAL_OFFICE: frozenset({Perm.TERRITORY_VIEW, Perm.ORG_VIEW, Perm.MEDIATION_SUPERVISE}),
     Role.LEADER: frozenset(
         _VIEW | {Perm.STAFF_VIEW, Perm.CASE_SUPERVISE, Perm.STATS_VIEW, Perm.REGISTRY_VIEW}
     ),

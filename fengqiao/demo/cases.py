@@ -715,7 +715,13 @@ class _Loader:
         at(26.0)
         mediation.mark_performance(a.mediator, items[1],
                                    proof_note="道路已修复，社区现场验收合格。")  # fmt: skip
-        mediation.record_followup(a.mediator, m, note="回访居民，夜间未再施工，道路已修好。")
+        mediation.record_followup(
+            a.mediator, m, visit_date=timezone.localdate(), way="on_site",
+            visited="居民代表王秀兰、施工方项目经理", performance="performed",
+            performance_note="夜间已停工，道路已修复并经社区验收。",
+            opinions="居民对调解结果满意，施工方表示继续遵守约定。",
+            note="回访居民，夜间未再施工，道路已修好。",
+        )  # fmt: skip
         at(27.0)
         case = actions.close(a.station, _fresh(case), expected_version=_v(case))
         at(29.0)

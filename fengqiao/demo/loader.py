@@ -32,6 +32,7 @@ from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
 from fengqiao.demo.phone import load_phone
 from fengqiao.demo.registry import load_registry
 from fengqiao.demo.risk import load_risk
+from fengqiao.demo.supervision import load_supervision
 from fengqiao.org.models import EmploymentType, GridWorker, Sector, Unit, UnitKind
 from fengqiao.territory.locate import grids_changed
 from fengqiao.territory.models import Grid, GridKind, Region, SiteType
@@ -230,6 +231,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         load_routing_rules(district, created)
         load_mediators(district, admin, password, created, hashed, clock)
         cases = load_cases(district, clock)
+        load_supervision(created)  # the judicial office's guidance on a dispute
         load_registry(created)
         load_phone(created, clock)  # the demo grid worker's tasks, reports, households (issue 16)
         load_risk(district, created)  # risk, warnings, campaigns, special operations (issue 18)
@@ -589,6 +591,7 @@ def _demo_accounts(
     district_center = units.get(district, K.GOVERNANCE_CENTER, data.DISTRICT_CENTER)
     committee = units.get(taoxi, K.MEDIATION_COMMITTEE, "桃西街道人民调解委员会")
     police = units.get(taoxi, K.MEMBER_UNIT, "桃西派出所")
+    judicial_office = units.get(taoxi, K.MEMBER_UNIT, "桃西司法所")
     leading_group = units.get(district, K.LEADING_GROUP, data.LEADING_GROUP)
     # username, role, region scope, unit scope, the account's own unit
     specs = [
@@ -602,6 +605,8 @@ def _demo_accounts(
         # Separation of duties: accounts and roles, and the audit trail, are other people's.
         ("demo_security", Role.SECURITY_OFFICER, district, None, district_center),
         ("demo_auditor", Role.AUDITOR, district, None, district_center),
+        # 司法所: guides the mediation committees of its street (issue 17).
+        ("demo_judicial", Role.JUDICIAL_OFFICE, taoxi, None, judicial_office),
     ]
     rng = random.Random(data.SEED + 2)
     taken = {w.surname + w.given_name for w in workers}

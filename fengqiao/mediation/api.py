@@ -36,6 +36,7 @@ from .figures import mediation_figures
 from .fonts import FontUnavailable
 from .models import (
     Agreement,
+    FollowUp,
     JudicialConfirmation,
     Mediation,
     MediationState,
@@ -68,8 +69,15 @@ def _check(request: Request) -> None:
         raise PermissionDenied()
 
 
-def _mediation(request: Request, pk: int) -> Mediation:
-    _check(request)
+def _check_read(request: Request) -> None:
+    """Reading: mediators, and the judicial office over the committees it supervises."""
+    access = access_for(request.user)
+    if not (access.has_perm(Perm.MEDIATION_HANDLE) or access.has_perm(Perm.MEDIATION_SUPERVISE)):
+        raise PermissionDenied()
+
+
+def _mediation(request: Request, pk: int, read: bool = False) -> Mediation:
+    _check_read(request) if read else _check(request)
     try:
         return actions.get_mediation(request.user, pk)
     except CaseError:
@@ -149,15 +157,25 @@ class NoticeSerializer(serializers.ModelSerializer):
         fields = ["id", "party", "method", "delivered_at", "delivered_by"]
 
 
+class FollowUpSerializer(serializers.ModelSerializer):
+    """One follow-up visit (回访记录)."""
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "visit_date", "way", "visitors", "visited", "performance",
+                  "performance_note", "opinions", "note", "at"]  # fmt: skip
+
+
 class MediationDetailSerializer(MediationSerializer):
     sessions = SessionSerializer(many=True, read_only=True)
     notices = NoticeSerializer(many=True, read_only=True)
+    followups = FollowUpSerializer(many=True, read_only=True)
     agreement = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(MediationSerializer.Meta):
-        fields = [*MediationSerializer.Meta.fields, "sessions", "notices", "agreement",
-                  "allowed_actions"]  # fmt: skip
+        fields = [*MediationSerializer.Meta.fields, "sessions", "notices", "followups",
+                  "agreement", "allowed_actions"]  # fmt: skip
 
     def get_allowed_actions(self, obj: Mediation) -> list[str]:
         """The actions the caller may take now (fengqiao.mediation.workflow)."""
@@ -246,7 +264,7 @@ class MediationListCreate(generics.ListAPIView):
     pagination_class = LimitOffsetPagination
 
     def get_queryset(self):
-        _check(self.request)
+        _check_read(self.request)
         qs = actions.visible_mediations(self.request.user).select_related("committee")
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state else qs).order_by("-id")
@@ -276,7 +294,7 @@ class MediationListCreate(generics.ListAPIView):
 class MediationDetail(APIView):
     @extend_schema(responses=MediationDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_detail(request, _mediation(request, pk)))
+        return Response(_detail(request, _mediation(request, pk, read=True)))
 
 
 class SessionListCreate(APIView):
@@ -284,7 +302,7 @@ class SessionListCreate(APIView):
 
     @extend_schema(responses=SessionSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        m = _mediation(request, pk)
+        m = _mediation(request, pk, read=True)
         return Response(SessionSerializer(m.sessions.all(), many=True).data)
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
@@ -400,6 +418,19 @@ class InvestigationInSerializer(serializers.Serializer):
 
 class NoteInSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
+
+
+class FollowUpInSerializer(serializers.Serializer):
+    """回访记录 with the fields of the format."""
+
+    visit_date = serializers.DateField(required=False)
+    way = serializers.ChoiceField(choices=FollowUp.Way.choices)
+    visitors = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    visited = serializers.CharField(max_length=200)
+    performance = serializers.ChoiceField(choices=FollowUp.Performance.choices)
+    performance_note = serializers.CharField(required=False, default="", allow_blank=True)
+    opinions = serializers.CharField(required=False, default="", allow_blank=True)
+    note = serializers.CharField()
 
 
 class FailureInSerializer(serializers.Serializer):
@@ -581,7 +612,7 @@ ExtendAction = _action_view(
 )
 FollowUpAction = _action_view(
     "followup",
-    NoteInSerializer,
+    FollowUpInSerializer,
     _run_record_followup,
     "Record a follow-up visit (回访)",
     created=True,
@@ -645,7 +676,7 @@ class OralAgreementRegister(APIView):
         responses=OralAgreementSerializer(many=True),
     )  # fmt: skip
     def get(self, request: Request) -> Response:
-        _check(request)
+        _check_read(request)
         qs = actions.visible_mediations(request.user)
         bounds: dict[str, date] = {}
         errors = []
@@ -737,7 +768,7 @@ class DocumentDownload(APIView):
                     OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["pdf", "docx"])],
     )  # fmt: skip
     def get(self, request: Request, pk: int, key: str, fmt: str) -> HttpResponse:
-        m = _mediation(request, pk)
+        m = _mediation(request, pk, read=True)
         if key not in documents.BUILDERS or fmt not in ("pdf", "docx"):
             raise NotFound()
         try:
@@ -756,7 +787,7 @@ class DossierDownload(APIView):
                    503: OpenApiResponse(description="the PDF font is not installed")},
     )  # fmt: skip
     def get(self, request: Request, pk: int) -> HttpResponse:
-        m = _mediation(request, pk)
+        m = _mediation(request, pk, read=True)
         try:
             pdf = documents.dossier_pdf(m, request.user)
         except FontUnavailable:
@@ -803,7 +834,7 @@ class RegisterView(APIView):
         responses=RegisterLineSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        _check(request)
+        _check_read(request)
         q = request.query_params
         errors = []
         dates: dict[str, date] = {}
@@ -845,6 +876,9 @@ class FiguresSerializer(serializers.Serializer):
     by_mediator = serializers.ListField(child=serializers.DictField())
 
 
+READ_FIGURES = (Perm.MEDIATION_HANDLE, Perm.MEDIATION_SUPERVISE, Perm.STATS_VIEW)
+
+
 class FiguresView(APIView):
     """Accepted, successful, failed and the success rate with its formula, in the caller's scope."""
 
@@ -855,7 +889,7 @@ class FiguresView(APIView):
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         access = access_for(request.user)
-        if not (access.has_perm(Perm.MEDIATION_HANDLE) or access.has_perm(Perm.STATS_VIEW)):
+        if not any(access.has_perm(p) for p in READ_FIGURES):
             raise PermissionDenied()
         errors = []
         dates: dict[str, date] = {}

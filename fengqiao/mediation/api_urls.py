@@ -2,12 +2,22 @@
 
 from django.urls import path
 
-from fengqiao.mediation import api
+from fengqiao.mediation import api, api_supervision
 
 urlpatterns = [
     path("", api.MediationListCreate.as_view(), name="api-mediations"),
     path("figures/", api.FiguresView.as_view(), name="api-mediation-figures"),
     path("register/", api.RegisterView.as_view(), name="api-mediation-register"),
+    path(
+        "supervision/",
+        api_supervision.SupervisionView.as_view(),
+        name="api-mediation-supervision",
+    ),
+    path(
+        "<int:pk>/reviews/",
+        api_supervision.ReviewListCreate.as_view(),
+        name="api-mediation-reviews",
+    ),
     path("<int:pk>/", api.MediationDetail.as_view(), name="api-mediation"),
     path("<int:pk>/sessions/", api.SessionListCreate.as_view(), name="api-mediation-sessions"),
     path("<int:pk>/notices/", api.NoticeCreate.as_view(), name="api-mediation-notices"),

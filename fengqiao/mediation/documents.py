@@ -22,36 +22,9 @@ from fengqiao.core.masking import log_sensitive_read
 
 from .fonts import register_font
 from .models import Agreement, Mediation, RightsNotice, StartMode
+from .rendering import Doc, Table, render_docx, render_pdf
 
-# -- the neutral structure -----------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    rows: list[list[str]]
-    header: bool = False
-    widths: list[float] | None = None  # fractions of the line width
-
-
-@dataclass
-class Doc:
-    key: str
-    title: str
-    number: str
-    blocks: list[tuple[str, object]] = field(default_factory=list)
-
-    def h(self, text: str) -> None:
-        self.blocks.append(("heading", text))
-
-    def p(self, text: str) -> None:
-        self.blocks.append(("para", text))
-
-    def table(self, rows: list[list[str]], header: bool = False, widths=None) -> None:
-        self.blocks.append(("table", Table(rows, header, widths)))
-
-    def break_page(self) -> None:
-        self.blocks.append(("pagebreak", None))
-
+__all__ = ["Doc", "Table", "render_docx", "render_pdf"]  # re-exported: callers use documents.*
 
 CN_DIGITS = "〇一二三四五六七八九"
 
@@ -305,7 +278,15 @@ def termination(m: Mediation) -> Doc:
     return doc
 
 
+WAYS = {"on_site": "实地回访", "phone": "电话回访", "at_office": "来调委会回访", "letter": "信函回访",
+        "online": "网络或微信回访"}  # fmt: skip
+PERFORMANCE = {"performed": "已全部履行", "partly": "部分履行", "not_performed": "未履行",
+               "not_due": "未到履行期限"}  # fmt: skip
+
+
 def followup(m: Mediation) -> Doc:
+    """回访记录: per visit the format's fields (date, way, who visited, who was visited,
+    performance, opinions), after the agreement's items and how each was performed."""
     doc = Doc("followup", "人民调解回访记录", m.number)
     a = getattr(m, "agreement", None)
     if a is not None:
@@ -313,10 +294,38 @@ def followup(m: Mediation) -> Doc:
         for i in a.items.select_related("obligor"):
             done = f"已履行（{_d(i.done_at)}）" if i.done_at else "未履行"
             rows.append([i.what, i.obligor.name, _d(i.due_date), done, i.proof_note])
-        doc.table(rows, header=True)
-    for f in m.followups.select_related("by"):
-        doc.table([["回访时间", _d(f.at, True)], ["回访人", f.by.get_full_name()],
-                   ["回访情况", f.note]], widths=[0.22, 0.78])  # fmt: skip
+        doc.table(rows, header=True, widths=[0.3, 0.15, 0.17, 0.18, 0.2])
+    visits = list(m.followups.select_related("by"))
+    if not visits:
+        doc.p("（尚无回访记录）")
+    for n, f in enumerate(visits, start=1):
+        if len(visits) > 1:
+            doc.h(f"第{n}次回访")
+        performance = PERFORMANCE.get(f.performance, "")
+        if f.performance_note:
+            performance += f"：{f.performance_note}"
+        doc.table([
+            ["回访日期", _d(f.visit_date)],
+            ["回访方式", WAYS.get(f.way, f.way)],
+            ["回访人", f.visitors or f.by.get_full_name()],
+            ["被回访人", f.visited],
+            ["协议履行情况", performance],
+            ["回访情况", f.note],
+            ["当事人意见", f.opinions],
+        ], widths=[0.22, 0.78])  # fmt: skip
+        doc.p(f"回访人（签名）：{f.visitors or f.by.get_full_name()}　＿＿＿＿＿＿")
+        doc.p(cn_date(f.visit_date))
+    return doc
+
+
+def notes(m: Mediation) -> Doc:
+    """备考: the judicial office's reviews of, and guidance on, the dispute (司法所)."""
+    doc = Doc("notes", "备考（司法所复核与指导意见）", m.number)
+    kinds = {"review": "疑难案件复核", "guidance": "指导意见"}
+    rows = [["日期", "类别", "意见", "司法所工作人员"]]
+    for r in m.reviews.select_related("by"):
+        rows.append([_d(r.at), kinds.get(r.kind, r.kind), r.note, r.by.get_full_name()])
+    doc.table(rows, header=True, widths=[0.18, 0.17, 0.47, 0.18])
     return doc
 
 
@@ -380,6 +389,8 @@ BUILDERS: dict[str, tuple[str, Callable[[Mediation], Doc]]] = {
     "followup": ("人民调解回访记录", followup),
     "termination": ("人民调解终止记录", termination),
     "cover": ("卷宗封面", cover),
+    "contents": ("卷内目录", lambda m: build_dossier(m).contents),
+    "notes": ("备考", notes),
     "back_cover": ("卷宗封底", back_cover),
 }
 
@@ -451,11 +462,12 @@ def dossier_items(m: Mediation) -> list[DossierItem]:
         DossierItem("调解记录", True, m.sessions.exclude(minutes="").exists(),
                     mediation_record(m)),
         DossierItem("调解协议书", agreement_required, a is not None, agreement(m)),
+        DossierItem("调解终止记录", False, m.state == "failed", termination(m)),
         DossierItem("履行凭证", False, proofs or bool(proof_files), None, proof_files),
         DossierItem("回访记录", False, m.followups.exists(), followup(m)),
         DossierItem("司法确认材料", False, a is not None and hasattr(a, "confirmation"),
                     confirmation(m)),
-        DossierItem("备注", False, False),
+        DossierItem("备注", False, m.reviews.exists(), notes(m)),
         DossierItem("卷宗封底", True, True, back_cover(m)),
     ]  # fmt: skip
     return items
@@ -595,6 +607,7 @@ class Dossier:
     pages: int
     missing: list[str]
     files: list[FilePart]
+    contents: Doc  # 卷内目录 with the page numbers of this PDF
 
     @property
     def problems(self) -> list[FilePart]:
@@ -671,162 +684,12 @@ def build_dossier(m: Mediation, actor=None) -> Dossier:
     out = io.BytesIO()
     writer.write(out)
     missing = [i.label for i in items if i.required and not i.present]
-    return Dossier(out.getvalue(), len(writer.pages), missing, files)
+    contents_doc = _contents(m, items, pages, files)
+    return Dossier(out.getvalue(), len(writer.pages), missing, files, contents_doc)
 
 
 def dossier_pdf(m: Mediation, actor=None) -> bytes:
     return build_dossier(m, actor).pdf
-
-
-# -- DOCX ----------------------------------------------------------------------------------
-
-
-# Paper and type of the formats (A4; GB/T 9704 margins; 宋体 title 二号, 仿宋 body 三号,
-# tables 仿宋 小四), shared by the DOCX and the PDF.
-PAGE_MM = (210, 297)
-MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
-TITLE_PT, BODY_PT, TABLE_PT = 22, 16, 12
-TITLE_FONT, BODY_FONT = "宋体", "仿宋_GB2312"
-
-
-def _right_aligned(text: str) -> bool:
-    """The seal and date lines of a signature block stand on the right, as in the formats."""
-    return text.endswith("（印章）") or (text.endswith("日") and len(text) <= 12)
-
-
-def _docx_font(run_or_style, name: str, size: float) -> None:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run_or_style.font.name = name
-    run_or_style.font.size = Pt(size)
-    r_pr = run_or_style.element.get_or_add_rPr()
-    r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
-def render_docx(doc: Doc) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm
-
-    d = Document()
-    for section in d.sections:
-        section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
-        section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
-        section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
-    _docx_font(d.styles["Normal"], BODY_FONT, BODY_PT)
-    title = d.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(doc.title)
-    run.bold = True
-    _docx_font(run, TITLE_FONT, TITLE_PT)
-    number = d.add_paragraph()
-    number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _docx_font(number.add_run(doc.number), BODY_FONT, TABLE_PT)
-    for kind, value in doc.blocks:
-        if kind == "heading":
-            p = d.add_paragraph()
-            p.add_run(str(value)).bold = True
-        elif kind == "para":
-            p = d.add_paragraph(str(value))
-            if _right_aligned(str(value)):
-                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        elif kind == "pagebreak":
-            d.add_page_break()
-        elif kind == "table":
-            t: Table = value  # type: ignore[assignment]
-            cols = max(len(r) for r in t.rows)
-            table = d.add_table(rows=len(t.rows), cols=cols)
-            table.style = "Table Grid"
-            line_mm = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
-            fractions = t.widths or [1 / cols] * cols
-            for c, fraction in enumerate(fractions[:cols]):
-                for cell in table.columns[c].cells:
-                    cell.width = Mm(line_mm * fraction)
-            for r, row in enumerate(t.rows):
-                for c, text in enumerate(row):
-                    cell = table.cell(r, c)
-                    cell.text = text or ""
-                    for run in cell.paragraphs[0].runs:
-                        _docx_font(run, BODY_FONT, TABLE_PT)
-                        if (t.header and r == 0) or (t.widths and c == 0):
-                            run.bold = True
-    out = io.BytesIO()
-    d.save(out)
-    return out.getvalue()
-
-
-# -- PDF -----------------------------------------------------------------------------------
-
-
-def render_pdf(docs: list[Doc]) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        TableStyle,
-    )
-    from reportlab.platypus import (
-        Table as RLTable,
-    )
-
-    font = register_font()
-    base = ParagraphStyle("base", fontName=font, fontSize=BODY_PT, leading=BODY_PT * 1.6,
-                          wordWrap="CJK")  # fmt: skip
-    title_style = ParagraphStyle(
-        "title", parent=base, fontSize=TITLE_PT, leading=TITLE_PT * 1.4, alignment=1
-    )
-    number_style = ParagraphStyle(
-        "number", parent=base, fontSize=TABLE_PT, leading=TABLE_PT * 1.5, alignment=2
-    )
-    heading = ParagraphStyle("heading", parent=base, spaceBefore=6)
-    cell_style = ParagraphStyle("cell", parent=base, fontSize=TABLE_PT, leading=TABLE_PT * 1.4)
-    right = ParagraphStyle("right", parent=base, alignment=2)
-
-    def para(text: str, style=base) -> Paragraph:
-        safe = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return Paragraph(safe.replace("\n", "<br/>"), style)
-
-    out = io.BytesIO()
-    page = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=MARGINS_MM["left"] * mm,
-        rightMargin=MARGINS_MM["right"] * mm, topMargin=MARGINS_MM["top"] * mm,
-        bottomMargin=MARGINS_MM["bottom"] * mm, title=docs[0].title if docs else "", author="枫桥",
-    )  # fmt: skip
-    width = page.width
-    story = []
-    for i, doc in enumerate(docs):
-        if i:
-            story.append(PageBreak())
-        story += [para(doc.title, title_style), para(doc.number, number_style), Spacer(1, 4)]
-        for kind, value in doc.blocks:
-            if kind == "heading":
-                story.append(para(str(value), heading))
-            elif kind == "para":
-                story.append(para(str(value), right if _right_aligned(str(value)) else base))
-            elif kind == "pagebreak":
-                story.append(PageBreak())
-            elif kind == "table":
-                t: Table = value  # type: ignore[assignment]
-                cols = max(len(r) for r in t.rows)
-                fractions = t.widths or [1 / cols] * cols
-                data = [[para(c, cell_style) for c in row] for row in t.rows]
-                table = RLTable(
-                    data, colWidths=[f * width for f in fractions], repeatRows=1 if t.header else 0
-                )
-                style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                         ("VALIGN", (0, 0), (-1, -1), "TOP")]  # fmt: skip
-                if t.header:
-                    style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
-                table.setStyle(TableStyle(style))
-                story += [table, Spacer(1, 6)]
-    page.build(story)
-    return out.getvalue()
 
 
 def document_bytes(m: Mediation, key: str, fmt: str, actor=None) -> tuple[bytes, str, str]:

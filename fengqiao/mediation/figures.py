@@ -25,7 +25,7 @@ from fengqiao.accounts.roles import Perm
 from . import counting
 from .counting import Rate, success_rate
 from .models import Mediation, MediationState
-from .workflow import committee_q
+from .workflow import readable_q
 
 __all__ = ["Figures", "Rate", "Row", "mediation_figures", "success_rate"]
 
@@ -80,10 +80,11 @@ class Figures:
 
 
 def scoped_mediations(access: Access) -> QuerySet:
-    """Mediations the actor handles (MEDIATION_HANDLE) or counts (STATS_VIEW), by committee.
+    """Mediations the actor handles (MEDIATION_HANDLE), supervises (MEDIATION_SUPERVISE, the
+    judicial office) or counts (STATS_VIEW), by committee.
     The STATS_VIEW part selects what the monitoring room's scope selects (committee's region
     path or the committee as a unit: see counting)."""
-    q = committee_q(access)
+    q = readable_q(access)
     if access.has_perm(Perm.STATS_VIEW):
         q |= access.scope(Perm.STATS_VIEW).q(path="committee__region__path", unit="committee_id")
     return Mediation.objects.filter(q)

@@ -54,6 +54,29 @@ HINT = (
 )
 
 
+def _to_unicode_cmap(fontname: str, subset) -> str:
+    """reportlab's ToUnicode CMap with characters beyond the BMP (CJK Extensions B–G, 王𠮷)
+    written as UTF-16 surrogate pairs, as the PDF reference requires: reportlab 5 writes the
+    code point's five hex digits, which PDF readers reject, so such a character is drawn but
+    lost to text extraction, search and copy."""
+    from reportlab.pdfbase import ttfonts
+
+    lines = ttfonts.makeToUnicodeCMap.__wrapped__(fontname, subset).split("\n")
+    start = lines.index(f"{len(subset)} beginbfchar") + 1
+    for i, code in enumerate(subset):
+        lines[start + i] = f"<{i:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>"
+    return "\n".join(lines)
+
+
+def _patch_to_unicode() -> None:
+    from reportlab.pdfbase import ttfonts
+
+    if getattr(ttfonts.makeToUnicodeCMap, "__wrapped__", None) is None:
+        original = ttfonts.makeToUnicodeCMap
+        _to_unicode_cmap.__wrapped__ = original  # type: ignore[attr-defined]
+        ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
 def register_font() -> str:
     """Register the font (embedded, subset) once per process and path; FontUnavailable with the
     reason when it cannot be used."""
@@ -69,6 +92,8 @@ def register_font() -> str:
             raise FontUnavailable(f"{problem} {HINT}")
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
+
+        _patch_to_unicode()
 
         kwargs = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
         try:

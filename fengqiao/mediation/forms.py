@@ -10,6 +10,7 @@ from fengqiao.org.models import EmploymentType
 from .actions.ending import ROUTES
 from .models import (
     Agreement,
+    FollowUp,
     JudicialConfirmation,
     MediatorPost,
     ReferralSource,
@@ -17,6 +18,7 @@ from .models import (
     Signature,
     Specialty,
     StartMode,
+    SupervisionReview,
 )
 
 DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -189,7 +191,32 @@ class PerformanceForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    note = forms.CharField(label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 2}))
+    """回访记录: the fields of the format."""
+
+    visit_date = forms.DateField(label=_("Visit date"), widget=D, initial=timezone.localdate)
+    way = forms.ChoiceField(label=_("Way of the visit"), choices=FollowUp.Way.choices)
+    visitors = forms.CharField(label=_("Visited by"), max_length=100, required=False,
+                               help_text=_("Empty: you."))  # fmt: skip
+    visited = forms.CharField(label=_("Persons visited"), max_length=200)
+    performance = forms.ChoiceField(
+        label=_("Performance of the agreement"), choices=FollowUp.Performance.choices
+    )
+    performance_note = forms.CharField(
+        label=_("Performance details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    opinions = forms.CharField(
+        label=_("Opinions of the parties"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    note = forms.CharField(
+        label=_("What the visit found"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReviewForm(forms.Form):
+    """The judicial office's review of a hard case, or guidance."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=SupervisionReview.Kind.choices)
+    note = forms.CharField(label=_("Review or guidance"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class FailureForm(forms.Form):

@@ -514,16 +514,39 @@ class PerformanceItem(models.Model):
 
 
 class FollowUp(models.Model):
-    """The committee's follow-up on performance (回访)."""
+    """The committee's follow-up visit on performance (回访记录, art. 31), with the fields of the
+    format: visit date, way, who visited, who was visited, performance, the parties' opinions."""
+
+    class Way(models.TextChoices):
+        ON_SITE = "on_site", _("on-site visit")
+        PHONE = "phone", _("telephone")
+        AT_OFFICE = "at_office", _("at the committee's office")
+        LETTER = "letter", _("letter")
+        ONLINE = "online", _("online or messaging")
+
+    class Performance(models.TextChoices):
+        PERFORMED = "performed", _("fully performed")
+        PARTLY = "partly", _("partly performed")
+        NOT_PERFORMED = "not_performed", _("not performed")
+        NOT_DUE = "not_due", _("not yet due")
 
     mediation = models.ForeignKey(
         Mediation, verbose_name=_("mediation"), on_delete=models.CASCADE, related_name="followups"
     )
-    at = models.DateTimeField(_("time"))
+    at = models.DateTimeField(_("time"))  # when it was recorded
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )
-    note = models.TextField(_("note"))
+    visit_date = models.DateField(_("visit date"))
+    way = models.CharField(_("way of the visit"), max_length=12, choices=Way.choices)
+    visitors = models.CharField(_("visited by"), max_length=100)
+    visited = models.CharField(_("persons visited"), max_length=200)
+    performance = models.CharField(
+        _("performance of the agreement"), max_length=16, choices=Performance.choices
+    )
+    performance_note = models.TextField(_("performance details"), blank=True)
+    opinions = models.TextField(_("opinions of the parties"), blank=True)
+    note = models.TextField(_("what the visit found"))
 
     class Meta:
         verbose_name = _("follow-up record")
@@ -593,6 +616,37 @@ class ViolenceReport(models.Model):
         return f"{self.mediation} {self.at:%Y-%m-%d}"
 
 
+class SupervisionReview(models.Model):
+    """A judicial office's review of, or guidance on, a dispute of a committee of its street
+    (司法所 指导, 人民调解法 art. 5): append-only, each one a timeline entry too."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", _("review of a hard case")
+        GUIDANCE = "guidance", _("guidance")
+
+    mediation = models.ForeignKey(
+        Mediation, verbose_name=_("mediation"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(_("time"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("review or guidance"))
+
+    class Meta:
+        verbose_name = _("supervisor's review")
+        verbose_name_plural = _("supervisor's reviews")
+        ordering = ["mediation", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.mediation} {self.get_kind_display()} {self.at:%Y-%m-%d}"
+
+
+# Named in the API schema (ENUM_NAME_OVERRIDES): other apps have a "kind" too.
+ReviewKind = SupervisionReview.Kind
+
+
 class MediationEvent(TimelineEntry):
     """One entry of a mediation's timeline. Append-only."""
 
@@ -649,4 +703,5 @@ EVENT_LABELS = {
     "deadline_near": _("time limit near: the committee was warned"),
     "overdue": _("time limit passed"),
     "supervision": _("supervision card raised on the case"),
+    "review": _("judicial office's review or guidance recorded"),
 }

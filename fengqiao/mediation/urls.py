@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.mediation import views
+from fengqiao.mediation import supervision_views, views
 
 app_name = "mediation"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:pk>/files/<int:attachment_id>/", views.evidence_file, name="file"),
     path("ledger.xlsx", views.ledger_download, name="ledger"),
     path("committee/<int:pk>/", views.committee, name="committee"),
+    path("supervision/", supervision_views.supervision, name="supervision"),
+    path("supervision/<int:pk>/", supervision_views.supervision_case, name="supervision_case"),
 ]

@@ -34,6 +34,15 @@ def _access(request: HttpRequest) -> Access:
     return access
 
 
+def _reader(request: HttpRequest) -> Access:
+    """Mediators, and the judicial office supervising their committees, read registers,
+    documents and dossiers (each narrowed to their own scope by the query)."""
+    access = access_for(request.user)
+    if not (access.has_perm(Perm.MEDIATION_HANDLE) or access.has_perm(Perm.MEDIATION_SUPERVISE)):
+        raise PermissionDenied
+    return access
+
+
 def committees_for(access: Access) -> QuerySet:
     """The committees the actor mediates for."""
     if not access.has_perm(Perm.MEDIATION_HANDLE):
@@ -254,7 +263,7 @@ def _run(name: str, request, m: Mediation, form) -> None:
             raise InvalidInput("item", "not_found", _("No such item."))
         actions.mark_performance(u, item, proof_note=d["proof_note"])
     elif name == "followup":
-        actions.record_followup(u, m, note=d["note"])
+        actions.record_followup(u, m, **d)
     elif name == "failure":
         actions.record_failure(
             u, m, reason=d["reason"], routes_told=d["routes_told"], divert_to=d["divert_to"]
@@ -331,7 +340,7 @@ def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
 
 @login_required
 def document(request: HttpRequest, pk: int, key: str, fmt: str) -> HttpResponse:
-    _access(request)
+    _reader(request)
     try:
         m = actions.get_mediation(request.user, pk)
     except CaseError:
@@ -353,7 +362,7 @@ def _font_missing(request: HttpRequest, m) -> HttpResponse:
 def evidence_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     """A file of the mediated case (evidence shown at a session, proof of performance), to whoever
     may open the mediation; the dossier holds the same files."""
-    _access(request)
+    _reader(request)
     try:
         m = actions.get_mediation(request.user, pk)
     except CaseError:
@@ -366,7 +375,7 @@ def evidence_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResp
 
 @login_required
 def dossier(request: HttpRequest, pk: int) -> HttpResponse:
-    _access(request)
+    _reader(request)
     try:
         m = actions.get_mediation(request.user, pk)
     except CaseError:
@@ -380,8 +389,8 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def ledger_download(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
-    committees = list(committees_for(access))
+    access = _reader(request)
+    committees = list(committees_for(access) | actions.supervised_committees(access))
     form = forms.LedgerForm(request.GET, committees=committees)
     if not form.is_valid():
         return render(

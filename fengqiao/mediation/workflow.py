@@ -34,6 +34,7 @@ ENDED = frozenset({S.AGREED, S.FAILED, S.REFUSED, S.WITHDRAWN})
 ANY = OPEN | ENDED
 
 HANDLE = (Perm.MEDIATION_HANDLE,)
+SUPERVISE = (Perm.MEDIATION_SUPERVISE,)
 
 
 def _agreement(m: Mediation) -> Agreement | None:
@@ -100,6 +101,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("followup", _("Record follow-up"), {S.AGREED}, None),
         _t("confirmation", _("Record judicial confirmation"), {S.AGREED}, None, event="judicial_confirmation"),
         _t("withdraw", _("Withdraw"), OPEN, S.WITHDRAWN),
+        # The judicial office's review or guidance (司法所): any state, the supervisor only.
+        _t("review", _("Record review or guidance"), ANY, None, perms=SUPERVISE, form=False),
     ]
 }  # fmt: skip
 
@@ -113,6 +116,11 @@ def committee_q(access: Access, prefix: str = "committee", perm: str = Perm.MEDI
     if not access.has_perm(perm):
         return Q(pk__in=[])
     return access.scope(perm).q(path=f"{prefix}__region__path", unit=f"{prefix}_id")
+
+
+def readable_q(access: Access, prefix: str = "committee") -> Q:
+    """Rows of the committees the actor mediates for or, as a judicial office, supervises."""
+    return committee_q(access, prefix) | committee_q(access, prefix, Perm.MEDIATION_SUPERVISE)
 
 
 def holds(m: Mediation, access: Access, perm: str) -> bool:

@@ -61,6 +61,14 @@ MY_REPORTS = _n("my_reports", "My reports", "my_reports")
 UNIT_TASKS = _n("unit_tasks", "Unit tasks", "unit_tasks")
 MY_DISPUTES = _n("my_disputes", "My disputes", "my_disputes")
 MEDIATION = _n("mediation", "Mediation", "mediation:workbench", "mediation:")
+# The judicial office (司法所) over the mediation committees of its street.
+MEDIATION_SUPERVISION = _n(
+    "mediation_supervision",
+    "Mediation guidance",
+    "mediation:supervision",
+    "mediation:supervision",
+    "mediation:supervision_case",
+)
 # Basic data (issue 18): the grid registries and key persons; the visits due list.
 REGISTRY = _n("registry", "Basic data", "registry:residents", "registry:")
 VISITS_DUE = _n("visits_due", "Visits due", "registry:visits_due", "registry:visits_due")
@@ -96,6 +104,7 @@ def nav_for(access: Access) -> dict[str, bool]:
         "unit_tasks": access.has_role(*UNIT_ROLES) and access.has_perm(Perm.CASE_HANDLE),
         "my_disputes": access.has_perm(Perm.MEDIATION_HANDLE),
         "mediation": access.has_perm(Perm.MEDIATION_HANDLE),
+        "mediation_supervision": access.has_perm(Perm.MEDIATION_SUPERVISE),
         "registry": access.has_perm(Perm.REGISTRY_VIEW),
         "visits_due": access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.REGISTRY_VISIT),
         "monitor": stats,
@@ -125,6 +134,7 @@ NAV_ORDER = (
     UNIT_TASKS,
     MY_DISPUTES,
     MEDIATION,
+    MEDIATION_SUPERVISION,
     VISITS_DUE,
     REGISTRY,
     RISK,

@@ -12,6 +12,7 @@ and the periodic tasks call only these.
 | `ending` | a party refuses, a party ends it (art. 23), failure, withdrawal |
 | `deadlines` | extension of the time limit, the time-limit sweep |
 | `numbers` | document numbers, the committee's time limit |
+| `supervision` | the judicial office (司法所): its committees, overdue disputes, reviews |
 
 `base` holds what they share (`begin`, the case side); `fengqiao.mediation.workflow` the table
 of transitions and `transition()`, the one place a mediation's state changes.
@@ -54,6 +55,15 @@ from .sessions import (
     record_session,
     report_violence_risk,
 )
+from .supervision import (
+    CommitteeLine,
+    committee_lines,
+    overdue_mediations,
+    recent_reviews,
+    record_review,
+    supervised_committees,
+    supervised_mediations,
+)
 from .workbench import mediator_of, workbench
 
 __all__ = [
@@ -61,6 +71,7 @@ __all__ = [
     "MIN_MEMBERS",
     "REMIND_DAYS_BEFORE",
     "ROUTES",
+    "CommitteeLine",
     "MediationNotFound",
     "Suggestion",
     "TimeLimitReport",
@@ -72,6 +83,7 @@ __all__ = [
     "assign",
     "check_civil_dispute",
     "check_constituted",
+    "committee_lines",
     "committee_prefix",
     "confirmation_days_left",
     "conflicts_of",
@@ -84,14 +96,17 @@ __all__ = [
     "members",
     "missing_signatures",
     "oral_agreements",
+    "overdue_mediations",
     "parties_without_notice",
     "plan_session",
     "planned_sessions",
+    "recent_reviews",
     "record_agreement",
     "record_failure",
     "record_followup",
     "record_investigation",
     "record_judicial_confirmation",
+    "record_review",
     "record_session",
     "refuse",
     "remove_mediator",
@@ -100,6 +115,8 @@ __all__ = [
     "sign",
     "start",
     "suggest_assignment",
+    "supervised_committees",
+    "supervised_mediations",
     "sweep_time_limits",
     "take_effect",
     "terminate",

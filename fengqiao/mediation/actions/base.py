@@ -30,13 +30,15 @@ from fengqiao.cases.models import Case, Party, Task
 
 from ..errors import MediationNotFound
 from ..models import Mediation, MediationEvent
-from ..workflow import check_access, check_state, committee_q
+from ..workflow import check_access, check_state, readable_q
 
 
 def visible_mediations(actor: Any, qs: QuerySet | None = None) -> QuerySet:
+    """Mediations of the committees the actor mediates for or supervises (judicial office);
+    what each may do on them is the workflow's capability check."""
     access = actor if isinstance(actor, Access) else access_for(actor)
     qs = Mediation.objects.all() if qs is None else qs
-    return qs.filter(committee_q(access))
+    return qs.filter(readable_q(access))
 
 
 def get_mediation(actor: Any, pk: Any) -> Mediation:
@@ -70,7 +72,7 @@ def begin(
     except (Mediation.DoesNotExist, ValueError, TypeError):
         raise MediationNotFound() from None
     # Scope checked apart from the lock: FOR UPDATE over the join would lock the committee too.
-    if not Mediation.objects.filter(pk=m.pk).filter(committee_q(access)).exists():
+    if not Mediation.objects.filter(pk=m.pk).filter(readable_q(access)).exists():
         raise MediationNotFound()
     check_access(m, name, access)
     if expected_version is not None and int(expected_version) != m.version:

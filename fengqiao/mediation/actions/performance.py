@@ -63,15 +63,54 @@ def mark_performance(
 
 
 def record_followup(
-    actor: Any, mediation: Mediation | int, *, note: str, at: datetime | None = None
+    actor: Any,
+    mediation: Mediation | int,
+    *,
+    note: str,
+    visit_date: date | None = None,
+    way: str = FollowUp.Way.ON_SITE,
+    visitors: str = "",
+    visited: str = "",
+    performance: str = "",
+    performance_note: str = "",
+    opinions: str = "",
+    at: datetime | None = None,
 ) -> FollowUp:
-    """The committee's follow-up on performance (art. 31)."""
+    """The committee's follow-up visit on performance (art. 31), with the fields of the 回访记录
+    format. `visitors` defaults to the actor's name; `performance` to what the agreement's
+    items say (all performed, some, none)."""
     with transaction.atomic():
         m, _a = begin(actor, mediation, "followup")
         require("note", note, _("Record what the follow-up found."))
-        f = FollowUp.objects.create(mediation=m, at=moment(at, "at"), by=actor, note=note)
+        require("visited", visited, _("Name who was visited."))
+        if way not in FollowUp.Way.values:
+            raise InvalidInput("way", "choice", _("Choose how the visit was made."))
+        if performance and performance not in FollowUp.Performance.values:
+            raise InvalidInput(
+                "performance", "choice", _("Choose how the agreement was performed.")
+            )
+        today = timezone.localdate()
+        visit_date = visit_date or today
+        if visit_date > today:
+            raise InvalidInput("visit_date", "future", _("This cannot lie in the future."))
+        f = FollowUp.objects.create(
+            mediation=m, at=moment(at, "at"), by=actor, note=note.strip(), visit_date=visit_date,
+            way=way, visitors=(visitors.strip() or actor.get_full_name())[:100],
+            visited=visited.strip(), performance=performance or _performance_of(m),
+            performance_note=performance_note.strip(), opinions=opinions.strip(),
+        )  # fmt: skip
         transition(m, "followup", actor, data={"followup": f.pk})
     return f
+
+
+def _performance_of(m: Mediation) -> str:
+    items = PerformanceItem.objects.filter(agreement__mediation=m)
+    total, done = items.count(), items.exclude(done_at__isnull=True).count()
+    if total and done == total:
+        return FollowUp.Performance.PERFORMED
+    if done:
+        return FollowUp.Performance.PARTLY
+    return FollowUp.Performance.NOT_PERFORMED if total else FollowUp.Performance.PERFORMED
 
 
 def send_performance_reminders(today: date | None = None) -> int:
