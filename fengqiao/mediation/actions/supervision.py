@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
+from fengqiao.cases.actions.base import now, require
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.core import audit
 from fengqiao.org.models import Unit, UnitKind
 
 from ..models import OPEN_STATES, Mediation, SupervisionReview
 from ..workflow import committee_q, transition
-from .base import begin, now, require
+from .base import begin
 
 
 def _access(actor: Any) -> Access:
