@@ -14,3 +14,9 @@ class AnalyticsConfig(AppConfig):
 
         # Every figure reads its precision; an edit reaches every process (refdata).
         refdata.watch(IndicatorDisplay)
+
+        # Public legal services stand below the monitoring room: their panel is added here.
+        from fengqiao.analytics import panels
+        from fengqiao.legalservices import monitor as legal_monitor
+
+        panels.register(legal_monitor.panel)
