@@ -61,8 +61,9 @@ def test_bad_input_names_every_field_and_saves_nothing(lw):
     assert not Question.objects.exists()
 
 
-def test_s7_ask_answer_notify_follow_up_rate(lw, world, client, client_for, settings,
-                                             django_capture_on_commit_callbacks):
+def test_s7_ask_answer_notify_follow_up_rate(
+    lw, world, client, client_for, settings, django_capture_on_commit_callbacks
+):
     on_commit = django_capture_on_commit_callbacks
     use_immediate_tasks(settings)
     settings.SMS_CHANNEL = "tests.test_notifications.RecordingSms"
@@ -88,7 +89,9 @@ def test_s7_ask_answer_notify_follow_up_rate(lw, world, client, client_for, sett
     queue = lawyer.get(reverse("legal:index")).content.decode()
     assert q.number in queue and PHONE in queue
     # An internal note first, then the answer.
-    lawyer.post(reverse("legal:act", args=[q.pk, "note"]), {"note-text": "当事人情绪激动，注意安抚"})
+    lawyer.post(
+        reverse("legal:act", args=[q.pk, "note"]), {"note-text": "当事人情绪激动，注意安抚"}
+    )
     with on_commit(execute=True):
         r = lawyer.post(reverse("legal:act", args=[q.pk, "answer"]),
                         {"answer-text": "可向劳动监察大队投诉，或申请劳动仲裁。"})  # fmt: skip
@@ -116,7 +119,12 @@ def test_s7_ask_answer_notify_follow_up_rate(lw, world, client, client_for, sett
         actions.rate(q, score=1)
     # Every step is in the question's hash chain.
     assert list(q.events.values_list("action", flat=True)) == [
-        "ask", "note", "answer", "follow_up", "answer", "rate"
+        "ask",
+        "note",
+        "answer",
+        "follow_up",
+        "answer",
+        "rate",
     ]
     assert chain.verify().breaks == []
 
@@ -217,11 +225,16 @@ def test_figures_and_drill_down(lw, world, client_for):
     assert q1.number in page and "2 " not in page[:0]
     data = c.get("/api/v1/legal/figures/").json()
     assert data["total"] == 2 and data["rating"] == 4.0
-    assert {r["key"]: r["count"] for r in data["by_level"]} == {"room": 1, "station": 1, "centre": 0}
+    assert {r["key"]: r["count"] for r in data["by_level"]} == {
+        "room": 1,
+        "station": 1,
+        "centre": 0,
+    }
     assert data["per_lawyer"][0]["count"] == 1
     # The monitoring room's panel links to the lists.
-    from fengqiao.legalservices.monitor import panel
     from django.test import RequestFactory
+
+    from fengqiao.legalservices.monitor import panel
 
     req = RequestFactory().get("/monitor/")
     req.user = lw.centre_user

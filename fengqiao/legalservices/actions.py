@@ -41,7 +41,6 @@ from .workflow import (
     RESIDENT,
     SYSTEM,
     TRANSITIONS,
-    VIEW,
     NotFound,
     capacities,
     check,
@@ -184,9 +183,12 @@ def ask(*, topic: Any, text: str, phone: str, name: str = "", community: Any = N
         region = community_at(lon, lat)
     if errors:
         raise InvalidInput("", "", "", errors=[x for e in errors for x in e.errors])
+    assert t is not None
     point = route(region)
     if point is None:
-        raise InvalidInput("community", "no_service", _("No legal service point serves this place yet."))
+        raise InvalidInput(
+            "community", "does_not_exist", _("No legal service point serves this place yet.")
+        )
     with transaction.atomic():
         at = timezone.now()
         for _attempt in range(5):
@@ -218,7 +220,7 @@ def ask(*, topic: Any, text: str, phone: str, name: str = "", community: Any = N
 
 
 def _lock(actor: Any, question: Question | int) -> Question:
-    pk = getattr(question, "pk", question)
+    pk: Any = getattr(question, "pk", question)
     get_visible(actor, Question, pk)
     return Question.objects.select_for_update().select_related("point__region").get(pk=pk)
 
@@ -431,8 +433,10 @@ def public_status(q: Question) -> dict[str, Any]:
 def escalate(question: Question | int, *, now: datetime | None = None) -> bool:
     """Hand an unanswered question past its time limit to the next level up (room → station →
     centre); at the centre it stays (and stays overdue). Run by the sweep."""
-    q = Question.objects.select_for_update().select_related("point").get(
-        pk=getattr(question, "pk", question)
+    q = (
+        Question.objects.select_for_update()
+        .select_related("point")
+        .get(pk=getattr(question, "pk", question))
     )
     now = now or timezone.now()
     if q.state not in (QuestionState.OPEN, QuestionState.FOLLOW_UP) or not q.due_at:

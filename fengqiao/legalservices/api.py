@@ -107,7 +107,7 @@ class LegalMessageSerializer(serializers.ModelSerializer):
 
 class LegalEventSerializer(serializers.Serializer):
     action = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     at = serializers.DateTimeField()
     note = serializers.CharField()
 
@@ -149,7 +149,7 @@ class LegalQuestionDetailSerializer(LegalQuestionSerializer):
     @extend_schema_field(LegalReferralSerializer(allow_null=True))
     def get_referral(self, obj: Question) -> dict | None:
         ref = getattr(obj, "referral", None)
-        return LegalReferralSerializer(ref).data if ref is not None else None  # type: ignore[return-value]
+        return LegalReferralSerializer(ref).data if ref is not None else None
 
     def get_allowed_actions(self, obj: Question) -> list[str]:
         request = self.context.get("request")
@@ -167,7 +167,7 @@ class LegalPublicMessageSerializer(serializers.Serializer):
 
 class LegalPublicEventSerializer(serializers.Serializer):
     action = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     at = serializers.DateTimeField()
 
 
@@ -194,12 +194,12 @@ class LegalPublicStatusSerializer(serializers.Serializer):
 def _public(q: Question) -> dict:
     info = actions.public_status(q)
     info["link"] = f"/legal/q/{q.token}/"
-    return LegalPublicStatusSerializer(info).data  # type: ignore[return-value]
+    return LegalPublicStatusSerializer(info).data
 
 
 class LegalFigureSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     query = serializers.CharField(help_text="The filter of the question list behind the figure.")
 
@@ -234,8 +234,12 @@ class LegalAskRequestSerializer(serializers.Serializer):
     phone = serializers.RegexField(PHONE_PATTERN, max_length=20)
     name = serializers.CharField(required=False, default="", allow_blank=True, max_length=50)
     community = strict.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    lon = strict.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
-    lat = strict.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    lon = strict.FloatField(
+        required=False, allow_null=True, default=None, min_value=-180, max_value=180
+    )
+    lat = strict.FloatField(
+        required=False, allow_null=True, default=None, min_value=-90, max_value=90
+    )
 
 
 class LegalAskedSerializer(serializers.Serializer):
@@ -336,7 +340,9 @@ class Track(PublicView):
 
 
 class TrackFollowUp(PublicView):
-    @extend_schema(request=LegalFollowUpRequestSerializer, responses={200: LegalPublicStatusSerializer})
+    @extend_schema(
+        request=LegalFollowUpRequestSerializer, responses={200: LegalPublicStatusSerializer}
+    )
     def post(self, request: Request) -> Response:
         if self.limited(request):
             return _too_many()
@@ -383,7 +389,11 @@ class PointList(generics.ListAPIView):
     pagination_class = BoundedLimitOffsetPagination
 
     def get_queryset(self):
-        return actions.visible(self.request.user, ServicePoint.objects.filter(active=True)).select_related("region").order_by("id")
+        return (
+            actions.visible(self.request.user, ServicePoint.objects.filter(active=True))
+            .select_related("region")
+            .order_by("id")
+        )
 
 
 class QuestionList(generics.ListAPIView):
@@ -413,7 +423,9 @@ def _detail(request: Request, pk: int) -> Response:
 class QuestionAnswer(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+    @extend_schema(
+        request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer}
+    )
     def post(self, request: Request, pk: int) -> Response:
         _question(request, pk)
         body = LegalTextRequestSerializer(data=request.data)
@@ -428,7 +440,9 @@ class QuestionAnswer(APIView):
 class QuestionNote(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+    @extend_schema(
+        request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer}
+    )
     def post(self, request: Request, pk: int) -> Response:
         _question(request, pk)
         body = LegalTextRequestSerializer(data=request.data)
@@ -443,7 +457,9 @@ class QuestionNote(APIView):
 class QuestionReferAid(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=LegalAidReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+    @extend_schema(
+        request=LegalAidReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer}
+    )
     def post(self, request: Request, pk: int) -> Response:
         _question(request, pk)
         body = LegalAidReferralRequestSerializer(data=request.data)
@@ -458,7 +474,10 @@ class QuestionReferAid(APIView):
 class QuestionReferMediation(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=LegalMediationReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+    @extend_schema(
+        request=LegalMediationReferralRequestSerializer,
+        responses={200: LegalQuestionDetailSerializer},
+    )
     def post(self, request: Request, pk: int) -> Response:
         _question(request, pk)
         body = LegalMediationReferralRequestSerializer(data=request.data)
@@ -474,5 +493,3 @@ class Figures(APIView):
     @extend_schema(responses=LegalFiguresSerializer, summary="Figures of the questions in view")
     def get(self, request: Request) -> Response:
         return Response(LegalFiguresSerializer(figures(questions_for(request.user))).data)
-
-

@@ -15,7 +15,9 @@ urlpatterns = [
     path("questions/<int:pk>/", api.QuestionDetail.as_view(), name="api-legal-question"),
     path("questions/<int:pk>/answer/", api.QuestionAnswer.as_view(), name="api-legal-answer"),
     path("questions/<int:pk>/note/", api.QuestionNote.as_view(), name="api-legal-note"),
-    path("questions/<int:pk>/refer-aid/", api.QuestionReferAid.as_view(), name="api-legal-refer-aid"),
+    path(
+        "questions/<int:pk>/refer-aid/", api.QuestionReferAid.as_view(), name="api-legal-refer-aid"
+    ),
     path(
         "questions/<int:pk>/refer-mediation/",
         api.QuestionReferMediation.as_view(),

@@ -65,7 +65,9 @@ def figures(qs: QuerySet) -> dict[str, Any]:
     )
     rated = qs.filter(rating__isnull=False)
     rating_avg = rated.aggregate(a=Avg("rating"))["a"]
-    referrals = dict(qs.filter(referral__isnull=False).values_list("referral__kind").annotate(n=Count("id")))
+    referrals = dict(
+        qs.filter(referral__isnull=False).values_list("referral__kind").annotate(n=Count("id"))
+    )
     per_point = [
         {"key": r["point_id"], "label": r["point__name"], "count": r["n"],
          "answered": r["answered"], "rating": _round(r["rating"]), "query": f"point={r['point_id']}"}

@@ -1,6 +1,7 @@
 """Forms of the legal-service pages: they only parse input; the rules live in the actions."""
 
 import math
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from fengqiao.territory.models import Region
 from .models import AidCaseType, Level, ServicePoint, Topic
 
 
-def communities() -> list[tuple[str, str]]:
+def communities() -> list[tuple[str, Any]]:
     """The communities and villages of the regions the network serves, "street · community"."""
     paths = [p for p in ServicePoint.objects.filter(active=True, level=Level.CENTRE)
              .values_list("region__path", flat=True)]  # fmt: skip
@@ -24,6 +25,12 @@ def communities() -> list[tuple[str, str]]:
         if any(r.path.startswith(p) for p in paths)
     ]
     return [("", _("— choose, or place the point on the map —")), *out]
+
+
+def _set(form: forms.Form, name: str, **attrs: Any) -> None:
+    field = cast(Any, form.fields[name])
+    for key, value in attrs.items():
+        setattr(field, key, value)
 
 
 class AskForm(PointMixin):
@@ -40,8 +47,8 @@ class AskForm(PointMixin):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.filter(active=True)
-        self.fields["community"].choices = communities()
+        _set(self, "topic", queryset=Topic.objects.filter(active=True))
+        _set(self, "community", choices=communities())
 
     def point(self) -> tuple[float | None, float | None]:
         out: list[float | None] = []
@@ -88,7 +95,9 @@ class RateForm(forms.Form):
 
 
 class TextForm(forms.Form):
-    text = forms.CharField(label=_("Text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label=_("Text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class AidForm(forms.Form):
@@ -104,7 +113,7 @@ class AidForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case_type"].queryset = AidCaseType.objects.filter(active=True)
+        _set(self, "case_type", queryset=AidCaseType.objects.filter(active=True))
 
 
 class MediationForm(forms.Form):
@@ -118,9 +127,10 @@ class MediationForm(forms.Form):
 
     def __init__(self, *args, committees=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(
-            active=True, kind=CaseKind.DISPUTE, civil_dispute=True, children__isnull=True
-        )
-        self.fields["committee"].queryset = committees if committees is not None else Unit.objects.filter(
-            kind=UnitKind.MEDIATION_COMMITTEE, active=True
-        )
+        _set(self, "category", queryset=Category.objects.filter(
+            active=True, kind=CaseKind.DISPUTE, civil_dispute=True, public=True,
+            children__isnull=True,
+        ))  # fmt: skip
+        if committees is None:
+            committees = Unit.objects.filter(kind=UnitKind.MEDIATION_COMMITTEE, active=True)
+        _set(self, "committee", queryset=committees)

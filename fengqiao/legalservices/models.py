@@ -267,7 +267,9 @@ class QuestionEvent(TimelineEntry):
         verbose_name_plural = _("question events")
         ordering = ["question", "at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["question", "chain_seq"], name="legal_q_event_chain_seq")
+            models.UniqueConstraint(
+                fields=["question", "chain_seq"], name="legal_q_event_chain_seq"
+            )
         ]
 
     def __str__(self) -> str:

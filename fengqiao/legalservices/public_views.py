@@ -79,7 +79,8 @@ def _page(request: HttpRequest, q: Question, status: int = 200, **forms) -> Http
     info = actions.public_status(q)
     context = {
         "info": info,
-        "follow_form": forms.get("follow_form") or (FollowUpForm() if info["can_follow_up"] else None),
+        "follow_form": forms.get("follow_form")
+        or (FollowUpForm() if info["can_follow_up"] else None),
         "rate_form": forms.get("rate_form") or (RateForm() if info["can_rate"] else None),
         "thanks": forms.get("thanks", False),
     }

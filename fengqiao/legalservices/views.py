@@ -70,7 +70,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
     """The list behind a figure (filters: level, topic, point, lawyer, referral, state…)."""
     _guard(request)
     qs, applied = filter_questions(questions_for(request.user), request.GET)
-    names = {
+    names: dict[str, dict[str, Any]] = {
         "level": dict(Level.choices),
         "topic": {str(t.pk): t.name for t in Topic.objects.all()},
         "point": {str(p.pk): p.name for p in ServicePoint.objects.filter(pk__in=[
@@ -174,4 +174,6 @@ def network(request: HttpRequest) -> HttpResponse:
 @require_GET
 def figures_page(request: HttpRequest) -> HttpResponse:
     _guard(request)
-    return render(request, "legalservices/figures.html", {"f": figures(questions_for(request.user))})
+    return render(
+        request, "legalservices/figures.html", {"f": figures(questions_for(request.user))}
+    )

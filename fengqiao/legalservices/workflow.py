@@ -43,7 +43,9 @@ def my_points(user: Any) -> list[ServicePoint]:
     if uid is None or not getattr(user, "is_active", False):
         return []
     return list(
-        ServicePoint.objects.filter(Q(staff__id=uid) | Q(lawyers__user_id=uid, lawyers__active=True))
+        ServicePoint.objects.filter(
+            Q(staff__id=uid) | Q(lawyers__user_id=uid, lawyers__active=True)
+        )
         .filter(active=True)
         .select_related("region")
         .distinct()
