@@ -34,7 +34,7 @@ def _set(form: forms.Form, name: str, **attrs: Any) -> None:
 
 
 class AskForm(PointMixin):
-    topic = forms.ModelChoiceField(label=_("What is it about?"), queryset=Topic.objects.none())
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.none())
     community = forms.ChoiceField(label=_("Your community or village"), required=False)
     text = forms.CharField(
         label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})

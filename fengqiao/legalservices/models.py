@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 from fengqiao.territory.models import Region
@@ -122,11 +123,11 @@ class AidCaseType(models.Model):
 
 
 class QuestionState(models.TextChoices):
-    OPEN = "open", _("awaiting an answer")
-    ANSWERED = "answered", _("answered")
-    FOLLOW_UP = "follow_up", _("follow-up awaiting an answer")
-    CLOSED = "closed", _("rated and closed")
-    REFERRED = "referred", _("referred")
+    OPEN = "open", pgettext_lazy("legal question", "awaiting an answer")
+    ANSWERED = "answered", pgettext_lazy("legal question", "answered")
+    FOLLOW_UP = "follow_up", pgettext_lazy("legal question", "follow-up awaiting an answer")
+    CLOSED = "closed", pgettext_lazy("legal question", "rated and closed")
+    REFERRED = "referred", pgettext_lazy("legal question", "referred")
 
 
 WAITING = (QuestionState.OPEN, QuestionState.FOLLOW_UP)

@@ -197,7 +197,7 @@ def allowed(state: str, held: set[str]) -> set[str]:
 
 EVENT_LABELS = {
     "ask": _("question asked"),
-    "answer": _("answered"),
+    "answer": _("answer given"),
     "follow_up": _("follow-up asked"),
     "rate": _("answer rated"),
     "note": _("internal note"),
