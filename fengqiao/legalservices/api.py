@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fengqiao.api import fields as strict
+from fengqiao.api.authentication import TokenScopePermission
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination
 from fengqiao.api.parsers import JSONParser
@@ -285,8 +286,12 @@ class LegalMediationReferralRequestSerializer(serializers.Serializer):
 # -- public --------------------------------------------------------------------------------
 
 
+# Residents ask without an account; a read-only token still may not write.
+PUBLIC = [AllowAny, TokenScopePermission]
+
+
 class PublicView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = PUBLIC
     parser_classes = [JSONParser]
 
     def limited(self, request: Request) -> bool:
@@ -301,7 +306,7 @@ class PublicView(APIView):
 class TopicList(generics.ListAPIView):
     """The consultation topics (for a resident's app), without an account."""
 
-    permission_classes = [AllowAny]
+    permission_classes = PUBLIC
     serializer_class = LegalTopicSerializer
     pagination_class = None
     queryset = Topic.objects.filter(active=True).order_by("sort", "code")
