@@ -67,7 +67,7 @@ POSTS = ["answer", "note", "refer-aid", "refer-mediation"]
 
 
 def test_outsider_gets_404_everywhere(setup, personas, client_for):
-    lw, room_q, *_ = setup
+    _lw, room_q, *_ = setup
     c = client_for(personas.outsider)
     for url in pages(room_q):
         assert c.get(url).status_code == 404, url
@@ -88,7 +88,7 @@ def test_outsider_gets_404_everywhere(setup, personas, client_for):
 
 
 def test_another_rooms_lawyer_gets_404(setup, client_for):
-    lw, room_q, street_q, south_q = setup
+    lw, room_q, _street_q, south_q = setup
     c = client_for(lw.room_user)
     assert c.get(reverse("legal:question", args=[south_q.pk])).status_code == 404
     assert c.get(reverse("legal:question", args=[room_q.pk])).status_code == 200
@@ -98,7 +98,12 @@ def test_another_rooms_lawyer_gets_404(setup, client_for):
 
 def test_phone_masked_for_those_who_do_not_hold_the_question(setup, client_for, personas):
     lw, room_q, *_ = setup
-    assert PHONE in client_for(lw.room_user).get(reverse("legal:question", args=[room_q.pk])).content.decode()
+    assert (
+        PHONE
+        in client_for(lw.room_user)
+        .get(reverse("legal:question", args=[room_q.pk]))
+        .content.decode()
+    )
     for user in (lw.station_user, lw.centre_user, personas.leader):
         body = client_for(user).get(reverse("legal:question", args=[room_q.pk])).content.decode()
         assert PHONE not in body and "139****5678" in body
@@ -167,8 +172,14 @@ def test_public_pages_are_rate_limited(world, client, settings):
     from django.core.cache import cache
 
     cache.clear()
-    assert client.post(reverse("legal:track"), {"number": "X", "phone_last4": "1234"}).status_code == 404
-    assert client.post(reverse("legal:track"), {"number": "X", "phone_last4": "1234"}).status_code == 429
+    assert (
+        client.post(reverse("legal:track"), {"number": "X", "phone_last4": "1234"}).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("legal:track"), {"number": "X", "phone_last4": "1234"}).status_code
+        == 429
+    )
     cache.clear()
 
 

@@ -33,7 +33,9 @@ def load_legalservices(
         phone="0464-8291148", duty_hours="工作日 8:30–11:30，13:30–17:00",
     )  # fmt: skip
     stations: dict[int, ServicePoint] = {}
-    for street in Region.objects.filter(parent=district, level=Region.Level.STREET).order_by("code"):
+    for street in Region.objects.filter(parent=district, level=Region.Level.STREET).order_by(
+        "code"
+    ):
         stations[street.pk] = ServicePoint.objects.create(
             level=Level.STATION, name=f"{street.name}公共法律服务工作站", region=street,
             parent=centre, duty_hours="工作日 8:30–17:00",
@@ -45,7 +47,7 @@ def load_legalservices(
     for c in communities.order_by("code"):
         room_name = f"{c.name}法律服务室"
         rooms[c.name] = ServicePoint.objects.create(
-            level=Level.ROOM, name=room_name, region=c, parent=stations.get(c.parent_id),
+            level=Level.ROOM, name=room_name, region=c, parent=stations.get(c.parent_id or 0),
             duty_hours="每周三 9:00–11:30（法律顾问坐班）",
         )  # fmt: skip
     created["legal service point"] += 1 + len(stations) + len(rooms)

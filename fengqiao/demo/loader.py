@@ -27,8 +27,8 @@ from fengqiao.demo import data
 from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
-from fengqiao.demo.legalservices import load_legalservices
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
+from fengqiao.demo.legalservices import load_legalservices
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
 from fengqiao.demo.registry import load_registry
