@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "fengqiao.registry",
     "fengqiao.risk",
     "fengqiao.campaigns",
+    "fengqiao.legalservices",
     "fengqiao.web",
     "fengqiao.demo",
     # Last: its catalogue must not override the words of the apps above (Accept, done …).
@@ -542,6 +543,23 @@ PERIODIC_TASKS["fengqiao.webhooks.tasks.deliver_due_webhooks"] = env_int(
 WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 60)
 WEBHOOK_RETRY_FACTOR = env_float("WEBHOOK_RETRY_FACTOR", 5)
 WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 43200)
+# Public legal services (S7): a question unanswered for this many working days goes one level
+# up (room → street station → district centre), checked by the sweep every LEGAL_SWEEP_SECONDS;
+# a referral to mediation registers the dispute through this case channel (a data row).
+LEGAL_ANSWER_WORKING_DAYS = env_int("LEGAL_ANSWER_WORKING_DAYS", 2)
+LEGAL_REFERRAL_CHANNEL = env_str("LEGAL_REFERRAL_CHANNEL", "legal_service")
+PUBLIC_LEGAL_RATE = env_str("PUBLIC_LEGAL_RATE", "5/600")
+PERIODIC_TASKS["fengqiao.legalservices.tasks.sweep_questions_task"] = env_int(
+    "LEGAL_SWEEP_SECONDS", 900
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "LegalQuestionStateEnum": "fengqiao.legalservices.models.QuestionState",
+        "LegalPointLevelEnum": "fengqiao.legalservices.models.Level",
+        "LegalReferralKindEnum": "fengqiao.legalservices.models.ReferralKind",
+        "LegalMessageKindEnum": "fengqiao.legalservices.models.MessageKind",
+    }
+)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
 # Webhook URLs in private, loopback, link-local, multicast or reserved networks are refused
 # (server-side request forgery) unless this is set, e.g. when receivers sit in the same network.

@@ -132,6 +132,8 @@ POSITIVE_ACCEPTANCE_GAPS = {
     "POST /api/v1/campaigns/records/{id}/case/": "the cases' intake rules (category's kind, …)",
     "POST /api/v1/risk/assessments/": "review_date not in the past; the target's own field by target_kind; factor scores 1–5",
     "POST /api/v1/risk/rules/": "params: keys and ranges by kind",
+    # Issue 19 (public legal services).
+    "POST /api/v1/legal/ask/": "lon and lat: both or neither",
 }
 
 

@@ -22,3 +22,8 @@ class AnalyticsConfig(AppConfig):
         relocate.register_followers(
             cases_moved=refresh_case_facts, region_moved=refresh_region_mediation_facts
         )
+        # Public legal services stand below the monitoring room: their panel is added here.
+        from fengqiao.analytics import panels
+        from fengqiao.legalservices import monitor as legal_monitor
+
+        panels.register(legal_monitor.panel)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import shapely
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils.translation import gettext
 from shapely.geometry import Polygon
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
@@ -27,6 +28,7 @@ from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
+from fengqiao.demo.legalservices import load_legalservices
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone
 from fengqiao.demo.phone import load_phone
@@ -212,6 +214,14 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> LoadResult:
             workers, grids, regions, units, password, created, hashed
         )
         result.cases = _activity(regions[data.DISTRICT[0]], password, created, hashed)
+        lawyer = load_legalservices(
+            regions[data.DISTRICT[0]],
+            lambda rows: _ensure_users(rows, password, created, hashed),
+            created,
+        )
+        result.credentials.append(
+            Credential(gettext("legal adviser"), lawyer.username, lawyer.name, "花园社区法律服务室")
+        )
         if created:
             audit.record(
                 None,

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.platform_admin import ADMIN_SITE_ROLES
 from fengqiao.accounts.roles import Perm, Role
+from fengqiao.legalservices.workflow import may_open as legal_may_open
 
 # Admin-site sections: holding any of these capabilities opens /admin/ (see fengqiao.accounts.platform_admin).
 ADMIN_PERMS = (
@@ -85,6 +86,8 @@ ACCOUNTABILITY = _n(
 # Issue 18: risks and warnings; screening campaigns and special operations.
 RISK = _n("risk", "Risks and warnings", "risk:home", "risk:")
 CAMPAIGNS = _n("campaigns", "Screening and operations", "campaigns:index", "campaigns:")
+# Issue 19: public legal services (S7): the lawyers' queue, the network, the figures.
+LEGAL = _n("legal", "Legal advice", "legal:index", "legal:")
 READ_LOG = _n("read_log", "Sensitive-read log", "read_log")
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
@@ -119,6 +122,7 @@ def nav_for(access: Access) -> dict[str, bool]:
         and any(access.has_perm(p) for p in ADMIN_PERMS),
         "risk": access.has_perm(Perm.RISK_VIEW),
         "campaigns": any(access.has_perm(p) for p in CAMPAIGN_PERMS),
+        "legal": legal_may_open(access),
     }
 
 
@@ -139,6 +143,7 @@ NAV_ORDER = (
     REGISTRY,
     RISK,
     CAMPAIGNS,
+    LEGAL,
     MONITOR,
     SCREEN,
     LEDGERS,

@@ -9,7 +9,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -27,6 +27,11 @@ STAFF_ROLES = (Role.STATION_STAFF, Role.CENTER_STAFF, Role.MEDIATOR, Role.UNIT_L
 def home(request: HttpRequest) -> HttpResponse:
     access = access_for(request.user)
     if not access.assignments:
+        # A legal adviser's account needs no role: their work is their point's questions.
+        from fengqiao.legalservices.workflow import works_in_network
+
+        if works_in_network(access):
+            return redirect("legal:index")
         # Logged in but given no role yet: say so and show nothing.
         return render(request, "web/no_role.html")
     disputes = workbench.my_disputes(access) if access.has_perm(Perm.MEDIATION_HANDLE) else None
