@@ -16,6 +16,13 @@ class MediationConfig(AppConfig):
         # Time limits count working days: recounted when a year's holiday notice is loaded.
         register_recompute(recompute_time_limits_task)
 
+        from fengqiao.accounts.access import register_scope
+        from fengqiao.mediation.models import Mediation
+        from fengqiao.mediation.workflow import mediation_rule
+
+        # One scope API: `access.visible(Mediation.objects…, perm)` and `access.holds(m, perm)`.
+        register_scope(Mediation, mediation_rule)
+
         # Each mediation's events form one hash chain (fengqiao.core.chain).
         chain.register(
             chain.ChainSpec(

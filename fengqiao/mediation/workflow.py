@@ -118,6 +118,12 @@ def committee_q(access: Access, prefix: str = "committee", perm: str = Perm.MEDI
     return access.scope(perm).q(path=f"{prefix}__region__path", unit=f"{prefix}_id")
 
 
+def mediation_rule(access: Access, perm: str) -> Q:
+    """The scope rule of mediations (registered with accounts.access: `access.visible`,
+    `access.holds`): the mediation's committee lies in the `perm` scope."""
+    return committee_q(access, perm=perm)
+
+
 def readable_q(access: Access, prefix: str = "committee") -> Q:
     """Rows of the committees the actor mediates for or, as a judicial office, supervises."""
     return committee_q(access, prefix) | committee_q(access, prefix, Perm.MEDIATION_SUPERVISE)
@@ -125,9 +131,7 @@ def readable_q(access: Access, prefix: str = "committee") -> Q:
 
 def holds(m: Mediation, access: Access, perm: str) -> bool:
     """Does `access` hold `perm` over the mediation's committee."""
-    if not access.has_perm(perm):
-        return False
-    return Mediation.objects.filter(pk=m.pk).filter(committee_q(access, perm=perm)).exists()
+    return access.holds(m, perm)
 
 
 # -- the check -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from fengqiao.core import audit
 from fengqiao.org.models import Unit, UnitKind
 
 from ..models import OPEN_STATES, Mediation, SupervisionReview
-from ..workflow import committee_q, transition
+from ..workflow import transition
 from .base import begin
 
 
@@ -43,7 +43,7 @@ def supervised_committees(actor: Any) -> QuerySet:
 
 def supervised_mediations(actor: Any) -> QuerySet:
     """The mediations of the committees the actor supervises (nothing without the role)."""
-    return Mediation.objects.filter(committee_q(_access(actor), perm=Perm.MEDIATION_SUPERVISE))
+    return _access(actor).visible(Mediation.objects.all(), Perm.MEDIATION_SUPERVISE)
 
 
 def overdue_q() -> Q:
