@@ -28,6 +28,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Scope
 from fengqiao.analytics.models import (
@@ -201,15 +202,15 @@ INDICATORS: dict[str, Indicator] = {
         _i("red_cards", _("red cards"), _("red supervision cards raised in the period"),
            _("every red card, by the deadline sweep or by hand"),
            _("the day the card was raised"), COUNT, ("card_red",)),
-        _i("grids", _("grids"), _("active grids"), _("active grids in the area"),
+        _i("grids", pgettext_lazy("count", "grids"), _("active grids"), _("active grids in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("grid_workers", _("grid workers"), _("active grid workers"),
+        _i("grid_workers", pgettext_lazy("count", "grid workers"), _("active grid workers"),
            _("active grid workers serving at least one grid in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("stations", _("service stations"), _("active service stations"),
+        _i("stations", pgettext_lazy("count", "service stations"), _("active service stations"),
            _("active community / village governance service stations in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("mediators", _("mediators"), _("active mediators"),
+        _i("mediators", pgettext_lazy("count", "mediators"), _("active mediators"),
            _("people holding an active mediator role in the area"),
            _("now (not per period)"), COUNT, org=True),
     ]
