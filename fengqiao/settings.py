@@ -358,6 +358,12 @@ if MAP_TIANDITU_KEY and not MAP_TILE_URL:
 GRID_INDEX_CHECK_SECONDS = env_float("GRID_INDEX_CHECK_SECONDS", 2.0)
 # How often a process checks whether reference data (categories, routing rules …) changed elsewhere.
 REFDATA_CHECK_SECONDS = env_float("REFDATA_CHECK_SECONDS", 2.0)
+# The district's own classification of cases (a family of the category tree: "governance", the
+# 综治台账 tree, or "justice", the 司法行政 dispute types): residents choose from it on the public
+# report form and the monitoring room's charts by category are drawn on it.
+CATEGORY_FAMILY = env_str("CATEGORY_FAMILY", "governance")
+if CATEGORY_FAMILY not in ("governance", "justice"):
+    raise ImproperlyConfigured("CATEGORY_FAMILY must be governance or justice")
 # The region code of the district this installation serves (used for tracking numbers and Open311).
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
 
@@ -420,6 +426,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
 
 def _tile_origin(url: str) -> str | None:
     """The tile server's origin for the CSP; a host label holding "{s}" becomes "*" (any sub-domain)."""

@@ -22,14 +22,17 @@ def test_the_parser_reads_every_catalogue():
 
 
 def test_no_message_translates_two_ways_across_apps():
-    seen: dict[tuple[str | None, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    seen: dict[tuple[str | None, str], dict[str, list[str]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for path in catalogues():
         for e in entries(path):
             if e.msgstr and not e.fuzzy:
                 seen[(e.context, e.msgid)][e.msgstr].append(e.app)
     conflicts = {key: dict(words) for key, words in seen.items() if len(words) > 1}
     assert not conflicts, "\n".join(
-        f"{ctx or '(no context)'} | {msgid!r}: {words}" for (ctx, msgid), words in sorted(conflicts.items(), key=str)
+        f"{ctx or '(no context)'} | {msgid!r}: {words}"
+        for (ctx, msgid), words in sorted(conflicts.items(), key=str)
     )
 
 

@@ -23,7 +23,9 @@ def restore_settings():
 def test_tianditu_key_sets_base_and_annotation_layers():
     s = _reload(MAP_TIANDITU_KEY="abc123", MAP_TILE_URL="")
     assert s.MAP_TILE_URL.startswith("https://t{s}.tianditu.gov.cn/vec_w/wmts?")
-    assert "LAYER=vec" in s.MAP_TILE_URL and "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}" in s.MAP_TILE_URL
+    assert (
+        "LAYER=vec" in s.MAP_TILE_URL and "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}" in s.MAP_TILE_URL
+    )
     assert s.MAP_TILE_URL.endswith("tk=abc123")
     assert "LAYER=cva" in s.MAP_LABEL_TILE_URL
     assert s.MAP_TILE_SUBDOMAINS == "01234567"
@@ -39,7 +41,9 @@ def test_a_bad_key_is_refused():
 
 
 def test_an_xyz_url_wins_and_its_host_is_allowed():
-    s = _reload(MAP_TIANDITU_KEY="abc", MAP_TILE_URL="https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    s = _reload(
+        MAP_TIANDITU_KEY="abc", MAP_TILE_URL="https://{s}.tiles.example.org/{z}/{x}/{y}.png"
+    )
     assert s.MAP_TILE_URL.startswith("https://{s}.tiles.example.org/")
     assert "https://*.tiles.example.org" in s.CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]
     assert s.MAP_LABEL_TILE_URL == ""

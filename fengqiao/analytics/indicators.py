@@ -24,11 +24,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from fengqiao.accounts.access import Scope
 from fengqiao.analytics.models import (
@@ -287,6 +288,8 @@ class Value:
             return "—"
         if style == PERCENT:
             return f"{self.value}%"
+        if style == DAYS:
+            return pgettext("duration", "%(value)s days") % {"value": self.value}
         return str(self.value)
 
 
@@ -639,14 +642,19 @@ def evaluate_plain(inds: Sequence[Indicator], filters: Filters) -> dict[str, Val
 def breakdown_by_category(
     codes: Sequence[str], filters: Filters
 ) -> list[tuple[Category, dict[str, Value]]]:
-    """Figures per category one level below the chosen one (or per top-level category)."""
+    """Figures per category one level below the chosen one, or per top-level category of the
+    district's own classification (settings.CATEGORY_FAMILY) first; the other family's top-level
+    categories follow only where cases were filed under them (each row drills to its own cases)."""
     inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
     parent = filters.category
-    nodes = list(
-        Category.objects.filter(parent=parent).order_by("family", "sort", "code")
-        if parent is not None
-        else Category.objects.filter(parent__isnull=True).order_by("family", "sort", "code")
-    )
+    if parent is not None:
+        nodes = list(Category.objects.filter(parent=parent).order_by("sort", "code"))
+    else:
+        roots = Category.objects.filter(parent__isnull=True)
+        nodes = list(roots.filter(family=settings.CATEGORY_FAMILY).order_by("sort", "code"))
+        nodes += list(
+            roots.exclude(family=settings.CATEGORY_FAMILY).order_by("family", "sort", "code")
+        )
     sums = _sums(filters, inds, "category_id")
     paths = dict(Category.objects.values_list("id", "path"))
     rolled: dict = defaultdict(int)

@@ -143,7 +143,9 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
 
         grids = grids.filter(pk__in=my_grids(access).values("pk"))
     grids = (
-        grids.filter(active=True).select_related("community__parent").prefetch_related(_active_workers())
+        grids.filter(active=True)
+        .select_related("community__parent")
+        .prefetch_related(_active_workers())
     )
     features = [
         {

@@ -22,8 +22,12 @@ def _block_tiles(page) -> list[str]:
 def test_blocked_tiles_fall_back_to_named_outlines(people, browser, live_server, settings):  # noqa: F811
     settings.MAP_TILE_URL = BLOCKED
     _world, personas = people
-    page = log_in(browser, live_server, personas.leader.username, viewport={"width": 1280, "height": 800})
-    _block_tiles(page)  # (this test server's CSP refuses the host anyway: no tile arrives either way)
+    page = log_in(
+        browser, live_server, personas.leader.username, viewport={"width": 1280, "height": 800}
+    )
+    _block_tiles(
+        page
+    )  # (this test server's CSP refuses the host anyway: no tile arrives either way)
     page.goto(f"{live_server.url}/territory/")
     node = page.locator("#map")
     expect(node).to_have_attribute("data-tile-url", BLOCKED)
@@ -47,9 +51,13 @@ def test_blocked_tiles_fall_back_to_named_outlines(people, browser, live_server,
 def test_no_tile_source_draws_named_outlines_at_once(people, browser, live_server, settings):  # noqa: F811
     settings.MAP_TILE_URL = ""
     _world, personas = people
-    page = log_in(browser, live_server, personas.street_clerk.username, viewport={"width": 375, "height": 812})
+    page = log_in(
+        browser, live_server, personas.street_clerk.username, viewport={"width": 375, "height": 812}
+    )
     page.goto(f"{live_server.url}/territory/")
     expect(page.locator("#map")).to_have_attribute("data-basemap", "outline")
     expect(page.locator(".map-label-street").filter(has_text="桃西街道")).to_be_visible()
-    assert page.locator(".map-label-street").filter(has_text="桃南街道").count() == 0  # not in scope
+    assert (
+        page.locator(".map-label-street").filter(has_text="桃南街道").count() == 0
+    )  # not in scope
     page.screenshot(path=str(SCREENSHOTS / "map_offline_phone.png"))
