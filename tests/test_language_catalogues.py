@@ -6,11 +6,12 @@ the other app's screens. Words that differ by screen carry a context (``pgettext
 """
 
 import gettext
+import re
 from collections import defaultdict
 
 from django.utils import translation
 
-from tests.po_catalogues import catalogues, entries
+from tests.po_catalogues import PACKAGE, catalogues, entries
 
 
 def test_the_parser_reads_every_catalogue():
@@ -58,3 +59,33 @@ def test_each_screen_says_its_own_word():
         assert translation.pgettext("time", "Updated") == "更新于"
         assert translation.pgettext("responsibility system", "Assessment") == "考核"
         assert translation.gettext("case") == "事件"
+
+
+PY_CONTEXT = re.compile(r'\bpgettext(?:_lazy)?\(\s*"([^"]+)",\s*"([^"]+)"\s*\)')
+TEMPLATE_CONTEXT = re.compile(
+    r"""\{%\s*translate\s+(?:"([^"]*)"|'([^']*)')\s+context\s+(?:"([^"]*)"|'([^']*)')"""
+)
+
+
+def _context_uses() -> set[tuple[str, str, str]]:
+    uses: set[tuple[str, str, str]] = set()
+    for path in PACKAGE.rglob("*"):
+        if "migrations" in path.parts:
+            continue
+        if path.suffix == ".py":
+            for ctx, msgid in PY_CONTEXT.findall(path.read_text(encoding="utf-8")):
+                uses.add((str(path.relative_to(PACKAGE)), ctx, msgid))
+        elif path.suffix == ".html":
+            for m1, m2, c1, c2 in TEMPLATE_CONTEXT.findall(path.read_text(encoding="utf-8")):
+                uses.add((str(path.relative_to(PACKAGE)), c1 or c2, m1 or m2))
+    return uses
+
+
+def test_every_message_with_a_context_is_translated():
+    translated = {
+        (e.context, e.msgid) for p in catalogues() for e in entries(p) if e.msgstr and not e.fuzzy
+    }
+    uses = _context_uses()
+    assert len(uses) > 50
+    missing = sorted(u for u in uses if (u[1], u[2]) not in translated)
+    assert not missing, "\n".join(f"{where}: {ctx} | {msgid!r}" for where, ctx, msgid in missing)

@@ -16,7 +16,7 @@ class OpsConfig(AppConfig):
         # The task queue's own app names itself in English only (a plain string).
         if apps.is_installed("django_tasks_db"):
             queue = apps.get_app_config("django_tasks_database")
-            queue.verbose_name = pgettext_lazy("application", "Tasks Database Backend")  # type: ignore[assignment]
+            queue.verbose_name = pgettext_lazy("application", "Tasks Database Backend")
 
         # A worker takes a lease on every task it starts and renews it while the task runs.
         task_started.connect(leases.on_task_started, dispatch_uid="ops.lease.start")
