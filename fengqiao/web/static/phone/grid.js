@@ -5,7 +5,7 @@
   if (!node || !window.L) return;
   var map = L.map(node, { attributionControl: false });
   map.setView([45.78, 131.0], 13);
-  if (node.dataset.tileUrl) L.tileLayer(node.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
+  if (node.dataset.tileUrl) L.tileLayer(node.dataset.tileUrl, { maxZoom: 18, subdomains: node.dataset.tileSubdomains || "abc" }).addTo(map);
   var list = document.querySelector("[data-case-list]");
   fetch(node.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
     var layer = L.geoJSON(data, {
