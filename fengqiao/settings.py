@@ -331,14 +331,44 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Map: grid polygons are drawn on a blank background unless a tile server is configured,
-# e.g. MAP_TILE_URL=https://tiles.example.org/{z}/{x}/{y}.png
+# Map base layer. MAP_TILE_URL: any XYZ tile server ("{s}" replaced by one of MAP_TILE_SUBDOMAINS),
+# e.g. https://tiles.example.org/{z}/{x}/{y}.png, or a tile directory the site serves itself.
+# MAP_TIANDITU_KEY: a 天地图 (tianditu.gov.cn) browser key; it sets the vector base (vec_w) and its
+# Chinese annotation layer (cva_w) when MAP_TILE_URL is empty. With neither, or when no tile
+# loads, maps draw the grid outlines on a plain background with the streets' and grids' names.
+MAP_TIANDITU_KEY = env_str("MAP_TIANDITU_KEY", "")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "abc")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+# An overlay drawn over the base (place names); set with MAP_TIANDITU_KEY.
+MAP_LABEL_TILE_URL = env_str("MAP_LABEL_TILE_URL", "")
+
+
+def _tianditu(layer: str, key: str) -> str:
+    return (
+        f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+    )
+
+
+if MAP_TIANDITU_KEY and not MAP_TILE_URL:
+    if not MAP_TIANDITU_KEY.isalnum():
+        raise ImproperlyConfigured("MAP_TIANDITU_KEY must be letters and digits only")
+    MAP_TILE_URL = _tianditu("vec", MAP_TIANDITU_KEY)
+    MAP_LABEL_TILE_URL = MAP_LABEL_TILE_URL or _tianditu("cva", MAP_TIANDITU_KEY)
+    MAP_TILE_SUBDOMAINS = "01234567"
+    MAP_TILE_ATTRIBUTION = MAP_TILE_ATTRIBUTION or "天地图"
 # How often (seconds) a process checks whether grids changed elsewhere and its spatial index is stale.
 GRID_INDEX_CHECK_SECONDS = env_float("GRID_INDEX_CHECK_SECONDS", 2.0)
 # How often a process checks whether reference data (categories, routing rules …) changed elsewhere.
 REFDATA_CHECK_SECONDS = env_float("REFDATA_CHECK_SECONDS", 2.0)
+# The district's own classification of cases (a family of the category tree: "governance", the
+# 综治台账 tree, or "justice", the 司法行政 dispute types): residents choose from it on the public
+# report form and the monitoring room's charts by category are drawn on it.
+CATEGORY_FAMILY = env_str("CATEGORY_FAMILY", "governance")
+if CATEGORY_FAMILY not in ("governance", "justice"):
+    raise ImproperlyConfigured("CATEGORY_FAMILY must be governance or justice")
 # The region code of the district this installation serves (used for tracking numbers and Open311).
 DISTRICT_CODE = env_str("DISTRICT_CODE", "230903")
 
@@ -401,12 +431,24 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-if MAP_TILE_URL:
-    # The tile server's origin, with "{s}" sub-domains allowed.
-    _tiles = MAP_TILE_URL.split("/", 3)
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
-        "/".join(_tiles[:3]).replace("{s}.", "*.")
-    )
+
+
+def _tile_origin(url: str) -> str | None:
+    """The tile server's origin for the CSP; a host label holding "{s}" becomes "*" (any sub-domain)."""
+    if "://" not in url:
+        return None  # a path on this site: 'self' covers it
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    labels = host.split(".")
+    if "{s}" in labels[0]:
+        labels[0] = "*"
+    return f"{scheme}://{'.'.join(labels)}"
+
+
+for _tiles in (MAP_TILE_URL, MAP_LABEL_TILE_URL):
+    _origin = _tile_origin(_tiles)
+    if _origin and _origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]:
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_origin)
 
 # Two-factor login (TOTP with recovery codes): required for the roles listed here (default:
 # administrators and leaders); others may turn it on for themselves unless TWO_FACTOR_OPTIONAL

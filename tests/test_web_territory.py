@@ -91,6 +91,7 @@ def test_geojson_properties_for_the_popup(personas, world, client_for):
         "code": grid.code,
         "name": "花园社区第1网格",
         "community": "花园社区",
+        "street": grid.community.parent.name,
         "workers": ["网格员甲"],
         "url": f"/territory/grid/{grid.pk}/",
     }

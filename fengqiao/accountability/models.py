@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 from fengqiao.org.models import Unit
@@ -27,7 +28,7 @@ class LeadingGroup(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
     )
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(pgettext_lazy("responsibility system", "year"))
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
@@ -148,11 +149,11 @@ class TargetKind(models.TextChoices):
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("state", "open")
     SUBMITTED = "submitted", _("report under review")
-    IN_PROGRESS = "in_progress", _("in progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("state", "in progress")
     RETURNED = "returned", _("returned")
-    DONE = "done", _("completed")
+    DONE = "done", pgettext_lazy("state", "completed")
 
 
 class LetterTask(models.Model):
@@ -163,7 +164,7 @@ class LetterTask(models.Model):
     )
     seq = models.PositiveSmallIntegerField(_("no."))
     title = models.CharField(_("task"), max_length=200)
-    measures = models.TextField(_("measures"), blank=True)
+    measures = models.TextField(pgettext_lazy("responsibility system", "measures"), blank=True)
     target_kind = models.CharField(_("target kind"), max_length=8, choices=TargetKind.choices)
     target_number = models.DecimalField(
         _("target value"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -276,8 +277,8 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("evidence")
-        verbose_name_plural = _("evidence")
+        verbose_name = pgettext_lazy("responsibility system", "evidence")
+        verbose_name_plural = pgettext_lazy("responsibility system", "evidence")
         ordering = ["report", "id"]
 
     def __str__(self) -> str:
@@ -314,7 +315,13 @@ class Scheme(models.Model):
 
     def clean(self) -> None:
         if self.period_start and self.period_end and self.period_start > self.period_end:
-            raise ValidationError({"period_end": _("The period ends before it starts.")})
+            raise ValidationError(
+                {
+                    "period_end": pgettext_lazy(
+                        "responsibility system", "The period ends before it starts."
+                    )
+                }
+            )
 
 
 class IndicatorKind(models.TextChoices):

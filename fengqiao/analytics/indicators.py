@@ -24,10 +24,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from fengqiao.accounts.access import Scope
 from fengqiao.analytics.models import (
@@ -201,15 +203,15 @@ INDICATORS: dict[str, Indicator] = {
         _i("red_cards", _("red cards"), _("red supervision cards raised in the period"),
            _("every red card, by the deadline sweep or by hand"),
            _("the day the card was raised"), COUNT, ("card_red",)),
-        _i("grids", _("grids"), _("active grids"), _("active grids in the area"),
+        _i("grids", pgettext_lazy("count", "grids"), _("active grids"), _("active grids in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("grid_workers", _("grid workers"), _("active grid workers"),
+        _i("grid_workers", pgettext_lazy("count", "grid workers"), _("active grid workers"),
            _("active grid workers serving at least one grid in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("stations", _("service stations"), _("active service stations"),
+        _i("stations", pgettext_lazy("count", "service stations"), _("active service stations"),
            _("active community / village governance service stations in the area"),
            _("now (not per period)"), COUNT, org=True),
-        _i("mediators", _("mediators"), _("active mediators"),
+        _i("mediators", pgettext_lazy("count", "mediators"), _("active mediators"),
            _("people holding an active mediator role in the area"),
            _("now (not per period)"), COUNT, org=True),
     ]
@@ -286,6 +288,8 @@ class Value:
             return "—"
         if style == PERCENT:
             return f"{self.value}%"
+        if style == DAYS:
+            return pgettext("duration", "%(value)s days") % {"value": self.value}
         return str(self.value)
 
 
@@ -638,14 +642,19 @@ def evaluate_plain(inds: Sequence[Indicator], filters: Filters) -> dict[str, Val
 def breakdown_by_category(
     codes: Sequence[str], filters: Filters
 ) -> list[tuple[Category, dict[str, Value]]]:
-    """Figures per category one level below the chosen one (or per top-level category)."""
+    """Figures per category one level below the chosen one, or per top-level category of the
+    district's own classification (settings.CATEGORY_FAMILY) first; the other family's top-level
+    categories follow only where cases were filed under them (each row drills to its own cases)."""
     inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
     parent = filters.category
-    nodes = list(
-        Category.objects.filter(parent=parent).order_by("family", "sort", "code")
-        if parent is not None
-        else Category.objects.filter(parent__isnull=True).order_by("family", "sort", "code")
-    )
+    if parent is not None:
+        nodes = list(Category.objects.filter(parent=parent).order_by("sort", "code"))
+    else:
+        roots = Category.objects.filter(parent__isnull=True)
+        nodes = list(roots.filter(family=settings.CATEGORY_FAMILY).order_by("sort", "code"))
+        nodes += list(
+            roots.exclude(family=settings.CATEGORY_FAMILY).order_by("family", "sort", "code")
+        )
     sums = _sums(filters, inds, "category_id")
     paths = dict(Category.objects.values_list("id", "path"))
     rolled: dict = defaultdict(int)

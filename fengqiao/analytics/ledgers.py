@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
@@ -52,10 +52,10 @@ def columns(ledger: str) -> list[str]:
                 _("People involved"), _("Risk level"), _("Handling unit"), _("State"),
                 _("Resolved"), _("Outcome")]  # fmt: skip
     if ledger == "visits":
-        return [_("No."), _("Tracking number"), _("Visited"), _("Method"), _("Satisfaction"),
+        return [_("No."), _("Tracking number"), _("Visited"), pgettext("follow-up visit", "Method"), _("Satisfaction"),
                 _("Case reopened"), _("Category"), _("Community / village"), _("Title"),
                 _("Note")]  # fmt: skip
-    return [_("No."), _("Tracking number"), _("Card"), _("Raised"), _("Reason"), _("To unit"),
+    return [_("No."), _("Tracking number"), pgettext("supervision card level", "Card"), _("Raised"), _("Reason"), _("To unit"),
             _("Card resolved"), _("Category"), _("Community / village"), _("Title"),
             _("State")]  # fmt: skip
 

@@ -11,6 +11,7 @@ district, and every correction is kept (ReportRevision).
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 
@@ -24,7 +25,7 @@ class CampaignKind(models.TextChoices):
 class CampaignState(models.TextChoices):
     DRAFT = "draft", _("draft")
     ACTIVE = "active", _("active")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("state", "closed")
 
 
 class Campaign(models.Model):
@@ -172,7 +173,7 @@ class Indicator(models.Model):
 class ReportState(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
     VALIDATED = "validated", _("validated")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", pgettext_lazy("state", "rejected")
 
 
 class OperationReport(models.Model):

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
@@ -43,7 +43,7 @@ CAMPAIGN_TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
     "close": (frozenset({S.ACTIVE}), S.CLOSED, Perm.CAMPAIGN_MANAGE),
 }
 FIELD_TYPES = ("text", "int", "bool", "choice")
-LABELS = {"activate": gettext_lazy("Start"), "close": gettext_lazy("Close")}
+LABELS = {"activate": gettext_lazy("Start"), "close": pgettext_lazy("verb", "Close")}
 
 
 def campaign_rule(access: Access, perm: str) -> Q:

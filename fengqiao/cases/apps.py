@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class CasesConfig(AppConfig):
     name = "fengqiao.cases"
     label = "cases"
+    verbose_name = pgettext_lazy("application", "Cases")
 
     def ready(self) -> None:
         from fengqiao.accounts.access import register_scope

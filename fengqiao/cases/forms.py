@@ -1,9 +1,12 @@
 """Forms of the case pages. They only parse input: every rule lives in the case actions, whose
 errors (fengqiao.cases.errors) are put back on the form by `add_case_error`."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -197,6 +200,28 @@ class PatrolForm(PointMixin):
         self.fields["category"].queryset = categories()
 
 
+def public_category_choices(nodes: Iterable[Category]) -> list[Any]:
+    """The district's classification for residents: a category with children becomes a group of
+    its leaves (nested levels below it flattened into the group, in tree order)."""
+    by_parent: dict[int | None, list[Category]] = defaultdict(list)
+    for node in sorted(nodes, key=lambda c: (c.sort, c.code)):
+        by_parent[node.parent_id].append(node)
+
+    def leaves(node: Category) -> list[tuple[int, str]]:
+        below = by_parent.get(node.pk, [])
+        if not below:
+            return [(node.pk, node.name)]
+        return [leaf for child in below for leaf in leaves(child)]
+
+    choices: list[Any] = [("", "---------")]
+    for root in by_parent.get(None, []):
+        if by_parent.get(root.pk):
+            choices.append((root.name, leaves(root)))
+        else:
+            choices.append((root.pk, root.name))
+    return choices
+
+
 class PublicReportForm(PointMixin):
     category = CategoryChoiceField(label=_("What is it about?"), queryset=Category.objects.none())
     description = forms.CharField(
@@ -209,9 +234,17 @@ class PublicReportForm(PointMixin):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories(public_only=True).exclude(
-            children__isnull=False
-        )
+        family = categories(public_only=True).filter(family=settings.CATEGORY_FAMILY)
+        field = self.fields["category"]
+        # A group stands for a category with children; a root without children is chosen itself.
+        choices = public_category_choices(family)
+        ids = [
+            v
+            for value, label in choices[1:]
+            for v, _n in (label if isinstance(label, list) else [(value, label)])
+        ]
+        field.queryset = family.filter(pk__in=ids)
+        field.choices = choices
 
 
 class TrackForm(forms.Form):

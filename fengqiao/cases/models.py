@@ -8,6 +8,7 @@ rules, deadline policies) is edited by administrators; the data migrations prelo
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 from fengqiao.core.tree import PathTree
@@ -275,13 +276,13 @@ class Case(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
+        verbose_name=pgettext_lazy("case", "created by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("created"))
+    created_at = models.DateTimeField(pgettext_lazy("case", "created"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -693,7 +694,7 @@ class SupervisionCard(models.Model):
         Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="supervision_cards"
     )
     level = models.CharField(
-        _("level"),
+        pgettext_lazy("case", "level"),
         max_length=8,
         choices=[
             (SupervisionLevel.YELLOW, _("yellow card")),
@@ -813,7 +814,7 @@ class FollowUpVisit(models.Model):
     )
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices)
     note = models.TextField(_("note"), blank=True)
-    reopened = models.BooleanField(_("case reopened"), default=False)
+    reopened = models.BooleanField(pgettext_lazy("timeline", "case reopened"), default=False)
 
     class Meta:
         verbose_name = _("follow-up visit")
@@ -872,7 +873,7 @@ class Extension(models.Model):
     """A request for more time, made before the deadline and decided by a supervisor."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("extension", "pending")
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
 

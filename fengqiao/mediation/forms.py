@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.cases.models import Diversion
 from fengqiao.org.models import EmploymentType
@@ -237,7 +238,9 @@ class FailureForm(forms.Form):
 class ConfirmationForm(forms.Form):
     applied_at = forms.DateField(label=_("Applied on"), widget=D)
     court = forms.CharField(label=_("Court"), max_length=100)
-    result = forms.ChoiceField(label=_("Result"), choices=JudicialConfirmation.Result.choices)
+    result = forms.ChoiceField(
+        label=pgettext_lazy("mediation", "Result"), choices=JudicialConfirmation.Result.choices
+    )
     result_at = forms.DateField(label=_("Decided on"), required=False, widget=D)
 
 
@@ -269,7 +272,7 @@ class ExtendForm(forms.Form):
 class LedgerForm(forms.Form):
     committee = forms.TypedChoiceField(label=_("Mediation committee"), coerce=int)
     date_from = forms.DateField(label=_("From"), widget=D)
-    date_to = forms.DateField(label=_("To"), widget=D)
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), widget=D)
 
     def __init__(self, *args, committees=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.cases.models import Attachment, Case, Diversion, Party
 from fengqiao.core.models import TimelineEntry
@@ -193,8 +194,8 @@ class MediationState(models.TextChoices):
     ACCEPTED = "accepted", _("accepted")
     IN_SESSION = "in_session", _("in session")
     AGREED = "agreed", _("agreed")
-    FAILED = "failed", _("failed")
-    REFUSED = "refused", _("refused")
+    FAILED = "failed", pgettext_lazy("mediation", "failed")
+    REFUSED = "refused", pgettext_lazy("mediation", "refused")
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
@@ -323,7 +324,7 @@ class RightsNotice(models.Model):
         Mediation, verbose_name=_("mediation"), on_delete=models.CASCADE, related_name="notices"
     )
     party = models.ForeignKey(Party, verbose_name=_("party"), on_delete=models.PROTECT)
-    delivered_at = models.DateTimeField(_("delivered"))
+    delivered_at = models.DateTimeField(pgettext_lazy("time", "delivered"))
     method = models.CharField(_("method"), max_length=12, choices=Method.choices)
     delivered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -414,7 +415,7 @@ class Agreement(models.Model):
     mediation = models.OneToOneField(
         Mediation, verbose_name=_("mediation"), on_delete=models.CASCADE, related_name="agreement"
     )
-    form = models.CharField(_("form"), max_length=8, choices=Form.choices)
+    form = models.CharField(pgettext_lazy("mediation", "form"), max_length=8, choices=Form.choices)
     parties_facts = models.TextField(_("parties' basic facts"), blank=True)
     main_facts = models.TextField(_("main facts"), blank=True)
     disputed_points = models.TextField(_("points in dispute"), blank=True)
@@ -491,7 +492,7 @@ class PerformanceItem(models.Model):
     obligor = models.ForeignKey(Party, verbose_name=_("obliged party"), on_delete=models.PROTECT)
     what = models.TextField(_("what"))
     due_date = models.DateField(_("due"))
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_at = models.DateTimeField(pgettext_lazy("time", "done"), null=True, blank=True)
     proof_note = models.TextField(_("proof"), blank=True)
     proof_attachment = models.ForeignKey(
         Attachment,
@@ -559,7 +560,7 @@ class FollowUp(models.Model):
 
 class JudicialConfirmation(models.Model):
     class Result(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("confirmation", "pending")
         CONFIRMED = "confirmed", _("confirmed valid")
         REJECTED = "rejected", _("not confirmed")
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.org.models import GridWorker, Sector, Unit
 from fengqiao.registry.crypto import Encrypted
@@ -80,7 +81,7 @@ class House(GridRecord):
     area = models.DecimalField(
         _("floor area (m²)"), max_digits=9, decimal_places=2, null=True, blank=True
     )
-    owner_name = models.CharField(_("owner"), max_length=50, blank=True)
+    owner_name = models.CharField(pgettext_lazy("house", "owner"), max_length=50, blank=True)
     owner_phone_ct = models.TextField(blank=True, editable=False)
     owner_phone = Encrypted("owner_phone_ct")
 
@@ -209,7 +210,7 @@ class PlaceKind(models.Model):
     """What a place is (shop, school, school surroundings, a site along a road or line…): data."""
 
     class Area(models.TextChoices):
-        PLACE = "place", _("place")
+        PLACE = "place", pgettext_lazy("basic data", "place")
         CAMPUS = "campus", _("campus and surroundings")
         ROAD_LINE = "road_line", _("roads and lines")
 
@@ -248,7 +249,7 @@ class Place(GridRecord):
     principal_phone = Encrypted("principal_phone_ct")
 
     class Meta:
-        verbose_name = _("place")
+        verbose_name = pgettext_lazy("basic data", "place")
         verbose_name_plural = _("places")
         indexes = [models.Index(fields=["grid", "name"], name="reg_place_grid_name")]
 
@@ -522,7 +523,10 @@ class Visit(models.Model):
     )
     visited_on = models.DateField(_("visited on"))
     method = models.CharField(
-        _("method"), max_length=8, choices=VisitMethod.choices, default=VisitMethod.HOME
+        pgettext_lazy("visit", "method"),
+        max_length=8,
+        choices=VisitMethod.choices,
+        default=VisitMethod.HOME,
     )
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -532,14 +536,14 @@ class Visit(models.Model):
         related_name="+",
     )
     met_in_person = models.BooleanField(_("met the person"), default=True)
-    findings = models.TextField(_("findings"))
+    findings = models.TextField(pgettext_lazy("visit", "findings"))
     risk_found = models.BooleanField(_("found a risk"), default=False)
     risk_level_after = models.PositiveSmallIntegerField(
         _("risk level after the visit"), null=True, blank=True
     )
     case = models.ForeignKey(
         "cases.Case",
-        verbose_name=_("case created"),
+        verbose_name=pgettext_lazy("visit", "case created"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -10,6 +10,7 @@ raised → acknowledged → handled → closed (`workflow.WARNING_TRANSITIONS`),
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 
@@ -28,14 +29,14 @@ WARNING_LEVELS = frozenset({Level.HIGH, Level.MAJOR})
 
 class TargetKind(models.TextChoices):
     CASE = "case", _("case")
-    PERSON = "person", _("person")
+    PERSON = "person", pgettext_lazy("risk", "person")
     PLACE = "place", _("place")
     PROJECT = "project", _("planned project")
 
 
 class AssessmentState(models.TextChoices):
     OPEN = "open", _("open")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("state", "closed")
 
 
 class RiskFactor(models.Model):
@@ -97,7 +98,7 @@ class Assessment(models.Model):
         related_name="+",
     )
     factors = models.JSONField(_("factors"), default=list, blank=True)
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(pgettext_lazy("risk", "level"), max_length=8, choices=Level.choices)
     measures = models.TextField(_("measures"))
     responsible_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="+"
@@ -130,7 +131,9 @@ class AssessmentEntry(TimelineEntry):
     """One step of an assessment's history (assessed, reassessed, closed): append-only."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="entries")
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices, blank=True)
+    level = models.CharField(
+        pgettext_lazy("risk", "level"), max_length=8, choices=Level.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("assessment history entry")
@@ -166,7 +169,7 @@ class WarningRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=RuleKind.choices)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(pgettext_lazy("risk", "level"), max_length=8, choices=Level.choices)
     region = models.ForeignKey(
         "territory.Region",
         verbose_name=_("applies in"),
@@ -195,10 +198,10 @@ class WarningRule(models.Model):
 
 
 class WarningState(models.TextChoices):
-    RAISED = "raised", _("raised")
+    RAISED = "raised", pgettext_lazy("published", "raised")
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
     HANDLED = "handled", _("handled")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("state", "closed")
 
 
 OPEN_WARNING_STATES = [WarningState.RAISED, WarningState.ACKNOWLEDGED, WarningState.HANDLED]
@@ -211,9 +214,9 @@ class Warning(models.Model):
         WarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="warnings"
     )
     kind = models.CharField(_("kind"), max_length=20)
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(pgettext_lazy("risk", "level"), max_length=8, choices=Level.choices)
     title = models.CharField(_("title"), max_length=200)
-    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    evidence = models.JSONField(pgettext_lazy("risk", "evidence"), default=dict, blank=True)
     case = models.ForeignKey(
         "cases.Case",
         verbose_name=_("case"),
@@ -242,7 +245,7 @@ class Warning(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=WarningState.choices, default=WarningState.RAISED
     )
-    raised_at = models.DateTimeField(_("raised"))
+    raised_at = models.DateTimeField(pgettext_lazy("published", "raised"))
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -251,7 +254,7 @@ class Warning(models.Model):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("state", "closed"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access
@@ -68,7 +68,7 @@ WARNING_TRANSITIONS: dict[str, Transition] = {
             W.HANDLED,
             required=("note",),
         ),
-        _t("close", _("Close"), OPEN_WARNING, W.CLOSED, required=("note",)),
+        _t("close", pgettext_lazy("verb", "Close"), OPEN_WARNING, W.CLOSED, required=("note",)),
     ]
 }
 

@@ -143,7 +143,9 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
 
         grids = grids.filter(pk__in=my_grids(access).values("pk"))
     grids = (
-        grids.filter(active=True).select_related("community").prefetch_related(_active_workers())
+        grids.filter(active=True)
+        .select_related("community__parent")
+        .prefetch_related(_active_workers())
     )
     features = [
         {
@@ -154,6 +156,7 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
                 "code": g.code,
                 "name": g.name,
                 "community": g.community.name,
+                "street": g.community.parent.name if g.community.parent else "",
                 "workers": [str(w) for w in g.active_workers],
                 "url": reverse("territory:grid", args=[g.pk]),
             },

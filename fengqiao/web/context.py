@@ -183,4 +183,6 @@ def platform(request: HttpRequest) -> dict:
         "role_labels": role_labels(access) if access is not None else [],
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,
+        "MAP_TILE_SUBDOMAINS": settings.MAP_TILE_SUBDOMAINS,
+        "MAP_LABEL_TILE_URL": settings.MAP_LABEL_TILE_URL,
     }

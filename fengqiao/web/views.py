@@ -1,5 +1,6 @@
 """Staff UI shell: the home page of each role and the audit trail."""
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
@@ -82,6 +84,25 @@ def _filtered(form: AuditFilterForm, entries: QuerySet[Any]) -> QuerySet[Any]:
     return entries
 
 
+# Why a field was shown unmasked: the keys the apps write into the read log, in words.
+READ_PURPOSES = {
+    "case page": pgettext_lazy("read purpose", "case page"),
+    "api": pgettext_lazy("read purpose", "REST API"),
+    "export": pgettext_lazy("read purpose", "export"),
+    "visit": pgettext_lazy("read purpose", "visit"),
+    "grid detail": pgettext_lazy("read purpose", "grid detail"),
+    "task": pgettext_lazy("read purpose", "task"),
+}
+
+
+def purpose_label(purpose: str) -> str:
+    """ "case page (task 2)" → "事件详情页（办理任务 2）"; words not listed stay as written."""
+    keys = sorted(READ_PURPOSES, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b")
+    text = pattern.sub(lambda m: str(READ_PURPOSES[m.group(1)]), purpose)
+    return text.replace(" (", "（").replace(")", "）")
+
+
 @require_GET
 @login_required
 def read_log(request: HttpRequest) -> HttpResponse:
@@ -100,6 +121,7 @@ def read_log(request: HttpRequest) -> HttpResponse:
             "entry": e,
             "type_label": object_type_label(e.object_type),
             "field_label": _field_label(e.object_type, e.field),
+            "purpose": purpose_label(e.purpose),
         }
         for e in page.object_list
     ]

@@ -97,7 +97,8 @@ def test_street_clerk_tree_loads_lazily_and_filters_the_map(people, browser, liv
     region_link = f'a[href="/territory/region/{world.huayuan.pk}/"]'
     node = page.locator(f"details:has(> summary {region_link})")
     node.locator("summary .code").click()
-    page.wait_for_selector("text=花园社区第2网格")
+    # (in the tree: the map without tiles shows the grids' names too)
+    node.locator(".grid-leaf", has_text="花园社区第2网格").wait_for()
     assert node.locator(".grid-leaf").count() == 2
 
     # "Show on map" narrows the map to that community's grids.

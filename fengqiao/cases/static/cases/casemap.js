@@ -5,9 +5,22 @@
   if (!node || !window.L) return;
   var map = L.map(node, { attributionControl: !!node.dataset.tileUrl });
   map.setView([45.775, 131.005], 12);
-  if (node.dataset.tileUrl) {
-    L.tileLayer(node.dataset.tileUrl, { attribution: node.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
-  }
+  // Without base tiles the grid outlines and the streets' and grids' names give the places.
+  window.fqBasemap.start(map, node, function () {
+    if (!node.dataset.grids) return;
+    fetch(node.dataset.grids, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || !data.features) return;
+        var grids = L.geoJSON(data, { style: { color: "#8a7f72", weight: 1, fillOpacity: 0.04 }, interactive: false });
+        grids.addTo(map).bringToBack();
+        window.fqBasemap.names(map, grids).addTo(map);
+        // No located case: the view is the grids'.
+        if (node.dataset.points === "0" && data.features.length) map.fitBounds(grids.getBounds(), { animate: false });
+        node.dataset.outlines = String(data.features.length);
+      })
+      .catch(function () {});
+  });
   function popup(p) {
     var box = document.createElement("div");
     var title = document.createElement("strong");
@@ -32,6 +45,7 @@
         },
         onEachFeature: function (f, lyr) { lyr.bindPopup(function () { return popup(f.properties); }); },
       }).addTo(map);
+      node.dataset.points = String(data.features.length);
       if (data.features.length) map.fitBounds(layer.getBounds().pad(0.2));
       else {
         var c = L.control({ position: "topright" });

@@ -35,11 +35,8 @@
     if (mapNode && window.L) {
       map = L.map(mapNode, { attributionControl: !!mapNode.dataset.tileUrl });
       map.setView([45.775, 131.005], 13);
-      if (mapNode.dataset.tileUrl) {
-        L.tileLayer(mapNode.dataset.tileUrl, {
-          attribution: mapNode.dataset.tileAttribution || "", maxZoom: 19,
-        }).addTo(map);
-      }
+      var names = null;
+      window.fqBasemap.start(map, mapNode, function () { if (names) names.addTo(map); });
       if (mapNode.dataset.grids) {
         fetch(mapNode.dataset.grids, { credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : null; })
@@ -50,6 +47,8 @@
               interactive: false,
             }).addTo(map);
             if (!marker) map.fitBounds(layer.getBounds());
+            names = window.fqBasemap.names(map, layer);
+            if (mapNode.dataset.basemap === "outline") names.addTo(map);
           })
           .catch(function () {});
       }

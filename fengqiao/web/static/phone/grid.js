@@ -9,7 +9,7 @@
   if (window.L) {
     map = L.map(node, { attributionControl: false });
     map.setView([45.78, 131.0], 13);
-    if (T.tileUrl) L.tileLayer(T.tileUrl, { maxZoom: 19 }).addTo(map);
+    if (T.tileUrl) L.tileLayer(T.tileUrl, { maxZoom: 18, subdomains: T.tileSubdomains || "abc" }).addTo(map);
   }
 
   function el(tag, text, cls) {

@@ -25,7 +25,7 @@
     map = L.map(mapNode, { attributionControl: false });
     var c = [parseFloat(mapNode.dataset.lat || "45.78"), parseFloat(mapNode.dataset.lon || "131.0")];
     map.setView(c, 15);
-    if (mapNode.dataset.tileUrl) L.tileLayer(mapNode.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
+    if (mapNode.dataset.tileUrl) L.tileLayer(mapNode.dataset.tileUrl, { maxZoom: 18, subdomains: mapNode.dataset.tileSubdomains || "abc" }).addTo(map);
     map.on("click", function (e) { setPoint(e.latlng.lng, e.latlng.lat); });
     mapNode.dataset.state = "ready";
   }

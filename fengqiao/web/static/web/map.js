@@ -1,5 +1,5 @@
 /* Grid maps: every element with [data-map] gets a Leaflet map of the GeoJSON at data-geojson.
-   No tile server unless the page passes data-tile-url (settings.MAP_TILE_URL). */
+   The base (tiles, or outlines with names when none load) comes from basemap.js. */
 (function () {
   "use strict";
 
@@ -40,11 +40,9 @@
     };
     var map = L.map(node, { zoomSnap: 0.25, attributionControl: !!node.dataset.tileUrl });
     map.setView([45.78, 131.0], 12);  // replaced by the grids' bounds once they arrive
-    if (node.dataset.tileUrl) {
-      L.tileLayer(node.dataset.tileUrl, {
-        attribution: node.dataset.tileAttribution || "", maxZoom: 19,
-      }).addTo(map);
-    }
+    var names = null;
+    // Without base tiles the outlines carry the streets' and grids' names (basemap.js).
+    window.fqBasemap.start(map, node, function () { if (names) names.addTo(map); });
     var notice = L.control({ position: "topright" });
     notice.onAdd = function () { return el("div", "", "map-notice"); };
     var layer = L.geoJSON(null, {
@@ -70,12 +68,15 @@
         .then(function (data) {
           layer.clearLayers();
           layer.addData(data);
+          if (names) { names.fqForget(); map.removeLayer(names); }
+          names = window.fqBasemap.names(map, layer);
           var count = layer.getLayers().length;
           if (count) {
             // No animation: the view is final (and the paths drawn) once the state says ready.
             map.fitBounds(layer.getBounds(), { padding: [18, 18], animate: false });
             say("");
           }
+          if (node.dataset.basemap === "outline") names.addTo(map);
           else { say(labels.empty); }
           node.dataset.count = String(count);
           node.dataset.state = "ready";
