@@ -522,7 +522,7 @@ class FollowUp(models.Model):
         ON_SITE = "on_site", _("on-site visit")
         PHONE = "phone", _("telephone")
         AT_OFFICE = "at_office", _("at the committee's office")
-        LETTER = "letter", _("letter")
+        LETTER = "letter", pgettext_lazy("follow-up way", "letter")
         ONLINE = "online", _("online or messaging")
 
     class Performance(models.TextChoices):
