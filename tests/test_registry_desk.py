@@ -280,3 +280,39 @@ def test_bad_record_values_raise_named_errors(desk, personas):
     assert {x.field for x in e.value.errors} == {"grid", "address", "area", "extra.nope"}
     assert House.objects.count() == 1
     assert Organisation.objects.count() == 1
+
+
+def test_visit_form_creates_a_case_in_one_step_and_offers_an_assessment(
+    world, personas, client_for
+):
+    from datetime import date, timedelta
+
+    from fengqiao.cases.models import Case, Category
+    from fengqiao.registry.models import KeyPersonKind, Visit
+
+    r = services.save_resident(
+        personas.street_clerk,
+        {"grid": world.grids[HUAYUAN_1].pk, "kind": "registered", "name": "赵六"},
+    )
+    kp = services.save_key_person(
+        personas.street_clerk,
+        {
+            "resident": r.pk,
+            "kind": KeyPersonKind.objects.get(code="serious_mental_disorder").pk,
+            "risk_level": 2,
+            "started_on": date.today() - timedelta(days=3),
+        },
+    )
+    cat = Category.objects.filter(children__isnull=True, kind="dispute").first()
+    gw = client_for(personas.grid_worker)
+    form = {"findings": "与邻居争吵升级", "method": "home", "risk_found": "on",
+            "create_case": "1", "case_description": "邻里纠纷有激化苗头"}  # fmt: skip
+    bad = gw.post(f"/registry/key-persons/{kp.pk}/", {**form, "category": "nope"})
+    assert bad.status_code == 200 and not Visit.objects.exists() and not Case.objects.exists()
+    ok = gw.post(f"/registry/key-persons/{kp.pk}/", {**form, "category": cat.code})
+    assert ok.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.case is not None and visit.case.channel.code == "grid_patrol"
+    done = gw.get(ok["Location"]).content.decode()
+    assert visit.case.tracking_number in done
+    assert f"/risk/assessments/new/?visit={visit.pk}" in done
