@@ -72,12 +72,14 @@ def test_records_point_to_households_and_rollup_names_who_is_left(setup, persona
     # The phone page offers the households still to screen and records one.
     phone = client_for(gw)
     assert "花园1栋103" in phone.get(f"/campaigns/{c.pk}/screen/").content.decode()
-    phone.post(f"/campaigns/{c.pk}/screen/", {"grid": G1, "household": hh[2].pk, "f_tension": "yes"})
+    phone.post(
+        f"/campaigns/{c.pk}/screen/", {"grid": G1, "household": hh[2].pk, "f_tension": "yes"}
+    )
     assert ScreeningRecord.objects.filter(household=hh[2]).exists()
 
 
 def test_ledger_in_the_uniform_layout_scoped(setup, personas, client_for):
-    cw, c, hh, far = setup
+    cw, c, hh, _far = setup
     gw = personas.grid_worker
     screening.record_screening(
         gw, c, {"grid": G1, "address": "", "household": hh[1].pk, "answers": {"tension": True},
@@ -85,7 +87,9 @@ def test_ledger_in_the_uniform_layout_scoped(setup, personas, client_for):
     )  # fmt: skip
     r = client_for(cw.district_clerk).get(f"/campaigns/{c.pk}/ledger/")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
-    rows = list(load_workbook(io.BytesIO(b"".join(r.streaming_content))).active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(r.streaming_content))).active.iter_rows(values_only=True)
+    )
     assert "矛盾纠纷大排查" in rows[0][0]
     assert "(1 / 3)" in rows[1][0]  # completion with its numerator and denominator
     header = list(rows[3])

@@ -88,7 +88,8 @@ def _urls(d):
         out += [f"/registry/{slug}/", f"/registry/{slug}/{pk}/", f"/registry/{slug}/{pk}/edit/"]
         out.append(f"/registry/{slug}/new/")
     m = d["member"].pk
-    return out + [
+    return [
+        *out,
         "/registry/residents/new/",
         f"/registry/residents/{m}/edit/",
         "/registry/residents/export/",
@@ -137,7 +138,7 @@ def test_edit_forms_save_and_bad_values_change_nothing(desk, personas, client_fo
         f"/registry/organisations/{org.pk}/edit/",
         {"grid": g1, "name": "花园物业公司", "kind": "social", "employees": "-3", "phone": ""},
     )
-    assert r.status_code == 200 and "nothing was saved" in r.content.decode().lower() or (
+    assert (r.status_code == 200 and "nothing was saved" in r.content.decode().lower()) or (
         "未保存" in r.content.decode()
     )
     org.refresh_from_db()
@@ -189,13 +190,25 @@ def test_resident_form_creates_a_member_and_keeps_secrets(desk, personas, client
     assert f'value="{hh.pk}" selected' in form
     bad = st.post(
         "/registry/residents/new/",
-        {"grid": g1, "name": "张小明", "kind": "registered", "id_number": "123", "household": hh.pk},
+        {
+            "grid": g1,
+            "name": "张小明",
+            "kind": "registered",
+            "id_number": "123",
+            "household": hh.pk,
+        },
     )
     assert bad.status_code == 200 and not Resident.objects.filter(name="张小明").exists()
     ok = st.post(
         "/registry/residents/new/",
-        {"grid": g1, "name": "张小明", "kind": "registered", "sex": "male", "household": hh.pk,
-         "relation_to_head": "子"},  # fmt: skip
+        {
+            "grid": g1,
+            "name": "张小明",
+            "kind": "registered",
+            "sex": "male",
+            "household": hh.pk,
+            "relation_to_head": "子",
+        },
     )
     assert ok.status_code == 302
     kid = Resident.objects.get(name="张小明")
@@ -260,7 +273,9 @@ def test_export_is_xlsx_in_the_import_layout_and_round_trips(desk, personas, cli
     assert not again.ok and {e.column for e in again.errors} == {"公民身份号码"}
     assert Resident.objects.count() == 2
     # Scoped: the grid worker's export holds only their grid, masked.
-    gw = b"".join(client_for(personas.grid_worker).get("/registry/residents/export/").streaming_content)
+    gw = b"".join(
+        client_for(personas.grid_worker).get("/registry/residents/export/").streaming_content
+    )
     gw_rows = list(load_workbook(io.BytesIO(gw)).active.iter_rows(values_only=True))
     assert [r[1] for r in gw_rows[1:]] == ["张建国"]
     assert citizen_id(41) not in str(gw_rows)

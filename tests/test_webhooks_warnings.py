@@ -9,8 +9,8 @@ import pytest
 from fengqiao.risk import actions as risk
 from fengqiao.risk.models import Level
 from fengqiao.webhooks.models import Delivery, DeliveryState, WebhookEvent
-from fengqiao.webhooks.warning_events import collect_warning_events
 from fengqiao.webhooks.services import create_subscription
+from fengqiao.webhooks.warning_events import collect_warning_events
 from tests.case_factories import make_case_world, use_immediate_tasks
 from tests.test_registry import HUAYUAN_1
 from tests.webhook_helpers import start_receiver

@@ -17,9 +17,9 @@ def panel(request: HttpRequest) -> dict[str, Any] | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     running = list(
-        screening.visible_campaigns(user).filter(state=CampaignState.ACTIVE).order_by("ends_on")[
-            :10
-        ]
+        screening.visible_campaigns(user)
+        .filter(state=CampaignState.ACTIVE)
+        .order_by("ends_on")[:10]
     )
     if not running:
         return None

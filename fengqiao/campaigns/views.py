@@ -247,6 +247,4 @@ def not_screened(request: HttpRequest, pk: int) -> HttpResponse:
     if code:
         qs = qs.filter(grid__code=code)
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(
-        request, "campaigns/not_screened.html", {"c": c, "page": page, "grid_code": code}
-    )
+    return render(request, "campaigns/not_screened.html", {"c": c, "page": page, "grid_code": code})

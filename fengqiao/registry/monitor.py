@@ -55,9 +55,8 @@ def panel(request: HttpRequest) -> dict[str, Any] | None:
             "tag": _("overdue") if f["overdue"] else "",
         },
         {
-            "text": _("Visit completion rate: %(rate)s") % {
-                "rate": f"{f['rate']}%" if f["rate"] is not None else "—"
-            },
+            "text": _("Visit completion rate: %(rate)s")
+            % {"rate": f"{f['rate']}%" if f["rate"] is not None else "—"},
             "url": base,
             "tag": "",
         },

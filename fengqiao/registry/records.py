@@ -120,14 +120,18 @@ SPECS: dict[str, Spec] = {
 }
 
 
+def _field(spec: Spec, name: str) -> Any:
+    return spec.model._meta.get_field(name)
+
+
 def label(spec: Spec, f: Field) -> str:
     if f.type == "phone":
         return str(_("Phone"))
-    return str(spec.model._meta.get_field(f.name).verbose_name)
+    return str(_field(spec, f.name).verbose_name)
 
 
 def choices(spec: Spec, f: Field) -> list[tuple[str, str]]:
-    return [(str(v), str(t)) for v, t in spec.model._meta.get_field(f.name).choices or []]
+    return [(str(v), str(t)) for v, t in _field(spec, f.name).choices or []]
 
 
 def extension_fields(spec: Spec, kind_id: int | None) -> list[Any]:
@@ -143,12 +147,12 @@ def _value(access: Access, spec: Spec, f: Field, raw: Any, errors: list[FieldErr
         errors.append(FieldError(name, "required", _("This field is required.")))
         return None
     if f.type == "text":
-        max_length = getattr(spec.model._meta.get_field(name), "max_length", None) or 2000
+        max_length = getattr(_field(spec, name), "max_length", None) or 2000
         return services._text({name: text}, name, max_length, errors)
     if f.type == "choice":
         allowed = [v for v, _t in choices(spec, f)]
         if not text:
-            return spec.model._meta.get_field(name).get_default()
+            return _field(spec, name).get_default()
         if text not in allowed:
             errors.append(FieldError(name, "choice", _("Choose one of the listed values.")))
         return text

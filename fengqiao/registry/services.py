@@ -231,9 +231,7 @@ def clean_resident(
             linked = visible(access, model, Perm.REGISTRY_EDIT).filter(pk=_int(raw) or 0).first()
             grid = out.get("grid") or (current.grid if current else None)
             if linked is None or (grid is not None and linked.grid_id != grid.pk):
-                errors.append(
-                    FieldError(name, "does_not_exist", _("Choose one of the same grid."))
-                )
+                errors.append(FieldError(name, "does_not_exist", _("Choose one of the same grid.")))
         out[name] = linked
     if errors:
         raise InvalidInput.many(errors)

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -353,7 +354,7 @@ class _Echo:
 
 
 @login_required
-def export_residents(request: HttpRequest) -> HttpResponse:
+def export_residents(request: HttpRequest) -> HttpResponseBase:
     """The residents in scope (one grid with ?grid=) in the import layout: an XLSX written
     row by row (constant memory) and streamed from a temporary file; ?format=csv for CSV
     (UTF-8 with BOM, which Excel opens). Either file imports back as it is."""

@@ -74,9 +74,7 @@ def record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = _get(access, spec.model, pk)
     full = services.may_see_sensitive(access, obj)
     with batched_sensitive_reads():
-        rows = [
-            (records.label(spec, f), _display(obj, spec, f, access, full)) for f in spec.fields
-        ]
+        rows = [(records.label(spec, f), _display(obj, spec, f, access, full)) for f in spec.fields]
     members: list[Resident] = []
     households: list[Household] = []
     if isinstance(obj, Household):
@@ -200,7 +198,7 @@ def record_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
             errors = e.as_dict()
         else:
             return redirect("registry:record", kind, saved.pk)
-    form = request.POST if request.method == "POST" else None
+    form: Any = request.POST if request.method == "POST" else None
     return render(
         request,
         "registry/record_form.html",
@@ -288,7 +286,7 @@ def resident_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             errors = e.as_dict()
         else:
             return redirect("registry:resident", saved.pk)
-    form = request.POST if request.method == "POST" else None
+    form: Any = request.POST if request.method == "POST" else None
     grid_value = (form or {}).get("grid", "") or (
         str(obj.grid_id) if obj is not None else request.GET.get("grid", "")
     )
@@ -318,7 +316,7 @@ def resident_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "name": name,
                 "label": _SECRET_LABELS[name]()
                 if kind == "secret"
-                else str(Resident._meta.get_field(name).verbose_name),
+                else str(getattr(Resident._meta.get_field(name), "verbose_name", name)),
                 "type": kind,
                 "value": value,
                 "options": options,

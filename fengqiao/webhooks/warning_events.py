@@ -26,11 +26,13 @@ from fengqiao.webhooks.models import (
 )
 
 CURSOR_NAME = "warning_history"
-TYPES = frozenset({EventType.WARNING_RAISED, EventType.WARNING_ACKNOWLEDGED, EventType.WARNING_CLOSED})
+TYPES = frozenset(
+    {EventType.WARNING_RAISED, EventType.WARNING_ACKNOWLEDGED, EventType.WARNING_CLOSED}
+)
 
 
 def types_for(entry: WarningEvent) -> list[str]:
-    found = []
+    found: list[str] = []
     if entry.action == "raise":
         found.append(EventType.WARNING_RAISED)
     elif entry.action == "acknowledge":
