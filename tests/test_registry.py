@@ -532,13 +532,17 @@ def test_import_xlsx_and_export_same_layout(world, personas, client_for):
     wb.save(buf)
     assert import_residents(personas.street_clerk, "r.xlsx", buf.getvalue()).created == 1
     body = b"".join(
-        client_for(personas.street_clerk).get("/registry/residents/export/").streaming_content
+        client_for(personas.street_clerk)
+        .get("/registry/residents/export/?format=csv")
+        .streaming_content
     )
     lines = body.decode("utf-8-sig").splitlines()
     assert lines[0].split(",")[:3] == ["网格编码", "姓名", "性别"]
     assert f"{HUAYUAN_1},孙八,女,户籍人口" in lines[1] and citizen_id(12) in lines[1]
     masked = b"".join(
-        client_for(personas.grid_worker).get("/registry/residents/export/").streaming_content
+        client_for(personas.grid_worker)
+        .get("/registry/residents/export/?format=csv")
+        .streaming_content
     )
     assert citizen_id(12) not in masked.decode("utf-8-sig")
     assert client_for(personas.outsider).get("/registry/residents/export/").status_code == 403

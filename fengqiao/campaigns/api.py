@@ -99,6 +99,8 @@ class RecordSerializer(serializers.ModelSerializer):
             "id",
             "campaign",
             "grid",
+            "household",
+            "place",
             "address",
             "answers",
             "has_finding",
@@ -113,6 +115,12 @@ class RecordSerializer(serializers.ModelSerializer):
 class RecordInput(serializers.Serializer):
     grid = serializers.CharField(max_length=20)
     address = serializers.CharField(max_length=200)
+    household = strict.IntegerField(
+        required=False, min_value=1, help_text="A registry household of the grid."
+    )
+    place = strict.IntegerField(
+        required=False, min_value=1, help_text="A registry place of the grid."
+    )
     answers = serializers.DictField(required=False)
     finding = serializers.CharField(required=False, allow_blank=True, max_length=500)
 

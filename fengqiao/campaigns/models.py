@@ -91,7 +91,24 @@ class ScreeningRecord(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="records")
     grid = models.ForeignKey("territory.Grid", on_delete=models.PROTECT, related_name="+")
     community_path = models.CharField(max_length=255)
-    # A household of the registry when it exists, else the address as written.
+    # A household or place of the registry when it exists (the roll-up then names the
+    # registry's households not screened yet), and the address as written.
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    place = models.ForeignKey(
+        "registry.Place",
+        verbose_name=_("place"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     address = models.CharField(_("household or place"), max_length=200)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     has_finding = models.BooleanField(_("finding"), default=False)
@@ -114,7 +131,17 @@ class ScreeningRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "grid", "address"], name="screening_once_per_household"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "household"],
+                condition=models.Q(household__isnull=False),
+                name="screening_once_per_registry_household",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "place"],
+                condition=models.Q(place__isnull=False),
+                name="screening_once_per_registry_place",
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "grid"], name="screening_campaign_grid"),

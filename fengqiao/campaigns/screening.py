@@ -328,6 +328,15 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
         )
     errors: list[FieldError] = []
     address = data.get("address")
+    code = data.get("grid")
+    assigned = (
+        CampaignGrid.objects.filter(campaign=c, grid__code=code).select_related("grid").first()
+        if isinstance(code, str)
+        else None
+    )
+    links = _registry_links(access, data, assigned, errors)
+    if (not isinstance(address, str) or not address.strip()) and links:
+        address = next(iter(links.values())).address
     if not isinstance(address, str) or not address.strip() or len(address) > 200:
         errors.append(
             FieldError("address", "required", _("Give the household's or place's address."))
@@ -336,12 +345,6 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
     if not isinstance(finding, str) or len(finding) > 500:
         errors.append(FieldError("finding", "invalid", _("At most 500 characters.")))
         finding = ""
-    code = data.get("grid")
-    assigned = (
-        CampaignGrid.objects.filter(campaign=c, grid__code=code).select_related("grid").first()
-        if isinstance(code, str)
-        else None
-    )
     if assigned is None or not access.holds(assigned.grid, Perm.SCREENING_RECORD):
         errors.append(
             FieldError(
@@ -365,6 +368,7 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
         finding=finding.strip(),
         screened_by=actor,
         screened_at=timezone.now(),
+        **links,
     )
     try:
         with transaction.atomic():
@@ -375,6 +379,68 @@ def record_screening(actor: Any, campaign: Any, data: dict) -> ScreeningRecord:
             "address", "duplicate", _("This household was screened already in this campaign.")
         ) from None
     return r
+
+
+def _registry_links(
+    access: Access, data: dict, assigned: CampaignGrid | None, errors: list[FieldError]
+) -> dict[str, Any]:
+    """The registry household and/or place a record points to: visible to the recorder and
+    in the record's grid."""
+    from fengqiao.registry.models import Household, Place
+
+    out: dict[str, Any] = {}
+    for name, model in (("household", Household), ("place", Place)):
+        raw = data.get(name)
+        if raw in (None, ""):
+            continue
+        pk = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+        if pk is None and isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+            pk = int(raw)
+        obj = (
+            access.visible(model.objects.all(), Perm.REGISTRY_VIEW)
+            .filter(pk=pk, anonymised_at__isnull=True)
+            .first()
+            if pk
+            else None
+        )
+        if obj is None or (assigned is not None and obj.grid_id != assigned.grid_id):
+            errors.append(
+                FieldError(name, "not_found_in_scope", _("Choose one of the grid's registry rows."))
+            )
+            continue
+        out[name] = obj
+    return out
+
+
+def not_screened(actor: Any, campaign: Campaign) -> QuerySet:
+    """The registry's households in the campaign's grids (as far as the actor sees them) that
+    no record of the campaign points to yet: who has not been screened."""
+    from fengqiao.registry.models import Household
+
+    access = access_for(actor)
+    grids = _scoped(access, campaign, CampaignGrid.objects.filter(campaign=campaign)).values(
+        "grid_id"
+    )
+    done = ScreeningRecord.objects.filter(campaign=campaign, household__isnull=False).values(
+        "household_id"
+    )
+    return (
+        Household.objects.filter(grid_id__in=grids, anonymised_at__isnull=True, ended_on=None)
+        .exclude(pk__in=done)
+        .select_related("grid")
+        .order_by("grid__code", "id")
+    )
+
+
+def _scoped(access: Access, campaign: Campaign, qs: QuerySet) -> QuerySet:
+    """Rows (assigned grids or records) of `campaign` within the actor's scope: everything to
+    whoever manages the campaign, else the recorder's or viewer's scope."""
+    if access.holds(campaign, Perm.CAMPAIGN_MANAGE):
+        return qs
+    scope = access.scope(
+        Perm.SCREENING_RECORD if access.has_perm(Perm.SCREENING_RECORD) else Perm.STATS_VIEW
+    )
+    return qs.filter(scope.q(path="community_path", grid="grid_id", unit_regions=True))
 
 
 def _lock_finding(actor: Any, record: Any) -> ScreeningRecord:
@@ -460,6 +526,8 @@ class Row:
     target: int
     screened: int
     findings: int
+    # Registry households of the grid that no record points to yet (grid rows only).
+    not_screened: int = 0
 
     @property
     def done(self) -> bool:
@@ -492,6 +560,16 @@ def rollup(actor: Any, campaign: Campaign) -> dict[str, list[Row]]:
     }
     grids = list(assigned.select_related("grid").order_by("grid__code"))
     by_grid = [Row(a.grid.code, a.grid.name, a.target, *done.get(a.grid_id, (0, 0))) for a in grids]
+    waiting = {
+        g: n
+        for g, n in not_screened(actor, campaign)
+        .order_by()
+        .values("grid_id")
+        .annotate(n=Count("id"))
+        .values_list("grid_id", "n")
+    }
+    for a, row in zip(grids, by_grid, strict=True):
+        row.not_screened = waiting.get(a.grid_id, 0)
     paths = {a.grid_id: a.community_path for a in grids}
     ids = {int(i) for p in paths.values() for i in p.strip("/").split("/")}
     regions = {r.pk: r for r in Region.objects.filter(pk__in=ids)}
@@ -518,7 +596,7 @@ def unfinished(actor: Any, campaign: Campaign) -> list[dict]:
     """Grids not finished yet, with their grid workers' names."""
     from fengqiao.org.models import GridWorker
 
-    rows = [r for r in rollup(actor, campaign)["grid"] if not r.done]
+    rows = [r for r in rollup(actor, campaign)["grid"] if not r.done or r.not_screened]
     workers: dict[str, list[str]] = {}
     for gw in (
         GridWorker.objects.filter(grids__code__in=[r.key for r in rows])
@@ -533,6 +611,7 @@ def unfinished(actor: Any, campaign: Campaign) -> list[dict]:
             "name": r.name,
             "target": r.target,
             "screened": r.screened,
+            "not_screened": r.not_screened,
             "workers": sorted(workers.get(r.key, [])),
         }
         for r in rows

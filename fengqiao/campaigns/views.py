@@ -134,6 +134,7 @@ def screen(request: HttpRequest, pk: int) -> HttpResponse:
                 {
                     "grid": p.get("grid", ""),
                     "address": p.get("address", ""),
+                    "household": p.get("household", ""),
                     "answers": answers,
                     "finding": p.get("finding", ""),
                 },
@@ -141,10 +142,18 @@ def screen(request: HttpRequest, pk: int) -> HttpResponse:
         except CaseError as e:
             errors = [x.message for x in e.errors]
     mine = ScreeningRecord.objects.filter(campaign=c, screened_by_id=request.user.pk).count()
+    waiting = screening.not_screened(request.user, c).filter(grid__in=grids)[:300]
     return render(
         request,
         "campaigns/screen.html",
-        {"c": c, "grids": grids, "errors": errors, "saved": saved, "mine": mine},
+        {
+            "c": c,
+            "grids": grids,
+            "errors": errors,
+            "saved": saved,
+            "mine": mine,
+            "waiting": waiting,
+        },
     )
 
 
@@ -212,3 +221,30 @@ def _int(raw: Any) -> Any:
     """A whole number typed in a form, else what was typed (the action refuses it by name)."""
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() and len(raw) < 10 else raw
+
+
+@login_required
+def ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign's ledger in the uniform layout, as XLSX (scoped like the roll-up)."""
+    from fengqiao.campaigns import ledger as campaign_ledger
+    from fengqiao.registry import xlsx
+
+    _need(request, Perm.CAMPAIGN_MANAGE, Perm.SCREENING_RECORD, Perm.STATS_VIEW)
+    c = _campaign(request, pk)
+    rows = campaign_ledger.rows(request.user, c)
+    return xlsx.response(f"campaign-{c.pk}.xlsx", c.name, rows, bold_rows=4)
+
+
+@login_required
+def not_screened(request: HttpRequest, pk: int) -> HttpResponse:
+    """The registry households of the campaign's grids no record points to yet (?grid=code)."""
+    from django.core.paginator import Paginator
+
+    _need(request, Perm.CAMPAIGN_MANAGE, Perm.SCREENING_RECORD, Perm.STATS_VIEW)
+    c = _campaign(request, pk)
+    qs = screening.not_screened(request.user, c)
+    code = request.GET.get("grid", "")[:20]
+    if code:
+        qs = qs.filter(grid__code=code)
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "campaigns/not_screened.html", {"c": c, "page": page, "grid_code": code})

@@ -153,6 +153,16 @@ def _campaign(district: Region, center: User, created: Counter) -> None:
                 },
             )
             created["screening record"] += 1
+        # A household of the registry screened by pointing at it; the grid's others stay in
+        # the roll-up's "not screened yet".
+        from fengqiao.registry.models import Household
+
+        first = Household.objects.filter(grid=g).order_by("number", "id").first()
+        if first is not None:
+            screening.record_screening(
+                worker, c, {"grid": g.code, "address": "", "household": first.pk}
+            )
+            created["screening record"] += 1
 
 
 def _operations(

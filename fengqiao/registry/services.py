@@ -24,6 +24,8 @@ from fengqiao.registry import crypto, extensions
 from fengqiao.registry.models import (
     Base,
     GridWorker,
+    House,
+    Household,
     IdType,
     KeyPerson,
     KeyPersonKind,
@@ -220,6 +222,17 @@ def clean_resident(
             )
         except InvalidInput as e:
             errors.extend(e.errors)
+    for name, model in (("household", Household), ("house", House)):
+        if name not in data:
+            continue
+        raw = data.get(name)
+        linked = None
+        if raw not in (None, ""):
+            linked = visible(access, model, Perm.REGISTRY_EDIT).filter(pk=_int(raw) or 0).first()
+            grid = out.get("grid") or (current.grid if current else None)
+            if linked is None or (grid is not None and linked.grid_id != grid.pk):
+                errors.append(FieldError(name, "does_not_exist", _("Choose one of the same grid.")))
+        out[name] = linked
     if errors:
         raise InvalidInput.many(errors)
     return out

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -20,8 +21,10 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Category
 from fengqiao.core.masking import batched_sensitive_reads
-from fengqiao.registry import importing, services, visits
+from fengqiao.registry import importing, services, visits, xlsx
 from fengqiao.registry.models import (
+    ExtraRecord,
+    House,
     Household,
     KeyPerson,
     KeyPersonKind,
@@ -66,7 +69,13 @@ def residents(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registry/residents.html",
-        {"page": page, "grids": grids, "grid": grid, "q": q},
+        {
+            "page": page,
+            "grids": grids,
+            "grid": grid,
+            "q": q,
+            "may_edit": access.has_perm(Perm.REGISTRY_EDIT),
+        },
     )
 
 
@@ -102,19 +111,26 @@ def resident(request: HttpRequest, pk: int) -> HttpResponse:
             "key_records": r.key_records.select_related("kind", "responsible__user"),
             "cases": cases,
             "mediations": mediations,
+            "may_edit": access.holds(r, Perm.REGISTRY_EDIT),
         },
     )
 
 
-def _simple_list(request: HttpRequest, model: Any, title: str) -> HttpResponse:
+def _simple_list(request: HttpRequest, model: Any, slug: str, heading: str) -> HttpResponse:
     access = _access(request)
     qs = services.visible(access, model).filter(anonymised_at__isnull=True)
     qs, grids, grid = _grid_filter(request, access, qs)
+    related = ["grid"]
+    if model in (Place, ExtraRecord):
+        related.append("kind")
+        kind = request.GET.get("kind", "")
+        if model is ExtraRecord and kind.isdigit():
+            qs = qs.filter(kind_id=int(kind))
     q = request.GET.get("q", "").strip()[:60]
     if q:
-        field = "address" if model is Household else "name"
+        field = "address" if model in (Household, House) else "name"
         qs = qs.filter(**{f"{field}__contains": q})
-    page = Paginator(qs.select_related("grid").order_by("grid_id", "id"), PAGE).get_page(
+    page = Paginator(qs.select_related(*related).order_by("grid_id", "id"), PAGE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -125,25 +141,37 @@ def _simple_list(request: HttpRequest, model: Any, title: str) -> HttpResponse:
             "grids": grids,
             "grid": grid,
             "q": q,
-            "title": title,
+            "heading": heading,
+            "slug": slug,
             "model": model._meta.model_name,
+            "may_edit": access.has_perm(Perm.REGISTRY_EDIT),
         },
     )
 
 
 @login_required
+def houses(request: HttpRequest) -> HttpResponse:
+    return _simple_list(request, House, "houses", gettext("Houses"))
+
+
+@login_required
 def households(request: HttpRequest) -> HttpResponse:
-    return _simple_list(request, Household, "households")
+    return _simple_list(request, Household, "households", gettext("Households"))
 
 
 @login_required
 def places(request: HttpRequest) -> HttpResponse:
-    return _simple_list(request, Place, "places")
+    return _simple_list(request, Place, "places", gettext("Places"))
 
 
 @login_required
 def organisations(request: HttpRequest) -> HttpResponse:
-    return _simple_list(request, Organisation, "organisations")
+    return _simple_list(request, Organisation, "organisations", gettext("Organisations"))
+
+
+@login_required
+def extra_records(request: HttpRequest) -> HttpResponse:
+    return _simple_list(request, ExtraRecord, "records", gettext("Local registries"))
 
 
 @login_required
@@ -326,21 +354,25 @@ class _Echo:
 
 
 @login_required
-def export_residents(request: HttpRequest) -> StreamingHttpResponse:
-    """The residents in scope (one grid with ?grid=) in the import layout, streamed as CSV
-    (UTF-8 with BOM, which Excel opens)."""
+def export_residents(request: HttpRequest) -> HttpResponseBase:
+    """The residents in scope (one grid with ?grid=) in the import layout: an XLSX written
+    row by row (constant memory) and streamed from a temporary file; ?format=csv for CSV
+    (UTF-8 with BOM, which Excel opens). Either file imports back as it is."""
     access = _access(request)
     qs = services.visible(access, Resident).filter(anonymised_at__isnull=True)
     qs, _grids, _grid = _grid_filter(request, access, qs)
-    writer = csv.writer(_Echo())
+    rows = importing.export_rows(
+        request.user, qs.order_by("grid_id", "id").iterator(chunk_size=2000)
+    )
+    if request.GET.get("format") == "csv":
+        writer = csv.writer(_Echo())
 
-    def lines() -> Iterator[str]:
-        yield "\ufeff"
-        for row in importing.export_rows(
-            request.user, qs.order_by("grid_id", "id").iterator(chunk_size=2000)
-        ):
-            yield writer.writerow(row)
+        def lines() -> Iterator[str]:
+            yield "\ufeff"
+            for row in rows:
+                yield writer.writerow(row)
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="residents.csv"'
-    return response
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="residents.csv"'
+        return response
+    return xlsx.response("residents.xlsx", gettext("Residents"), rows)

@@ -37,6 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
         warnings = warnings.exclude(state=WarningState.CLOSED)
     elif state in WarningState.values:
         warnings = warnings.filter(state=state)
+    level = request.GET.get("level", "")
+    if level in Level.values:
+        warnings = warnings.filter(level=level)
     assessments = actions.visible_assessments(request.user).select_related("responsible_unit")
     return render(
         request,

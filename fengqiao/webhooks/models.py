@@ -17,6 +17,9 @@ class EventType(models.TextChoices):
     CASE_CLOSED = "case.closed", _("case closed")
     CASE_REOPENED = "case.reopened", _("case reopened")
     SUPERVISION_RAISED = "supervision.raised", _("supervision card raised")
+    WARNING_RAISED = "warning.raised", _("warning raised")
+    WARNING_ACKNOWLEDGED = "warning.acknowledged", _("warning acknowledged")
+    WARNING_CLOSED = "warning.closed", _("warning closed")
 
 
 class Subscription(models.Model):
@@ -49,13 +52,27 @@ class Subscription(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One event derived from one case history row (at most one per row and type)."""
+    """One event derived from one history row (at most one per row and type): a case history
+    row for the case.* and supervision.* types, a warning's history row for warning.*."""
 
     type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
     case = models.ForeignKey(
-        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="+"
+        "cases.Case",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    history_id = models.BigIntegerField(_("case history entry"))
+    warning = models.ForeignKey(
+        "risk.Warning",
+        verbose_name=_("warning"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    history_id = models.BigIntegerField(_("history entry"))
     payload = models.JSONField(_("payload"))
     occurred_at = models.DateTimeField(_("occurred"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -69,7 +86,7 @@ class WebhookEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} #{self.case_id}"
+        return f"{self.type} #{self.case_id or self.warning_id}"
 
 
 class DeliveryState(models.TextChoices):

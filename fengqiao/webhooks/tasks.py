@@ -5,10 +5,12 @@ from django_tasks import task
 
 @task()
 def collect_events() -> int:
-    """Turn new case history into webhook events and deliveries; run it every minute."""
+    """Turn new case and warning history into webhook events and deliveries; run it every
+    minute."""
     from fengqiao.webhooks.events import collect_events as collect
+    from fengqiao.webhooks.warning_events import collect_warning_events
 
-    return len(collect())
+    return len(collect()) + len(collect_warning_events())
 
 
 @task()
