@@ -25,6 +25,7 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.demo import data
 from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
+from fengqiao.demo.disputes import load_open_disputes
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
@@ -229,6 +230,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         load_routing_rules(district, created)
         load_mediators(district, admin, password, created, hashed, clock)
         cases = load_cases(district, clock)
+        load_open_disputes(district, clock, cases.created)
         load_registry(created)
         load_risk(district, created)  # risk, warnings, campaigns, special operations (issue 18)
     created.update(cases.created)
