@@ -98,13 +98,18 @@ def default_due(case: Case, now: datetime | None = None) -> datetime | None:
     return reference.calendar().deadline(now, policy.handle_limit, policy.unit, [])
 
 
-def grid_workers(units: QuerySet[Unit], access: Any) -> QuerySet[GridWorker]:
-    """Active grid workers of the stations among `units` the user acts for (to assign the
-    station's task to one of them)."""
-    stations = units.filter(kind=UnitKind.SERVICE_STATION).values("id")
+def grid_workers(case: Case, units: QuerySet[Unit], access: Any) -> QuerySet[GridWorker]:
+    """Active grid workers of the case's community station, when the user acts for that
+    station (to hand the station's task to one of them: `assign_task`)."""
+    from fengqiao.cases.workflow import acts_for_unit
+
+    stations = [
+        u
+        for u in units.filter(kind=UnitKind.SERVICE_STATION, region_id=case.community_id)
+        if acts_for_unit(access, u, Perm.CASE_HANDLE)
+    ]
     return (
-        access.grid_workers(Perm.CASE_HANDLE)
-        .filter(station_id__in=stations, active=True, user__is_active=True)
+        GridWorker.objects.filter(station__in=stations, active=True, user__is_active=True)
         .select_related("user", "station")
         .order_by("station__name", "user__name")
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
@@ -346,7 +347,9 @@ class DispatchForm(ActionForm):
         self.fields["lead_unit"].queryset = qs
         self.fields["co_units"].queryset = qs
         workers = (
-            dispatching.grid_workers(qs, access) if access is not None else GridWorker.objects.none()
+            dispatching.grid_workers(self.case, qs, access)
+            if access is not None and self.case is not None
+            else GridWorker.objects.none()
         )
         self.fields["assignee"].queryset = workers
         self.fields["assignee"].label_from_instance = lambda w: f"{w.user.name}（{w.station}）"
@@ -356,7 +359,7 @@ class DispatchForm(ActionForm):
         initial = timezone.localtime(self.default_due) if self.default_due else None
         for u in self.unit_list:
             self.fields[f"due_{u.pk}"] = forms.DateTimeField(
-                label=_("Deadline"),
+                label=pgettext_lazy("dispatch form", "Deadline"),
                 required=False,
                 initial=initial.strftime("%Y-%m-%dT%H:%M") if initial else None,
                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

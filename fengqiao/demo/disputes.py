@@ -38,9 +38,7 @@ def load_open_disputes(district: Region, clock: Clock, created: Counter) -> None
         return
     actors = _actors()
     places = Places(district)
-    committee = next(
-        (u for u in places.unit_by_pk.values() if u.name == DEMO_COMMITTEE), None
-    )
+    committee = next((u for u in places.unit_by_pk.values() if u.name == DEMO_COMMITTEE), None)
     grid = _grid_in(places, places.taoxi)
     members = places.mediators.get(committee.pk, []) if committee else []
     lead = next((m for m in members if m.user.username == DEMO_MEDIATOR), None)
