@@ -134,7 +134,7 @@ def test_units_suggested_from_routing_rules_and_history(world, personas, cw, cli
     )
     by_unit = {s.unit.pk: str(s.reason) for s in found}
     assert world.police_taoxi.pk in by_unit and cw.civil_affairs.pk in by_unit
-    assert list(by_unit)[0] == world.police_taoxi.pk  # the rule first
+    assert next(iter(by_unit)) == world.police_taoxi.pk  # the rule first
     page = client_for(personas.street_clerk).get(reverse("cases:detail", args=[case.pk]))
     body = page.content.decode()
     suggested = body.split('class="plain dispatch-list dispatch-suggested"')[1].split("</ul>")[0]
