@@ -156,3 +156,56 @@ def test_axe_on_the_main_desk_pages(desk, browser, live_server):
     admin.goto(url + "/territory/edit/")
     admin.wait_for_selector("#admin-map[data-state=ready]")
     check_axe(admin)
+
+
+def test_administrator_draws_and_edits_grids_on_the_map(desk, browser, live_server):
+    from fengqiao.territory.models import Grid
+
+    world, personas, cw, case, mw = desk
+    url = live_server.url
+    page = log_in(browser, url, personas.admin)
+    page.goto(f"{url}/territory/edit/?community={world.huayuan.pk}")
+    page.wait_for_selector("#admin-map[data-state=ready]")
+    grid = Grid.objects.get(code="230903013001001")
+    before = grid.boundary
+    # Edit: pick grid 1, drag one of its corners, save.
+    page.click(f'button[data-grid="{grid.pk}"]')
+    page.wait_for_timeout(500)
+    marker = page.locator("#admin-map .marker-icon:not(.marker-icon-middle)").first
+    box = marker.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 10, y - 10, steps=4)
+    page.mouse.move(x - 30, y - 30, steps=8)
+    page.mouse.up()
+    shot(page, "desk-map-edit")
+    with page.expect_navigation():
+        page.click("#grid-edit-save")
+    assert "msg-error" not in page.content()
+    grid.refresh_from_db()
+    assert grid.boundary != before
+    # Draw: zoom out, draw a square away from every grid, name it, create it.
+    page.wait_for_selector("#admin-map[data-state=ready]")
+    for _ in range(2):
+        page.click(".leaflet-control-zoom-out")
+        page.wait_for_timeout(400)
+    page.click(".leaflet-pm-icon-polygon")
+    area = page.locator("#admin-map").bounding_box()
+    w, h = area["width"], area["height"]  # bottom right: away from the controls
+    corners = [(w - 140, h - 140), (w - 70, h - 140), (w - 70, h - 70), (w - 140, h - 70)]
+    for dx, dy in corners + [corners[0]]:
+        page.mouse.click(area["x"] + dx, area["y"] + dy)
+        page.wait_for_timeout(150)
+    assert page.locator("#grid-new-save").is_enabled()
+    page.fill("#id_new_code", "230903013001007")
+    page.fill("#id_new_name", "花园社区新绘网格")
+    shot(page, "desk-map-draw")
+    with page.expect_navigation():
+        page.click("#grid-new-save")
+    assert "msg-error" not in page.content(), page.locator(".msg-error").inner_text()
+    made = Grid.objects.get(code="230903013001007")
+    assert made.community_id == world.huayuan.pk and made.boundary["type"] == "Polygon"
+    page.wait_for_selector("#admin-map[data-state=ready]")
+    shot(page, "desk-map-saved")
+    check_axe(page)

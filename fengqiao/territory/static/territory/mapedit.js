@@ -67,12 +67,18 @@
           layer.on("pm:edit pm:markerdragend pm:vertexremoved pm:vertexadded", changed);
         },
       }).addTo(map);
+      map.invalidateSize();
       if (group.getLayers().length) map.fitBounds(group.getBounds(), { padding: [10, 10] });
       else map.setView([45.77, 131.0], 13);
       map.pm.addControls({
         position: "topleft", drawMarker: false, drawCircleMarker: false, drawPolyline: false,
         drawRectangle: true, drawPolygon: true, drawCircle: false, drawText: false,
         editMode: false, dragMode: false, cutPolygon: false, removalMode: false, rotateMode: false,
+      });
+      // geoman puts the tool's name on the wrapper only: give each button its name too.
+      el.querySelectorAll(".leaflet-buttons-control-button").forEach(function (b) {
+        var title = b.parentElement && b.parentElement.getAttribute("title");
+        if (title) b.setAttribute("aria-label", title);
       });
       map.on("pm:create", function (e) {
         if (drawn) map.removeLayer(drawn);
@@ -88,6 +94,12 @@
       el.dataset.state = "error";
       el.textContent = el.dataset.lError || "";
     });
+
+  // What is sent is the polygon as it is on the map when the form is submitted.
+  editForm.addEventListener("submit", function () { if (current) editBoundary.value = geometry(current); });
+  document.getElementById("grid-new-form").addEventListener("submit", function () {
+    if (drawn) newBoundary.value = geometry(drawn);
+  });
 
   document.querySelectorAll("[data-grid]").forEach(function (b) {
     b.addEventListener("click", function () {
