@@ -52,7 +52,9 @@ def test_boundary_edited_on_the_map_is_saved_and_audited(world, personas, client
     assert response.status_code == 302
     grid.refresh_from_db()
     assert grid.max_lon == pytest.approx(131.004)
-    assert AuditEntry.objects.filter(object_type__contains="grid", action=AuditEntry.Action.UPDATE).exists()
+    assert AuditEntry.objects.filter(
+        object_type__contains="grid", action=AuditEntry.Action.UPDATE
+    ).exists()
 
 
 @pytest.mark.parametrize(

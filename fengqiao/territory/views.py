@@ -52,7 +52,8 @@ def browser(request: HttpRequest) -> HttpResponse:
 
     roots = root_regions(list(access.regions(Perm.TERRITORY_VIEW).current()))
     tree = [{"region": r, **_children(access, r)} for r in roots]
-    return render(request, "territory/browser.html", {"tree": tree})
+    can_edit = access.has_perm(Perm.TERRITORY_EDIT)
+    return render(request, "territory/browser.html", {"tree": tree, "can_edit": can_edit})
 
 
 @login_required

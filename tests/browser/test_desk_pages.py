@@ -7,6 +7,7 @@ Screenshots go to /tmp/fengqiao-journeys (kept as CI artefacts)."""
 import os
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -55,7 +56,7 @@ def desk(settings):
     case = perform(cw.huayuan_clerk, case, "escalate",
                    {"reason": "需街道协调", "expected_version": case.version})  # fmt: skip
     case = perform(personas.street_clerk, case, "accept", {"expected_version": case.version})
-    return world, personas, cw, case, mw
+    return SimpleNamespace(world=world, personas=personas, cw=cw, case=case, mw=mw)
 
 
 def shot(page, name: str) -> None:
@@ -89,7 +90,10 @@ def check_axe(page) -> None:
 
 
 def test_street_clerk_dispatches_to_several_units_with_a_deadline_each(desk, browser, live_server):
-    world, personas, cw, case, mw = desk
+    world = desk.world
+    personas = desk.personas
+    cw = desk.cw
+    case = desk.case
     url = live_server.url
     page = log_in(browser, url, personas.street_clerk)
     page.goto(f"{url}/cases/{case.pk}/")
@@ -121,7 +125,7 @@ def test_street_clerk_dispatches_to_several_units_with_a_deadline_each(desk, bro
 
 
 def test_ledger_export_shows_progress_and_offers_the_file(desk, browser, live_server):
-    world, personas, cw, case, mw = desk
+    personas = desk.personas
     url = live_server.url
     page = log_in(browser, url, personas.leader)
     page.goto(f"{url}/monitor/ledgers/")
@@ -138,7 +142,9 @@ def test_ledger_export_shows_progress_and_offers_the_file(desk, browser, live_se
 
 
 def test_axe_on_the_main_desk_pages(desk, browser, live_server):
-    world, personas, cw, case, mw = desk
+    personas = desk.personas
+    case = desk.case
+    mw = desk.mw
     url = live_server.url
     clerk = log_in(browser, url, personas.street_clerk)
     for path in ("/", "/cases/", f"/cases/{case.pk}/"):
@@ -161,7 +167,8 @@ def test_axe_on_the_main_desk_pages(desk, browser, live_server):
 def test_administrator_draws_and_edits_grids_on_the_map(desk, browser, live_server):
     from fengqiao.territory.models import Grid
 
-    world, personas, cw, case, mw = desk
+    world = desk.world
+    personas = desk.personas
     url = live_server.url
     page = log_in(browser, url, personas.admin)
     page.goto(f"{url}/territory/edit/?community={world.huayuan.pk}")
@@ -194,7 +201,7 @@ def test_administrator_draws_and_edits_grids_on_the_map(desk, browser, live_serv
     area = page.locator("#admin-map").bounding_box()
     w, h = area["width"], area["height"]  # bottom right: away from the controls
     corners = [(w - 140, h - 140), (w - 70, h - 140), (w - 70, h - 70), (w - 140, h - 70)]
-    for dx, dy in corners + [corners[0]]:
+    for dx, dy in [*corners, corners[0]]:
         page.mouse.click(area["x"] + dx, area["y"] + dy)
         page.wait_for_timeout(150)
     assert page.locator("#grid-new-save").is_enabled()
