@@ -103,6 +103,8 @@ def grid_workers(case: Case, units: QuerySet[Unit], access: Any) -> QuerySet[Gri
     station (to hand the station's task to one of them: `assign_task`)."""
     from fengqiao.cases.workflow import acts_for_unit
 
+    if case.community_id is None:
+        return GridWorker.objects.none()
     stations = [
         u
         for u in units.filter(kind=UnitKind.SERVICE_STATION, region_id=case.community_id)
