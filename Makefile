@@ -27,6 +27,9 @@ var/vendor/.installed: package.json package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js var/vendor/echarts/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css var/vendor/leaflet/
 	cp node_modules/leaflet/dist/images/* var/vendor/leaflet/images/
+	mkdir -p var/vendor/leaflet-geoman
+	cp node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js \
+	   node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css var/vendor/leaflet-geoman/
 	mkdir -p var/vendor/workbox var/vendor/axe-core
 	cp node_modules/workbox-sw/build/workbox-sw.js var/vendor/workbox/
 	cp node_modules/workbox-core/build/workbox-core.prod.js node_modules/workbox-routing/build/workbox-routing.prod.js \

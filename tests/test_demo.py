@@ -576,3 +576,13 @@ def test_demo_leading_group_letter_and_frozen_assessment(demo):
     assert letter.member_unit.liaisons.filter(username="demo_police").exists()
     assert Run.objects.filter(frozen_at__isnull=False).count() == 2
     assert Score.objects.filter(unit=letter.member_unit.unit, run__frozen_at__isnull=False).exists()
+
+
+def test_demo_mediator_has_open_disputes(demo):
+    """我的调解 is not empty: one mediation assigned to demo_mediator, one in the queue."""
+    from fengqiao.accounts.access import access_for
+    from fengqiao.web.workbench import my_disputes
+
+    disputes = my_disputes(access_for(User.objects.get(username="demo_mediator")))
+    assert disputes.assigned
+    assert disputes.queue

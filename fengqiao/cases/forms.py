@@ -9,7 +9,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
@@ -277,8 +279,11 @@ class ActionForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args, case=None, units: QuerySet | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args, case=None, units: QuerySet | None = None, access: Any = None, **kwargs
+    ) -> None:
         self.case = case
+        self.access = access
         super().__init__(*args, **kwargs)
         if case is not None and not self.is_bound:
             self.initial.setdefault("version", case.version)
@@ -349,18 +354,96 @@ class CloseForm(ActionForm):
 
 
 class DispatchForm(ActionForm):
+    """Several units at once: one lead, any co-handling units, a deadline per unit (default:
+    `dispatching.default_due`), the suggested units first; a station may hand its own task to
+    one of its grid workers. Units come from `dispatching.reachable_units` (the view passes the
+    user's access through `units`, see `case_action`)."""
+
     lead_unit = forms.ModelChoiceField(label=_("Lead unit"), queryset=None)
     co_units = forms.ModelMultipleChoiceField(
         label=_("Co-handling units"), queryset=None, required=False
     )
     instructions = _text(_("Instructions"), required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("Hand the task to a grid worker"), queryset=None, required=False
+    )
 
     def setup(self, units):
-        from fengqiao.org.models import Unit
+        from fengqiao.cases import dispatching
+        from fengqiao.org.models import GridWorker, Unit
 
+        access = self.access
+        if access is not None and self.case is not None:
+            units = dispatching.reachable_units(self.case, access)
         qs = (units if units is not None else Unit.objects.none()).filter(active=True)
-        self.fields["lead_unit"].queryset = qs.order_by("name")
-        self.fields["co_units"].queryset = qs.order_by("name")
+        qs = qs.order_by("region__path", "kind", "name")
+        self.fields["lead_unit"].queryset = qs
+        self.fields["co_units"].queryset = qs
+        workers = (
+            dispatching.grid_workers(self.case, qs, access)
+            if access is not None and self.case is not None
+            else GridWorker.objects.none()
+        )
+        self.fields["assignee"].queryset = workers
+        self.fields["assignee"].label_from_instance = lambda w: f"{w.user.name}（{w.station}）"
+        self.unit_list = list(qs)
+        self.suggested = dispatching.suggestions(self.case, qs) if self.case else []
+        self.default_due = dispatching.default_due(self.case) if self.case else None
+        initial = timezone.localtime(self.default_due) if self.default_due else None
+        for u in self.unit_list:
+            self.fields[f"due_{u.pk}"] = forms.DateTimeField(
+                label=pgettext_lazy("dispatch form", "Deadline"),
+                required=False,
+                initial=initial.strftime("%Y-%m-%dT%H:%M") if initial else None,
+                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            )
+        if not self.is_bound and self.suggested:
+            self.initial.setdefault("lead_unit", self.suggested[0].unit.pk)
+
+    def unit_rows(self) -> dict[str, list[dict[str, Any]]]:
+        """The suggested units (with the reason) and the other units, each with its deadline
+        field and whether it is chosen as lead or co-handling unit."""
+        reasons = {s.unit.pk: s.reason for s in self.suggested}
+        lead = str(self["lead_unit"].value() or "")
+        co = {str(v) for v in (self["co_units"].value() or [])}
+
+        def row(u) -> dict[str, Any]:
+            return {
+                "unit": u,
+                "reason": reasons.get(u.pk, ""),
+                "due": self[f"due_{u.pk}"],
+                "lead": str(u.pk) == lead,
+                "co": str(u.pk) in co,
+            }
+
+        return {
+            "suggested": [row(s.unit) for s in self.suggested],
+            "other": [row(u) for u in self.unit_list if u.pk not in reasons],
+        }
+
+    def _due(self, unit) -> Any:
+        """The deadline set for `unit`, or None when left at the default."""
+        due = self.cleaned_data.get(f"due_{unit.pk}")
+        if due is None or self.default_due is None:
+            return due
+        same = abs((due - self.default_due).total_seconds()) < 60
+        return None if same else due
+
+    def service_kwargs(self):
+        kwargs = super().service_kwargs()
+        for name in [k for k in kwargs if k.startswith("due_")]:
+            del kwargs[name]
+        lead = kwargs["lead_unit"]
+        co = [u for u in kwargs.get("co_units") or [] if u != lead]
+        kwargs["co_units"] = co
+        kwargs["lead_due"] = self._due(lead)
+        dues = {u.pk: d for u in co if (d := self._due(u)) is not None}
+        kwargs["co_due"] = dues or None
+        if kwargs.get("assignee") is None:
+            kwargs.pop("assignee", None)
+        else:
+            kwargs["assignee"] = kwargs["assignee"].user
+        return kwargs
 
 
 class TaskForm(ActionForm):

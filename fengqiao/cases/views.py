@@ -146,7 +146,9 @@ def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
     for t in offered:
         form_class = ACTION_FORMS.get(t.name)
         if form_class is not None:
-            forms[t.name] = form_class(case=case, units=units, auto_id=f"id_{t.name}_%s")
+            forms[t.name] = form_class(
+                case=case, units=units, access=access, auto_id=f"id_{t.name}_%s"
+            )
     return forms
 
 
@@ -259,6 +261,7 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         request.FILES,
         case=case,
         units=access.units(Perm.ORG_VIEW),
+        access=access,
         auto_id=f"id_{name}_%s",
     )
     status = 400

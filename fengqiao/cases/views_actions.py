@@ -7,6 +7,7 @@ tracking number); the service checks permission, state, version and input.
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import access_for
@@ -67,6 +68,15 @@ def perform(actor: Any, case: Case, name: str, data: Mapping[str, Any]) -> Any:
         kw = {"changes": kw, "expected_version": version}
     if name == "dispatch":
         kw["co_units"] = list(kw.get("co_units") or [])
+        assignee = kw.pop("assignee", None)
+        if assignee is not None:
+            # A station dispatching to one of its grid workers: its task, then the hand-over,
+            # both or neither (each through its own action).
+            with transaction.atomic():
+                case = actions.dispatch(actor, case, **kw)
+                lead = case.tasks.get(active=True, role=Task.Role.LEAD)
+                actions.assign_task(actor, lead, assignee=assignee, expected_version=case.version)
+            return case
     if name == "add_progress" and kw.get("task") is not None:
         kw["task"] = _own(Task, kw["task"], case, "task")
     return getattr(actions, name)(actor, case, **kw)

@@ -27,6 +27,7 @@ from fengqiao.demo import data
 from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
+from fengqiao.demo.disputes import load_open_disputes
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.legalservices import load_legalservices
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
@@ -242,6 +243,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         load_mediators(district, admin, password, created, hashed, clock)
         cases = load_cases(district, clock)
         load_supervision(created)  # the judicial office's guidance on a dispute
+        load_open_disputes(district, clock, cases.created)
         load_registry(created)
         load_phone(created, clock)  # the demo grid worker's tasks, reports, households (issue 16)
         load_risk(district, created)  # risk, warnings, campaigns, special operations (issue 18)

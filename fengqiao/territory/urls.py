@@ -8,5 +8,8 @@ urlpatterns = [
     path("tree/<int:region_id>/", views.tree_children, name="tree"),
     path("region/<int:region_id>/", views.region_detail, name="region"),
     path("grid/<int:grid_id>/", views.grid_detail, name="grid"),
+    path("edit/", views.map_edit, name="edit"),
+    path("edit/grid/new/", views.map_new_grid, name="edit_new_grid"),
+    path("edit/grid/<int:grid_id>/", views.map_edit_grid, name="edit_grid"),
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
 ]

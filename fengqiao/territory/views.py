@@ -1,19 +1,22 @@
 """Territory pages: the browser (region tree + grid map), region and grid details, and the
 GeoJSON of the grids a user may see. Everything is scoped by Perm.TERRITORY_VIEW."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.core.masking import log_sensitive_read, mask_phone
 from fengqiao.org.models import GridWorker
-from fengqiao.territory.models import Grid, Region
+from fengqiao.territory import services
+from fengqiao.territory.models import Grid, GridKind, Region
 
 
 def _territory_access(request: HttpRequest) -> Access:
@@ -49,7 +52,8 @@ def browser(request: HttpRequest) -> HttpResponse:
 
     roots = root_regions(list(access.regions(Perm.TERRITORY_VIEW).current()))
     tree = [{"region": r, **_children(access, r)} for r in roots]
-    return render(request, "territory/browser.html", {"tree": tree})
+    can_edit = access.has_perm(Perm.TERRITORY_EDIT)
+    return render(request, "territory/browser.html", {"tree": tree, "can_edit": can_edit})
 
 
 @login_required
@@ -164,3 +168,128 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
         for g in grids.order_by("code")
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+# -- the administrator's map editor: grid polygons drawn and edited on the map ----------------
+
+
+def _edit_access(request: HttpRequest) -> Access:
+    """Only those who may edit some territory; everyone else learns nothing (404)."""
+    access = access_for(request.user)
+    if not access.has_perm(Perm.TERRITORY_EDIT):
+        raise Http404
+    return access
+
+
+def _editable_communities(access: Access) -> QuerySet[Region]:
+    return (
+        access.regions(Perm.TERRITORY_EDIT)
+        .current()
+        .filter(level=Region.Level.COMMUNITY)
+        .select_related("parent")
+        .order_by("code")
+    )
+
+
+def _editor(
+    request: HttpRequest,
+    access: Access,
+    community: Region | None,
+    errors: list[str] | None = None,
+    new: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    communities = list(_editable_communities(access))
+    if community is None and communities:
+        community = communities[0]
+    grids = (
+        list(access.grids(Perm.TERRITORY_EDIT).filter(community=community).order_by("code"))
+        if community is not None
+        else []
+    )
+    context = {
+        "communities": communities,
+        "community": community,
+        "grids": grids,
+        "errors": errors or [],
+        "new": new or {},
+        "kinds": GridKind.choices,
+    }
+    return render(request, "territory/edit.html", context, status=status)
+
+
+@login_required
+@require_GET
+def map_edit(request: HttpRequest) -> HttpResponse:
+    access = _edit_access(request)
+    try:
+        community_id = _int_param(request, "community")
+    except ValueError:
+        raise Http404 from None
+    community = None
+    if community_id is not None:
+        community = _editable_communities(access).filter(pk=community_id).first()
+        if community is None:
+            raise Http404
+    return _editor(request, access, community)
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [str(m) for errs in exc.error_dict.values() for e in errs for m in e.messages]
+    return [str(m) for m in exc.messages]
+
+
+def _back(community: Region) -> HttpResponse:
+    return redirect(reverse("territory:edit") + f"?community={community.pk}")
+
+
+@login_required
+@require_POST
+def map_edit_grid(request: HttpRequest, grid_id: int) -> HttpResponse:
+    """A grid's new boundary (GeoJSON drawn on the map), through `services.update_grid`."""
+    access = _edit_access(request)
+    grid = get_object_or_404(
+        access.grids(Perm.TERRITORY_EDIT).select_related("community"), pk=grid_id
+    )
+    boundary = request.POST.get("boundary", "")
+    try:
+        services.update_grid(request.user, grid, boundary=boundary)
+    except ValidationError as exc:
+        grid.refresh_from_db()
+        return _editor(request, access, grid.community, _messages(exc), status=400)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("Boundary of %(grid)s saved.") % {"grid": grid.name})
+    return _back(grid.community)
+
+
+@login_required
+@require_POST
+def map_new_grid(request: HttpRequest) -> HttpResponse:
+    """A new grid drawn on the map, through `services.create_grid`."""
+    access = _edit_access(request)
+    community = (
+        _editable_communities(access).filter(pk=request.POST.get("community", "")).first()
+        if request.POST.get("community", "").isdigit()
+        else None
+    )
+    if community is None:
+        raise Http404
+    new = {k: request.POST.get(k, "").strip() for k in ("code", "name", "kind", "boundary")}
+    errors = []
+    if not new["name"]:
+        errors.append(_("Give the grid a name."))
+    if new["kind"] not in GridKind.values:
+        errors.append(_("Choose basic or dedicated."))
+    if not errors:
+        try:
+            services.create_grid(request.user, community=community, **new)
+        except ValidationError as exc:
+            errors = _messages(exc)
+        except PermissionDenied:
+            raise Http404 from None
+    if errors:
+        return _editor(request, access, community, errors, new=new, status=400)
+    messages.success(request, _("Grid %(name)s created.") % {"name": new["name"]})
+    return _back(community)
