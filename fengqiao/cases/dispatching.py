@@ -11,7 +11,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -21,6 +21,8 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases import reference, routing
 from fengqiao.cases.models import Case, Task
 from fengqiao.org.models import GridWorker, Unit, UnitKind
+from fengqiao.workcalendar.calendar import Unit as LimitUnit
+from fengqiao.workcalendar.calendar import WorkCalendar
 
 HISTORY_SUGGESTIONS = 3
 
@@ -95,7 +97,8 @@ def default_due(case: Case, now: datetime | None = None) -> datetime | None:
     policy = routing.policy_for(case.kind, case.category, case.handling_level, case.priority)
     if policy is None:
         return None
-    return reference.calendar().deadline(now, policy.handle_limit, policy.unit, [])
+    cal: WorkCalendar = reference.calendar()
+    return cal.deadline(now, policy.handle_limit, cast(LimitUnit, policy.unit), [])
 
 
 def grid_workers(case: Case, units: QuerySet[Unit], access: Any) -> QuerySet[GridWorker]:
