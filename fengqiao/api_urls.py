@@ -13,5 +13,6 @@ urlpatterns = [
     path("webhooks/", include("fengqiao.webhooks.api_urls")),
     path("risk/", include("fengqiao.risk.api_urls")),
     path("campaigns/", include("fengqiao.campaigns.api_urls")),
+    path("emergency/", include("fengqiao.emergency.api_urls")),
     path("", include("fengqiao.api.urls")),
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accountability/", include("fengqiao.accountability.urls")),
     path("risk/", include("fengqiao.risk.urls")),
     path("campaigns/", include("fengqiao.campaigns.urls")),
+    path("emergency/", include("fengqiao.emergency.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("m/", include("fengqiao.web.phone.urls")),
     path("admin/", admin.site.urls),
