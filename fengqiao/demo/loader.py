@@ -24,6 +24,7 @@ from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 from fengqiao.demo import data
 from fengqiao.demo.accountability import load_accountability
+from fengqiao.demo.emergency import load_emergency
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
@@ -237,6 +238,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         # a bulk load rebuilds the aggregates in one go (much faster than case by case).
         rebuild_all_facts()
     load_accountability(district, created)  # after the facts: its scores read them
+    load_emergency(district, created)  # after the campaign (risk) and the cases it links
     return cases
 
 

@@ -266,6 +266,7 @@ def act(request: HttpRequest, name: str, pk: int) -> HttpResponse:
             back, args = "emergency:plan", [made_plan.pk]
         elif name == "drill":
             back = "emergency:plan"
+            _get(request, Plan, pk)
             actions.record_drill(u, pk, held_on=_date(request, "held_on"),
                                  scenario=p.get("scenario", ""), participants=p.get("participants", ""),
                                  findings=p.get("findings", ""), follow_ups=p.get("follow_ups", ""))  # fmt: skip
