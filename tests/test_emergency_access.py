@@ -64,7 +64,7 @@ def urls(s, task):
 
 @pytest.mark.parametrize("who", ["outsider", "station_clerk", "hepan", "liaison"])
 def test_strangers_get_nothing(setup, personas, hepan_staff, client_for, who):
-    s, task, drill = setup
+    s, task, _drill = setup
     user = hepan_staff if who == "hepan" else getattr(personas, who)
     c = client_for(user)
     pages, api, posts, api_posts = urls(s, task)
@@ -90,7 +90,7 @@ def test_strangers_get_nothing(setup, personas, hepan_staff, client_for, who):
 
 
 def test_who_sees_the_event(setup, personas, hepan_staff, client_for, world):
-    s, task, _drill = setup
+    s, _task, _drill = setup
     # The district's staff (region subtree), a group member with no role over the district,
     # the grid worker of a grid with a task.
     for user in (personas.leader, s.office, s.member, personas.grid_worker, personas.street_clerk):

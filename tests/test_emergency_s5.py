@@ -119,7 +119,9 @@ def test_s5_end_to_end(world, personas, s, client_for):
     doc = Document(io.BytesIO(docx.content))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "桃山区疫情防控" in text and "1办2组1专班" in text
-    assert round(doc.sections[0].page_width.mm) == 210 and round(doc.sections[0].page_height.mm) == 297
+    assert (
+        round(doc.sections[0].page_width.mm) == 210 and round(doc.sections[0].page_height.mm) == 297
+    )
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert "转运隔离人员" in cells and "桃西街道" in cells
     pdf = c.get(f"/emergency/events/{event.pk}/daily-report.pdf")
@@ -146,7 +148,9 @@ def test_s5_end_to_end(world, personas, s, client_for):
     # History: every step, a sound hash chain; the audit trail has the changes.
     log = list(EventLog.objects.filter(event=event).values_list("action", flat=True))
     assert log[:2] == ["create", "body_added"] and log[-1] == "stand_down"
-    assert {"activate", "campaign_linked", "case_linked", "assign", "accept", "complete"} <= set(log)
+    assert {"activate", "campaign_linked", "case_linked", "assign", "accept", "complete"} <= set(
+        log
+    )
     report = chain.verify_model(chain.SPECS["emergency.eventlog"])
     assert report.ok and report.rows == len(log)
     assert AuditEntry.objects.filter(object_type__contains="event", action="update").exists()
@@ -178,7 +182,10 @@ def test_plans_and_drills(world, personas, s, client_for):
     api = c.get(f"/api/v1/emergency/plans/{s.plan.pk}/").json()
     assert [lv["level"] for lv in api["levels"]] == ["II", "IV"] and len(api["drills"]) == 1
     assert monitor.figures(leader)["drills"] == 1
-    assert "学校发现聚集性疫情" in c.get(f"/emergency/drills/?year={timezone.localdate().year}").content.decode()
+    assert (
+        "学校发现聚集性疫情"
+        in c.get(f"/emergency/drills/?year={timezone.localdate().year}").content.decode()
+    )
     # A plan file (PDF) is served to those who see the plan.
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -132,6 +132,10 @@ POSITIVE_ACCEPTANCE_GAPS = {
     "POST /api/v1/campaigns/records/{id}/case/": "the cases' intake rules (category's kind, …)",
     "POST /api/v1/risk/assessments/": "review_date not in the past; the target's own field by target_kind; factor scores 1–5",
     "POST /api/v1/risk/rules/": "params: keys and ranges by kind",
+    # Emergency command (S5).
+    "POST /api/v1/emergency/plans/": "levels: each response level at most once",
+    "POST /api/v1/emergency/plans/{id}/drills/": "held_on: not in the future",
+    "POST /api/v1/emergency/events/{id}/checkins/": "lat and lng: both or neither",
 }
 
 

@@ -24,9 +24,9 @@ from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
 from fengqiao.demo import data
 from fengqiao.demo.accountability import load_accountability
-from fengqiao.demo.emergency import load_emergency
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
+from fengqiao.demo.emergency import load_emergency
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
 from fengqiao.demo.people import chinese_names, mobile_numbers, office_phone

@@ -29,7 +29,15 @@ def content(s: Situation) -> dict[str, Any]:
     }  # fmt: skip
     sections: list[tuple[str, list[str], list[list[str]]]] = [(_("Summary"), [summary], [])]
     if s.rollup:
-        rows = [[_("Street"), _("to screen"), _("screened"), _("findings"), _("completion")]]
+        rows = [
+            [
+                _("Street"),
+                _("Households to screen"),
+                _("Households screened"),
+                _("Problems found"),
+                _("Completion rate"),
+            ]
+        ]
         rows += [[r.name, str(r.target), str(r.screened), str(r.findings), f"{r.percent}%"]
                  for r in s.rollup["street"]]  # fmt: skip
         t = s.campaign_total
