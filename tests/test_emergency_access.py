@@ -15,11 +15,11 @@ from tests.factories import assign, make_user
 def setup(world, personas):
     s = make_setup(world, personas)
     actions.activate(s.commander, s.event)
-    task = actions.assign_task(s.commander, s.event, title="入户排查", hours=6,
+    task = actions.assign_task(s.commander, s.event, title="核酸采样任务甲", hours=6,
                                grid=world.grids["230903013001001"].pk)  # fmt: skip
     actions.check_in(s.member, s.event, note="到岗")
     drill = actions.record_drill(s.commander, s.plan, held_on=timezone.localdate(),
-                                 scenario="演练", participants="各组")  # fmt: skip
+                                 scenario="学校聚集性疫情演练甲", participants="各组")  # fmt: skip
     return s, task, drill
 
 
@@ -81,7 +81,8 @@ def test_strangers_get_nothing(setup, personas, hepan_staff, client_for, who):
     for url in ("/emergency/", "/emergency/tasks/?overdue=1", "/emergency/drills/"):
         page = c.get(url)
         assert page.status_code == 200 and "桃山区疫情防控" not in page.content.decode()
-        assert "入户排查" not in page.content.decode() and "演练" not in page.content.decode()
+        assert "核酸采样任务甲" not in page.content.decode()
+        assert "学校聚集性疫情演练甲" not in page.content.decode()
     # Nothing changed.
     event = Event.objects.get()
     assert event.state == EventState.ACTIVE and event.bodies.count() == 5
