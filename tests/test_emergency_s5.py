@@ -267,3 +267,15 @@ def test_api_with_idempotency(world, personas, s, client_for):
     refused = street.post("/api/v1/emergency/events/", {"name": "x", "kind": "x", "level": "IV",
                           "region": world.district.pk}, content_type="application/json")  # fmt: skip
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "region"
+
+
+def test_daily_report_pdf_without_the_font_is_a_503_and_docx_still_works(
+    world, personas, s, client_for, settings
+):
+    settings.PDF_CJK_FONT = "/nonexistent/font.ttc"
+    c = client_for(s.commander)
+    page = c.get(f"/emergency/events/{s.event.pk}/daily-report.pdf")
+    assert page.status_code == 503 and "DOCX" in page.content.decode()
+    api = c.get(f"/api/v1/emergency/events/{s.event.pk}/daily-report/pdf/")
+    assert api.status_code == 503 and api.json()["errors"][0]["code"] == "font_unavailable"
+    assert c.get(f"/emergency/events/{s.event.pk}/daily-report.docx").status_code == 200

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -440,12 +441,12 @@ class EventSituation(APIView):
         return Response(SituationSerializer(s, context={"request": request}).data)
 
 
-def font_missing() -> HttpResponse:
-    return HttpResponse(
-        error_body([error("font_unavailable",
-                          "PDF 无法生成：服务器缺少中文字体（PDF_CJK_FONT），请下载 DOCX。")]),
-        status=503, content_type="application/json",
-    )  # fmt: skip
+def font_missing() -> Response:
+    """503 with the reason (mediation.W001), never a 500; the DOCX works meanwhile."""
+    message = _("The PDF cannot be made: %(reason)s Download the DOCX instead.") % {
+        "reason": "PDF_CJK_FONT"
+    }
+    return Response(error_body([error("font_unavailable", message)]), status=503)
 
 
 class EventDailyReport(APIView):
@@ -455,7 +456,7 @@ class EventDailyReport(APIView):
                    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
         summary="The daily report from the figures (DOCX or PDF, A4)",
     )  # fmt: skip
-    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse | Response:
         event = _get(request, Event, pk)
         if fmt not in ("docx", "pdf"):
             raise NotFound()
