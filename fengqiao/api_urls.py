@@ -14,5 +14,6 @@ urlpatterns = [
     path("risk/", include("fengqiao.risk.api_urls")),
     path("campaigns/", include("fengqiao.campaigns.api_urls")),
     path("legal/", include("fengqiao.legalservices.api_urls")),
+    path("emergency/", include("fengqiao.emergency.api_urls")),
     path("", include("fengqiao.api.urls")),
 ]

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "fengqiao.demo",
     # Last: its catalogue must not override the words of the apps above (Accept, done …).
     "fengqiao.accountability",
+    "fengqiao.emergency",
 ]
 
 MIDDLEWARE = [
@@ -571,6 +572,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResponsibilityTargetKindEnum": "fengqiao.accountability.models.TargetKind",
         "WarningRuleKindEnum": "fengqiao.risk.models.RuleKind",
         "CampaignKindEnum": "fengqiao.campaigns.models.CampaignKind",
+        # Emergency command (fengqiao.emergency).
+        "EmergencyEventStateEnum": "fengqiao.emergency.models.EventState",
+        "EmergencyTaskStateEnum": "fengqiao.emergency.models.TaskState",
+        "EmergencyLevelEnum": "fengqiao.emergency.models.Level",
+        "EmergencyBodyKindEnum": "fengqiao.emergency.models.BodyKind",
     }
 )
 # Issue 18: scheduled warning rules (surge, deadline) and special-operation report reminders.

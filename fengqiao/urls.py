@@ -21,6 +21,7 @@ urlpatterns = [
     path("risk/", include("fengqiao.risk.urls")),
     path("campaigns/", include("fengqiao.campaigns.urls")),
     path("legal/", include("fengqiao.legalservices.urls")),
+    path("emergency/", include("fengqiao.emergency.urls")),
     path("", include("fengqiao.cases.public_urls")),
     path("m/", include("fengqiao.web.phone.urls")),
     path("admin/", admin.site.urls),

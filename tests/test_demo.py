@@ -586,3 +586,18 @@ def test_demo_mediator_has_open_disputes(demo):
     disputes = my_disputes(access_for(User.objects.get(username="demo_mediator")))
     assert disputes.assigned
     assert disputes.queue
+
+
+def test_demo_emergency_event_with_1_office_9_groups_8_task_forces(demo):
+    from fengqiao.emergency import monitor, situation
+    from fengqiao.emergency.models import Drill, Event, EventState
+
+    event = Event.objects.get(name="桃山区疫情防控")
+    leader = User.objects.get(username="demo_leader")
+    s = situation.build(leader, event)
+    assert event.state == EventState.ACTIVE and s.structure_text == "1办9组8专班"
+    assert event.campaign is not None and s.campaign_total is not None
+    assert s.tasks_overdue == 1 and s.tasks_done == 1 and s.checkins_today >= 2
+    assert s.incidents and all(i["lat"] is not None for i in s.incidents)
+    assert Drill.objects.filter(plan=event.plan).get().follow_ups
+    assert monitor.figures(leader)["active"] == 1

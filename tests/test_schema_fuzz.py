@@ -134,6 +134,10 @@ POSITIVE_ACCEPTANCE_GAPS = {
     "POST /api/v1/risk/rules/": "params: keys and ranges by kind",
     # Issue 19 (public legal services).
     "POST /api/v1/legal/ask/": "lon and lat: both or neither",
+    # Emergency command (S5).
+    "POST /api/v1/emergency/plans/": "levels: each response level at most once",
+    "POST /api/v1/emergency/plans/{id}/drills/": "held_on: not in the future",
+    "POST /api/v1/emergency/events/{id}/checkins/": "lat and lng: both or neither",
 }
 
 

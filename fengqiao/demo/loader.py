@@ -28,6 +28,7 @@ from fengqiao.demo.accountability import load_accountability
 from fengqiao.demo.cases import CasesResult, load_cases
 from fengqiao.demo.clock import Clock
 from fengqiao.demo.disputes import load_open_disputes
+from fengqiao.demo.emergency import load_emergency
 from fengqiao.demo.geometry import check_tiling, lattice_cells, split_polygon
 from fengqiao.demo.legalservices import load_legalservices
 from fengqiao.demo.mediators import load_mediators, load_routing_rules
@@ -253,6 +254,7 @@ def _activity(district: Region, password: str, created: Counter, hashed: list[st
         # a bulk load rebuilds the aggregates in one go (much faster than case by case).
         rebuild_all_facts()
     load_accountability(district, created)  # after the facts: its scores read them
+    load_emergency(district, created)  # after the campaign (risk) and the cases it links
     return cases
 
 

@@ -6,13 +6,21 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self) -> None:
-        # Connects the login receiver that decides, once, whether a second factor is asked.
-        # The monitoring room's panels of the apps below analytics (which may not import it).
+        # The monitoring room's panels of the apps below analytics (which may not import it):
+        # the app above both registers them.
         from fengqiao.analytics import panels
         from fengqiao.campaigns import monitor as campaigns_monitor
+        from fengqiao.emergency import monitor as emergency_monitor
         from fengqiao.registry import monitor as registry_monitor
         from fengqiao.risk import monitor as risk_monitor
+
+        # Connects the login receiver that decides, once, whether a second factor is asked.
         from fengqiao.web import twofactor  # noqa: F401
 
-        for panel in (registry_monitor.panel, risk_monitor.panel, campaigns_monitor.panel):
+        for panel in (
+            registry_monitor.panel,
+            risk_monitor.panel,
+            campaigns_monitor.panel,
+            emergency_monitor.panel,
+        ):
             panels.register(panel)

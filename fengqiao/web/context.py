@@ -88,6 +88,8 @@ RISK = _n("risk", "Risks and warnings", "risk:home", "risk:")
 CAMPAIGNS = _n("campaigns", "Screening and operations", "campaigns:index", "campaigns:")
 # Issue 19: public legal services (S7): the lawyers' queue, the network, the figures.
 LEGAL = _n("legal", "Legal advice", "legal:index", "legal:")
+# S5: emergency events, their structure, tasks and the situation view; plans and drills.
+EMERGENCY = _n("emergency", "Emergency command", "emergency:index", "emergency:")
 READ_LOG = _n("read_log", "Sensitive-read log", "read_log")
 ADMIN = _n("admin", "Administration", "admin:index", "admin:")
 
@@ -117,6 +119,8 @@ def nav_for(access: Access) -> dict[str, bool]:
         "audit": access.has_perm(Perm.AUDIT_VIEW),
         # The pages show each of these only what its leading group or member unit gives it.
         "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
+        # Leaders and centre staff command; the pages show each user only their area's events.
+        "emergency": access.has_role(Role.LEADER, Role.CENTER_STAFF),
         "read_log": access.has_perm(Perm.READLOG_VIEW),
         "admin": access.has_role(*ADMIN_SITE_ROLES)
         and any(access.has_perm(p) for p in ADMIN_PERMS),
@@ -148,6 +152,7 @@ NAV_ORDER = (
     SCREEN,
     LEDGERS,
     ACCOUNTABILITY,
+    EMERGENCY,
     TERRITORY,
     AUDIT,
     READ_LOG,
