@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.models import TimelineEntry
 from fengqiao.territory.models import Grid, Region
@@ -179,7 +180,7 @@ class Task(models.Model):
     title = models.CharField(_("task"), max_length=200)
     detail = models.TextField(_("detail"), blank=True)
     body = models.ForeignKey(
-        Body, verbose_name=_("group"), null=True, blank=True, on_delete=models.PROTECT,
+        Body, verbose_name=pgettext_lazy("emergency", "group"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="tasks",
     )  # fmt: skip
     grid = models.ForeignKey(
@@ -236,7 +237,12 @@ class CheckIn(models.Model):
         Task, verbose_name=_("task"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="checkins",
     )  # fmt: skip
-    user = models.ForeignKey(USER, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        USER,
+        verbose_name=pgettext_lazy("check-in", "by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     at = models.DateTimeField(_("time"), default=timezone.now)
     place = models.CharField(_("place"), max_length=200, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
