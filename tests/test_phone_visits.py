@@ -10,6 +10,7 @@ from fengqiao.accounts.roles import Role
 from fengqiao.org.models import GridWorker
 from fengqiao.registry.models import Resident, Visit
 from tests.factories import assign, make_user
+from tests.test_csp import inline_scripts
 from tests.test_registry import SONGSHAN_1, reg
 
 __all__ = ["reg"]
@@ -43,6 +44,7 @@ def test_visit_form_is_the_key_persons_grid_workers_only(
     html = page.content.decode()
     assert "张建国" in html and f'data-url="{api(kp)}"' in html and "phone/visit.js" in html
     assert f'data-key-person="{kp.pk}"' in html
+    assert not inline_scripts(html)
     for user in (personas.outsider, other_worker, personas.station_clerk, personas.leader):
         assert client_for(user).get(f"/m/visits/{kp.pk}/").status_code == 404, user
     assert client_for(personas.grid_worker).get("/m/visits/999999/").status_code == 404
