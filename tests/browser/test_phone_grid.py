@@ -82,7 +82,7 @@ def test_my_grid_households_and_places_offline(day, browser, live_server):
     assert "王建华" in text and "王磊" in text
     assert "139****1201" in text and citizen_id(1)[:3] + "*" * 11 + citizen_id(1)[-4:] in text
     assert "13904671201" not in page.content() and citizen_id(1) not in page.content()
-    visit = card.locator(f"[data-member='{people[1].pk}'] a[href='/registry/key-persons/{kp.pk}/']")
+    visit = card.locator(f"[data-member='{people[1].pk}'] a[href='/m/visits/{kp.pk}/']")
     assert visit.count() == 1
     record = card.locator(f"a[href='/registry/residents/{people[0].pk}/']")
     assert record.count() == 1

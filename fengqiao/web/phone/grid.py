@@ -44,6 +44,7 @@ def _member(
                 "due": kp.next_visit_due.isoformat() if kp.next_visit_due else None,
                 "state": state_of(kp.next_visit_due, today),
                 "url": reverse("registry:key_person", args=[kp.pk]),
+                "visit": reverse("phone:visit", args=[kp.pk]),
             }
             for kp in key_persons
         ],

@@ -9,6 +9,7 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("grid/", views.grid, name="grid"),
     path("grid/data.json", views.grid_data, name="grid_data"),
+    path("visits/<int:pk>/", views.visit, name="visit"),
     path("me/", views.me, name="me"),
     path("sw.js", views.service_worker, name="sw"),
     path("manifest.webmanifest", views.manifest, name="manifest"),

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -24,6 +25,8 @@ from fengqiao.accounts.roles import Perm, Role
 from fengqiao.cases.forms import categories as case_categories
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import FINISHED, OPEN
+from fengqiao.registry.models import KeyPerson, VisitMethod
+from fengqiao.registry.visits import state_of
 from fengqiao.web import summary, workbench
 from fengqiao.web.phone.grid import registry_data
 from fengqiao.web.phone.sections import today_sections
@@ -131,6 +134,38 @@ def grid_data(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_GET
+def visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The visit form of one key person the worker may visit (as the registry scopes it: the
+    key person's grid), sent by the offline queue to the registry's REST API. Anyone else gets
+    404, whatever their roles: the page does not tell that the key person exists."""
+    access = access_for(request.user)
+    if not (access.has_role(Role.GRID_WORKER) and access.has_perm(Perm.REGISTRY_VISIT)):
+        raise Http404
+    kp = (
+        access.visible(KeyPerson.objects.filter(pk=pk, active=True), Perm.REGISTRY_VISIT)
+        .select_related("resident", "kind")
+        .first()
+    )
+    if kp is None:
+        raise Http404
+    today = timezone.localdate()
+    return _page(
+        request,
+        "phone/visit.html",
+        "today",
+        {
+            "kp": kp,
+            "state": state_of(kp.next_visit_due, today),
+            "today": today,
+            "methods": VisitMethod.choices,
+            "levels": range(6),
+            "api": reverse("api-registry-visits", args=[kp.pk]),
+        },
+    )
+
+
+@login_required
+@require_GET
 def me(request: HttpRequest) -> HttpResponse:
     access = _worker(request)
     worker = getattr(request.user, "grid_worker", None)
@@ -147,6 +182,7 @@ PRECACHE = (
     "phone/report.js",
     "phone/photos.js",
     "phone/grid.js",
+    "phone/visit.js",
     "phone/public.js",
     "phone/icon.svg",
     "leaflet/leaflet.js",
@@ -204,6 +240,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
                 reverse("public:report"),  # the resident's form registers this worker too
             ],
             "static_prefix": settings.STATIC_URL,
+            "visits_prefix": reverse("phone:visit", args=[0])[: -len("0/")],
         },
         content_type="text/javascript; charset=utf-8",
     )

@@ -10,6 +10,18 @@
     navigator.serviceWorker.register(L.sw, { scope: L.scope }).catch(function () {});
   }
 
+  // Ask the service worker to keep these visit forms for offline use (those it has not yet).
+  function keepVisitForms(urls) {
+    if (!urls.length || !("serviceWorker" in navigator) || !navigator.onLine) return;
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active) reg.active.postMessage({ type: "keep-visit-forms", urls: urls });
+    }).catch(function () {});
+  }
+  window.FQApp = { keepVisitForms: keepVisitForms };
+  keepVisitForms(Array.prototype.map.call(document.querySelectorAll("a[data-visit-link]"), function (a) {
+    return a.getAttribute("href");
+  }));
+
   function showOffline() {
     var p = document.querySelector("[data-offline]");
     if (!p) return;

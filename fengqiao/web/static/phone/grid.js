@@ -6,6 +6,7 @@
   if (!node) return;
   var T = node.dataset;
   var map = null;
+  var visitForms = [];
   if (window.L) {
     map = L.map(node, { attributionControl: false });
     map.setView([45.78, 131.0], 13);
@@ -44,7 +45,8 @@
       p.appendChild(el("span", k.kind, "p-badge" + (k.state === "overdue" ? " p-bad" : "")));
       if (k.due) p.appendChild(el("span", " " + (k.state === "overdue" ? T.lOverdue : T.lDue) + " " + k.due, "p-meta"));
       li.appendChild(p);
-      actions.appendChild(link(k.url, T.lVisit, "p-btn"));
+      actions.appendChild(link(k.visit, T.lVisit, "p-btn"));
+      visitForms.push(k.visit);
     });
     actions.appendChild(link(m.url, T.lRecord, "p-btn p-btn-quiet"));
     li.appendChild(actions);
@@ -107,6 +109,7 @@
     places.forEach(function (p) { pl.appendChild(place(p)); });
     empty(pl, T.lNone);
     document.querySelector("[data-place-count]").textContent = "（" + places.length + "）";
+    if (window.FQApp) window.FQApp.keepVisitForms(visitForms);
     node.dataset.state = "ready";
     node.dataset.count = data.features.length;
   }).catch(function () { node.dataset.state = "error"; });

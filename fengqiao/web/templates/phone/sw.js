@@ -3,6 +3,12 @@ importScripts("{{ workbox }}");
 workbox.setConfig({ modulePathPrefix: "{{ workbox_dir }}", debug: false });
 var SHELL = [{% for u in shell %}"{{ u }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 var PAGES = "fq-pages-v1";
+// The visit forms of the worker's key persons (/m/visits/<id>/): kept when a page asks for them
+// (今日's visits due, 我的网格's key persons), so that a visit is recorded without signal.
+var VISITS = "{{ visits_prefix }}";
+function isVisitForm(path) {
+  return path.indexOf(VISITS) === 0 && /^\d+\/$/.test(path.slice(VISITS.length));
+}
 // The release: the hash of the precached files' contents. A new release changes these bytes,
 // so the browser installs this worker anew; it precaches into its own cache and drops the old.
 var RELEASE = "{{ release }}";
@@ -17,10 +23,13 @@ var expiration = workbox.expiration;
 
 // One after the other (a poor network carries one file at a time anyway), each bounded: a poor
 // network must not keep the worker from installing.
-function fill(cacheName, urls, init) {
+function fill(cacheName, urls, init, missingOnly) {
   return caches.open(cacheName).then(function (cache) {
     return urls.reduce(function (done, url) {
       return done.then(function () {
+        return missingOnly ? cache.match(url, { ignoreVary: true }) : null;
+      }).then(function (found) {
+        if (found) return null;
         var abort = new AbortController();
         var timer = setTimeout(function () { abort.abort(); }, 8000);
         return fetch(url, Object.assign({ signal: abort.signal }, init)).then(function (r) {
@@ -51,11 +60,24 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// A page names the visit forms to keep: those not cached yet are fetched (one at a time, not
+// followed if they redirect) into the pages' cache; the network-first route refreshes them.
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "keep-visit-forms" || !Array.isArray(data.urls)) return;
+  var urls = data.urls.map(function (u) {
+    try { return new URL(u, self.location.origin); } catch (e) { return null; }
+  }).filter(function (u) {
+    return u && u.origin === self.location.origin && isVisitForm(u.pathname);
+  }).map(function (u) { return u.pathname; }).slice(0, 200);
+  if (urls.length) event.waitUntil(fill(PAGES, urls, { credentials: "same-origin", redirect: "manual" }, true));
+});
+
 // Pages and data: the network first (fresh tasks), the cached copy when there is no signal.
 routing.registerRoute(function (ctx) {
   return ctx.url.origin === self.location.origin && ctx.request.method === "GET" &&
     (ctx.request.mode === "navigate" || ctx.url.pathname.endsWith("data.json")) &&
-    SHELL.indexOf(ctx.url.pathname) >= 0;
+    (SHELL.indexOf(ctx.url.pathname) >= 0 || isVisitForm(ctx.url.pathname));
   // ignoreVary: the install fetch and a navigation differ in headers (Accept-Language) only;
   // ignoreSearch: a page opened with a query (report?address=…) opens from the cached page.
 }, new strategies.NetworkFirst({ cacheName: PAGES, networkTimeoutSeconds: 5, matchOptions: { ignoreVary: true, ignoreSearch: true } }));
