@@ -940,6 +940,16 @@ def reset() -> None:
         for rel in Case._meta.get_fields(include_hidden=True):
             if not (rel.auto_created and not rel.concrete and rel.is_relation):
                 continue
+            if rel.many_to_many:
+                # A many-to-many to the cases (an emergency event's incidents): its link rows.
+                through = rel.through._meta
+                column = next(
+                    f.column
+                    for f in through.get_fields()
+                    if getattr(f, "related_model", None) is Case and f.concrete
+                )
+                cur.execute(f"DELETE FROM {through.db_table} WHERE {column} IN ({cases})", like)
+                continue
             if rel.related_model is Case or not getattr(rel.field, "concrete", False):
                 continue
             table = rel.related_model._meta.db_table

@@ -217,7 +217,7 @@ class BodyIn(serializers.Serializer):
     sort = strict.IntegerField(required=False, default=0, min_value=0, max_value=999)
 
 
-class NoteIn(serializers.Serializer):
+class EmergencyNoteIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
 
 
@@ -330,20 +330,20 @@ class EventBodies(APIView):
 class EventActivate(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=NoteIn, responses={200: EmergencyEventDetailSerializer})
+    @extend_schema(request=EmergencyNoteIn, responses={200: EmergencyEventDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         event = _get(request, Event, pk)
-        return _post(request, NoteIn, lambda d: actions.activate(request.user, event, **d),
+        return _post(request, EmergencyNoteIn, lambda d: actions.activate(request.user, event, **d),
                      _event_out(request))  # fmt: skip
 
 
 class EventStandDown(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=NoteIn, responses={200: EmergencyEventDetailSerializer})
+    @extend_schema(request=EmergencyNoteIn, responses={200: EmergencyEventDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         event = _get(request, Event, pk)
-        return _post(request, NoteIn, lambda d: actions.stand_down(request.user, event, **d),
+        return _post(request, EmergencyNoteIn, lambda d: actions.stand_down(request.user, event, **d),
                      _event_out(request))  # fmt: skip
 
 

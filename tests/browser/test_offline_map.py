@@ -1,9 +1,17 @@
 """Maps without base tiles: a tile server that answers nothing (offline, blocked) leaves the grid
 outlines on a plain background with the streets' and grids' names on them."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_grid_map import SCREENSHOTS, browser, log_in, people  # noqa: F401
+
+# Like every live-server test: the rows the suite set up before are restored afterwards (without
+# this mark the live server's flush left the content types to the next transactional tests).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 BLOCKED = "https://tiles.invalid/{z}/{x}/{y}.png"
 
