@@ -152,7 +152,7 @@ def _create_view(slug: str, listing: Any) -> Any:
     """The registry's scoped list (GET) with the desk's create (POST) on the same path."""
     spec = records.SPECS[slug]
 
-    class Create(listing):  # type: ignore[misc,valid-type]
+    class Create(listing):
         parser_classes = [JSONParser]
 
         @extend_schema(
