@@ -558,6 +558,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "LetterStateEnum": "fengqiao.accountability.models.LetterState",
         "LetterTaskStateEnum": "fengqiao.accountability.models.TaskState",
         "ProgressReportStateEnum": "fengqiao.accountability.models.ReportState",
+        # Basic data (registry API): the kinds of households and organisations.
+        "HouseholdKindEnum": "fengqiao.registry.models.Household.Kind",
+        "OrganisationKindEnum": "fengqiao.registry.models.Organisation.Kind",
     }
 )
 # Tasks whose worker died go back into the queue (fengqiao.ops.leases).

@@ -129,6 +129,9 @@ class ResidentInputSerializer(serializers.Serializer):
     )
     health = serializers.CharField(max_length=500, required=False, allow_blank=True)
     relation_to_head = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    # The household (and house) of the same grid: how a household's members are set.
+    household = strict.IntegerField(required=False, allow_null=True, min_value=1)
+    house = strict.IntegerField(required=False, allow_null=True, min_value=1)
     ended_on = serializers.DateField(required=False, allow_null=True)
     extra = serializers.DictField(required=False)
 
