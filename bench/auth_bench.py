@@ -53,6 +53,8 @@ def setup(pg: str | None) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "fengqiao.settings"
     os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
     os.environ["DEBUG"] = "0"
+    # Plain HTTP on the loopback: production would redirect it to https.
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["AXES_ENABLED"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["DB_CONN_MAX_AGE"] = "600"  # persistent connections, as a production server

@@ -122,6 +122,8 @@ def setup_django(db: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
     os.environ["SECRET_KEY"] = SECRET
     os.environ["DEBUG"] = "0"
+    # Plain HTTP on the loopback: production would redirect it to https.
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["AXES_ENABLED"] = "0"
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
     import django
