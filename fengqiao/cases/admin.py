@@ -33,7 +33,7 @@ class RoutingRuleAdmin(AuditedAdmin):
     list_display = ["order", "name", "active", "category", "region", "channel", "min_risk",
                     "target_level", "target_unit"]  # fmt: skip
     list_editable = ["active"]
-    autocomplete_fields: list[str] = []
+    autocomplete_fields = []
 
 
 @admin.register(DeadlinePolicy)

@@ -5,9 +5,10 @@ Service errors (fengqiao.cases.errors) become the API's error shape with their o
 case's state does not allow.
 """
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, HttpResponseBase, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -17,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fengqiao.accounts.access import access_for
+from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.output import represent, represent_many
@@ -27,8 +28,18 @@ from fengqiao.cases.attachments import SIGNATURES
 from fengqiao.cases.attachments import serve as serve_attachment
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.forms import CaseFilterForm
-from fengqiao.cases.masking import disclosure, party_view, reporter_view
-from fengqiao.cases.models import Case, CaseHistory, Category, Channel, Note, Task
+from fengqiao.cases.masking import Disclosure, disclosure, party_view, reporter_view
+from fengqiao.cases.models import (
+    Case,
+    CaseHistory,
+    CaseKind,
+    CaseState,
+    Category,
+    Channel,
+    Note,
+    RiskLevel,
+    Task,
+)
 from fengqiao.cases.serializers import (
     TASK_ACTIONS,
     TASK_SERIALIZERS,
@@ -60,14 +71,14 @@ def case_error_response(e: CaseError) -> Response:
     )
 
 
-def _access(request: Request):
+def _access(request: Request) -> Access:
     access = access_for(request.user)
     if not access.has_perm(Perm.CASE_VIEW):
         raise PermissionDenied()
     return access
 
 
-def _case(access, pk: int) -> Case:
+def _case(access: Access, pk: int) -> Case:
     case = (
         access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related("category", "channel", "handling_unit", "community", "grid")
@@ -79,28 +90,32 @@ def _case(access, pk: int) -> Case:
     return case
 
 
-def _full(case: Case, access, check=None) -> bool:
+def _full(case: Case, access: Access, check: Callable[[str], bool] | None = None) -> bool:
     check = check or (lambda p: access.holds(case, p))
     return any(check(p) for p in WORKING_PERMS if access.has_perm(p))
 
 
-def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
+def _detail(case: Case, access: Access, *, new: bool = False) -> dict[str, Any]:
     """The case as `access` may see it. `new`: the case was created by this request, so its
     rows are all in memory (no tasks yet) and scope is decided without a query."""
-    check = None
-    if new:
-        memo: dict[str, bool] = {}
+    memo: dict[str, bool] = {}
 
-        def check(perm: str) -> bool:
-            if perm not in memo:
-                memo[perm] = in_scope_known(case, access, perm)
-            return memo[perm]
+    def known(perm: str) -> bool:
+        if perm not in memo:
+            memo[perm] = in_scope_known(case, access, perm)
+        return memo[perm]
+
+    check = known if new else None
 
     full = _full(case, access, check)
+    history: Iterable[CaseHistory]
+    tasks: Iterable[Task]
     if new:
-        history = [case.current_history] if full or case.current_history.public else []
+        current = case.current_history
+        assert current is not None  # the intake wrote it in this transaction
+        history = [current] if full or current.public else []
         parties = case.parties.all()
-        tasks: Any = []
+        tasks = []
     else:
         history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
         if not full:
@@ -108,8 +123,9 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
         parties = case.parties.all()
         tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
     out = represent(CaseCoreSerializer, case)
+    sensitive: bool | Disclosure
     if new:
-        sensitive = access.has_perm(Perm.SENSITIVE_VIEW) and check(Perm.SENSITIVE_VIEW)
+        sensitive = access.has_perm(Perm.SENSITIVE_VIEW) and known(Perm.SENSITIVE_VIEW)
     else:
         sensitive = disclosure(case, access)
     with batched_sensitive_reads():
@@ -123,7 +139,7 @@ def _detail(case: Case, access, *, new: bool = False) -> dict[str, Any]:
     return out
 
 
-def _history_out(rows, *, internal: bool) -> list[dict]:
+def _history_out(rows: Iterable[CaseHistory], *, internal: bool) -> list[dict[str, Any]]:
     """The timeline; the internal note only for those who work on the case (`internal`)."""
     return [
         {
@@ -142,12 +158,12 @@ def _history_out(rows, *, internal: bool) -> list[dict]:
 
 LIST_PARAMETERS = [
     OpenApiParameter("q", str, description="Full-text search (Chinese, segmented)."),
-    OpenApiParameter("state", str, enum=[c for c, _l in Case._meta.get_field("state").choices]),
-    OpenApiParameter("kind", str, enum=[c for c, _l in Case._meta.get_field("kind").choices]),
+    OpenApiParameter("state", str, enum=CaseState.values),
+    OpenApiParameter("kind", str, enum=CaseKind.values),
     OpenApiParameter("category", int, description="Category id: it and its subtree."),
     OpenApiParameter("region", int, description="Region id: its whole subtree."),
     OpenApiParameter("channel", int, description="Channel id."),
-    OpenApiParameter("risk", str, enum=[c for c, _l in Case._meta.get_field("risk_level").choices]),
+    OpenApiParameter("risk", str, enum=RiskLevel.values),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("created_from", OpenApiTypes.DATE),
     OpenApiParameter("created_to", OpenApiTypes.DATE),
@@ -167,7 +183,8 @@ class CaseListCreate(APIView):
     def get(self, request: Request) -> Response:
         access = _access(request)
         params = QueryDict(mutable=True)
-        for key, value in request.query_params.items():
+        for key, values in request.query_params.lists():
+            value = values[-1]  # what QueryDict.items() gives: the key's last value
             params[key] = {"true": "true", "false": "false"}.get(value, value)
         form = CaseFilterForm(params, regions=access.regions(Perm.CASE_VIEW))
         if not form.is_valid():
@@ -245,7 +262,7 @@ class CaseDetail(APIView):
         return Response(_detail(_case(access, pk), access))
 
 
-def transition_view(name: str):
+def transition_view(name: str) -> Callable[..., HttpResponseBase]:
     body_serializer = TRANSITION_SERIALIZERS[name]
 
     class TransitionView(APIView):
@@ -287,7 +304,7 @@ class TaskList(APIView):
         return Response(TaskSerializer(tasks, many=True).data)
 
 
-def task_view(action: str):
+def task_view(action: str) -> Callable[..., HttpResponseBase]:
     service_name, _fields = TASK_ACTIONS[action]
     body_serializer = TASK_SERIALIZERS[action]
 

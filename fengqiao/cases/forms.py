@@ -3,19 +3,23 @@ errors (fengqiao.cases.errors) are put back on the form by `add_case_error`."""
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fengqiao.accounts.access import Access
 from fengqiao.cases.errors import CaseError
 from fengqiao.cases.intake_limits import MAX_PEOPLE_INVOLVED
 from fengqiao.cases.models import (
+    Case,
     CaseKind,
     CaseState,
     Category,
@@ -31,9 +35,13 @@ from fengqiao.cases.models import (
     Task,
 )
 from fengqiao.cases.queries import CaseFilters
+from fengqiao.org.models import Unit
 from fengqiao.territory.models import Region
 
-BLANK = [("", "—")]
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+BLANK: "list[tuple[str, StrOrPromise]]" = [("", "—")]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -43,18 +51,20 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one input; checked by content in the case actions, not here."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
         return [super().clean(data, initial)] if data else []
 
 
-def add_case_error(form: forms.Form, error: CaseError, prefix_map: dict | None = None) -> None:
+def add_case_error(
+    form: forms.Form, error: CaseError, prefix_map: dict[str, str] | None = None
+) -> None:
     """Put a service error on the field it names (or on the form as a whole)."""
     for e in error.errors:
         name = e.field
@@ -65,7 +75,13 @@ def add_case_error(form: forms.Form, error: CaseError, prefix_map: dict | None =
             form.add_error(None, f"{label}{e.message}" if label else e.message)
 
 
-def categories(public_only: bool = False) -> QuerySet:
+def choice_field(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """The form's own copy of a declared ModelChoiceField (or ModelMultipleChoiceField)."""
+    # Form.fields is typed dict[str, Field]; `name` is declared on the form as a ModelChoiceField.
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def categories(public_only: bool = False) -> QuerySet[Category]:
     qs = Category.objects.filter(active=True).order_by("family", "path", "sort")
     return qs.filter(public=True) if public_only else qs
 
@@ -81,8 +97,12 @@ class CategoryChoiceField(forms.ModelChoiceField):
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    state = forms.ChoiceField(label=_("State"), choices=BLANK + CaseState.choices, required=False)
-    kind = forms.ChoiceField(label=_("case kind"), choices=BLANK + CaseKind.choices, required=False)
+    state = forms.ChoiceField(
+        label=_("State"), choices=[*BLANK, *CaseState.choices], required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("case kind"), choices=[*BLANK, *CaseKind.choices], required=False
+    )
     category = CategoryChoiceField(
         label=_("Category"), queryset=Category.objects.all(), required=False
     )
@@ -92,7 +112,7 @@ class CaseFilterForm(forms.Form):
     channel = forms.ModelChoiceField(
         label=_("Channel"), queryset=Channel.objects.all(), required=False
     )
-    risk = forms.ChoiceField(label=_("Risk"), choices=BLANK + RiskLevel.choices, required=False)
+    risk = forms.ChoiceField(label=_("Risk"), choices=[*BLANK, *RiskLevel.choices], required=False)
     overdue = forms.NullBooleanField(
         label=_("Overdue"),
         required=False,
@@ -105,11 +125,11 @@ class CaseFilterForm(forms.Form):
         label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, regions: QuerySet | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, regions: QuerySet[Region] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories()
+        choice_field(self, "category").queryset = categories()
         if regions is not None:
-            self.fields["region"].queryset = regions.order_by("path")
+            choice_field(self, "region").queryset = regions.order_by("path")
 
     def filters(self) -> CaseFilters:
         d = self.cleaned_data
@@ -138,7 +158,9 @@ class PointMixin(forms.Form):
 
 class StaffIntakeForm(PointMixin):
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
-    kind = forms.ChoiceField(label=_("case kind"), choices=BLANK + CaseKind.choices, required=False)
+    kind = forms.ChoiceField(
+        label=_("case kind"), choices=[*BLANK, *CaseKind.choices], required=False
+    )
     category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
     title = forms.CharField(label=_("Title"), required=False, max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -155,10 +177,10 @@ class StaffIntakeForm(PointMixin):
     )
     attachments = MultipleFileField(label=_("Photos or PDF"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].queryset = Channel.objects.filter(active=True)
-        self.fields["category"].queryset = categories()
+        choice_field(self, "channel").queryset = Channel.objects.filter(active=True)
+        choice_field(self, "category").queryset = categories()
 
 
 class PartyForm(forms.Form):
@@ -197,9 +219,9 @@ class PatrolForm(PointMixin):
     )
     attachments = MultipleFileField(label=_("Photos"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories()
+        choice_field(self, "category").queryset = categories()
 
 
 def public_category_choices(nodes: Iterable[Category]) -> list[Any]:
@@ -234,10 +256,10 @@ class PublicReportForm(PointMixin):
     reporter_phone = forms.CharField(label=_("Your phone"), max_length=30)
     attachments = MultipleFileField(label=_("Photos"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         family = categories(public_only=True).filter(family=settings.CATEGORY_FAMILY)
-        field = self.fields["category"]
+        field = choice_field(self, "category")
         # A group stands for a category with children; a root without children is chosen itself.
         choices = public_category_choices(family)
         ids = [
@@ -280,7 +302,12 @@ class ActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(
-        self, *args, case=None, units: QuerySet | None = None, access: Any = None, **kwargs
+        self,
+        *args: Any,
+        case: Case | None = None,
+        units: QuerySet[Unit] | None = None,
+        access: Access | None = None,
+        **kwargs: Any,
     ) -> None:
         self.case = case
         self.access = access
@@ -289,7 +316,7 @@ class ActionForm(forms.Form):
             self.initial.setdefault("version", case.version)
         self.setup(units)
 
-    def setup(self, units: QuerySet | None) -> None:
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         pass
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -298,13 +325,13 @@ class ActionForm(forms.Form):
         return d
 
 
-def _text(label, required=True, rows=3):
+def _text(label: "StrOrPromise", required: bool = True, rows: int = 3) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, max_length=4000, widget=forms.Textarea(attrs={"rows": rows})
     )
 
 
-def _reply():
+def _reply() -> forms.CharField:
     """The public reply: its own field, apart from the internal reason or note."""
     field = _text(_("Reply to the reporter (public)"), required=False, rows=2)
     field.help_text = _(
@@ -348,7 +375,7 @@ class CloseForm(ActionForm):
     note = _text(_("Closing note (internal)"), required=False, rows=2)
     public_reply = _reply()
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         if self.case is not None and self.case.outcome:
             del self.fields["outcome"]
 
@@ -359,16 +386,16 @@ class DispatchForm(ActionForm):
     one of its grid workers. Units come from `dispatching.reachable_units` (the view passes the
     user's access through `units`, see `case_action`)."""
 
-    lead_unit = forms.ModelChoiceField(label=_("Lead unit"), queryset=None)
-    co_units = forms.ModelMultipleChoiceField(
+    lead_unit: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Lead unit"), queryset=None)
+    co_units: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Co-handling units"), queryset=None, required=False
     )
     instructions = _text(_("Instructions"), required=False)
-    assignee = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Hand the task to a grid worker"), queryset=None, required=False
     )
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         from fengqiao.cases import dispatching
         from fengqiao.org.models import GridWorker, Unit
 
@@ -377,15 +404,17 @@ class DispatchForm(ActionForm):
             units = dispatching.reachable_units(self.case, access)
         qs = (units if units is not None else Unit.objects.none()).filter(active=True)
         qs = qs.order_by("region__path", "kind", "name")
-        self.fields["lead_unit"].queryset = qs
-        self.fields["co_units"].queryset = qs
+        choice_field(self, "lead_unit").queryset = qs
+        choice_field(self, "co_units").queryset = qs
         workers = (
             dispatching.grid_workers(self.case, qs, access)
             if access is not None and self.case is not None
             else GridWorker.objects.none()
         )
-        self.fields["assignee"].queryset = workers
-        self.fields["assignee"].label_from_instance = lambda w: f"{w.user.name}（{w.station}）"
+        assignee = choice_field(self, "assignee")
+        assignee.queryset = workers
+        # Per-instance label of the choices (the stubs see a method, Django calls the attribute).
+        setattr(assignee, "label_from_instance", lambda w: f"{w.user.name}（{w.station}）")  # noqa: B010
         self.unit_list = list(qs)
         self.suggested = dispatching.suggestions(self.case, qs) if self.case else []
         self.default_due = dispatching.default_due(self.case) if self.case else None
@@ -407,7 +436,7 @@ class DispatchForm(ActionForm):
         lead = str(self["lead_unit"].value() or "")
         co = {str(v) for v in (self["co_units"].value() or [])}
 
-        def row(u) -> dict[str, Any]:
+        def row(u: Unit) -> dict[str, Any]:
             return {
                 "unit": u,
                 "reason": reasons.get(u.pk, ""),
@@ -421,15 +450,15 @@ class DispatchForm(ActionForm):
             "other": [row(u) for u in self.unit_list if u.pk not in reasons],
         }
 
-    def _due(self, unit) -> Any:
+    def _due(self, unit: Unit) -> datetime | None:
         """The deadline set for `unit`, or None when left at the default."""
-        due = self.cleaned_data.get(f"due_{unit.pk}")
+        due: datetime | None = self.cleaned_data.get(f"due_{unit.pk}")
         if due is None or self.default_due is None:
             return due
         same = abs((due - self.default_due).total_seconds()) < 60
         return None if same else due
 
-    def service_kwargs(self):
+    def service_kwargs(self) -> dict[str, Any]:
         kwargs = super().service_kwargs()
         for name in [k for k in kwargs if k.startswith("due_")]:
             del kwargs[name]
@@ -449,13 +478,15 @@ class DispatchForm(ActionForm):
 class TaskForm(ActionForm):
     task = forms.ModelChoiceField(label=_("Task"), queryset=Task.objects.none())
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         if self.case is not None:
-            self.fields["task"].queryset = self.case.tasks.filter(active=True).select_related(
-                "unit"
-            )
-            self.fields["task"].label_from_instance = lambda t: (
-                f"{t.unit.name}（{t.get_role_display()}，{t.get_state_display()}）"
+            field = choice_field(self, "task")
+            field.queryset = self.case.tasks.filter(active=True).select_related("unit")
+            # Per-instance label of the choices (the stubs see a method, Django calls the attribute).
+            setattr(  # noqa: B010
+                field,
+                "label_from_instance",
+                lambda t: f"{t.unit.name}（{t.get_role_display()}，{t.get_state_display()}）",
             )
 
 
@@ -481,9 +512,9 @@ class DecideExtensionForm(ActionForm):
     )
     note = _text(_("Note"), required=False, rows=2)
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         if self.case is not None:
-            self.fields["extension"].queryset = self.case.extensions.filter(
+            choice_field(self, "extension").queryset = self.case.extensions.filter(
                 status=Extension.Status.PENDING
             )
 
@@ -500,9 +531,9 @@ class UpdateDiversionForm(ActionForm):
     status = forms.ChoiceField(label=_("Status"), choices=Diversion.Status.choices)
     result = _text(_("Result"), required=False, rows=2)
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         if self.case is not None:
-            self.fields["diversion"].queryset = self.case.diversions.all()
+            choice_field(self, "diversion").queryset = self.case.diversions.all()
 
 
 class MergeForm(ActionForm):
@@ -516,7 +547,7 @@ class SplitForm(ActionForm):
         label=_("Child cases, one title per line"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def service_kwargs(self):
+    def service_kwargs(self) -> dict[str, Any]:
         kwargs = super().service_kwargs()
         lines = [ln.strip() for ln in kwargs["children"].splitlines() if ln.strip()]
         kwargs["children"] = [{"title": ln, "description": ln} for ln in lines]
@@ -557,13 +588,13 @@ class DetailsForm(ActionForm):
     risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
 
-    def setup(self, units):
+    def setup(self, units: QuerySet[Unit] | None) -> None:
         if self.case is not None and not self.is_bound:
             for name in ("title", "description", "address", "people_involved", "risk_level",
                          "priority"):  # fmt: skip
                 self.initial.setdefault(name, getattr(self.case, name))
 
-    def service_kwargs(self):
+    def service_kwargs(self) -> dict[str, Any]:
         kwargs = super().service_kwargs()
         version = kwargs.pop("expected_version")
         return {"changes": kwargs, "expected_version": version}
@@ -573,8 +604,8 @@ class AttachmentForm(ActionForm):
     file = forms.FileField(label=_("File (image or PDF)"))
     public = forms.BooleanField(label=_("Show to the reporter"), required=False)
 
-    def clean_file(self):
-        f = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile:
+        f: UploadedFile | None = self.cleaned_data["file"]
         if f is None:
             raise ValidationError(_("Choose a file."))
         return f

@@ -5,6 +5,8 @@ PUBLIC_TRACK_RATE, "count/seconds"); the tracking page answers a wrong number an
 the same way, so it does not reveal whether a tracking number exists.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -40,7 +42,7 @@ def _action_label(action: str) -> str:
     return str(t.label) if t else action
 
 
-def _labelled(info: dict) -> dict:
+def _labelled(info: dict[str, Any]) -> dict[str, Any]:
     for h in info["timeline"]:
         h["action_display"] = _action_label(h["action"])
     return info
@@ -149,8 +151,10 @@ def rate(request: HttpRequest) -> HttpResponse:
         return _too_many(request)
     track_limit.hit(request)
     rate_form = RateForm(request.POST)
+    shown_rate_form: RateForm | None = rate_form  # None once the rating is done or impossible
     form = TrackForm(request.POST)
-    info, status, thanks = None, 400, False
+    info: dict[str, Any] | None = None
+    status, thanks = 400, False
     if rate_form.is_valid():
         d = rate_form.cleaned_data
         try:
@@ -162,15 +166,15 @@ def rate(request: HttpRequest) -> HttpResponse:
             )
         except CaseNotFound:
             form.add_error(None, _("No report matches this number and these digits."))
-            status, rate_form = 404, None
+            status, shown_rate_form = 404, None
         except CaseError as e:
             add_case_error(rate_form, e)
             info = _labelled(actions.public_status(d["tracking_number"], d["phone_last4"]))
         else:
             status, thanks = 200, True
             info = _labelled(actions.public_status(d["tracking_number"], d["phone_last4"]))
-            rate_form = None
-    context = {"form": form, "info": info, "rate_form": rate_form, "thanks": thanks}
+            shown_rate_form = None
+    context = {"form": form, "info": info, "rate_form": shown_rate_form, "thanks": thanks}
     return render(request, "cases/public/track.html", context, status=status)
 
 

@@ -5,11 +5,12 @@ Views are thin: queries come from fengqiao.cases.queries, changes from fengqiao.
 (through views_actions.perform); both scope everything to the user.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,14 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fengqiao.accounts.access import access_for
+from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases import actions, queries
 from fengqiao.cases.attachments import serve as serve_attachment
+from fengqiao.cases.duplicates import Candidate
 from fengqiao.cases.errors import CaseError, ConflictError
 from fengqiao.cases.forms import (
     ACTION_FORMS,
+    ActionForm,
     CaseFilterForm,
+    PartyForm,
     PartyFormSet,
     PatrolForm,
     StaffIntakeForm,
@@ -34,7 +38,7 @@ from fengqiao.cases.masking import disclosure, party_view, reporter_view
 from fengqiao.cases.models import Case, CaseHistory, CaseState
 from fengqiao.cases.public_views import _action_label
 from fengqiao.cases.views_actions import perform
-from fengqiao.cases.workflow import TRANSITIONS, allowed_actions
+from fengqiao.cases.workflow import TRANSITIONS, Transition, allowed_actions
 from fengqiao.core import formtokens
 from fengqiao.core.inputs import is_ascii_digits
 
@@ -49,7 +53,7 @@ WORKING_PERMS = (
 NEAR = timedelta(days=2)
 
 
-def _access(request: HttpRequest, perm: str = Perm.CASE_VIEW):
+def _access(request: HttpRequest, perm: str = Perm.CASE_VIEW) -> Access:
     access = access_for(request.user)
     if not access.has_perm(perm):
         raise PermissionDenied
@@ -60,7 +64,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _get_case(access, pk: int) -> Case:
+def _get_case(access: Access, pk: int) -> Case:
     case = (
         access.visible(Case.objects.all(), Perm.CASE_VIEW)
         .select_related(
@@ -104,7 +108,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
     return redirect("cases:inbox")
 
 
-def _filter_form(request: HttpRequest, access) -> CaseFilterForm:
+def _filter_form(request: HttpRequest, access: Access) -> CaseFilterForm:
     return CaseFilterForm(request.GET or None, regions=access.regions(Perm.CASE_VIEW))
 
 
@@ -132,7 +136,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # -- case page and actions -------------------------------------------------------------------
 
 
-def _due_marker(due, now, overdue: bool) -> str:
+def _due_marker(due: datetime | None, now: datetime, overdue: bool) -> str:
     if due is None:
         return ""
     if overdue or due < now:
@@ -140,9 +144,11 @@ def _due_marker(due, now, overdue: bool) -> str:
     return "near" if due - now < NEAR else ""
 
 
-def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
+def _action_forms(
+    case: Case, access: Access, request_user: Any, offered: list[Transition]
+) -> dict[str, ActionForm]:
     units = access.units(Perm.ORG_VIEW)
-    forms = {}
+    forms: dict[str, ActionForm] = {}
     for t in offered:
         form_class = ACTION_FORMS.get(t.name)
         if form_class is not None:
@@ -152,13 +158,18 @@ def _action_forms(case: Case, access, request_user, offered) -> dict[str, Any]:
     return forms
 
 
-def _works_on(case: Case, access) -> bool:
+def _works_on(case: Case, access: Access) -> bool:
     """Whether the user works the case (whole timeline, every file) or only views it (what the
     reporter sees)."""
     return any(access.holds(case, p) for p in WORKING_PERMS if access.has_perm(p))
 
 
-def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -> dict[str, Any]:
+def _case_context(
+    request: HttpRequest,
+    access: Access,
+    case: Case,
+    bound: tuple[str, ActionForm] | None = None,
+) -> dict[str, Any]:
     now = timezone.now()
     full = _works_on(case, access)
     history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
@@ -180,12 +191,14 @@ def _case_context(request: HttpRequest, access, case: Case, bound: Any = None) -
             page_errors = [str(e) for errs in bound[1].errors.values() for e in errs]
     states = dict(CaseState.choices)
     for h in history_rows:
-        h.action_label = _action_label(h.action)
-        h.from_label = states.get(h.from_state, "")
-        h.to_label = states.get(h.to_state, "")
+        # Display-only attributes, read by the template.
+        setattr(h, "action_label", _action_label(h.action))  # noqa: B010
+        setattr(h, "from_label", states.get(h.from_state, ""))  # noqa: B010
+        setattr(h, "to_label", states.get(h.to_state, ""))  # noqa: B010
     tasks = list(case.tasks.select_related("unit").order_by("-active", "role", "id"))
     for t in tasks:
-        t.marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
+        marker = _due_marker(t.due, now, False) if t.active and not t.finished else ""
+        setattr(t, "marker", marker)  # noqa: B010 (shown by the template)
     sensitive = disclosure(case, access)
     return {
         "case": case,
@@ -295,7 +308,7 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 # -- intake ----------------------------------------------------------------------------------
 
 
-def _parties(formset) -> list[dict]:
+def _parties(formset: "BaseFormSet[PartyForm]") -> list[dict[str, Any]]:
     return [
         {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
         for f in formset.forms
@@ -303,7 +316,9 @@ def _parties(formset) -> list[dict]:
     ]
 
 
-def _intake_errors(form, formset, error: CaseError) -> None:
+def _intake_errors(
+    form: StaffIntakeForm, formset: "BaseFormSet[PartyForm]", error: CaseError
+) -> None:
     for e in error.errors:
         if e.field.startswith("parties["):
             idx, _sep, field = e.field[len("parties[") :].partition("].")
@@ -365,7 +380,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 def duplicates(request: HttpRequest) -> HttpResponse:
     """Possible duplicates of what is being typed in the intake form (htmx fragment)."""
     access = _access(request)
-    candidates: list = []
+    candidates: list[Candidate] = []
     g = request.GET
     try:
         lon = float(g["lon"]) if g.get("lon") else None
@@ -396,7 +411,8 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 def patrol(request: HttpRequest) -> HttpResponse:
     """A grid worker's report from a phone: big buttons, the phone's location, photos."""
     access = access_for(request.user)
-    if not access.has_perm(Perm.CASE_REPORT):
+    # login_required let only a signed-in user in; the check also tells mypy it is a User.
+    if not request.user.is_authenticated or not access.has_perm(Perm.CASE_REPORT):
         raise PermissionDenied
     form = PatrolForm(request.POST or None, request.FILES or None)
     status = 200
