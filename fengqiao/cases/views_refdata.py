@@ -24,23 +24,33 @@ def _admin(request: HttpRequest) -> None:
         raise Http404
 
 
-class CategoryForm(forms.ModelForm):
+class CategoryChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A category shown indented under its parent, marked when inactive."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        depth = max(len(obj.ancestor_ids) - 1, 0)
+        suffix = "" if obj.active else _(" (inactive)")
+        return "　" * depth + f"{obj.name}（{obj.code}）{suffix}"
+
+
+class CategoryForm(forms.ModelForm[Category]):
     class Meta:
         model = Category
         fields = list(refedit.CATEGORY_FIELDS)
+        field_classes = {"parent": CategoryChoice}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         parent = self.fields["parent"]
         assert isinstance(parent, forms.ModelChoiceField)
         parent.queryset = Category.objects.order_by("family", "path")
-        parent.label_from_instance = _category_label  # type: ignore[method-assign]
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(forms.ModelForm[RoutingRule]):
     class Meta:
         model = RoutingRule
         fields = list(refedit.RULE_FIELDS)
+        field_classes = {"category": CategoryChoice}
 
     def __init__(self, *args: Any, access: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,30 +63,21 @@ class RuleForm(forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = qs
-        category = self.fields["category"]
-        assert isinstance(category, forms.ModelChoiceField)
-        category.label_from_instance = _category_label  # type: ignore[method-assign]
 
 
-def _category_label(c: Category) -> str:
-    depth = max(len(c.ancestor_ids) - 1, 0)
-    suffix = "" if c.active else _(" (inactive)")
-    return "　" * depth + f"{c.name}（{c.code}）{suffix}"
-
-
-def _tree(rows: list[Category]) -> list[dict]:
+def _tree(rows: list[Category]) -> list[dict[str, Any]]:
     """Categories nested under their parents, siblings in the model's order."""
     children: dict[int | None, list[Category]] = {}
     for c in rows:
         children.setdefault(c.parent_id, []).append(c)
 
-    def nodes(parent_id: int | None) -> list[dict]:
+    def nodes(parent_id: int | None) -> list[dict[str, Any]]:
         return [{"category": c, "children": nodes(c.pk)} for c in children.get(parent_id, [])]
 
     return nodes(None)
 
 
-def _save(request: HttpRequest, form: forms.ModelForm, action: Any, *args: Any) -> Any:
+def _save(request: HttpRequest, form: forms.ModelForm[Any], action: Any, *args: Any) -> Any:
     """Run the action with the form's values; its refusals become the form's field errors."""
     fields = form.Meta.fields  # type: ignore[attr-defined]
     try:
