@@ -30,7 +30,7 @@ class CategoryChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         depth = max(len(obj.ancestor_ids) - 1, 0)
         suffix = "" if obj.active else _(" (inactive)")
-        return "　" * depth + f"{obj.name}（{obj.code}）{suffix}"
+        return "　" * depth + f"{obj.name}{suffix}"
 
 
 class CategoryForm(forms.ModelForm[Category]):
