@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("fengqiao.web.urls")),
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
+    path("reference/", include("fengqiao.cases.refdata_urls")),
     path("mediation/", include("fengqiao.mediation.urls")),
     path("registry/", include("fengqiao.registry.urls")),
     path("monitor/", include("fengqiao.analytics.urls")),

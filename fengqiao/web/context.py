@@ -79,6 +79,8 @@ MONITOR = _n(
 SCREEN = _n("screen", "Big screen", "analytics:screen")
 LEDGERS = _n("ledgers", "Ledgers", "analytics:ledgers", "analytics:ledgers", "analytics:report")
 TERRITORY = _n("territory", "Territory", "territory:browser", "territory:")
+# Issue 15: the case categories and routing rules, the administrator's daily reference data.
+REFDATA = _n("refdata", "Categories and routing", "refdata:categories", "refdata:")
 AUDIT = _n("audit", "Audit trail", "audit")
 ACCOUNTABILITY = _n(
     "accountability", "Responsibility and assessment", "accountability:index", "accountability:"
@@ -116,6 +118,7 @@ def nav_for(access: Access) -> dict[str, bool]:
         "screen": stats and access.has_role(Role.LEADER, Role.CENTER_STAFF),
         "ledgers": stats,
         "territory": access.has_perm(Perm.TERRITORY_VIEW),
+        "refdata": access.has_role(Role.ADMIN) and access.has_perm(Perm.REFERENCE_EDIT),
         "audit": access.has_perm(Perm.AUDIT_VIEW),
         # The pages show each of these only what its leading group or member unit gives it.
         "accountability": access.has_role(Role.LEADER, Role.CENTER_STAFF, Role.UNIT_LIAISON),
@@ -154,6 +157,7 @@ NAV_ORDER = (
     ACCOUNTABILITY,
     EMERGENCY,
     TERRITORY,
+    REFDATA,
     AUDIT,
     READ_LOG,
     ADMIN,
