@@ -58,7 +58,7 @@ def emergency():
 
 
 def test_accept_complete_and_check_in_offline_arrive_once(emergency, browser, live_server):
-    personas, s, task, late = emergency
+    personas, _s, task, late = emergency
     url = live_server.url
     context = browser.new_context(**PHONE, permissions=["geolocation"], geolocation=POSITION)
     page = log_in(context, url, personas.grid_worker.username)
