@@ -601,3 +601,12 @@ def test_demo_emergency_event_with_1_office_9_groups_8_task_forces(demo):
     assert s.incidents and all(i["lat"] is not None for i in s.incidents)
     assert Drill.objects.filter(plan=event.plan).get().follow_ups
     assert monitor.figures(leader)["active"] == 1
+
+
+def test_demo_grid_worker_has_an_open_emergency_task(demo):
+    from fengqiao.web.phone.sections import emergency_events, emergency_tasks
+
+    gw = User.objects.get(username="gw001")
+    tasks = emergency_tasks(gw)
+    assert tasks and {t.grid.code for t in tasks} == {"230903013001001"}
+    assert [e.name for e in emergency_events(gw)] == ["桃山区疫情防控"]

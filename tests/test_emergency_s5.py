@@ -18,6 +18,7 @@ from fengqiao.core import chain
 from fengqiao.core.models import AuditEntry
 from fengqiao.emergency import actions, monitor, situation
 from fengqiao.emergency.models import EventLog, EventState, Task, TaskState
+from fengqiao.emergency.workflow import NotFound
 from tests.case_factories import case_data, make_case_world
 from tests.emergency_factories import make_setup
 
@@ -80,8 +81,9 @@ def test_s5_end_to_end(world, personas, s, client_for):
         actions.assign_task(leader, event, title="x", hours=3)
     assert e.value.field == "body"
 
-    # The grid worker accepts and finishes the grid's task; the medic the group's.
-    with pytest.raises(NotPermitted):
+    # The grid worker accepts and finishes the grid's task; the medic the group's. The grid
+    # worker does not even see the group's task (only their grids').
+    with pytest.raises(NotFound):
         actions.accept_task(gw, t_med)
     actions.accept_task(gw, t_grid)
     with pytest.raises(TransitionNotAllowed):

@@ -36,6 +36,7 @@ EXTRA_FORCES = ["学校防控专班", "商超市场专班", "养老机构专班"
 
 def load_emergency(district: Region, created: Counter) -> None:
     if Event.objects.filter(name=EVENT, region=district).exists():
+        first_worker_task(district, created)
         return
     users = {u.username: u for u in User.objects.filter(username__startswith="demo_")}
     leader, office = users.get("demo_leader"), users.get("demo_district")
@@ -116,3 +117,20 @@ def load_emergency(district: Region, created: Counter) -> None:
                 assigned_at=given, deadline=given + timedelta(hours=12)
             )
     created["emergency task"] += Task.objects.filter(event=event).count()
+    first_worker_task(district, created)
+
+
+def first_worker_task(district: Region, created: Counter) -> None:
+    """The demo grid worker gw001 has an open emergency task for its grid (shown on 应急任务 of
+    the phone app). Idempotent: nothing is added while one is open."""
+    event = Event.objects.filter(name=EVENT, region=district, state="active").first()
+    gw = GridWorker.objects.filter(user__username="gw001").prefetch_related("grids").first()
+    office = User.objects.filter(username="demo_district").first()
+    grid = gw.grids.order_by("code").first() if gw is not None else None
+    if event is None or grid is None or office is None:
+        return
+    if Task.objects.filter(event=event, grid=grid).exclude(state="done").exists():
+        return
+    actions.assign_task(office, event, title=f"{grid.name}重点人员健康监测", hours=8, grid=grid.pk,
+                        detail="逐户核对居家健康监测人员，每日两次测温并登记")  # fmt: skip
+    created["emergency task"] += 1

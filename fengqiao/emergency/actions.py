@@ -423,6 +423,13 @@ def open_tasks(tasks: QuerySet) -> QuerySet:
     return tasks.exclude(state=TaskState.DONE)
 
 
+def history(actor: Any, event: Event) -> QuerySet:
+    """The event's history as the actor may read it: the entries of the tasks they see (a grid
+    worker: their grids' tasks) and the event's own."""
+    seen = visible(actor, Task.objects.filter(event=event)).values("pk")
+    return event.log.filter(Q(task__isnull=True) | Q(task__in=seen)).order_by("at", "id")
+
+
 def my_open_tasks(actor: Any) -> QuerySet:
     """Open tasks of active events given to the actor's groups or grids (their workbench)."""
     from .workflow import grid_ids

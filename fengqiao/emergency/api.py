@@ -377,7 +377,8 @@ class EventTasks(APIView):
     @extend_schema(responses=EmergencyTaskSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         event = _get(request, Event, pk)
-        rows = event.tasks.select_related("event", "body").order_by("deadline", "id")
+        rows = actions.visible(request.user, event.tasks.all()).select_related("event", "body")
+        rows = rows.order_by("deadline", "id")
         return Response(EmergencyTaskSerializer(rows, many=True, context={"request": request}).data)
 
     @extend_schema(request=TaskIn, responses={201: EmergencyTaskSerializer},
@@ -429,7 +430,7 @@ class EventHistory(APIView):
     @extend_schema(responses=EventLogSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         event = _get(request, Event, pk)
-        return Response(EventLogSerializer(event.log.order_by("at", "id"), many=True).data)
+        return Response(EventLogSerializer(actions.history(request.user, event), many=True).data)
 
 
 class EventSituation(APIView):

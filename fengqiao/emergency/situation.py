@@ -42,7 +42,7 @@ class Situation:
 def build(actor: Any, event: Event) -> Situation:
     now = timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    tasks = Task.objects.filter(event=event)
+    tasks = actions.visible(actor, Task.objects.filter(event=event))  # a grid worker: their grids'
     counts = dict(tasks.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     bodies = dict(event.bodies.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     overdue = actions.overdue(tasks, now)

@@ -84,7 +84,11 @@ def event(request: HttpRequest, pk: int) -> HttpResponse:
     obj = _get(request, Event, pk)
     held = capacities(request.user, obj)
     can = allowed(EVENT_TRANSITIONS, obj.state, held)
-    tasks = list(obj.tasks.select_related("body", "grid").order_by("deadline", "id"))
+    tasks = list(
+        actions.visible(request.user, obj.tasks.all())
+        .select_related("body", "grid")
+        .order_by("deadline", "id")
+    )
     command = COMMAND in held
     ctx: dict[str, Any] = {
         "event": obj,
@@ -95,7 +99,7 @@ def event(request: HttpRequest, pk: int) -> HttpResponse:
         "checkins": obj.checkins.select_related("user", "task")[:50],
         "incidents": situation.incidents(request.user, obj),
         "log": [(e, LOG_LABELS.get(e.action, e.action))
-                for e in obj.log.select_related("actor", "task").order_by("at", "id")],
+                for e in actions.history(request.user, obj).select_related("actor", "task")],
         "body_kinds": BodyKind.choices,
     }  # fmt: skip
     if command and "edit" in can:

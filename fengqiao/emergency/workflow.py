@@ -69,6 +69,22 @@ def _child(field: str):
     return rule
 
 
+def task_q(access: Access, perm: str) -> Q:
+    """The tasks of the events seen through the region or a body; a grid worker who sees an
+    event only through their grids' tasks sees those tasks, not the other grids'."""
+    uid = _uid(access)
+    if uid is None:
+        return NOTHING
+    scope = access.scope(perm)
+    seen = Q(pk__in=Body.objects.filter(Q(leader_id=uid) | Q(members__id=uid)).values("event_id"))
+    if scope.region_paths:
+        seen |= scope.q(path="region__path")
+    q = Q(event__in=Event.objects.filter(seen).values("pk"))
+    if scope.grid_ids:
+        q |= Q(grid_id__in=sorted(scope.grid_ids))
+    return q
+
+
 def plan_q(access: Access, perm: str) -> Q:
     if _uid(access) is None:
         return NOTHING
@@ -92,7 +108,7 @@ def register_scopes() -> None:
 
     register_scope(m.Event, event_q)
     register_scope(m.Body, _child("event"))
-    register_scope(m.Task, _child("event"))
+    register_scope(m.Task, task_q)
     register_scope(m.CheckIn, _child("event"))
     register_scope(m.EventLog, _child("event"))
     register_scope(m.Plan, plan_q)

@@ -77,7 +77,64 @@ def visits_section(request: HttpRequest, access: Access) -> Section | None:
     )
 
 
-PROVIDERS: list[Provider] = [tasks_section, visits_section]
+def emergency_tasks(user: Any) -> list[Any]:
+    """The open tasks of active emergency events given to the worker's own grids (not the other
+    grids' of the same event), overdue first, then by their hour deadline."""
+    from fengqiao.emergency import actions
+    from fengqiao.emergency.models import Task as EmergencyTask
+    from fengqiao.emergency.workflow import grid_ids
+
+    mine = grid_ids(user)
+    if not mine:
+        return []
+    qs = actions.visible(
+        user, EmergencyTask.objects.filter(event__state="active", grid_id__in=sorted(mine))
+    )
+    tasks = list(
+        actions.open_tasks(qs).select_related("event", "grid").order_by("deadline", "id")[:100]
+    )
+    now = timezone.now()
+    late = {t.pk: t.deadline < now for t in tasks}
+    for t in tasks:
+        setattr(t, "is_late", late[t.pk])  # noqa: B010 (shown by the template)
+    tasks.sort(key=lambda t: (not late[t.pk], t.deadline, t.pk))
+    return tasks
+
+
+def emergency_events(user: Any) -> list[Any]:
+    """Active emergency events that gave a task to one of the worker's grids (the worker checks in there)."""
+    from fengqiao.emergency import actions
+    from fengqiao.emergency.models import Event
+    from fengqiao.emergency.models import Task as EmergencyTask
+    from fengqiao.emergency.workflow import grid_ids
+
+    mine = grid_ids(user)
+    if not mine:
+        return []
+    given = EmergencyTask.objects.filter(grid_id__in=sorted(mine)).values("event_id")
+    qs = actions.visible(user, Event.objects.filter(state="active", pk__in=given))
+    return list(qs.order_by("-activated_at", "-id")[:10])
+
+
+def emergency_section(request: HttpRequest, access: Access) -> Section | None:
+    """应急任务: shown while an emergency event has tasks for the worker's grids."""
+    tasks = emergency_tasks(request.user)
+    if not tasks:
+        return None
+    return Section(
+        "emergency", _("Emergency tasks"), "phone/_emergency.html", tasks, _("No emergency task.")
+    )
+
+
+def checkin_section(request: HttpRequest, access: Access) -> Section | None:
+    """报到: one small form per active event of the worker's grids."""
+    events = emergency_events(request.user)
+    if not events:
+        return None
+    return Section("checkin", _("Emergency check-in"), "phone/_checkin.html", events)
+
+
+PROVIDERS: list[Provider] = [emergency_section, checkin_section, tasks_section, visits_section]
 
 
 def register(provider: Provider) -> None:

@@ -183,6 +183,7 @@ PRECACHE = (
     "phone/photos.js",
     "phone/grid.js",
     "phone/visit.js",
+    "phone/emergency.js",
     "phone/public.js",
     "phone/icon.svg",
     "leaflet/leaflet.js",
