@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from fengqiao.mediation import api, api_supervision
+from fengqiao.mediation import api, api_registers, api_supervision
 
 urlpatterns = [
     path("", api.MediationListCreate.as_view(), name="api-mediations"),
-    path("figures/", api.FiguresView.as_view(), name="api-mediation-figures"),
-    path("register/", api.RegisterView.as_view(), name="api-mediation-register"),
+    path("figures/", api_registers.FiguresView.as_view(), name="api-mediation-figures"),
+    path("register/", api_registers.RegisterView.as_view(), name="api-mediation-register"),
     path(
         "supervision/",
         api_supervision.SupervisionView.as_view(),
@@ -48,17 +48,23 @@ urlpatterns = [
     path("<int:pk>/extend/", api.ExtendAction.as_view(), name="api-mediation-extend"),
     path("<int:pk>/followups/", api.FollowUpAction.as_view(), name="api-mediation-followups"),
     path(
-        "oral-agreements/", api.OralAgreementRegister.as_view(), name="api-mediation-oral-register"
+        "oral-agreements/",
+        api_registers.OralAgreementRegister.as_view(),
+        name="api-mediation-oral-register",
     ),
     path(
         "committees/<int:committee>/mediators/",
-        api.CommitteeMediators.as_view(),
+        api_registers.CommitteeMediators.as_view(),
         name="api-mediation-committee-mediators",
     ),
-    path("<int:pk>/dossier.pdf", api.DossierDownload.as_view(), name="api-mediation-dossier"),
+    path(
+        "<int:pk>/dossier.pdf",
+        api_registers.DossierDownload.as_view(),
+        name="api-mediation-dossier",
+    ),
     path(
         "<int:pk>/documents/<slug:key>.<str:fmt>",
-        api.DocumentDownload.as_view(),
+        api_registers.DocumentDownload.as_view(),
         name="api-mediation-document",
     ),
 ]
