@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("territory/", include("fengqiao.territory.api_urls")),
-    path("org/", include("fengqiao.org.api_urls")),
+    path("territory/", include("fengqiao.api.territory_urls")),
+    path("org/", include("fengqiao.api.org_urls")),
     path("cases/", include("fengqiao.cases.api_urls")),
     path("mediation/", include("fengqiao.mediation.api_urls")),
     path("registry/", include("fengqiao.registry.api_urls")),

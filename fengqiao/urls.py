@@ -12,7 +12,7 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("", include("fengqiao.web.urls")),
-    path("territory/", include("fengqiao.territory.urls")),
+    path("territory/", include("fengqiao.web.territory_urls")),
     path("cases/", include("fengqiao.cases.urls")),
     path("reference/", include("fengqiao.cases.refdata_urls")),
     path("mediation/", include("fengqiao.mediation.urls")),

@@ -67,3 +67,42 @@ def test_region_path_moves_with_parent(world):
     world.huayuan.save()
     world.huayuan.refresh_from_db()
     assert world.huayuan.path.startswith(world.taonan.path)
+
+
+def test_get_returns_a_row_in_scope_else_the_callers_404(personas, world):
+    """`access.get`: one row in scope; out of scope, absent and malformed pk all raise the
+    caller's error alike (Http404 by default), and an object stands for its pk."""
+    import pytest
+    from django.http import Http404
+
+    class Missing(Exception):
+        pass
+
+    grids = Grid.objects.all()
+    mine = Grid.objects.get(code="230903013001001")
+    other = Grid.objects.exclude(code__startswith="230903013001").first()
+    access = access_for(personas.grid_worker)
+    assert access.get(grids, mine.pk, Perm.TERRITORY_VIEW) == mine
+    assert access.get(grids, str(mine.pk), Perm.TERRITORY_VIEW) == mine
+    assert access.get(grids, mine, Perm.TERRITORY_VIEW) == mine
+    for pk in (other.pk, 10**9, "abc", None, "1.5"):
+        with pytest.raises(Missing):
+            access.get(grids, pk, Perm.TERRITORY_VIEW, missing=Missing)
+    with pytest.raises(Http404):
+        access.get(grids, other.pk, Perm.TERRITORY_VIEW)
+    with pytest.raises(Http404):  # no role grants the perm
+        access.get(grids, mine.pk, Perm.TERRITORY_EDIT)
+    with pytest.raises(Http404):
+        access_for(personas.outsider).get(grids, mine.pk, Perm.TERRITORY_VIEW)
+
+
+def test_select_for_update_reads_the_row_in_scope_again(personas, world, django_assert_num_queries):
+    from django.db import transaction
+
+    mine = Grid.objects.get(code="230903013001001")
+    access = access_for(personas.grid_worker)
+    access.scope(Perm.TERRITORY_VIEW)  # built outside the counted queries
+    # The scoped check, then the locking read.
+    with transaction.atomic(), django_assert_num_queries(2):
+        locked = access.select_for_update(Grid.objects.all(), mine.pk, Perm.TERRITORY_VIEW)
+    assert locked == mine

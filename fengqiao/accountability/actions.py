@@ -62,22 +62,6 @@ def visible(actor: Any, qs: QuerySet) -> QuerySet:
     return access_for(actor).visible(qs, VIEW)
 
 
-def get_visible(actor: Any, model: Any, pk: Any) -> Any:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    found = visible(actor, model.objects.filter(pk=pk)).first()
-    if found is None:
-        raise NotFound()
-    return found
-
-
-def _lock(actor: Any, model: Any, obj: Any) -> Any:
-    get_visible(actor, model, getattr(obj, "pk", obj))
-    return model.objects.select_for_update().get(pk=getattr(obj, "pk", obj))
-
-
 def _event(letter: Letter, actor: Any, action: str, before: str, after: str, *, task=None,
            note: str = "", data: dict | None = None) -> TaskEvent:  # fmt: skip
     return TaskEvent.objects.create(
@@ -120,7 +104,7 @@ def _require_office(actor: Any, group_id: int) -> None:
 @transaction.atomic
 def create_letter(actor: Any, member_unit: MemberUnit | int, *, number: str = "",
                   preamble: str = "", terms: str = "") -> Letter:  # fmt: skip
-    mu = get_visible(actor, MemberUnit, getattr(member_unit, "pk", member_unit))
+    mu = access_for(actor).get(MemberUnit.objects.all(), member_unit, VIEW, missing=NotFound)
     _require_office(actor, mu.group_id)
     if Letter.objects.filter(member_unit=mu).exists():
         raise InvalidInput("member_unit", "exists", _("This member unit already has its letter."))
@@ -134,7 +118,9 @@ def create_letter(actor: Any, member_unit: MemberUnit | int, *, number: str = ""
 
 
 def _letter_for_edit(actor: Any, letter: Letter | int, name: str) -> Letter:
-    locked = _lock(actor, Letter, letter)
+    locked = access_for(actor).select_for_update(
+        Letter.objects.all(), letter, VIEW, missing=NotFound
+    )
     check(LETTER_TRANSITIONS[name], locked.state, capacities(actor, locked.member_unit),
           _("letter"))  # fmt: skip
     return locked
@@ -200,7 +186,9 @@ def sign(actor: Any, letter: Letter | int, *, side: str, signatory: str) -> Lett
 def report_progress(actor: Any, task: LetterTask | int, *, text: str, complete: bool = False,
                     achieved_number: Any = None,
                     files: list[UploadedFile] | tuple = ()) -> ProgressReport:  # fmt: skip
-    locked = _lock(actor, LetterTask, task)
+    locked = access_for(actor).select_for_update(
+        LetterTask.objects.all(), task, VIEW, missing=NotFound
+    )
     letter = locked.letter
     if letter.state != LetterState.SIGNED:
         raise InvalidInput("", "not_signed", _("Report on a letter once both sides signed it."))
@@ -233,7 +221,7 @@ def review(
 ) -> ProgressReport:
     """The office accepts a report (the task is done when the report says it is complete, else
     in progress) or returns it with a reason."""
-    found = get_visible(actor, ProgressReport, getattr(report, "pk", report))
+    found = access_for(actor).get(ProgressReport.objects.all(), report, VIEW, missing=NotFound)
     task = LetterTask.objects.select_for_update().get(pk=found.task_id)
     locked = ProgressReport.objects.select_for_update().get(pk=found.pk)
     if locked.state != ReportState.SUBMITTED:
@@ -334,8 +322,7 @@ def score_indicator(actor: Any, indicator: SchemeIndicator | int, *, score: Any,
 @transaction.atomic
 def compute(actor: Any, scheme: Scheme | int, *, note: str = "") -> Run:
     """Compute every subject's score now as a new version (earlier versions stay as they are)."""
-    s = get_visible(actor, Scheme, getattr(scheme, "pk", scheme))
-    s = Scheme.objects.select_for_update().get(pk=s.pk)
+    s = access_for(actor).select_for_update(Scheme.objects.all(), scheme, VIEW, missing=NotFound)
     _require_office(actor, s.group_id)
     version = (s.runs.aggregate(m=Max("version"))["m"] or 0) + 1
     run = Run.objects.create(scheme=s, version=version, computed_by=actor,
@@ -347,8 +334,7 @@ def compute(actor: Any, scheme: Scheme | int, *, note: str = "") -> Run:
 
 @transaction.atomic
 def freeze(actor: Any, run: Run | int) -> Run:
-    found = get_visible(actor, Run, getattr(run, "pk", run))
-    locked = Run.objects.select_for_update().get(pk=found.pk)
+    locked = access_for(actor).select_for_update(Run.objects.all(), run, VIEW, missing=NotFound)
     _require_office(actor, locked.scheme.group_id)
     if locked.frozen:
         raise InvalidInput("", "frozen", _("This result is frozen already."))

@@ -5,6 +5,7 @@ queries and actions as the pages. Idempotency-Key is honoured on every POST (fen
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Model
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -14,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fengqiao.accounts.access import access_for
 from fengqiao.api import fields as strict
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination
@@ -34,7 +36,7 @@ from .models import (
     Score,
     TargetKind,
 )
-from .workflow import LETTER_TRANSITIONS, TASK_TRANSITIONS, allowed, capacities
+from .workflow import LETTER_TRANSITIONS, TASK_TRANSITIONS, VIEW, allowed, capacities
 
 
 def _error(e: CaseError) -> Response:
@@ -43,11 +45,8 @@ def _error(e: CaseError) -> Response:
     )
 
 
-def _get(request: Request, model: type, pk: Any) -> Any:
-    try:
-        return actions.get_visible(request.user, model, pk)
-    except CaseError:
-        raise NotFound() from None
+def _get(request: Request, model: type[Model], pk: Any) -> Any:
+    return access_for(request.user).get(model._default_manager.all(), pk, VIEW, missing=NotFound)
 
 
 class LetterTaskSerializer(serializers.ModelSerializer):

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fengqiao.accounts.access import access_for
 from fengqiao.cases.attachments import serve as serve_file
 from fengqiao.cases.errors import CaseError, InvalidInput
 
@@ -33,17 +35,15 @@ from .workflow import (
     EVENT_LABELS,
     LETTER_TRANSITIONS,
     TASK_TRANSITIONS,
+    VIEW,
     allowed,
     capacities,
     posts_of,
 )
 
 
-def _get(request: HttpRequest, model: type, pk: Any) -> Any:
-    try:
-        return actions.get_visible(request.user, model, pk)
-    except CaseError:
-        raise Http404 from None
+def _get(request: HttpRequest, model: type[Model], pk: Any) -> Any:
+    return access_for(request.user).get(model._default_manager.all(), pk, VIEW, missing=Http404)
 
 
 @login_required

@@ -1,8 +1,10 @@
 """The one place that decides what a user may see and do.
 
 Every view, API endpoint, export and search narrows its queryset with the one scope API of
-`Access`: `access.visible(qs, perm)` (the rows `perm` holds over) and `access.holds(obj, perm)`
-(one row), with named shortcuts for the platform's own rows (`regions`, `grids`, `units`,
+`Access`: `access.visible(qs, perm)` (the rows `perm` holds over), `access.holds(obj, perm)`
+(does it hold over one row), `access.get(qs, pk, perm, missing=...)` (one row, or the app's
+404) and `access.select_for_update(...)` (the same row locked: an action's first step), with
+named shortcuts for the platform's own rows (`regions`, `grids`, `units`,
 `grid_workers`, `role_assignments`, `users`). The rule for each model lives with the model's app
 and is registered with `register_scope` in its AppConfig.ready (cases, mediation): accounts
 never imports the apps above it. There is no bypass flag: an administrator, too, sees only the
@@ -16,6 +18,7 @@ from functools import reduce
 from operator import or_
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     FilteredRelation,
     Model,
@@ -25,6 +28,7 @@ from django.db.models import (
     Subquery,
     prefetch_related_objects,
 )
+from django.http import Http404
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
@@ -156,15 +160,37 @@ class Access:
 
     def visible(self, qs: QuerySet[M], perm: str) -> QuerySet[M]:
         """The rows of `qs` that `perm` holds over, by the rule registered for its model."""
-        if not self.has_perm(perm):
+        rule, role_needed = _rule_for(qs.model)
+        if role_needed and not self.has_perm(perm):
             return qs.none()
-        return qs.filter(_rule_for(qs.model)(self, perm))
+        return qs.filter(rule(self, perm))
 
     def holds(self, obj: Model, perm: str) -> bool:
         """Does `perm` hold over `obj` (one query)?"""
-        if not self.has_perm(perm):
-            return False
         return self.visible(type(obj)._default_manager.filter(pk=obj.pk), perm).exists()
+
+    def get(
+        self, qs: QuerySet[M], pk: Any, perm: str, *, missing: Callable[[], Exception] = Http404
+    ) -> M:
+        """The row `pk` (or a row's pk) of `qs` if `perm` holds over it (one query); else raise
+        `missing()`, for a row out of scope, absent, or a malformed pk alike: the caller learns
+        nothing. Apps pass their own 404 error (a CaseError) as `missing`."""
+        try:
+            found = self.visible(qs, perm).filter(pk=getattr(pk, "pk", pk)).first()
+        except (TypeError, ValueError, ValidationError):
+            found = None
+        if found is None:
+            raise missing()
+        return found
+
+    def select_for_update(
+        self, qs: QuerySet[M], pk: Any, perm: str, *, missing: Callable[[], Exception] = Http404
+    ) -> M:
+        """`get`, then the row read again from `qs` locked (select_for_update) until the end
+        of the transaction: the write path's first step. The locking query is not scoped, so
+        the joins of the scope rule are neither locked nor in the way of FOR UPDATE."""
+        found = self.get(qs, pk, perm, missing=missing)
+        return qs.select_for_update().get(pk=found.pk)
 
     def regions(self, perm: str, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
         """Regions visible for `perm`: region subtrees, units' regions, and grids' communities."""
@@ -207,19 +233,24 @@ class Access:
 
 # How one model's rows are scoped: (access, perm) → a filter on that model.
 ScopeRule = Callable[[Access, str], Q]
-_rules: dict[type[Model], ScopeRule] = {}
+# Model → (its rule, whether `perm` must also be granted by one of the user's roles).
+_rules: dict[type[Model], tuple[ScopeRule, bool]] = {}
 
 
-def register_scope(model: type[Model], rule: ScopeRule) -> None:
-    """Let `access.visible` scope `model`'s rows with `rule` (call in the app's ready())."""
-    _rules[model] = rule
+def register_scope(model: type[Model], rule: ScopeRule, *, role_needed: bool = True) -> None:
+    """Let `access.visible` scope `model`'s rows with `rule` (call in the app's ready()).
+
+    role_needed=False: the rule alone decides, for rows seen by the work a user does rather
+    than by a role (legal services: a lawyer's account may hold no role at all).
+    """
+    _rules[model] = (rule, role_needed)
 
 
-def _rule_for(model: type[Model]) -> ScopeRule:
+def _rule_for(model: type[Model]) -> tuple[ScopeRule, bool]:
     for klass in model.__mro__:
-        rule = _rules.get(klass) if isinstance(klass, type) else None
-        if rule is not None:
-            return rule
+        found = _rules.get(klass) if isinstance(klass, type) else None
+        if found is not None:
+            return found
     raise LookupError(f"no scope rule is registered for {model._meta.label}")
 
 

@@ -8,6 +8,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Staff and roles")
 
     def ready(self) -> None:
-        from fengqiao.accounts.access import register_platform_scopes
+        from fengqiao.accounts.access import access_for, register_platform_scopes
+        from fengqiao.accounts.roles import Perm
+        from fengqiao.territory import services
 
         register_platform_scopes()
+
+        def may_edit_territory(actor: object, path: str) -> bool:
+            return access_for(actor).scope(Perm.TERRITORY_EDIT).covers_path(path)
+
+        services.register_edit_check(may_edit_territory)

@@ -54,22 +54,6 @@ def visible(actor: Any, qs: QuerySet) -> QuerySet:
     return access_for(actor).visible(qs, VIEW)
 
 
-def get_visible(actor: Any, model: Any, pk: Any) -> Any:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    found = visible(actor, model.objects.filter(pk=pk)).first()
-    if found is None:
-        raise NotFound()
-    return found
-
-
-def _lock(actor: Any, model: Any, obj: Any) -> Any:
-    get_visible(actor, model, getattr(obj, "pk", obj))
-    return model.objects.select_for_update().get(pk=getattr(obj, "pk", obj))
-
-
 def _log(event: Event, actor: Any, action: str, before: str, after: str, *, task=None,
          note: str = "", data: dict | None = None) -> EventLog:  # fmt: skip
     return EventLog.objects.create(
@@ -106,7 +90,7 @@ def _region(actor: Any, region: Any) -> Region:
 
 
 def _event_for(actor: Any, event: Any, name: str) -> Event:
-    locked = _lock(actor, Event, event)
+    locked = access_for(actor).select_for_update(Event.objects.all(), event, VIEW, missing=NotFound)
     check(EVENT_TRANSITIONS[name], locked.state, capacities(actor, locked), _("event"))
     return locked
 
@@ -166,7 +150,7 @@ def create_plan(actor: Any, *, region: Any, title: str, version: str, levels: An
 def record_drill(actor: Any, plan: Plan | int, *, held_on: date, scenario: str,
                  participants: str, findings: str = "",
                  follow_ups: Any = ()) -> Drill:  # fmt: skip
-    p = get_visible(actor, Plan, getattr(plan, "pk", plan))
+    p = access_for(actor).get(Plan.objects.all(), plan, VIEW, missing=NotFound)
     if not commands_region(actor, p.region.path):
         raise NotPermitted("", "permission", _("Only those who keep the plan may record drills."))
     if not isinstance(held_on, date) or held_on > timezone.localdate():
@@ -353,7 +337,7 @@ def assign_task(actor: Any, event: Event | int, *, title: str, hours: Any, detai
 
 
 def _task_move(actor: Any, task: Task | int, name: str, note: str = "") -> Task:
-    locked = _lock(actor, Task, task)
+    locked = access_for(actor).select_for_update(Task.objects.all(), task, VIEW, missing=NotFound)
     check(TASK_TRANSITIONS[name], locked.state, task_capacities(actor, locked), _("task"))
     if locked.event.state != "active":
         raise TransitionNotAllowed("", "not_active", _("The event is not active."))

@@ -4,6 +4,7 @@ become the API's error shape with their status."""
 
 from typing import Any
 
+from django.db.models import Model
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fengqiao.accounts.access import access_for
 from fengqiao.api import fields as strict
 from fengqiao.api.errors import error, error_body
 from fengqiao.api.pagination import BoundedLimitOffsetPagination
@@ -31,7 +33,14 @@ from fengqiao.mediation.fonts import FontUnavailable
 
 from . import actions, documents, situation
 from .models import Body, BodyKind, CheckIn, Drill, Event, EventLog, Level, Plan, Task
-from .workflow import EVENT_TRANSITIONS, TASK_TRANSITIONS, allowed, capacities, task_capacities
+from .workflow import (
+    EVENT_TRANSITIONS,
+    TASK_TRANSITIONS,
+    VIEW,
+    allowed,
+    capacities,
+    task_capacities,
+)
 
 
 def _error(e: CaseError) -> Response:
@@ -40,11 +49,8 @@ def _error(e: CaseError) -> Response:
     )
 
 
-def _get(request: Request, model: type, pk: Any) -> Any:
-    try:
-        return actions.get_visible(request.user, model, pk)
-    except CaseError:
-        raise NotFound() from None
+def _get(request: Request, model: type[Model], pk: Any) -> Any:
+    return access_for(request.user).get(model._default_manager.all(), pk, VIEW, missing=NotFound)
 
 
 # -- output --------------------------------------------------------------------------------

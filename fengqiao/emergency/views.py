@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,17 +31,15 @@ from .workflow import (
     EVENT_TRANSITIONS,
     LOG_LABELS,
     TASK_TRANSITIONS,
+    VIEW,
     allowed,
     capacities,
     task_capacities,
 )
 
 
-def _get(request: HttpRequest, model: type, pk: Any) -> Any:
-    try:
-        return actions.get_visible(request.user, model, pk)
-    except CaseError:
-        raise Http404 from None
+def _get(request: HttpRequest, model: type[Model], pk: Any) -> Any:
+    return access_for(request.user).get(model._default_manager.all(), pk, VIEW, missing=Http404)
 
 
 def _command_regions(user: Any) -> list[Region]:

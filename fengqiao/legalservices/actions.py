@@ -41,11 +41,11 @@ from .workflow import (
     RESIDENT,
     SYSTEM,
     TRANSITIONS,
+    VIEW,
     NotFound,
     capacities,
     check,
     lawyer_for,
-    scope_q,
 )
 
 TEXT_LIMIT = 5000
@@ -58,18 +58,7 @@ def _user(actor: Any) -> Any:
 def visible(actor: Any, qs: QuerySet) -> QuerySet:
     """Scoped by the work (workflow rules): a lawyer's or staff's place in the network, or
     the statistics capability; an account needs no role of its own to work at a point."""
-    return qs.filter(scope_q(access_for(actor), qs.model))
-
-
-def get_visible(actor: Any, model: Any, pk: Any) -> Any:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    found = visible(actor, model.objects.filter(pk=pk)).first()
-    if found is None:
-        raise NotFound()
-    return found
+    return access_for(actor).visible(qs, VIEW)
 
 
 def _text(name: str, value: Any, required: bool = True, limit: int = TEXT_LIMIT) -> str:
@@ -220,9 +209,8 @@ def ask(*, topic: Any, text: str, phone: str, name: str = "", community: Any = N
 
 
 def _lock(actor: Any, question: Question | int) -> Question:
-    pk: Any = getattr(question, "pk", question)
-    get_visible(actor, Question, pk)
-    return Question.objects.select_for_update().select_related("point__region").get(pk=pk)
+    qs = Question.objects.select_related("point__region")
+    return access_for(actor).select_for_update(qs, question, VIEW, missing=NotFound)
 
 
 def _step(q: Question, name: str, held: set[str]) -> str:

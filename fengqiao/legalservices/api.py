@@ -3,6 +3,7 @@ their actions for lawyers and staff, the figures; and, without an account, the r
 asking, tracking, follow-up and rating (rate-limited per client IP like the public pages).
 Idempotency-Key is honoured on every POST (fengqiao.api.idempotency)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fengqiao.accounts.access import access_for
 from fengqiao.api import fields as strict
 from fengqiao.api.authentication import TokenScopePermission
 from fengqiao.api.errors import error, error_body
@@ -25,7 +27,7 @@ from . import actions
 from .figures import figures, filter_questions, questions_for
 from .limits import public_limit
 from .models import Lawyer, Message, MessageKind, Question, ServicePoint, Topic
-from .workflow import EVENT_LABELS, allowed, capacities, sees_phone
+from .workflow import EVENT_LABELS, VIEW, allowed, capacities, sees_phone
 
 PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?[2-9]\d{6,7})$"
 TEXT_PATTERN = r"[^\s]"
@@ -44,10 +46,7 @@ def _too_many() -> Response:
 
 
 def _question(request: Request, pk: Any) -> Question:
-    try:
-        return actions.get_visible(request.user, Question, pk)
-    except CaseError:
-        raise NotFound() from None
+    return access_for(request.user).get(Question.objects.all(), pk, VIEW, missing=NotFound)
 
 
 # -- output --------------------------------------------------------------------------------
@@ -329,29 +328,19 @@ class Ask(PublicView):
         return Response(LegalAskedSerializer(data).data, status=status.HTTP_201_CREATED)
 
 
-class Track(PublicView):
-    @extend_schema(request=LegalTrackRequestSerializer, responses={200: LegalPublicStatusSerializer},
-                   summary="The resident's view of their question (code and last 4 phone digits)")  # fmt: skip
+# The resident's question found by its code and the last 4 phone digits (else 404), changed by
+# `change` with the checked body, then shown as the resident sees it. (A comment: a docstring
+# would become each endpoint's description in the schema.)
+class TrackView(PublicView):
+    body: type[serializers.Serializer] = LegalTrackRequestSerializer
+
+    def change(self, q: Question, data: dict[str, Any]) -> Question:
+        return q
+
     def post(self, request: Request) -> Response:
         if self.limited(request):
             return _too_many()
-        body = LegalTrackRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            q = actions.by_code(body.validated_data["number"], body.validated_data["phone_last4"])
-        except CaseError:
-            raise NotFound() from None
-        return Response(_public(q))
-
-
-class TrackFollowUp(PublicView):
-    @extend_schema(
-        request=LegalFollowUpRequestSerializer, responses={200: LegalPublicStatusSerializer}
-    )
-    def post(self, request: Request) -> Response:
-        if self.limited(request):
-            return _too_many()
-        body = LegalFollowUpRequestSerializer(data=request.data)
+        body = self.body(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
         try:
@@ -359,29 +348,32 @@ class TrackFollowUp(PublicView):
         except CaseError:
             raise NotFound() from None
         try:
-            q = actions.follow_up(q, text=d["text"])
+            q = self.change(q, d)
         except CaseError as e:
             return _error(e)
         return Response(_public(q))
 
 
-class TrackRate(PublicView):
-    @extend_schema(request=LegalRateRequestSerializer, responses={200: LegalPublicStatusSerializer})
-    def post(self, request: Request) -> Response:
-        if self.limited(request):
-            return _too_many()
-        body = LegalRateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        d = body.validated_data
-        try:
-            q = actions.by_code(d["number"], d["phone_last4"])
-        except CaseError:
-            raise NotFound() from None
-        try:
-            q = actions.rate(q, score=d["score"], comment=d["comment"])
-        except CaseError as e:
-            return _error(e)
-        return Response(_public(q))
+@extend_schema(request=LegalTrackRequestSerializer, responses={200: LegalPublicStatusSerializer},
+               summary="The resident's view of their question (code and last 4 phone digits)")  # fmt: skip
+class Track(TrackView):
+    pass
+
+
+@extend_schema(request=LegalFollowUpRequestSerializer, responses={200: LegalPublicStatusSerializer})
+class TrackFollowUp(TrackView):
+    body = LegalFollowUpRequestSerializer
+
+    def change(self, q: Question, data: dict[str, Any]) -> Question:
+        return actions.follow_up(q, text=data["text"])
+
+
+@extend_schema(request=LegalRateRequestSerializer, responses={200: LegalPublicStatusSerializer})
+class TrackRate(TrackView):
+    body = LegalRateRequestSerializer
+
+    def change(self, q: Question, data: dict[str, Any]) -> Question:
+        return actions.rate(q, score=data["score"], comment=data["comment"])
 
 
 # -- staff ---------------------------------------------------------------------------------
@@ -425,73 +417,50 @@ def _detail(request: Request, pk: int) -> Response:
     return Response(LegalQuestionDetailSerializer(q, context={"request": request}).data)
 
 
-class QuestionAnswer(APIView):
+# A staff action on one question in view (else 404): the body checked by `body`, passed to
+# `act` as keywords; the answer is the question as it then stands.
+class QuestionAction(APIView):
     parser_classes = [JSONParser]
+    body: type[serializers.Serializer]
+    act: Callable[..., Any]
 
-    @extend_schema(
-        request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer}
-    )
     def post(self, request: Request, pk: int) -> Response:
         _question(request, pk)
-        body = LegalTextRequestSerializer(data=request.data)
+        body = self.body(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            actions.answer(request.user, pk, text=body.validated_data["text"])
+            self.act(request.user, pk, **body.validated_data)
         except CaseError as e:
             return _error(e)
         return _detail(request, pk)
 
 
-class QuestionNote(APIView):
-    parser_classes = [JSONParser]
-
-    @extend_schema(
-        request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer}
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        _question(request, pk)
-        body = LegalTextRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            actions.note(request.user, pk, text=body.validated_data["text"])
-        except CaseError as e:
-            return _error(e)
-        return _detail(request, pk)
+@extend_schema(request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+class QuestionAnswer(QuestionAction):
+    body = LegalTextRequestSerializer
+    act = staticmethod(actions.answer)
 
 
-class QuestionReferAid(APIView):
-    parser_classes = [JSONParser]
-
-    @extend_schema(
-        request=LegalAidReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer}
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        _question(request, pk)
-        body = LegalAidReferralRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            actions.refer_aid(request.user, pk, **body.validated_data)
-        except CaseError as e:
-            return _error(e)
-        return _detail(request, pk)
+@extend_schema(request=LegalTextRequestSerializer, responses={200: LegalQuestionDetailSerializer})
+class QuestionNote(QuestionAction):
+    body = LegalTextRequestSerializer
+    act = staticmethod(actions.note)
 
 
-class QuestionReferMediation(APIView):
-    parser_classes = [JSONParser]
+@extend_schema(
+    request=LegalAidReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer}
+)
+class QuestionReferAid(QuestionAction):
+    body = LegalAidReferralRequestSerializer
+    act = staticmethod(actions.refer_aid)
 
-    @extend_schema(
-        request=LegalMediationReferralRequestSerializer,
-        responses={200: LegalQuestionDetailSerializer},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        _question(request, pk)
-        body = LegalMediationReferralRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            actions.refer_mediation(request.user, pk, **body.validated_data)
-        except CaseError as e:
-            return _error(e)
-        return _detail(request, pk)
+
+@extend_schema(
+    request=LegalMediationReferralRequestSerializer, responses={200: LegalQuestionDetailSerializer}
+)
+class QuestionReferMediation(QuestionAction):
+    body = LegalMediationReferralRequestSerializer
+    act = staticmethod(actions.refer_mediation)
 
 
 class Figures(APIView):

@@ -21,6 +21,7 @@ from .forms import AidForm, MediationForm, TextForm
 from .models import Lawyer, Level, Question, ServicePoint, Topic
 from .workflow import (
     EVENT_LABELS,
+    VIEW,
     WAITING,
     allowed,
     capacities,
@@ -36,10 +37,7 @@ def _guard(request: HttpRequest) -> None:
 
 
 def _question(request: HttpRequest, pk: Any) -> Question:
-    try:
-        return actions.get_visible(request.user, Question, pk)
-    except CaseError:
-        raise Http404 from None
+    return access_for(request.user).get(Question.objects.all(), pk, VIEW, missing=Http404)
 
 
 def _rows(user: Any, qs) -> list[dict]:

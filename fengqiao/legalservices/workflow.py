@@ -97,18 +97,13 @@ def _rules() -> dict[type, Any]:
     }
 
 
-def scope_q(access: Access, model: type) -> Q:
-    """The rows of `model` the user sees, by their work in the network (no role needed: a
-    lawyer's account may hold none) or their statistics capability."""
-    return _rules()[model](access, VIEW)
-
-
 def register_scopes() -> None:
-    """For `access.visible` too (staff holding a role)."""
+    """`access.visible(qs, VIEW)`: the rows the user sees by their work in the network (no
+    role needed: a lawyer's account may hold none) or their statistics capability."""
     from fengqiao.accounts.access import register_scope
 
     for model, rule in _rules().items():
-        register_scope(model, rule)
+        register_scope(model, rule, role_needed=False)
 
 
 # -- doing ---------------------------------------------------------------------------------

@@ -83,9 +83,11 @@ class OralAgreementRegister(APIView):
             return Response(error_body(errors), status=400)
         rows = actions.oral_agreements(qs)
         if "date_from" in bounds:
-            rows = [a for a in rows if a.recorded_at.date() >= bounds["date_from"]]
+            rows = [
+                a for a in rows if a.recorded_at and a.recorded_at.date() >= bounds["date_from"]
+            ]
         if "date_to" in bounds:
-            rows = [a for a in rows if a.recorded_at.date() <= bounds["date_to"]]
+            rows = [a for a in rows if a.recorded_at and a.recorded_at.date() <= bounds["date_to"]]
         return Response(OralAgreementSerializer(rows, many=True).data)
 
 
@@ -198,7 +200,7 @@ class RegisterLineSerializer(serializers.Serializer):
     registered_on = serializers.CharField()
     accepted_on = serializers.CharField()
     category = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     parties = serializers.CharField()
     summary = serializers.CharField()
     mediators = serializers.CharField()

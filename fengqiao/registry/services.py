@@ -54,14 +54,7 @@ def visible(actor: Any, model: type[M], perm: str = Perm.REGISTRY_VIEW) -> Query
 
 
 def get(actor: Any, model: type[M], pk: Any, perm: str = Perm.REGISTRY_VIEW) -> M:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise RecordNotFound() from None
-    obj = visible(actor, model, perm).filter(pk=pk).first()
-    if obj is None:
-        raise RecordNotFound()
-    return obj
+    return _access(actor).get(model._default_manager.all(), pk, perm, missing=RecordNotFound)
 
 
 def search_residents(qs: QuerySet[Resident], q: str) -> QuerySet[Resident]:

@@ -301,11 +301,7 @@ def visit_done(request: HttpRequest, pk: int) -> HttpResponse:
     access = _access(request)
     from fengqiao.registry.models import Visit
 
-    visit = (
-        services.visible(access, Visit).filter(pk=pk).select_related("key_person", "case").first()
-    )
-    if visit is None:
-        raise Http404
+    visit = access.get(Visit.objects.select_related("key_person", "case"), pk, Perm.REGISTRY_VIEW)
     offers = [(f.label, f.url(request.user, visit)) for f in visits.followups()]
     return render(request, "registry/visit_done.html", {"visit": visit, "offers": offers})
 

@@ -155,13 +155,11 @@ def record_visit(actor: Any, key_person: KeyPerson | int, data: Mapping[str, Any
     access = access_for(actor)
     if not access.has_perm(Perm.REGISTRY_VISIT):
         raise NotPermitted("", "permission", _("You may not record visits."))
-    pk: Any = getattr(key_person, "pk", key_person)
     with transaction.atomic():
-        try:
-            kp = KeyPerson.objects.select_for_update().get(pk=int(pk))
-        except (KeyPerson.DoesNotExist, TypeError, ValueError):
-            raise RecordNotFound() from None
-        if not access.holds(kp, Perm.REGISTRY_VISIT) or not kp.active:
+        kp = access.select_for_update(
+            KeyPerson.objects.all(), key_person, Perm.REGISTRY_VISIT, missing=RecordNotFound
+        )
+        if not kp.active:
             raise RecordNotFound()
         clean = _clean(data, kp)
         case_data = clean.pop("case")

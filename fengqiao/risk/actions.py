@@ -62,27 +62,20 @@ def visible_warnings(actor: Any, perm: str = Perm.RISK_VIEW) -> QuerySet[Warning
 
 
 def get_assessment(actor: Any, pk: Any) -> Assessment:
-    try:
-        return visible_assessments(actor).select_related("responsible_unit", "case").get(pk=pk)
-    except (Assessment.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    qs = Assessment.objects.select_related("responsible_unit", "case")
+    return access_for(actor).get(qs, pk, Perm.RISK_VIEW, missing=NotFound)
 
 
 def get_warning(actor: Any, pk: Any) -> Warning:
-    try:
-        return visible_warnings(actor).select_related("rule", "target_unit", "case").get(pk=pk)
-    except (Warning.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    qs = Warning.objects.select_related("rule", "target_unit", "case")
+    return access_for(actor).get(qs, pk, Perm.RISK_VIEW, missing=NotFound)
 
 
 def _lock(model: type[Assessment] | type[Warning], actor: Any, pk: Any) -> Any:
     """The row, locked, if `actor` may see it (else NotFound: they learn nothing)."""
-    access = access_for(actor)
-    qs = access.visible(model.objects.all(), Perm.RISK_VIEW)
-    try:
-        return qs.select_for_update().get(pk=getattr(pk, "pk", pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return access_for(actor).select_for_update(
+        model.objects.all(), pk, Perm.RISK_VIEW, missing=NotFound
+    )
 
 
 def _check_version(obj: Any, expected: Any) -> None:

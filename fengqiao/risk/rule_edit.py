@@ -152,14 +152,9 @@ def save_rule(
             r = WarningRule()
             before: dict = {}
         else:
-            try:
-                r = (
-                    access.visible(WarningRule.objects.all(), Perm.RISK_RULES)
-                    .select_for_update()
-                    .get(pk=getattr(rule, "pk", rule))
-                )
-            except (WarningRule.DoesNotExist, ValueError, TypeError):
-                raise NotFound() from None
+            r = access.select_for_update(
+                WarningRule.objects.all(), rule, Perm.RISK_RULES, missing=NotFound
+            )
             if expected_version is not None and str(expected_version) != str(r.version):
                 raise ConflictError(
                     "version", "stale", _("This was changed by someone else; reload.")
@@ -182,12 +177,5 @@ def save_rule(
 
 
 def rule_from(actor: Any, pk: Any) -> WarningRule:
-    try:
-        return (
-            access_for(actor)
-            .visible(WarningRule.objects.all(), Perm.RISK_RULES)
-            .select_related("region")
-            .get(pk=pk)
-        )
-    except (WarningRule.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    qs = WarningRule.objects.select_related("region")
+    return access_for(actor).get(qs, pk, Perm.RISK_RULES, missing=NotFound)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fengqiao.org import api
+from fengqiao.api import org as api
 
 urlpatterns = [
     path("units/", api.UnitList.as_view(), name="api-units"),

@@ -1,4 +1,4 @@
-"""Territory pages: the browser (region tree + grid map), region and grid details, and the
+"""Territory pages (templates in territory/templates): the browser (region tree + grid map), region and grid details, and the
 GeoJSON of the grids a user may see. Everything is scoped by Perm.TERRITORY_VIEW."""
 
 from django.contrib import messages
@@ -17,6 +17,7 @@ from fengqiao.core.masking import log_sensitive_read, mask_phone
 from fengqiao.org.models import GridWorker
 from fengqiao.territory import services
 from fengqiao.territory.models import Grid, GridKind, Region
+from fengqiao.web.summary import my_grids, root_regions
 
 
 def _territory_access(request: HttpRequest) -> Access:
@@ -48,8 +49,6 @@ def _children(access: Access, region: Region) -> dict:
 @login_required
 def browser(request: HttpRequest) -> HttpResponse:
     access = _territory_access(request)
-    from fengqiao.web.summary import root_regions
-
     roots = root_regions(list(access.regions(Perm.TERRITORY_VIEW).current()))
     tree = [{"region": r, **_children(access, r)} for r in roots]
     can_edit = access.has_perm(Perm.TERRITORY_EDIT)
@@ -143,8 +142,6 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
     if grid_id is not None:
         grids = grids.filter(pk=grid_id)
     if request.GET.get("mine") == "1":
-        from fengqiao.web.summary import my_grids
-
         grids = grids.filter(pk__in=my_grids(access).values("pk"))
     grids = (
         grids.filter(active=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fengqiao.territory import api
+from fengqiao.api import territory as api
 
 urlpatterns = [
     path("regions/", api.RegionList.as_view(), name="api-regions"),

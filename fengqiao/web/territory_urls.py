@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fengqiao.territory import views
+from fengqiao.web import territory as views
 
 app_name = "territory"
 urlpatterns = [
