@@ -50,6 +50,10 @@ def _hint(c: importing.Column) -> str:
         return "是、否"
     if c.type == "grid":
         return gettext("The grid code")
+    if c.type == "date":
+        return gettext("A date such as 2026-01-31")
+    if c.type == "number":
+        return gettext("A number")
     if c.type == "ext":
         return gettext("Extension field")
     return ""

@@ -24,11 +24,12 @@ from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import FieldError, InvalidInput, NotPermitted
 from fengqiao.core import audit
-from fengqiao.core.masking import batched_sensitive_reads
+from fengqiao.core.masking import batched_sensitive_reads, mask_id_number, mask_phone
 from fengqiao.registry import services
 from fengqiao.territory.models import Grid
 
 MAX_ROWS = 50_000
+PREVIEW_ROWS = 20
 YES, NO = "是", "否"
 # Columns districts' sheets often carry that hold nothing to import.
 IGNORED_HEADERS = frozenset({"序号"})
@@ -47,6 +48,10 @@ class ImportReport:
     created: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
+    # The dry run's preview: the header and the first rows as they will be saved (personal
+    # fields masked).
+    header: list[str] = field(default_factory=list)
+    preview: list[tuple[int, list[str]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,8 +62,9 @@ class ImportReport:
 class Column:
     header: str
     field: str  # the key in the data given to the validation; "extra.<code>" for extensions
-    # grid (its code), text, choice (Chinese labels), bool (是/否), secret (encrypted: disclosed
-    # on export only to those who may see it), ext (an X-extension field); layouts add their own
+    # grid (its code), text, date, number, choice (Chinese labels), bool (是/否), secret
+    # (encrypted: disclosed on export only to those who may see it), ext (an X-extension
+    # field); layouts add their own
     type: str = "text"
     choices: Mapping[str, str] | None = None  # label → stored value
     required: bool = False  # the file must have this column
@@ -254,6 +260,26 @@ def _header_errors(columns: list[Column], header: list[str]) -> list[RowError]:
     return errors
 
 
+def _preview(columns: list[Column], index: dict[str, int], values: list[str]) -> list[str]:
+    out = []
+    for c in columns:
+        if c.header not in index:
+            continue
+        i = index[c.header]
+        raw = values[i].strip() if i < len(values) else ""
+        if raw and c.type == "members":
+            raw = "、".join(mask_id_number(x) for x in raw.replace("，", "、").split("、") if x)
+        elif raw and c.type == "secret":
+            if c.field == "id_number":
+                raw = mask_id_number(raw)
+            elif c.field.endswith("phone"):
+                raw = mask_phone(raw)
+            else:
+                raw = services.HIDDEN
+        out.append(raw)
+    return out
+
+
 def run_import(
     layout: Layout, actor: Any, name: str, content: bytes, *, dry_run: bool = False
 ) -> ImportReport:
@@ -335,11 +361,15 @@ def run_import(
         if key is not None:
             seen[key] = number
         good.append(row)
+        if len(report.preview) < PREVIEW_ROWS:
+            report.preview.append((number, _preview(columns, index, values)))
     for key in layout.existing(set(seen)):
         report.errors.append(
             RowError(seen[key], header_of[layout.key_column(key)], layout.duplicate_reason())
         )
-    report.errors.sort(key=lambda e: (e.row, e.column))
+    order = {c.header: i for i, c in enumerate(columns)}
+    report.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
+    report.header = [c.header for c in columns if c.header in index]
     if report.errors or dry_run:
         return report
     try:

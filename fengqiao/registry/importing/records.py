@@ -114,6 +114,10 @@ LAYOUTS: dict[str, list[tuple[str, str]]] = {
 }
 # records.Field types → column types (the others are plain text).
 COLUMN_TYPE = {
+    "date": "date",
+    "decimal": "number",
+    "int": "number",
+    "coord": "number",
     "choice": "choice",
     "bool": "bool",
     "phone": "secret",

@@ -61,6 +61,8 @@ def _type(f: str) -> str:
         return "grid"
     if f in CHOICES:
         return "choice"
+    if f == "birth_date":
+        return "date"
     return "secret" if f in SECRET else "text"
 
 
