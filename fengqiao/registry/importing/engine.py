@@ -7,6 +7,8 @@ GB18030/GBK; XLSX), turns each row into the data the registry's own validation t
 same checks as the desk form), and reports every bad row, column and reason. Import is
 all-or-nothing: one bad row and nothing is saved; a dry run validates and saves nothing.
 Grids are given by their code and must lie in the importer's scope (registry.edit).
+The header row names the columns in any order; a column the layout does not know is an
+error (a typo must not drop data silently), except an empty header or 序号.
 
 The export writes the same layout, so an exported file imports back unchanged.
 """
