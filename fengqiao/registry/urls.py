@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.registry import views, views_records
+from fengqiao.registry import views, views_io, views_records
 
 app_name = "registry"
 
@@ -11,8 +11,8 @@ urlpatterns = [
     path("residents/new/", views_records.resident_edit, name="resident_new"),
     path("residents/<int:pk>/", views.resident, name="resident"),
     path("residents/<int:pk>/edit/", views_records.resident_edit, name="resident_edit"),
-    path("residents/import/", views.import_residents, name="import"),
-    path("residents/export/", views.export_residents, name="export"),
+    path("residents/import/", views_io.import_records, {"kind": "residents"}, name="import"),
+    path("residents/export/", views_io.export_records, {"kind": "residents"}, name="export"),
     path("houses/", views.houses, name="houses"),
     path("households/", views.households, name="households"),
     path("places/", views.places, name="places"),
@@ -22,6 +22,9 @@ urlpatterns = [
     path("key-persons/<int:pk>/", views.key_person, name="key_person"),
     path("visits/due/", views.visits_due, name="visits_due"),
     path("visits/<int:pk>/done/", views.visit_done, name="visit_done"),
+    # residents, houses, households, places, organisations (importing.LAYOUTS); others 404
+    path("<slug:kind>/import/", views_io.import_records, name="import_kind"),
+    path("<slug:kind>/export/", views_io.export_records, name="export_kind"),
     # houses, households, places, organisations, records (records.SPECS); other segments 404
     path("<slug:kind>/new/", views_records.record_edit, name="record_new"),
     path("<slug:kind>/<int:pk>/", views_records.record, name="record"),

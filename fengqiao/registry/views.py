@@ -1,7 +1,5 @@
 """Registry pages under /registry/: grid registries, residents, key persons, visits (phone)."""
 
-import csv
-from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -9,8 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -21,7 +18,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import InvalidInput
 from fengqiao.cases.models import Category
 from fengqiao.core.masking import batched_sensitive_reads
-from fengqiao.registry import importing, services, visits, xlsx
+from fengqiao.registry import importing, services, visits
 from fengqiao.registry.models import (
     ExtraRecord,
     House,
@@ -74,7 +71,9 @@ def residents(request: HttpRequest) -> HttpResponse:
             "grids": grids,
             "grid": grid,
             "q": q,
+            "slug": "residents",
             "may_edit": access.has_perm(Perm.REGISTRY_EDIT),
+            "spreadsheet": True,
         },
     )
 
@@ -145,6 +144,7 @@ def _simple_list(request: HttpRequest, model: Any, slug: str, heading: str) -> H
             "slug": slug,
             "model": model._meta.model_name,
             "may_edit": access.has_perm(Perm.REGISTRY_EDIT),
+            "spreadsheet": slug in importing.LAYOUTS,
         },
     )
 
@@ -312,63 +312,3 @@ def visits_due(request: HttpRequest) -> HttpResponse:
     _access(request, Perm.REGISTRY_VISIT)
     rows = visits.visits_due_for(request.user, timezone.localdate())
     return render(request, "registry/visits_due.html", {"rows": rows})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_residents(request: HttpRequest) -> HttpResponse:
-    """Upload residents (CSV/XLSX in the district layout); dry run first, all rows or none."""
-    _access(request, Perm.REGISTRY_EDIT)
-    report = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or (upload.size or 0) > 20 * 1024 * 1024:
-            report = importing.ImportReport(
-                errors=[
-                    importing.RowError(
-                        0, "", gettext("Choose a CSV or XLSX file of at most 20 MB.")
-                    )
-                ]
-            )
-        else:
-            report = importing.import_residents(
-                request.user,
-                upload.name or "",
-                upload.read(),
-                dry_run=bool(request.POST.get("dry_run")),
-            )
-    return render(
-        request,
-        "registry/import.html",
-        {"report": report, "columns": [h for h, _f in importing.COLUMNS]},
-    )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-@login_required
-def export_residents(request: HttpRequest) -> HttpResponseBase:
-    """The residents in scope (one grid with ?grid=) in the import layout: an XLSX written
-    row by row (constant memory) and streamed from a temporary file; ?format=csv for CSV
-    (UTF-8 with BOM, which Excel opens). Either file imports back as it is."""
-    access = _access(request)
-    qs = services.visible(access, Resident).filter(anonymised_at__isnull=True)
-    qs, _grids, _grid = _grid_filter(request, access, qs)
-    rows = importing.export_rows(
-        request.user, qs.order_by("grid_id", "id").iterator(chunk_size=2000)
-    )
-    if request.GET.get("format") == "csv":
-        writer = csv.writer(_Echo())
-
-        def lines() -> Iterator[str]:
-            yield "\ufeff"
-            for row in rows:
-                yield writer.writerow(row)
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="residents.csv"'
-        return response
-    return xlsx.response("residents.xlsx", gettext("Residents"), rows)
