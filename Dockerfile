@@ -13,7 +13,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/srv/fengqiao/var
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-zenhei postgresql-client \
+ && apt-get install -y --no-install-recommends postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /srv/fengqiao fengqiao
 WORKDIR /srv/fengqiao/app
@@ -22,6 +22,10 @@ COPY fengqiao ./fengqiao
 COPY deploy ./deploy
 RUN pip install --no-cache-dir .
 COPY --from=vendor /build/vendor /srv/fengqiao/var/vendor
+# The PDF font chain (PDF_CJK_FONT, PDF_CJK_FALLBACK_FONTS) from the npm packages' web-font slices.
+COPY --from=vendor /build/node_modules/hanamin /tmp/fontsrc/hanamin
+COPY --from=vendor /build/node_modules/@fontsource/noto-serif-sc/files /tmp/fontsrc/@fontsource/noto-serif-sc/files
+RUN python -m fengqiao.mediation.fontbuild /tmp/fontsrc /srv/fengqiao/var/fonts && rm -rf /tmp/fontsrc
 RUN mkdir -p /srv/fengqiao/var/media /srv/fengqiao/var/static \
  && SECRET_KEY=build DEBUG=0 fengqiao collectstatic --no-input -v0 \
  && chown -R fengqiao:fengqiao /srv/fengqiao/var

@@ -524,8 +524,16 @@ PERIODIC_TASKS = {
 }
 PERIODIC_TICK_SECONDS = env_float("PERIODIC_TICK_SECONDS", 10.0)
 
-# The TrueType font embedded in generated PDFs (mediation documents); .ttc collections work.
-PDF_CJK_FONT = env_str("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+# The chain of TrueType fonts embedded in generated PDFs (.ttc collections work): each character
+# is drawn with the first font that has it. `make setup` builds the default fonts under
+# $VAR_DIR/fonts from npm packages: Noto Serif SC, then HanaMinA (BMP, Extension A) and HanaMinB
+# (Extensions B–F). Either setting may name system fonts instead; add a font with Extension G
+# to the fallbacks to print those characters too.
+FONT_DIR = VAR_DIR / "fonts"
+PDF_CJK_FONT = env_str("PDF_CJK_FONT", str(FONT_DIR / "NotoSerifSC-Regular.ttf"))
+PDF_CJK_FALLBACK_FONTS = env_list(
+    "PDF_CJK_FALLBACK_FONTS", f"{FONT_DIR / 'HanaMinA.ttf'},{FONT_DIR / 'HanaMinB.ttf'}"
+)
 # Mediation: remind of agreed items falling due (once a day per item; hourly check is cheap).
 PERIODIC_TASKS["fengqiao.mediation.tasks.performance_reminders_task"] = env_int(
     "MEDIATION_REMINDER_SECONDS", 3600

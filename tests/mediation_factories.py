@@ -17,7 +17,7 @@ from fengqiao.cases.models import Case
 from fengqiao.mediation import actions
 from fengqiao.mediation.models import Mediation, Mediator, RightsNotice
 from fengqiao.org.models import EmploymentType, Sector, Unit, UnitKind
-from tests.case_factories import CaseWorld, case_data, make_case_world
+from tests.case_factories import CaseWorld, case_data, make_case_world, use_immediate_tasks
 from tests.factories import World, assign, make_user
 
 RESIDENT_ID = "360426199101010071"
@@ -122,4 +122,47 @@ def started(
         for party in case.parties.order_by("id"):
             actions.deliver_notice(mw.lead, m, party=party, method=RightsNotice.Method.IN_PERSON)
         m.refresh_from_db()
+    return m
+
+
+def full_mediation(world: World, personas, settings) -> Mediation:
+    """An S1 mediation with every record: notices, investigation, two sessions, a signed
+    written agreement in effect, a performed item, a follow-up and judicial confirmation."""
+    use_immediate_tasks(settings)
+    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
+    m = started(world, mw, notify=False)
+    applicant, builder = list(m.case.parties.order_by("id"))
+    for p in (applicant, builder):
+        actions.deliver_notice(mw.lead, m, party=p, method="in_person")
+    actions.record_investigation(mw.lead, m, place="松林小区工地", findings="夜间施工噪音超标")
+    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+                            minutes="第一次调解：双方陈述各自意见")  # fmt: skip
+    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
+                            minutes="第二次调解：达成一致意见")  # fmt: skip
+    a = actions.record_agreement(
+        mw.lead, m, form="written", parties_facts="申请人王秀英；被申请人宏达建筑公司",
+        main_facts="工地昼夜施工扰民", disputed_points="施工时间、道路修复",
+        responsibilities="被申请人负主要责任", agreed_items="夜间停止施工并修复道路",
+        performance_method="七日内履行，调委会监督",
+        items=[{"obligor": builder, "what": "修复松林小区道路",
+                "due_date": timezone.localdate() + timedelta(days=7)}],
+    )  # fmt: skip
+    actions.sign(mw.lead, a, who="party", party=applicant, method="thumbprint")
+    actions.sign(mw.lead, a, who="party", party=builder, method="sealed")
+    actions.sign(mw.lead, a, who="mediator")
+    actions.sign(mw.lead, a, who="seal")
+    actions.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
+    actions.record_followup(
+        mw.lead,
+        m,
+        note="回访：噪音问题已解决，居民满意",
+        visited="王秀英",
+        way="on_site",
+        performance="performed",
+        opinions="双方满意",
+    )
+    actions.record_judicial_confirmation(
+        mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
+    )
+    m.refresh_from_db()
     return m

@@ -2,7 +2,6 @@
 DOCX files reopen with their tables intact, and the dossier lists what is missing."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -13,53 +12,14 @@ from pypdf import PdfReader
 from fengqiao.mediation import actions, documents, fonts
 from fengqiao.mediation.checks import pdf_font_check
 from tests.case_factories import use_immediate_tasks
-from tests.mediation_factories import make_mediation_world, started
+from tests.mediation_factories import full_mediation, make_mediation_world, started
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def full(world, personas, settings):
-    """An S1 mediation with every record: notices, investigation, two sessions, a signed
-    written agreement in effect, a performed item, a follow-up and judicial confirmation."""
-    use_immediate_tasks(settings)
-    mw = make_mediation_world(world, personas.admin, personas.street_clerk)
-    m = started(world, mw, notify=False)
-    applicant, builder = list(m.case.parties.order_by("id"))
-    for p in (applicant, builder):
-        actions.deliver_notice(mw.lead, m, party=p, method="in_person")
-    actions.record_investigation(mw.lead, m, place="松林小区工地", findings="夜间施工噪音超标")
-    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
-                            minutes="第一次调解：双方陈述各自意见")  # fmt: skip
-    actions.record_session(mw.lead, m, place="花园社区调解室", participants="王秀英、宏达公司",
-                            minutes="第二次调解：达成一致意见")  # fmt: skip
-    a = actions.record_agreement(
-        mw.lead, m, form="written", parties_facts="申请人王秀英；被申请人宏达建筑公司",
-        main_facts="工地昼夜施工扰民", disputed_points="施工时间、道路修复",
-        responsibilities="被申请人负主要责任", agreed_items="夜间停止施工并修复道路",
-        performance_method="七日内履行，调委会监督",
-        items=[{"obligor": builder, "what": "修复松林小区道路",
-                "due_date": timezone.localdate() + timedelta(days=7)}],
-    )  # fmt: skip
-    actions.sign(mw.lead, a, who="party", party=applicant, method="thumbprint")
-    actions.sign(mw.lead, a, who="party", party=builder, method="sealed")
-    actions.sign(mw.lead, a, who="mediator")
-    actions.sign(mw.lead, a, who="seal")
-    actions.mark_performance(mw.lead, a.items.get(), proof_note="道路已修复，现场照片存档")
-    actions.record_followup(
-        mw.lead,
-        m,
-        note="回访：噪音问题已解决，居民满意",
-        visited="王秀英",
-        way="on_site",
-        performance="performed",
-        opinions="双方满意",
-    )
-    actions.record_judicial_confirmation(
-        mw.lead, a, applied_at=timezone.localdate(), court="桃山区人民法院"
-    )
-    m.refresh_from_db()
-    return m
+    return full_mediation(world, personas, settings)
 
 
 # A phrase each document must carry, besides its title and the document number.
@@ -290,41 +250,3 @@ def test_docx_tables_have_fixed_columns_within_the_a4_line(full, key):
         for row in table.rows:
             cells = [int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells]
             assert cells == grid
-
-
-# U+20547, CJK Extension B: the one Extension-B character of the font the tests embed (WenQuanYi
-# Zen Hei). Names beyond the BMP must survive in the PDF's glyphs and in its text layer.
-EXT_B_NAME = "王\U00020547"
-
-
-def test_extension_b_name_in_every_document_pdf_text_and_font(full):
-    from reportlab.pdfbase import pdfmetrics
-
-    applicant = full.case.parties.order_by("id").first()
-    applicant.name = EXT_B_NAME
-    applicant.save(update_fields=["name"])
-    font = pdfmetrics.getFont(fonts.register_font())
-    assert 0x20547 in font.face.charToGlyph  # the embedded font has the glyph
-    carrying = []
-    for key in sorted(documents.BUILDERS):
-        doc = documents.build(full, key)
-        if EXT_B_NAME not in repr(doc.blocks):
-            continue
-        carrying.append(key)
-        pdf, _ctype, _name = documents.document_bytes(full, key, "pdf")
-        assert EXT_B_NAME in _text(pdf), key
-        # The text layer maps the glyph to the character as a UTF-16 surrogate pair.
-        assert b"D841DD47" in _to_unicode_maps(pdf), key
-    assert {"application", "agreement", "cover", "rights_notice", "termination"} <= set(carrying)
-    assert EXT_B_NAME in _text(documents.dossier_pdf(full))
-
-
-def _to_unicode_maps(pdf: bytes) -> bytes:
-    reader = PdfReader(io.BytesIO(pdf))
-    maps = b""
-    for page in reader.pages:
-        for f in page["/Resources"]["/Font"].values():
-            f = f.get_object()
-            if "/ToUnicode" in f:
-                maps += f["/ToUnicode"].get_object().get_data()
-    return maps

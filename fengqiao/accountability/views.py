@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fengqiao.accounts.access import access_for
 from fengqiao.cases.attachments import serve as serve_file
 from fengqiao.cases.errors import CaseError, InvalidInput
+from fengqiao.mediation.fonts import FontUnavailable
 
 from . import actions, documents, monitor, scoring
 from .models import (
@@ -106,7 +107,15 @@ def letter_document(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         body = documents.render_docx(obj)
     elif fmt == "pdf":
-        ctype, body = "application/pdf", documents.render_pdf(obj)
+        try:
+            ctype, body = "application/pdf", documents.render_pdf(obj)
+        except FontUnavailable as e:
+            # The PDF fonts are missing (mediation.W001): say so, never a 500; the DOCX works.
+            return HttpResponse(
+                _("The PDF cannot be made: %(reason)s Download the DOCX instead.") % {"reason": e},
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
     else:
         raise Http404
     response = HttpResponse(body, content_type=ctype)

@@ -159,7 +159,7 @@ def docx_bytes(data: ReportData) -> bytes:
 
 
 def _font() -> str:
-    # The platform's one CJK font (setting PDF_CJK_FONT, checked at start-up as mediation.W001).
+    # The platform's CJK font chain (PDF_CJK_FONT and fallbacks, checked at start-up: mediation.W001).
     from fengqiao.mediation.fonts import register_font
 
     return register_font()
