@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
@@ -69,7 +69,9 @@ FIELD_NAMES = {"phone": gettext_lazy("phone"), "id_number": gettext_lazy("ID num
 
 def _field_label(object_type: str, name: str) -> str:
     field = _field(object_type, name)
-    return str(getattr(field, "verbose_name", None) or FIELD_NAMES.get(name, name))
+    label = getattr(field, "verbose_name", None) or FIELD_NAMES.get(name, name)
+    # A field without a verbose name of its own has one made from its name, untranslated.
+    return gettext(label) if isinstance(label, str) else str(label)
 
 
 def _value_label(object_type: str, name: str, value: Any) -> Any:
@@ -79,6 +81,8 @@ def _value_label(object_type: str, name: str, value: Any) -> Any:
     choices = dict(getattr(field, "flatchoices", None) or ())
     if isinstance(value, str) and value in choices:
         return str(choices[value])
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
     return value
 
 
