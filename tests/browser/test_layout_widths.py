@@ -4,7 +4,9 @@ table inside its own wrapper may; no visible text under 12 px), and at 1280 and 
 never scrolls sideways either; axe-core finds no serious or critical violation on each role's
 pages at 1280 px.
 
-One browser for the module; each page is loaded once at 375 px, then the same page is widened.
+One browser and one test (a browser fixture scoped to the module outlived the test's database
+teardown and left the next transactional test without the preloaded data); each page is loaded
+once at 375 px, then the same page is widened.
 Screenshots of the phone size go to the journeys' folder (tests/browser/shots.py).
 """
 
@@ -70,7 +72,7 @@ SIDEWAYS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
 
