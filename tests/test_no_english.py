@@ -63,9 +63,10 @@ ALLOWED = {
     "d",
 }
 # Codes: tracking numbers, slugs of reference data, keys, versions (any word with a digit or "_").
-CODE = re.compile(r"[A-Za-z]*[\d_][\w.-]*")
+CODE = re.compile(r"[A-Za-z]*-?[\d_][\w.-]*")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "noscript"}
+# A textarea holds what was typed (data, e.g. a rule's JSON parameters), like an input's value.
+SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "noscript", "textarea"}
 TEXT_ATTRS = {"title", "aria-label", "placeholder", "alt"}
 
 

@@ -866,7 +866,9 @@ class Diversion(models.Model):
         ordering = ["case", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.case_id} → {self.target}"
+        # Shown in the hand-off update form: where it went, their reference and where it stands.
+        reference = f" {self.reference}" if self.reference else ""
+        return f"→ {self.get_target_display()}{reference} · {self.get_status_display()}"
 
 
 class Extension(models.Model):

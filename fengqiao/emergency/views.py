@@ -165,11 +165,15 @@ def daily_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @login_required
 @require_GET
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
+    level_names = dict(Level.choices)
     obj = _get(request, Plan, pk)
     from .workflow import commands_region
 
     return render(request, "emergency/plan.html", {
         "plan": obj,
+        # each level's row with the level's name ("I" is shown as 一级…)
+        "levels": [{**row, "label": level_names.get(str(row.get("level")), row.get("level"))}
+                   for row in obj.levels or [] if isinstance(row, dict)],
         "drills": obj.drills.all(),
         "keeper": commands_region(request.user, obj.region.path),
         "today": timezone.localdate(),

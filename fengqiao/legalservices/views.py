@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.accounts.access import access_for
@@ -18,7 +19,7 @@ from fengqiao.core.masking import mask_phone
 from . import actions
 from .figures import figures, filter_questions, questions_for
 from .forms import AidForm, MediationForm, TextForm
-from .models import Lawyer, Level, Question, ServicePoint, Topic
+from .models import Lawyer, Level, Question, QuestionState, ReferralKind, ServicePoint, Topic
 from .workflow import (
     EVENT_LABELS,
     VIEW,
@@ -75,6 +76,10 @@ def question_list(request: HttpRequest) -> HttpResponse:
             v for k, v in applied.items() if k == "point" and v.isdigit()])},
         "lawyer": {str(x.pk): x.name for x in Lawyer.objects.filter(pk__in=[
             v for k, v in applied.items() if k == "lawyer" and v.isdigit()])},
+        "state": dict(QuestionState.choices),
+        "referral": dict(ReferralKind.choices),
+        "rated": {"1": pgettext("legal question filter", "rated")},
+        "escalated": {"1": pgettext("legal question filter", "escalated")},
     }  # fmt: skip
     shown = [(k, names.get(k, {}).get(v, v)) for k, v in applied.items()]
     return render(request, "legalservices/list.html", {

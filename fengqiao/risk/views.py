@@ -55,6 +55,22 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _labelled(entries, transitions: dict) -> list:
+    """History entries, each with the label of its step (`label`)."""
+    rows = list(entries)
+    for e in rows:
+        t = transitions.get(e.action)
+        e.label = t.label if t else e.action
+    return rows
+
+
+def _source_label(kind: str) -> str:
+    """What raised a warning that no rule raised: a rule kind or a risk assessment."""
+    if kind == "assessment":
+        return _("risk assessment")
+    return str(dict(RuleKind.choices).get(kind, kind))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -81,7 +97,8 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "risk/warning.html",
         {
             "w": w,
-            "events": w.events.select_related("actor"),
+            "events": _labelled(w.events.select_related("actor"), workflow.WARNING_TRANSITIONS),
+            "source": w.rule.name if w.rule else _source_label(w.kind),
             "errors": errors,
             "allowed": workflow.allowed(w, access_for(request.user)),
         },
@@ -203,7 +220,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "risk/assessment.html",
         {
             "a": a,
-            "entries": a.entries.select_related("actor"),
+            "entries": _labelled(
+                a.entries.select_related("actor"), workflow.ASSESSMENT_TRANSITIONS
+            ),
             "errors": errors,
             "allowed": [t.name for t in workflow.allowed(a, access)],
             "levels": Level.choices,

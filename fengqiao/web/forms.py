@@ -2,16 +2,18 @@
 
 from django import forms
 from django.apps import apps
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 def object_type_label(label: str) -> str:
     """The verbose name of a model given as "app_label.model_name", or the label itself."""
     try:
-        return str(apps.get_model(label)._meta.verbose_name)
+        name = apps.get_model(label)._meta.verbose_name
+        # a model without a verbose name of its own has one made from its class name
+        return gettext(name) if isinstance(name, str) else str(name)
     except (LookupError, ValueError):
-        return label
+        return gettext(label)  # an entry of no model (the demo loader's: "demo.district")
 
 
 class AuditFilterForm(forms.Form):

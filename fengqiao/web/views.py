@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
@@ -54,13 +54,46 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
-def _field_label(object_type: str, name: str) -> str:
+def _field(object_type: str, name: str) -> Any:
     try:
         from django.apps import apps
 
-        return str(apps.get_model(object_type)._meta.get_field(name).verbose_name)
+        return apps.get_model(object_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return name
+        return None
+
+
+# Personal fields read through another model (a grid worker's phone is its account's).
+FIELD_NAMES = {"phone": gettext_lazy("phone"), "id_number": gettext_lazy("ID number")}
+
+
+def _field_label(object_type: str, name: str) -> str:
+    field = _field(object_type, name)
+    label = getattr(field, "verbose_name", None) or FIELD_NAMES.get(name, name)
+    # A field without a verbose name of its own has one made from its name, untranslated.
+    return gettext(label) if isinstance(label, str) else str(label)
+
+
+def _value_label(object_type: str, name: str, value: Any) -> Any:
+    """A stored choice shown by its label (状态 草稿 → 已启动, not draft → active); other values
+    as they were recorded (a list or a mapping is data, shown as code)."""
+    field = _field(object_type, name)
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return value
+
+
+def _change(object_type: str, name: str, value: Any) -> dict[str, Any]:
+    old, new = value if isinstance(value, list | tuple) and len(value) == 2 else (None, value)
+    return {
+        "field": _field_label(object_type, name),
+        "old": _value_label(object_type, name, old),
+        "new": _value_label(object_type, name, new),
+        "structured": isinstance(old, list | dict) or isinstance(new, list | dict),
+    }
 
 
 def _filtered(form: AuditFilterForm, entries: QuerySet[Any]) -> QuerySet[Any]:
@@ -148,12 +181,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         {
             "entry": e,
             "type_label": object_type_label(e.object_type),
-            "changes": [
-                {"field": _field_label(e.object_type, k), "old": v[0], "new": v[1]}
-                if isinstance(v, list | tuple) and len(v) == 2
-                else {"field": _field_label(e.object_type, k), "old": None, "new": v}
-                for k, v in (e.changes or {}).items()
-            ],
+            "changes": [_change(e.object_type, k, v) for k, v in (e.changes or {}).items()],
         }
         for e in page.object_list
     ]

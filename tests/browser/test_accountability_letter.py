@@ -9,12 +9,13 @@ import pytest
 from fengqiao.accountability import actions
 from fengqiao.accountability.models import ProgressReport
 from tests.accountability_factories import make_group
+from tests.browser.shots import folder
 from tests.browser.test_grid_map import browser, log_in, people  # noqa: F401 (fixtures)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SCREENSHOT_DIR", "")
+SHOTS = str(folder())
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

@@ -2,7 +2,8 @@
 a deadline per unit), a ledger export with its progress bar and file, and axe-core on the main
 desk pages (no serious or critical violation).
 
-Screenshots go to /tmp/fengqiao-journeys (kept as CI artefacts)."""
+Screenshots go to $JOURNEY_SCREENSHOTS (default: var/screenshots; tests/browser/shots.py), kept
+as CI artefacts."""
 
 import os
 from datetime import timedelta
@@ -16,6 +17,7 @@ from django.utils import timezone
 from fengqiao.cases.models import Case, CaseState
 from fengqiao.cases.views_actions import perform
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.case_factories import report, use_immediate_tasks
 from tests.factories import PASSWORD, make_personas, make_world
 from tests.mediation_factories import dispute_case, make_mediation_world
@@ -27,7 +29,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS") or "/tmp/fengqiao-journeys")
 AXE = Path(settings.VAR_DIR) / "vendor" / "axe-core" / "axe.min.js"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 WAIT = 20_000

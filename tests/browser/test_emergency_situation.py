@@ -13,6 +13,7 @@ from fengqiao.campaigns import screening
 from fengqiao.cases import actions as cases
 from fengqiao.emergency import actions
 from fengqiao.emergency.models import Task
+from tests.browser.shots import folder
 from tests.browser.test_grid_map import browser, log_in, people  # noqa: F401 (fixtures)
 from tests.case_factories import case_data, make_case_world
 from tests.emergency_factories import make_setup
@@ -20,7 +21,7 @@ from tests.emergency_factories import make_setup
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SCREENSHOT_DIR", "")
+SHOTS = str(folder())
 
 
 def test_situation_view_on_the_big_screen(people, browser, live_server, tmp_path):  # noqa: F811

@@ -2,13 +2,12 @@
 grids in the user's scope, popups and the lazy region tree work."""
 
 import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.factories import PASSWORD, make_personas, make_world
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside
@@ -22,7 +21,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+SCREENSHOTS = SHOTS
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from fengqiao.legalservices.models import Question
+from tests.browser.shots import folder
 from tests.browser.test_grid_map import browser, people  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD
 from tests.legal_factories import make_legal_world
@@ -14,7 +15,7 @@ from tests.legal_factories import make_legal_world
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SCREENSHOT_DIR", "")
+SHOTS = str(folder())
 PHONE_SIZE = {"width": 375, "height": 812}
 
 

@@ -16,6 +16,7 @@ from fengqiao.cases.models import Attachment, Case, CaseState, Task
 from fengqiao.cases.views_actions import perform
 from fengqiao.org.models import GridWorker
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.case_factories import HUAYUAN_POINT_2, make_case_world, report
 from tests.factories import PASSWORD, make_personas, make_world
 
@@ -26,7 +27,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SHOTS = Path("/tmp/fengqiao-journeys")
 PHONE = {"viewport": {"width": 375, "height": 812}, "locale": "zh-CN", "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}  # fmt: skip
 AXE = Path(settings.VAR_DIR) / "vendor" / "axe-core" / "axe.min.js"

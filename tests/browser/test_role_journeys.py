@@ -2,13 +2,12 @@
 through the menu only, reach the role's work. Clerk, mediator, liaison and leader at 1280 px,
 the grid worker on a 375 px phone, where no page may scroll sideways.
 
-Screenshots go to $JOURNEY_SCREENSHOTS (default: <tmp>/fengqiao-journeys), kept as CI artefacts.
+Screenshots go to $JOURNEY_SCREENSHOTS (default: var/screenshots; tests/browser/shots.py), kept
+as CI artefacts.
 """
 
 import os
-import tempfile
 from io import BytesIO, StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from fengqiao.cases.models import Task
 from fengqiao.mediation.models import Mediation
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -24,9 +24,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("JOURNEY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "fengqiao-journeys"
-)
+SCREENSHOTS = SHOTS
 PASSWORD = "journey-2026"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}

@@ -3,13 +3,12 @@
 the case closed on the tracking page."""
 
 import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from fengqiao.cases.models import Case, CaseState, Category
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.case_factories import HUAYUAN_POINT, make_case_world
 from tests.factories import PASSWORD, make_personas, make_world
 
@@ -21,7 +20,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+SCREENSHOTS = SHOTS
 PHONE = {"width": 390, "height": 844}
 
 

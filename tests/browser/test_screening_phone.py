@@ -2,15 +2,14 @@
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from fengqiao.campaigns import screening
 from fengqiao.campaigns.models import Indicator, Operation, ScreeningRecord
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.case_factories import make_case_world
 from tests.factories import PASSWORD, make_personas, make_world
 
@@ -19,7 +18,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+SCREENSHOTS = SHOTS
 
 
 @pytest.fixture

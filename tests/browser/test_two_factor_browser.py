@@ -3,14 +3,13 @@ at first login (QR code, code, recovery codes), then switches the language (the 
 submits itself, moved out of an inline handler); no CSP violation is reported on any page."""
 
 import os
-import tempfile
-from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.shots import SHOTS
 from tests.factories import PASSWORD, make_personas, make_world
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -20,9 +19,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("JOURNEY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "fengqiao-journeys"
-)
+SCREENSHOTS = SHOTS
 
 
 def test_admin_sets_up_two_factor_login_under_csp(live_server, settings):
