@@ -33,7 +33,6 @@ Usage (from the repository root; a PostgreSQL you may create databases on; DuckD
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -77,10 +76,54 @@ def setup_django(db: str) -> None:
     # Plain HTTP on the loopback: production would redirect it to https.
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["AXES_ENABLED"] = "0"
+    # The leaders log in by force_login: no second factor to ask of them here.
+    os.environ["TWO_FACTOR_REQUIRED_ROLES"] = ""
     os.environ["ALLOWED_HOSTS"] = "testserver"
     import django
 
     django.setup()
+
+
+_BACKEND_PID: list[int] = []
+
+
+def backend_cpu() -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backend of Django's connection
+    (same machine: /proc/<pid>/stat)."""
+    from django.db import connection
+
+    if not _BACKEND_PID or connection.connection is None:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            _BACKEND_PID[:] = [cur.fetchone()[0]]
+    with open(f"/proc/{_BACKEND_PID[0]}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall ms, this process's CPU ms and the database backend's CPU ms of each operation."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.db_cpu: list[float] = []
+
+    def __enter__(self) -> "Meter":
+        self._db = backend_cpu()
+        self._cpu = time.process_time()
+        self._t = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall.append((time.perf_counter() - self._t) * 1000)
+        self.cpu.append((time.process_time() - self._cpu) * 1000)
+        self.db_cpu.append((backend_cpu() - self._db) * 1000)
+
+    def cpu_text(self) -> str:
+        n = len(self.cpu) or 1
+        return (f"CPU/op: python {sum(self.cpu) / n:6.1f} ms + database "
+                f"{sum(self.db_cpu) / n:6.1f} ms")  # fmt: skip
 
 
 def pct(values: list[float], p: float) -> float:
@@ -165,26 +208,28 @@ def request_params(rng: random.Random, region, n: int) -> list[dict[str, str]]:
     return out
 
 
-def time_api(user, params_list: list[dict[str, str]]) -> tuple[list[float], list[dict]]:
+def time_api(user, params_list: list[dict[str, str]]) -> tuple[Meter, list[dict]]:
     from django.test import Client
 
     from fengqiao.accounts.models import User
 
     client = Client()
     client.force_login(user)
-    times, bodies = [], []
+    meter, bodies = Meter(), []
     client.get("/api/v1/analytics/values/", params_list[0])  # warm-up
     for params in params_list:
         User.objects.get(pk=user.pk)  # as a request would
-        t = time.perf_counter()
-        r = client.get("/api/v1/analytics/values/", params)
-        times.append((time.perf_counter() - t) * 1000)
+        with meter:
+            r = client.get("/api/v1/analytics/values/", params)
         assert r.status_code == 200, r.content[:300]
         bodies.append(r.json())
-    return times, bodies
+    return meter, bodies
 
 
-def time_dashboard(user, params_list: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+def time_dashboard(user, params_list: list[dict[str, str]]) -> tuple[Meter, Meter, Meter]:
+    """evaluate(DASHBOARD), the whole page GET /monitor/ and its live cards GET /monitor/cards/
+    (which the page loads after it is shown) for each filter; one page first, untimed, as the
+    values API gets one (templates, imports and the user's first request)."""
     from django.test import Client
 
     from fengqiao.analytics import indicators as ind
@@ -192,17 +237,20 @@ def time_dashboard(user, params_list: list[dict[str, str]]) -> tuple[list[float]
 
     client = Client()
     client.force_login(user)
-    figures, pages = [], []
+    figures, pages, cards = Meter(), Meter(), Meter()
+    assert client.get("/monitor/", {"period": "2020"}).status_code == 200  # warm-up
+    assert client.get("/monitor/cards/", {"period": "2020"}).status_code == 200
     for params in params_list:
         p = {k: v for k, v in params.items() if k != "indicator"}
-        t = time.perf_counter()
-        ind.evaluate(ind.DASHBOARD, parse_filters(user, p))
-        figures.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        r = client.get("/monitor/", p)
-        pages.append((time.perf_counter() - t) * 1000)
+        with figures:
+            ind.evaluate(ind.DASHBOARD, parse_filters(user, p))
+        with pages:
+            r = client.get("/monitor/", p)
         assert r.status_code == 200
-    return figures, pages
+        with cards:
+            r = client.get("/monitor/cards/", p)
+        assert r.status_code == 200
+    return figures, pages, cards
 
 
 # -- DuckDB ---------------------------------------------------------------------------------
@@ -329,16 +377,28 @@ def ours_as_tuple(body: dict) -> dict:
 # -- ledger ---------------------------------------------------------------------------------
 
 
-def ledger_child(db: str, rows_wanted: int) -> None:
-    """Runs in its own process: writes the screening ledger, prints one result line."""
+def ledger_child(db: str, rows_wanted: int, writer: str) -> None:
+    """Runs in its own process: writes the screening ledger with `writer` ("current":
+    fengqiao.analytics.ledgers.write_xlsx; "baseline": bench/ledger_baseline.py, the code of
+    88df35e), prints one result line."""
     setup_django(db)
     from datetime import timedelta
 
     from bench.synth import synthetic_province
     from fengqiao.accounts.models import User
     from fengqiao.analytics.filters import parse_filters
-    from fengqiao.analytics.ledgers import write_xlsx
     from fengqiao.analytics.models import CaseFact
+
+    if writer == "baseline":
+        from bench.ledger_baseline import write_xlsx as baseline
+
+        def write(path, user, filters):
+            return baseline(path, user, filters)
+    else:
+        from fengqiao.analytics.ledgers import write_xlsx
+
+        def write(path, user, filters):
+            return write_xlsx(path, "screening", user, filters)
 
     province = synthetic_province()
     user = User.objects.get(username="bench_province")
@@ -354,20 +414,36 @@ def ledger_child(db: str, rows_wanted: int) -> None:
         user, {"region": str(province.pk), "period": f"{start.isoformat()}..{today.isoformat()}"}
     )
     out = tempfile.mktemp(suffix=".xlsx")
+    db0, cpu0 = backend_cpu(), time.process_time()
     t = time.monotonic()
-    n = write_xlsx(out, "screening", user, filters)
+    n = write(out, user, filters)
     seconds = time.monotonic() - t
+    cpu, db_cpu = time.process_time() - cpu0, backend_cpu() - db0
     size = os.path.getsize(out)
     os.unlink(out)
     # VmHWM: this process's own peak. (ru_maxrss is not: Linux keeps across exec the peak of
     # the forked copy of the parent, which holds DuckDB's table, and reported 495 MB.)
     with open("/proc/self/status") as status:
         hwm = next(int(x.split()[1]) for x in status if x.startswith("VmHWM:")) / 1024
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"LEDGER rows={n} seconds={seconds:.1f} peak_rss_mb={hwm:.0f} (ru_maxrss {maxrss:.0f}) "
-        f"file_mb={size / 2**20:.0f}"
+        f"LEDGER writer={writer} rows={n} seconds={seconds:.1f} cpu_s={cpu:.1f} "
+        f"db_cpu_s={db_cpu:.1f} peak_rss_mb={hwm:.0f} file_mb={size / 2**20:.0f} "
+        f"period={filters.period.code}"
     )
+
+
+def run_ledger(args: argparse.Namespace, writer: str) -> dict[str, str]:
+    t = time.monotonic()
+    load0 = loadavg()
+    out = subprocess.run(
+        [sys.executable, __file__, "--ledger-child", "--db", args.db,
+         "--ledger-rows", str(args.ledger_rows), "--ledger-writer", writer],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = [x for x in out.stdout.splitlines() if x.startswith("LEDGER")]
+    log(f"{line[0] if line else out.stdout[-500:]} (child total {time.monotonic() - t:.0f} s; "
+        f"load {load0} → {loadavg()})")  # fmt: skip
+    return dict(kv.split("=", 1) for kv in line[0].split()[1:]) if line else {}
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -385,10 +461,15 @@ def main() -> None:
     ap.add_argument("--no-ledger", action="store_true")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument(
+        "--ledger-writers", default="baseline,current",
+        help="which ledger writers to time, in order (baseline = the code of 88df35e)",
+    )  # fmt: skip
     ap.add_argument("--ledger-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--ledger-writer", default="current", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.ledger_child:
-        ledger_child(args.db, args.ledger_rows)
+        ledger_child(args.db, args.ledger_rows, args.ledger_writer)
         return
 
     log(f"load average before: {loadavg()} ({os.cpu_count()} CPUs)")
@@ -443,7 +524,8 @@ def run(args: argparse.Namespace) -> None:
     mismatches = 0
     for label, user, region in leaders():
         params_list = request_params(rng, region, args.repeat)
-        api_ms, bodies = time_api(user, params_list)
+        api, bodies = time_api(user, params_list)
+        api_ms = api.wall
         duck_ms = []
         for params, body in zip(params_list, bodies, strict=True):
             ms, answer = duckdb_answer(db, params["indicator"], params, ctx)
@@ -451,31 +533,59 @@ def run(args: argparse.Namespace) -> None:
             if answer != ours_as_tuple(body):
                 mismatches += 1
                 log(f"  MISMATCH {params}: ours {ours_as_tuple(body)} duckdb {answer}")
-        figures_ms, page_ms = time_dashboard(user, params_list[: args.pages])
+        figures, pages, cards = time_dashboard(user, params_list[: args.pages])
         ratio = pct(api_ms, 95) / pct(duck_ms, 95)
-        log(f"{label:8s} values API      {fmt(api_ms)}   (n={len(api_ms)})")
+        log(f"{label:8s} values API      {fmt(api_ms)}   (n={len(api_ms)})  {api.cpu_text()}")
         log(f"{label:8s} DuckDB same     {fmt(duck_ms)}   ratio p95 ours/DuckDB {ratio:.2f}")
-        log(f"{label:8s} 17 figures      {fmt(figures_ms)}   (n={len(figures_ms)})")
-        log(f"{label:8s} dashboard page  {fmt(page_ms)}")
-        summary.append((label, api_ms, duck_ms, figures_ms, page_ms))
+        log(f"{label:8s} 17 figures      {fmt(figures.wall)}   (n={len(figures.wall)})  "
+            f"{figures.cpu_text()}")  # fmt: skip
+        log(f"{label:8s} dashboard page  {fmt(pages.wall)}   (n={len(pages.wall)})  "
+            f"{pages.cpu_text()}")  # fmt: skip
+        log(f"{label:8s} its live cards  {fmt(cards.wall)}   (n={len(cards.wall)})  "
+            f"{cards.cpu_text()}")  # fmt: skip
+        summary.append((label, api, duck_ms, figures, pages, cards))
     log(f"answers checked against DuckDB: {mismatches} mismatches")
-    all_api = [x for s in summary for x in s[1]]
+    all_api = [x for s in summary for x in s[1].wall]
     all_duck = [x for s in summary for x in s[2]]
+    all_pages = [x for s in summary for x in s[4].wall]
     log(
         f"ALL values API {fmt(all_api)}; DuckDB {fmt(all_duck)}; "
         f"ratio p95 {pct(all_api, 95) / pct(all_duck, 95):.2f} (goals: p95 < 200 ms, ratio ≤ 2)"
     )
+    n_api = len(all_api)
+    n_pages = len(all_pages)
+    api_cpu = sum(x for s in summary for x in s[1].cpu) / n_api
+    api_db = sum(x for s in summary for x in s[1].db_cpu) / n_api
+    page_cpu = sum(x for s in summary for x in s[4].cpu) / n_pages
+    page_db = sum(x for s in summary for x in s[4].db_cpu) / n_pages
+    log(
+        f"ALL dashboard page {fmt(all_pages)} (n={n_pages}); page p95 / values API p95 = "
+        f"{pct(all_pages, 95) / pct(all_api, 95):.2f} (goal ≤ 4); CPU per op: values API "
+        f"{api_cpu:.1f} + {api_db:.1f} ms (python + database), page {page_cpu:.1f} + "
+        f"{page_db:.1f} ms; CPU ratio page / API {(page_cpu + page_db) / (api_cpu + api_db):.2f}"
+    )
+    all_cards = [x for s in summary for x in s[5].wall]
+    cards_cpu = sum(x for s in summary for x in s[5].cpu) / n_pages
+    cards_db = sum(x for s in summary for x in s[5].db_cpu) / n_pages
+    log(
+        f"ALL live cards {fmt(all_cards)}; CPU per op {cards_cpu:.1f} + {cards_db:.1f} ms "
+        f"(loaded by the page after it is shown; page + cards CPU / API CPU "
+        f"{(page_cpu + page_db + cards_cpu + cards_db) / (api_cpu + api_db):.2f})"
+    )
     log(f"load average after timing: {loadavg()}")
     if not args.no_ledger:
-        t = time.monotonic()
-        out = subprocess.run(
-            [sys.executable, __file__, "--ledger-child", "--db", args.db,
-             "--ledger-rows", str(args.ledger_rows)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        line = [x for x in out.stdout.splitlines() if x.startswith("LEDGER")]
-        log(f"{line[0] if line else out.stdout[-500:]} (child total {time.monotonic() - t:.0f} s;"
-            " goal peak < 300 MB)")  # fmt: skip
+        results = {w: run_ledger(args, w) for w in args.ledger_writers.split(",") if w}
+        base, cur = results.get("baseline"), results.get("current")
+        if base and cur:
+            assert base["rows"] == cur["rows"], (base["rows"], cur["rows"])
+            log(
+                f"LEDGER {cur['rows']} rows: baseline (88df35e) {base['seconds']} s → current "
+                f"{cur['seconds']} s = {float(base['seconds']) / float(cur['seconds']):.1f}× "
+                f"faster (CPU {float(base['cpu_s']) + float(base['db_cpu_s']):.1f} → "
+                f"{float(cur['cpu_s']) + float(cur['db_cpu_s']):.1f} s = "
+                f"{(float(base['cpu_s']) + float(base['db_cpu_s'])) / (float(cur['cpu_s']) + float(cur['db_cpu_s'])):.1f}×); "
+                f"peak RSS {base['peak_rss_mb']} → {cur['peak_rss_mb']} MB (goals ≥ 5×, < 300 MB)"
+            )  # fmt: skip
 
 
 if __name__ == "__main__":

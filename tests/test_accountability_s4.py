@@ -121,7 +121,7 @@ def test_s4_letter_signed_reported_reviewed_scored_frozen(g, world, personas, cl
     # 4. The overdue task is flagged on the workbench and in the monitoring room.
     home = liaison.get("/").content.decode()
     assert "建立警调对接工作室" in home
-    monitor = client_for(personas.leader).get("/monitor/").content.decode()
+    monitor = client_for(personas.leader).get("/monitor/cards/").content.decode()
     assert "建立警调对接工作室" in monitor and "电信诈骗案件破案" not in monitor
 
     # 5. Assessment: computed, reviewed, bonus/deduction and veto, ranked with the breakdown.

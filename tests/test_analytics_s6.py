@@ -155,7 +155,7 @@ def test_station_clerk_never_counts_another_community(s6, client_for):
 
 @pytest.mark.parametrize(
     "url",
-    ["/monitor/", "/monitor/cases/?indicator=screened", "/monitor/screen/", "/monitor/ledgers/",
+    ["/monitor/", "/monitor/cards/", "/monitor/cases/?indicator=screened", "/monitor/screen/", "/monitor/ledgers/",
      "/monitor/screen/feed/", "/monitor/screen/figures/", "/monitor/report/", "/api/v1/analytics/indicators/", "/api/v1/analytics/values/?indicator=screened"],
 )  # fmt: skip
 def test_outsider_and_grid_worker_see_nothing(world, personas, client_for, url, settings):

@@ -111,7 +111,7 @@ def test_who_sees_the_event(setup, personas, hepan_staff, client_for, world):
                                         content_type="application/json")  # fmt: skip
     assert refused.status_code == 403
     # The monitoring room's panel for the district leader, none for the outsider.
-    dash = client_for(personas.leader).get("/monitor/").content.decode()
+    dash = client_for(personas.leader).get("/monitor/cards/").content.decode()
     assert "/emergency/tasks/?overdue=1" in dash
     from django.test import RequestFactory
 

@@ -65,7 +65,7 @@ def test_panels_drill_down_to_the_lists_behind_them(room, personas, client_for):
     cw, c = room
     client = client_for(cw.district_clerk)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the titles below are the English
-    html = client.get("/monitor/").content.decode()
+    html = client.get("/monitor/cards/").content.decode()  # the page loads its cards from here
     kp = dict((t, u) for u, t in _links(html, "Key persons and visits") or [])
     assert kp, html[:200]
     overdue_url = next(u for t, u in kp.items() if "overdue" in t.lower())

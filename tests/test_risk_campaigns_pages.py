@@ -234,7 +234,9 @@ def test_screening_phone_page_and_operation_page(world, personas, cw, things, cl
 
 
 def test_monitoring_room_shows_open_warnings_in_scope(world, personas, cw, things, client_for):
-    page = client_for(personas.leader).get("/monitor/").content.decode()
+    page = client_for(personas.leader).get("/monitor/cards/").content.decode()
     assert "群体性纠纷苗头" in page and 'id="open-warnings"' in page
     # The administrator sees statistics but no warnings (no risk capability).
-    assert "群体性纠纷苗头" not in client_for(personas.admin).get("/monitor/").content.decode()
+    assert (
+        "群体性纠纷苗头" not in client_for(personas.admin).get("/monitor/cards/").content.decode()
+    )

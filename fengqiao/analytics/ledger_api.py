@@ -80,11 +80,12 @@ class LedgerView(APIView):
             raise ValidationError(e.as_detail()) from None
         qs = ledgers.queryset(ledger, request.user, filters)
         paginator = BoundedLimitOffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        # Paginate the ids only (count and bounds); the page's lines come from ledgers.rows.
+        page = paginator.paginate_queryset(qs.values_list("pk", flat=True), request, view=self)
         offset = paginator.offset
-        rows: list[list[Any]] = []
-        for number, row in enumerate(ledgers.rows(ledger, qs[offset : offset + len(page)]), 1):
-            rows.append([offset + number, *row[1:]])
+        rows: list[list[Any]] = (
+            list(ledgers.rows(ledger, qs, offset=offset, limit=len(page))) if page else []
+        )
         return Response(
             {
                 "ledger": ledger,

@@ -1,19 +1,19 @@
 """The uniform ledgers ("五统一": one layout for every center), exported to Excel.
 
-Rows stream from `.iterator(chunk_size=2000)` into xlsxwriter in constant_memory mode, so a
-ledger of any size never sits in memory. The screening ledger lists exactly the cases the
+Rows stream from one `values_list(...).iterator(chunk_size=CHUNK)` query (related names by
+join, choice labels and the time zone looked up once) into the lean streaming writer of
+xlsx_stream, so a ledger of any size never sits in memory. The screening ledger lists exactly the cases the
 "disputes screened" indicator counts (same definition, via indicators.drill_case_ids), and its
 header carries the figures with their formulas.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import xlsxwriter
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -24,6 +24,7 @@ from fengqiao.analytics import indicators as ind
 from fengqiao.analytics.filters import cases_in_scope
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.models import ExportJob
+from fengqiao.analytics.xlsx_stream import SheetWriter
 from fengqiao.cases.models import Case, FollowUpVisit, SupervisionCard
 from fengqiao.core import files
 
@@ -45,6 +46,23 @@ def _t(dt: datetime | None) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+def _local_minutes() -> Callable[[datetime | None], str]:
+    """`_t` with the current time zone looked up once (the ledgers format millions of times)."""
+    tz = timezone.get_current_timezone()
+
+    def fmt(dt: datetime | None) -> str:
+        return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+    return fmt
+
+
+def _labels(model: type[Model], name: str) -> dict[Any, Any]:
+    """The display labels of a choices field, translated once: what get_<name>_display gives."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return {value: str(label) for value, label in field.flatchoices}
+
+
 def columns(ledger: str) -> list[str]:
     if ledger == "screening":
         return [_("No."), _("Tracking number"), _("Registered"), _("Category"), _("Channel"),
@@ -61,28 +79,24 @@ def columns(ledger: str) -> list[str]:
 
 
 def queryset(ledger: str, user: Any, filters: Filters) -> QuerySet:
+    """The ledger's records in ledger order (read them through `rows`)."""
     if ledger == "screening":
         ids = ind.drill_case_ids(ind.INDICATORS["screened"], filters)
         return (
             access_for(user)
             .visible(Case.objects.all(), Perm.CASE_VIEW)
             .filter(pk__in=ids)
-            .select_related("category", "channel", "street", "community", "grid", "handling_unit")
             .order_by("created_at", "id")
         )
     cases = cases_in_scope(user, filters)
     start, end = _bounds(filters)
     if ledger == "visits":
-        return (
-            FollowUpVisit.objects.filter(case__in=cases, visited_at__gte=start, visited_at__lt=end)
-            .select_related("case", "case__category", "case__community")
-            .order_by("visited_at", "id")
-        )
-    return (
-        SupervisionCard.objects.filter(case__in=cases, raised_at__gte=start, raised_at__lt=end)
-        .select_related("case", "case__category", "case__community", "to_unit")
-        .order_by("raised_at", "id")
-    )
+        return FollowUpVisit.objects.filter(
+            case__in=cases, visited_at__gte=start, visited_at__lt=end
+        ).order_by("visited_at", "id")
+    return SupervisionCard.objects.filter(
+        case__in=cases, raised_at__gte=start, raised_at__lt=end
+    ).order_by("raised_at", "id")
 
 
 def _bounds(filters: Filters) -> tuple[datetime, datetime]:
@@ -91,27 +105,96 @@ def _bounds(filters: Filters) -> tuple[datetime, datetime]:
     return bounds(filters)
 
 
-def rows(ledger: str, qs: QuerySet) -> Iterator[list[Any]]:
-    for i, obj in enumerate(qs.iterator(chunk_size=CHUNK), start=1):
-        if ledger == "screening":
-            c: Case = obj
-            yield [i, c.tracking_number, _t(c.created_at), c.category.name, c.channel.name,
-                   c.street.name if c.street else "", c.community.name if c.community else "",
-                   c.grid.name if c.grid else "", c.title, c.people_involved,
-                   c.get_risk_level_display(), c.handling_unit.name if c.handling_unit else "",
-                   c.get_state_display(), _t(c.resolved_at or c.closed_at), c.outcome]  # fmt: skip
-        elif ledger == "visits":
-            v: FollowUpVisit = obj
-            yield [i, v.case.tracking_number, _t(v.visited_at), v.get_method_display(),
-                   v.get_satisfaction_display(), _("yes") if v.reopened else _("no"),
-                   v.case.category.name, v.case.community.name if v.case.community else "",
-                   v.case.title, v.note]  # fmt: skip
-        else:
-            s: SupervisionCard = obj
-            yield [i, s.case.tracking_number, s.get_level_display(), _t(s.raised_at), s.reason,
-                   s.to_unit.name if s.to_unit else "", _t(s.resolved_at), s.case.category.name,
-                   s.case.community.name if s.case.community else "", s.case.title,
-                   s.case.get_state_display()]  # fmt: skip
+# The columns each ledger reads, as one values_list: the related names come from the joins, so
+# a row is a tuple, not a case with six related objects.
+FIELDS = {
+    "screening": (
+        "tracking_number", "created_at", "category__name", "channel__name", "street__name",
+        "community__name", "grid__name", "title", "people_involved", "risk_level",
+        "handling_unit__name", "state", "resolved_at", "closed_at", "outcome",
+    ),
+    "visits": (
+        "case__tracking_number", "visited_at", "method", "satisfaction", "reopened",
+        "case__category__name", "case__community__name", "case__title", "note",
+    ),
+    "supervision": (
+        "case__tracking_number", "level", "raised_at", "reason", "to_unit__name", "resolved_at",
+        "case__category__name", "case__community__name", "case__title", "case__state",
+    ),
+}  # fmt: skip
+
+
+def rows(
+    ledger: str, qs: QuerySet, *, offset: int = 0, limit: int | None = None
+) -> Iterator[list[Any]]:
+    """The ledger's lines for `qs` (from `queryset`), numbered from offset + 1; `limit` rows at
+    most. Labels of choices and the time zone are looked up once, not per row."""
+    values = qs.values_list(*FIELDS[ledger])
+    if limit is not None:
+        values = values[offset : offset + limit]
+    elif offset:
+        values = values[offset:]
+    t = _local_minutes()
+    lines = enumerate(values.iterator(chunk_size=CHUNK), start=offset + 1)
+    if ledger == "screening":
+        risk, state = _labels(Case, "risk_level"), _labels(Case, "state")
+        for i, (
+            number,
+            created,
+            category,
+            channel,
+            street,
+            community,
+            grid,
+            title,
+            people,
+            risk_level,
+            unit,
+            state_value,
+            resolved,
+            closed,
+            outcome,
+        ) in lines:
+            yield [i, number, t(created), category, channel, street or "", community or "",
+                   grid or "", title, people, risk.get(risk_level, risk_level), unit or "",
+                   state.get(state_value, state_value), t(resolved or closed), outcome]  # fmt: skip
+    elif ledger == "visits":
+        method, satisfaction = (
+            _labels(FollowUpVisit, "method"),
+            _labels(FollowUpVisit, "satisfaction"),
+        )
+        yes, no = _("yes"), _("no")
+        for i, (
+            number,
+            visited,
+            method_value,
+            satisfaction_value,
+            reopened,
+            category,
+            community,
+            title,
+            note,
+        ) in lines:
+            yield [i, number, t(visited), method.get(method_value, method_value),
+                   satisfaction.get(satisfaction_value, satisfaction_value),
+                   yes if reopened else no, category, community or "", title, note]  # fmt: skip
+    else:
+        level, state = _labels(SupervisionCard, "level"), _labels(Case, "state")
+        for i, (
+            number,
+            level_value,
+            raised,
+            reason,
+            unit,
+            resolved,
+            category,
+            community,
+            title,
+            state_value,
+        ) in lines:
+            yield [i, number, level.get(level_value, level_value), t(raised), reason, unit or "",
+                   t(resolved), category, community or "", title,
+                   state.get(state_value, state_value)]  # fmt: skip
 
 
 def header_lines(ledger: str, filters: Filters) -> list[str]:
@@ -128,30 +211,20 @@ def header_lines(ledger: str, filters: Filters) -> list[str]:
 
 
 def write_xlsx(path: str, ledger: str, user: Any, filters: Filters, progress=None) -> int:
-    """Write the ledger to `path`; `progress(done)` is called every CHUNK rows. Returns rows."""
+    """Write the ledger to `path`; `progress(done)` is called every CHUNK rows. Returns rows.
+
+    The rows stream from one values_list query into xlsx_stream.SheetWriter (constant memory)."""
     qs = queryset(ledger, user, filters)
-    book = xlsxwriter.Workbook(path, {"constant_memory": True})
-    sheet = book.add_worksheet(str(LEDGERS[ledger])[:31])
-    bold = book.add_format({"bold": True})
-    r = 0
-    for line in header_lines(ledger, filters):
-        sheet.write_string(r, 0, line, bold if r == 0 else None)
-        r += 1
-    for col, name in enumerate(columns(ledger)):
-        sheet.write_string(r, col, name, bold)
-    r += 1
     done = 0
-    for row in rows(ledger, qs):
-        for col, value in enumerate(row):
-            if isinstance(value, int):
-                sheet.write_number(r, col, value)
-            else:
-                sheet.write_string(r, col, str(value or ""))
-        r += 1
-        done += 1
-        if progress and done % CHUNK == 0:
-            progress(done)
-    book.close()
+    with SheetWriter(path, str(LEDGERS[ledger])) as sheet:
+        for number, line in enumerate(header_lines(ledger, filters)):
+            sheet.write_row([line], bold=number == 0)
+        sheet.write_row([str(name) for name in columns(ledger)], bold=True)
+        for row in rows(ledger, qs):
+            sheet.write_row(row)
+            done += 1
+            if progress and done % CHUNK == 0:
+                progress(done)
     return done
 
 

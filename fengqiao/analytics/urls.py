@@ -7,6 +7,7 @@ from fengqiao.analytics import ledger_views, views
 app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("cards/", views.dashboard_cards, name="dashboard_cards"),
     path("cases/", views.drill_cases, name="cases"),
     path("grids.geojson", views.grid_values, name="grid_values"),
     path("screen/", views.screen, name="screen"),

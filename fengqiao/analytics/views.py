@@ -37,10 +37,13 @@ PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_
 MAP_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue", "red_cards")
 
 
-def drill_url(code: str, filters: Filters, part: str = "numerator", **extra: Any) -> str:
-    return (
-        reverse("analytics:cases") + "?" + query_string(filters, indicator=code, part=part, **extra)
-    )
+def drill_url(
+    code: str, filters: Filters, part: str = "numerator", *, base: str = "", **extra: Any
+) -> str:
+    """The drill-down list behind a figure; `base`: reverse("analytics:cases"), when the caller
+    builds hundreds of these (a dashboard page) and looks it up once."""
+    base = base or reverse("analytics:cases")
+    return base + "?" + query_string(filters, indicator=code, part=part, **extra)
 
 
 def _filters(request: HttpRequest, default_period: str = "") -> tuple[Filters, list[str]]:
@@ -77,6 +80,7 @@ def _trend_filters(filters: Filters) -> Filters:
 
 def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
     figures = ind.evaluate(codes, filters)
+    base = reverse("analytics:cases")
     rows = []
     for code in codes:
         fig = figures[code]
@@ -95,8 +99,10 @@ def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
                 "last_year": fig.last_year.display(i.style) if fig.last_year else "",
                 "change_previous": fig.change(fig.previous),
                 "change_last_year": fig.change(fig.last_year),
-                "url": "" if i.org else drill_url(code, filters),
-                "den_url": drill_url(code, filters, "denominator") if i.denominator else "",
+                "url": "" if i.org else drill_url(code, filters, base=base),
+                "den_url": drill_url(code, filters, "denominator", base=base)
+                if i.denominator
+                else "",
             }
         )
     return rows
@@ -131,14 +137,18 @@ def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
 
 
 def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[str, Any]:
+    """The figures, trend, breakdowns and map of a dashboard. The live cards (open warnings,
+    the lists of open cases, the other apps' panels) are not here: the page loads them from
+    dashboard_cards after it is shown, so its own answer waits for the figures only."""
     filters, errors = _filters(request, default_period)
     region = _place_level(filters)
     trend_f = _trend_filters(filters)
+    base, page_base = reverse("analytics:cases"), reverse("analytics:dashboard")
     trend = [
         {
             "label": p.code,
             "values": {c: v.value for c, v in vals.items()},
-            "urls": {c: drill_url(c, filters.with_period(p)) for c in TREND_CODES},
+            "urls": {c: drill_url(c, filters.with_period(p), base=base) for c in TREND_CODES},
         }
         for p, vals in ind.trend(TREND_CODES, trend_f)
     ]
@@ -147,25 +157,23 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         for child, vals in ind.breakdown_by_place(PLACE_CODES, filters, region):
             is_grid = isinstance(child, Grid)
             f = filters.with_place(grid=child) if is_grid else filters.with_place(region=child)
+            urls = {c: drill_url(c, f, base=base) for c in PLACE_CODES}
+            display = {c: v.display(INDICATORS[c].style) for c, v in vals.items()}
             places.append(
                 {
                     "name": child.name,
                     "values": vals,
-                    "display": {c: v.display(INDICATORS[c].style) for c, v in vals.items()},
-                    "urls": {c: drill_url(c, f) for c in PLACE_CODES},
-                    "cells": [
-                        (vals[c].display(INDICATORS[c].style), drill_url(c, f)) for c in PLACE_CODES
-                    ],
-                    "page": reverse("analytics:dashboard")
-                    + "?"
-                    + query_string(f, region="" if is_grid else child.pk),
+                    "display": display,
+                    "urls": urls,
+                    "cells": [(display[c], urls[c]) for c in PLACE_CODES],
+                    "page": page_base + "?" + query_string(f, region="" if is_grid else child.pk),
                 }
             )
     categories = [
         {
             "name": cat.name,
             "value": vals["screened"].value,
-            "url": drill_url("screened", filters.with_category(cat)),
+            "url": drill_url("screened", filters.with_category(cat), base=base),
         }
         for cat, vals in ind.breakdown_by_category(("screened",), filters)
     ]
@@ -189,7 +197,6 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "places": places,
         "place_codes": [(c, INDICATORS[c].name) for c in PLACE_CODES],
         "chart": chart,
-        "lists": _lists(request, filters),
         "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
         "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
         "regions": access_for(request.user)
@@ -198,6 +205,13 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         .order_by("path")[:200],
         "period": filters.period,
         "qs": query_string(filters),
+    }
+
+
+def cards_context(request: HttpRequest, filters: Filters) -> dict[str, Any]:
+    """The live cards of a dashboard: open warnings, lists of open cases, the other apps' panels."""
+    return {
+        "lists": _lists(request, filters),
         "panels": panels.render_all(request),
         "warnings": _open_warnings(request, filters),
     }
@@ -227,6 +241,14 @@ def _open_warnings(request: HttpRequest, filters: Any) -> dict[str, Any]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/dashboard.html", dashboard_context(request))
+
+
+@login_required
+@require_GET
+def dashboard_cards(request: HttpRequest) -> HttpResponse:
+    """The dashboard's live cards for the same filters (htmx loads them into the page)."""
+    filters, _errors = _filters(request)
+    return render(request, "analytics/_dashboard_cards.html", cards_context(request, filters))
 
 
 @login_required
