@@ -306,7 +306,7 @@ def stop(proc: subprocess.Popen) -> None:
 def check_one(port: int, token: str, body: dict) -> None:
     import http.client
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=180)  # cold workers, busy machine
     headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
     conn.request("POST", INTAKE_PATH, json.dumps(body), headers)
     resp = conn.getresponse()
@@ -514,6 +514,14 @@ def run_profile(token: str, bodies: list[dict], n: int) -> None:
         f"{n} intakes in {elapsed:.2f} s: {1000 * elapsed / n:.2f} ms each (one process); "
         f"CPU of this process {1000 * cpu / n:.2f} ms each (profiler overhead included)"
     )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        post(bodies[(20 + n) % len(bodies)])
+    log(f"statements of one more intake ({len(ctx.captured_queries)}):")
+    for q in ctx.captured_queries:
+        log(f"  {q['sql'][:160]}")
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(45)
