@@ -306,7 +306,7 @@ def stop(proc: subprocess.Popen) -> None:
 def check_one(port: int, token: str, body: dict) -> None:
     import http.client
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=180)  # cold workers, busy machine
     headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
     conn.request("POST", INTAKE_PATH, json.dumps(body), headers)
     resp = conn.getresponse()
@@ -514,12 +514,71 @@ def run_profile(token: str, bodies: list[dict], n: int) -> None:
         f"{n} intakes in {elapsed:.2f} s: {1000 * elapsed / n:.2f} ms each (one process); "
         f"CPU of this process {1000 * cpu / n:.2f} ms each (profiler overhead included)"
     )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        post(bodies[(20 + n) % len(bodies)])
+    log(f"statements of one more intake ({len(ctx.captured_queries)}):")
+    for q in ctx.captured_queries:
+        log(f"  {q['sql'][:160]}")
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(45)
     out.write("\n--- by internal time ---\n")
     stats.sort_stats("tottime").print_stats(25)
     log(out.getvalue())
+
+
+def run_inprocess(token: str, bodies: list[dict], n: int, rounds: int = 3) -> None:
+    """CPU per request of the intake and of the bare DRF insert in this process (Django test
+    client, the whole middleware stack and DRF, no HTTP server) plus the CPU of this process's
+    PostgreSQL backend, in interleaved rounds: a comparison that a busy machine (no wrk, or a
+    load average far above the core count) does not distort as much as the HTTP run."""
+    from django.db import connection
+    from django.test import Client
+
+    import bench.bare_app  # noqa: F401  (adds the bare DRF insert's URL)
+
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def post(path: str, body: dict) -> float:
+        t = time.perf_counter()
+        r = client.post(path, json.dumps(body), content_type="application/json", **headers)
+        if r.status_code != 201:
+            raise SystemExit(f"{path} failed: {r.status_code} {r.content[:300]!r}")
+        return time.perf_counter() - t
+
+    for b in bodies[:20]:  # warm: imports, jieba, grid index, snapshots
+        post(INTAKE_PATH, b)
+        post(BARE_DRF_PATH, b)
+    cpu = {INTAKE_PATH: [0.0, 0.0], BARE_DRF_PATH: [0.0, 0.0]}
+    walls: dict[str, list[float]] = {INTAKE_PATH: [], BARE_DRF_PATH: []}
+    log(f"load average before: {loadavg()}")
+    k = 20
+    for _r in range(rounds):
+        for path in (BARE_DRF_PATH, INTAKE_PATH):
+            web0, db0 = time.process_time(), _proc_cpu(backend)
+            for i in range(n):
+                walls[path].append(post(path, bodies[(k + i) % len(bodies)]))
+            cpu[path][0] += time.process_time() - web0
+            cpu[path][1] += _proc_cpu(backend) - db0
+        k += n
+    log(f"load average after: {loadavg()}")
+    total = {}
+    for path, name in ((BARE_DRF_PATH, "bare DRF insert"), (INTAKE_PATH, "intake (API)")):
+        m = rounds * n
+        web, db = 1000 * cpu[path][0] / m, 1000 * cpu[path][1] / m
+        total[path] = web + db
+        w = sorted(walls[path])
+        p50, p99 = w[len(w) // 2], w[min(len(w) - 1, int(len(w) * 0.99))]
+        log(f"  {name:<16} CPU web {web:6.2f} ms + database {db:5.2f} ms = {web + db:6.2f} ms; "
+            f"wall p50 {1000 * p50:7.1f} ms, p99 {1000 * p99:7.1f} ms ({m} requests)")  # fmt: skip
+    log(f"CPU per intake / bare DRF insert: {total[INTAKE_PATH] / total[BARE_DRF_PATH]:.2f}")
 
 
 def main() -> None:
@@ -535,9 +594,12 @@ def main() -> None:
     p.add_argument("--reuse", action="store_true", help="use the database if it exists")
     p.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     p.add_argument("--profile", type=int, default=0, help="cProfile N intakes instead of HTTP")
+    p.add_argument("--inprocess", type=int, default=0,
+                   help="CPU per request of N intakes and N bare DRF inserts per round, in "
+                   "this process (3 interleaved rounds) instead of HTTP")  # fmt: skip
     args = p.parse_args()
     db = check_db_name(args.db)
-    if not shutil.which("wrk") and not args.profile:
+    if not shutil.which("wrk") and not (args.profile or args.inprocess):
         raise SystemExit("wrk not found (apt-get install wrk)")
     log(f"intake bench {time.strftime('%Y-%m-%d %H:%M')}; load average at start: {loadavg()}")
     exists = db_exists(db)
@@ -551,6 +613,8 @@ def main() -> None:
         bodies = request_bodies(BODIES)
         if args.profile:
             run_profile(token, bodies, args.profile)
+        elif args.inprocess:
+            run_inprocess(token, bodies, args.inprocess)
         else:
             run_http(args, token, bodies)
     finally:

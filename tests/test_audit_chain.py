@@ -17,7 +17,7 @@ from fengqiao.cases.models import CaseHistory
 from fengqiao.core import audit, chain
 from fengqiao.core.masking import batched_sensitive_reads, log_sensitive_read
 from fengqiao.core.models import AuditEntry, ChainAnchor, SensitiveAccess
-from tests.case_factories import make_case_world, report
+from tests.case_factories import HUAYUAN_POINT, make_case_world, report
 
 PG = connection.vendor == "postgresql"
 
@@ -290,3 +290,62 @@ def test_purge_never_takes_rows_younger_than_six_months(records, personas, world
     assert chain.purge(future) == {"audit": 0, "read": 0}
     assert AuditEntry.objects.count() == before
     assert chain.AUDIT_RETENTION_FLOOR_DAYS == 180
+
+
+def test_batched_anchors_write_every_chain_once_and_verify(world, personas):
+    """Inside `batched_anchors` the chains sealed are anchored in one INSERT at the end; a chain
+    sealed twice in the block continues from its pending head, and everything verifies."""
+    cw = make_case_world(world)
+    case = report(cw.huayuan_clerk).case
+    before = ChainAnchor.objects.count()
+    with transaction.atomic(), chain.batched_anchors():
+        actions.add_progress(cw.huayuan_clerk, case, text="到现场查看")
+        actions.add_progress(cw.huayuan_clerk, case, text="约谈施工方")
+        audit.record(personas.admin, AuditEntry.Action.UPDATE, world.district_center, {"n": [0, 1]})
+        assert ChainAnchor.objects.count() == before  # nothing written yet
+    rows = list(CaseHistory.objects.filter(case=case).order_by("chain_seq"))
+    assert [r.chain_seq for r in rows] == list(range(1, len(rows) + 1))
+    head = ChainAnchor.objects.filter(chain=f"case:{case.pk}").order_by("-seq").first()
+    assert (head.seq, head.hash) == (rows[-1].chain_seq, rows[-1].chain_hash)
+    assert ChainAnchor.objects.count() == before + 3  # two history rows and one audit row
+    result = chain.verify()
+    assert result.ok, result.breaks
+
+
+def test_a_failed_block_writes_no_anchor(world, personas):
+    before = ChainAnchor.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic(), chain.batched_anchors():
+        audit.record(personas.admin, AuditEntry.Action.UPDATE, world.district_center, {})
+        raise RuntimeError("the block fails")
+    assert ChainAnchor.objects.count() == before
+    assert chain.verify().ok
+
+
+def test_an_intake_and_its_answer_anchor_their_chains_and_verify(world, personas, client_for):
+    """The intake over the API (history, the answer's read log, a warning and its audit row)
+    and a case settled on the spot (two history rows in one block) leave verifiable chains."""
+    from fengqiao.risk.models import Level, RuleKind, Warning, WarningRule
+
+    cw = make_case_world(world)
+    WarningRule.objects.create(
+        name="group", kind=RuleKind.GROUP_DISPUTE, params={"people": 5}, level=Level.HIGH,
+        region=world.district, enabled=True,
+    )  # fmt: skip
+    body = {
+        "channel": "walk_in", "kind": "dispute", "category": "construction_disturbance",
+        "title": "工地夜间施工噪音", "description": "工地夜里施工，噪音很大",
+        "reporter_name": "王女士", "reporter_phone": "13904641234", "people_involved": 9,
+        "lon": HUAYUAN_POINT[0], "lat": HUAYUAN_POINT[1],
+    }  # fmt: skip
+    c = client_for(cw.huayuan_clerk)
+    created = c.post("/api/v1/cases/", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert Warning.objects.filter(case_id=created.json()["id"]).count() == 1
+    spot = client_for(personas.grid_worker).post(
+        "/api/v1/cases/on-the-spot/", {**body, "channel": "grid_patrol", "outcome": "当场调解"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert spot.status_code == 201, spot.content
+    assert CaseHistory.objects.filter(case_id=spot.json()["id"]).count() == 2
+    result = chain.verify()
+    assert result.ok, result.breaks

@@ -279,3 +279,34 @@ def test_community_scopes_compare_paths_by_equality(world, cw):
     district = access_for(cw.district_clerk).scope(Perm.CASE_VIEW)
     assert not district.leaf_paths
     assert "region_path__startswith" in str(district.q(path="region_path"))
+
+
+# The statements of one intake over the API with an API token, a party and a warning rule that
+# fires, once the process's snapshots are loaded: token and access key; the duplicate
+# candidates, the tracking counter, the case, its party, history row and pointer, inbox item and
+# search document; the repeat-reporter count; the warning (no duplicate look-up for a case made
+# in this transaction), its history and audit rows; the reporter's and the warning's task rows;
+# the answer's read log; every chain's anchor in one INSERT. PostgreSQL adds BEGIN/COMMIT and the
+# audit and read-log shard locks; SQLite writes the search document in four statements.
+INTAKE_STATEMENTS = {"postgresql": 28, "sqlite": 29}
+
+
+def test_intake_over_the_api_has_a_fixed_number_of_statements(world, cw, django_assert_num_queries):
+    from fengqiao.api.tokens import issue_token
+    from fengqiao.risk.models import Level, RuleKind, Warning, WarningRule
+
+    WarningRule.objects.create(
+        name="group", kind=RuleKind.GROUP_DISPUTE, params={"people": 5}, level=Level.HIGH,
+        region=world.district, enabled=True,
+    )  # fmt: skip
+    WarningRule.objects.create(
+        name="repeat", kind=RuleKind.REPEAT_REPORTER, params={"days": 30, "count": 3},
+        level=Level.MEDIUM, region=world.district, enabled=True,
+    )  # fmt: skip
+    token = issue_token(cw.huayuan_clerk, actor=None, name="budget").secret
+    c = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    assert _post(c, _body(people_involved=9)).status_code == 201  # snapshots load
+    with django_assert_num_queries(INTAKE_STATEMENTS[connection.vendor]):
+        answer = _post(c, _body(people_involved=9, reporter_phone="13904649999"))
+    assert answer.status_code == 201, answer.content
+    assert Warning.objects.filter(case_id=answer.json()["id"]).count() == 1

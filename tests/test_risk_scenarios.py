@@ -255,3 +255,30 @@ def test_warning_lifecycle_follows_the_table(world, personas, cw):
     w = risk.move_warning(clerk, w, "close", "化解完毕")
     assert w.state == WarningState.CLOSED and w.handled_by == clerk and w.closed_by == clerk
     assert not access_for(personas.outsider).has_perm(Perm.RISK_VIEW)
+
+
+def test_a_warning_raised_on_intake_tells_its_unit_from_a_task(
+    world, personas, cw, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from fengqiao.accounts.models import RoleAssignment, ScopeType, User
+    from tests.case_factories import use_immediate_tasks
+
+    use_immediate_tasks(settings)
+    for user in User.objects.all():
+        user.email = f"{user.username}@example.org"
+        user.save(update_fields=["email"])
+    rule(world, RuleKind.GROUP_DISPUTE, {"people": 5}, target_unit=world.police_taoxi)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = report(people_involved=9).case
+    warning = Warning.objects.get(case=case)
+    staff = {
+        ra.user.email
+        for ra in RoleAssignment.objects.filter(
+            active=True, scope_type=ScopeType.UNIT, unit=warning.target_unit
+        ).select_related("user")
+    }
+    assert staff
+    told = {to for m in mail.outbox if warning.title in m.subject for to in m.to}
+    assert told == staff

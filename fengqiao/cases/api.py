@@ -37,6 +37,7 @@ from fengqiao.cases.models import (
     Category,
     Channel,
     Note,
+    Party,
     RiskLevel,
     Task,
 )
@@ -95,9 +96,12 @@ def _full(case: Case, access: Access, check: Callable[[str], bool] | None = None
     return any(check(p) for p in WORKING_PERMS if access.has_perm(p))
 
 
-def _detail(case: Case, access: Access, *, new: bool = False) -> dict[str, Any]:
+def _detail(
+    case: Case, access: Access, *, new: bool = False, parties: list[Party] | None = None
+) -> dict[str, Any]:
     """The case as `access` may see it. `new`: the case was created by this request, so its
-    rows are all in memory (no tasks yet) and scope is decided without a query."""
+    rows are all in memory (`parties` as written, no tasks yet) and scope is decided without a
+    query."""
     memo: dict[str, bool] = {}
 
     def known(perm: str) -> bool:
@@ -114,13 +118,14 @@ def _detail(case: Case, access: Access, *, new: bool = False) -> dict[str, Any]:
         current = case.current_history
         assert current is not None  # the intake wrote it in this transaction
         history = [current] if full or current.public else []
-        parties = case.parties.all()
+        if parties is None:
+            parties = list(case.parties.all())
         tasks = []
     else:
         history = CaseHistory.objects.filter(case=case).select_related("actor").order_by("at", "id")
         if not full:
             history = history.filter(public=True)
-        parties = case.parties.all()
+        parties = list(case.parties.all())
         tasks = case.tasks.select_related("unit").order_by("-active", "role", "id")
     out = represent(CaseCoreSerializer, case)
     sensitive: bool | Disclosure
@@ -223,7 +228,10 @@ class CaseListCreate(APIView):
             # The answer is built in the intake's transaction: the case and the log of the
             # sensitive fields the answer shows commit together, in one commit.
             result = actions.intake(
-                request.user, data, channel, respond=lambda case: _detail(case, access, new=True)
+                request.user,
+                data,
+                channel,
+                respond=lambda case, parties: _detail(case, access, new=True, parties=parties),
             )
         except CaseError as e:
             return case_error_response(e)
@@ -246,7 +254,7 @@ class CaseOnTheSpotCreate(APIView):
         try:
             result = actions.resolve_on_the_spot(
                 request.user, data, channel, outcome=outcome,
-                respond=lambda case: _detail(case, access, new=True),
+                respond=lambda case, parties: _detail(case, access, new=True, parties=parties),
             )  # fmt: skip
         except CaseError as e:
             return case_error_response(e)

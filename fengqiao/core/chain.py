@@ -21,6 +21,8 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -183,6 +185,41 @@ def head(chain: str, anchor_model: Any = None) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+# Anchors of the chains sealed inside `batched_anchors()`, by chain: written in one INSERT when
+# the block ends (the newest per chain also answers `seal`'s head look-up meanwhile).
+_pending: ContextVar[dict[str, list[Any]] | None] = ContextVar("chain_anchors", default=None)
+
+
+@contextmanager
+def batched_anchors() -> Iterator[None]:
+    """Write the anchors of every chain sealed inside in one INSERT when the block ends (an
+    intake seals the case's history, the read log of its answer and perhaps a warning and its
+    audit row: one anchor row each). Use inside the transaction that inserts the rows; if the
+    block raises, the transaction rolls back and nothing is written."""
+    from fengqiao.core.models import ChainAnchor
+
+    if _pending.get() is not None:  # nested: the outer block writes them
+        yield
+        return
+    pending: dict[str, list[Any]] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    anchors = [a for rows in pending.values() for a in rows]
+    if anchors:
+        ChainAnchor.objects.bulk_create(anchors)
+        _anchored(anchors)
+
+
+def _anchored(anchors: list[Any]) -> None:
+    path = settings.AUDIT_ANCHOR_FILE
+    if path:
+        lines = "".join(f"{a.chain}\t{a.seq}\t{a.hash}\n" for a in anchors)
+        transaction.on_commit(lambda: _append_file(path, lines))
+
+
 def seal(objs: list[models.Model]) -> None:
     """Give unsaved chained rows (all of one model) their place and hashes and anchor the new
     heads. Call inside the transaction that inserts them, right before the insert."""
@@ -190,6 +227,7 @@ def seal(objs: list[models.Model]) -> None:
 
     if not objs:
         return
+    pending = _pending.get()
     spec = spec_for(type(objs[0]))
     algorithm = settings.AUDIT_HASH
     by_chain: dict[str, list[models.Model]] = {}
@@ -205,6 +243,8 @@ def seal(objs: list[models.Model]) -> None:
         if parent is not None:
             seq, prev = 0, ""
             parent._chain_new = False  # type: ignore[attr-defined]
+        elif pending and name in pending:  # sealed before in this block, not yet written
+            seq, prev = pending[name][-1].seq, pending[name][-1].hash
         else:
             seq, prev = head(name)
         for obj in rows:
@@ -214,11 +254,12 @@ def seal(objs: list[models.Model]) -> None:
             prev = digest(algorithm, name, seq, prev, (getattr(obj, f) for f in spec.fields))
             obj.chain_hash = prev  # type: ignore[attr-defined]
         anchors.append(ChainAnchor(chain=name, seq=seq, hash=prev))
+    if pending is not None:
+        for anchor in anchors:
+            pending.setdefault(anchor.chain, []).append(anchor)
+        return
     ChainAnchor.objects.bulk_create(anchors)
-    path = settings.AUDIT_ANCHOR_FILE
-    if path:
-        lines = "".join(f"{a.chain}\t{a.seq}\t{a.hash}\n" for a in anchors)
-        transaction.on_commit(lambda: _append_file(path, lines))
+    _anchored(anchors)
 
 
 def _new_parent(spec: ChainSpec, obj: models.Model) -> models.Model | None:

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
@@ -23,6 +23,7 @@ from fengqiao.cases import notifications
 from fengqiao.cases.errors import ConflictError, FieldError, InvalidInput, NotPermitted
 from fengqiao.cases.models import Case, Party
 from fengqiao.core import audit
+from fengqiao.core.background import enqueue_with_transaction
 from fengqiao.core.validators import is_valid_citizen_id
 from fengqiao.org.models import Unit
 from fengqiao.territory.models import Grid, Region
@@ -453,11 +454,15 @@ def raise_warning(
     target_unit: Unit | None = None,
     dedupe_key: str = "",
     actor: Any = None,
+    new_subject: bool = False,
 ) -> Warning | None:
     """Raise a warning unless the same rule already has an open one for the same subject
-    (None then). Call inside a transaction; the target unit's staff are told on commit."""
+    (None then). `new_subject`: the subject was created in this transaction (an intake), so no
+    warning can name it yet and the look-up is skipped. Call inside a transaction; the target
+    unit's staff are told by a background task enqueued with it."""
     if (
         dedupe_key
+        and not new_subject
         and Warning.objects.filter(
             rule=rule, dedupe_key=dedupe_key, state__in=OPEN_WARNING_STATES
         ).exists()
@@ -479,7 +484,11 @@ def raise_warning(
     )
     workflow.apply(w, "raise", actor, data={"evidence": evidence})
     audit.record(actor, "create", w, {"level": [None, level], "kind": [None, kind]})
-    transaction.on_commit(lambda: notify_warning(w.pk))
+    from .tasks import notify_warning_task
+
+    # The fan-out (the unit's staff, one notification each) runs in the background: the
+    # request that raised the warning, often an intake, does not wait for it.
+    enqueue_with_transaction(notify_warning_task, w.pk, translation.get_language() or "")
     return w
 
 

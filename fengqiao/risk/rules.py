@@ -109,7 +109,9 @@ CASE_CHECKS: dict[str, Callable[[WarningRule, Case, datetime | None], dict | Non
 }
 
 
-def _raise_for_case(rule: WarningRule, case: Case, evidence: dict) -> None:
+def _raise_for_case(
+    rule: WarningRule, case: Case, evidence: dict, *, new_case: bool = False
+) -> None:
     from .actions import raise_warning
 
     raise_warning(
@@ -123,6 +125,7 @@ def _raise_for_case(rule: WarningRule, case: Case, evidence: dict) -> None:
         grid=case.grid,
         target_unit=rule.target_unit or case.handling_unit,
         dedupe_key=f"case:{case.pk}",
+        new_subject=new_case,
     )
 
 
@@ -150,7 +153,8 @@ def on_intake(case: Case) -> None:
             continue
         evidence = CASE_CHECKS[rule.kind](rule, case, None)
         if evidence:
-            _raise_for_case(rule, case, evidence)
+            # The case was created in this transaction: no warning names it yet.
+            _raise_for_case(rule, case, evidence, new_case=True)
     if later:
         from .tasks import evaluate_case_task
 

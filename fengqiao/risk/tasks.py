@@ -17,3 +17,18 @@ def periodic_rules_task() -> int:
     from fengqiao.risk.rules import run_periodic
 
     return run_periodic()
+
+
+@task()
+def notify_warning_task(warning_id: int, language: str = "") -> None:
+    """Tell the staff of a raised warning's target unit, in the language of the request that
+    raised it (enqueued with the raise: runs only if it committed)."""
+    from django.utils import translation
+
+    from fengqiao.risk.actions import notify_warning
+
+    if language:
+        with translation.override(language):
+            notify_warning(warning_id)
+    else:
+        notify_warning(warning_id)

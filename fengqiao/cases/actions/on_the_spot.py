@@ -16,7 +16,8 @@ from fengqiao.cases.actions.base import notify_reporters, now, require, transiti
 from fengqiao.cases.actions.input import clean_case_data
 from fengqiao.cases.actions.registration import IntakeResult, channel_of, create_case
 from fengqiao.cases.errors import NotPermitted
-from fengqiao.cases.models import Case, Channel
+from fengqiao.cases.models import Case, Channel, Party
+from fengqiao.core import chain
 
 
 def resolve_on_the_spot(
@@ -25,7 +26,7 @@ def resolve_on_the_spot(
     channel: Channel | str,
     *,
     outcome: str,
-    respond: Callable[[Case], Any] | None = None,
+    respond: Callable[[Case, list[Party]], Any] | None = None,
 ) -> IntakeResult:
     """Register the case reported by `actor` and resolve it with `outcome` (what was done).
 
@@ -41,8 +42,8 @@ def resolve_on_the_spot(
     channel = channel_of(channel)
     cleaned = clean_case_data(data, public=False)
     at = now()
-    with transaction.atomic():
-        case, duplicates = create_case(actor, cleaned, channel, at)
+    with transaction.atomic(), chain.batched_anchors():
+        case, duplicates, parties = create_case(actor, cleaned, channel, at)
         case.accepted_at = case.resolved_at = at
         case.outcome, case.outcome_success = outcome, True
         case.needs_triage = False
@@ -54,5 +55,5 @@ def resolve_on_the_spot(
             _("Your report %(number)s was resolved") % {"number": case.tracking_number},
             outcome,
         )
-        answer = respond(case) if respond is not None else None
+        answer = respond(case, parties) if respond is not None else None
     return IntakeResult(case, duplicates, answer)

@@ -50,7 +50,7 @@ def intake(
     data: Mapping[str, Any],
     channel: Channel | str,
     *,
-    respond: Callable[[Case], Any] | None = None,
+    respond: Callable[[Case, list[Party]], Any] | None = None,
 ) -> IntakeResult:
     """Register a new case from any channel; `actor` None is a resident's public report.
 
@@ -66,8 +66,10 @@ def intake(
     notification of the tracking number, all in one transaction. Returns the case and its
     possible duplicates.
 
-    `respond(case)`, if given, runs last inside the intake's transaction (an API answer whose
-    log of sensitive reads must commit with the case, in one commit); its result is `answer`.
+    `respond(case, parties)`, if given, runs last inside the intake's transaction (an API answer
+    whose log of sensitive reads must commit with the case, in one commit) with the parties just
+    written; its result is `answer`. The chains' anchors of the whole intake (its history, the
+    answer's read log, a warning raised) are written in one INSERT.
     """
     public = actor is None
     channel = channel_of(channel)
@@ -80,10 +82,10 @@ def intake(
             raise NotPermitted("", "permission", _("You may not register cases."))
     cleaned = clean_case_data(data, public=public)
     at = now()
-    with transaction.atomic():
-        case, duplicates = create_case(actor, cleaned, channel, at)
+    with transaction.atomic(), chain.batched_anchors():
+        case, duplicates, parties = create_case(actor, cleaned, channel, at)
         notify_registered(case)
-        answer = respond(case) if respond is not None else None
+        answer = respond(case, parties) if respond is not None else None
     return IntakeResult(case, duplicates, answer)
 
 
@@ -98,8 +100,9 @@ def channel_of(channel: Channel | str) -> Channel:
 
 def create_case(
     actor: Any, cleaned: CaseInput, channel: Channel, at: datetime, *, parent: Case | None = None
-) -> tuple[Case, list[Candidate]]:
-    """Locate, route, number and store one validated case (intake and split)."""
+) -> tuple[Case, list[Candidate], list[Party]]:
+    """Locate, route, number and store one validated case (intake and split); returns it, its
+    possible duplicates and its parties as written."""
     grid = None
     flag = LocationFlag.NO_LOCATION
     if cleaned.lon is not None and cleaned.lat is not None:
@@ -167,7 +170,7 @@ def create_case(
     case.tracking_number = allocate_tracking_number(district_code, timezone.localtime(at).year)
     case.save(force_insert=True)
     chain.mark_new_chain(case)  # its history chain starts below: no head to look up
-    Party.objects.bulk_create([Party(case=case, **p) for p in cleaned.parties])
+    parties = Party.objects.bulk_create([Party(case=case, **p) for p in cleaned.parties])
     for upload in cleaned.attachments:
         store_attachment(case, upload, actor)
     entry = CaseHistory.objects.create(
@@ -194,7 +197,7 @@ def create_case(
     inbox(case, kind, unit=routed.unit, text=case.title)
     index(case)
     run_intake_hooks(case)
-    return case, duplicates
+    return case, duplicates, parties
 
 
 def notify_registered(case: Case) -> None:
