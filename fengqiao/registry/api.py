@@ -302,7 +302,7 @@ class KeyPersonList(generics.ListAPIView):
             qs = qs.filter(next_visit_due__lt=timezone.localdate())
         q = params.get("q", "")[:60]
         if q:
-            qs = qs.filter(resident__in=services.search_residents(Resident.objects.all(), q))
+            qs = services.search_key_persons(qs, q)
         return services.by_due_date(qs.select_related("resident", "kind"), bool(q))
 
     @extend_schema(

@@ -188,11 +188,11 @@ def key_persons(request: HttpRequest) -> HttpResponse:
     if kind.isdigit():
         qs = qs.filter(kind_id=int(kind))
     q = request.GET.get("q", "").strip()[:60]
-    if q:
-        qs = qs.filter(resident__in=services.search_residents(Resident.objects.all(), q))
     if request.GET.get("state") == "overdue":
         qs = qs.filter(next_visit_due__lt=today)
     with services.planned_per_search():
+        if q:
+            qs = services.search_key_persons(qs, q)
         page = Paginator(
             services.by_due_date(
                 qs.select_related("resident", "kind", "grid", "responsible__user"), bool(q)
