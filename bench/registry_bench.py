@@ -14,9 +14,14 @@ Usage (from the repository root; a PostgreSQL you may create databases on)::
    `--key` key persons among them (kinds and risk levels mixed, half overdue).
 4. Times, `--repeat` times each after a warm-up (p50 / p95 in ms):
    - a grid's residents list (first page of 50 and its count, as the page and the API run it),
-   - a key-person search by exact ID number (keyed hash) and by the start of a name,
+   - a resident search by the start of a name over the district,
+   - a key-person search by exact ID number (keyed hash) and by the start of a name (the count
+     and the first page of 50, as the list page and the API run it),
    - a grid worker's due list (`visits_due_for`);
    then the overdue-visit sweep over every key person (`visits.sweep_overdue`), once.
+   Each with the CPU time per call of this process and of its PostgreSQL backend, and the load
+   average. `--explain 王伟 萧桂` prints EXPLAIN (ANALYZE, BUFFERS) of the grid list's and of
+   those name searches' queries instead; `--no-sweep` skips the sweep.
 5. Drops the database unless --keep.
 """
 
@@ -184,18 +189,58 @@ def load(n: int, key: int, grids, workers) -> None:
     log(f"key persons: {len(rows):,} ({time.monotonic() - t0:.0f} s in all)")
 
 
-def timed(fn, repeat: int) -> tuple[float, float]:
+def _proc_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_now() -> tuple[float, float]:
+    """CPU seconds so far of this process and of its PostgreSQL backend (a figure that does
+    not depend on what else runs on the machine; parallel query workers are not counted)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    return time.process_time(), _proc_cpu(backend)
+
+
+def timed(fn, repeat: int) -> tuple[float, float, float, float]:
+    """p50 and p95 in ms, then this process's and the backend's CPU ms per call."""
     fn()
     samples = []
+    c0, b0 = cpu_now()
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - t) * 1000)
+    c1, b1 = cpu_now()
     samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+    p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+    return (statistics.median(samples), p95, (c1 - c0) * 1000 / repeat, (b1 - b0) * 1000 / repeat)
 
 
-def run_timings(repeat: int) -> list[tuple[str, float, float]]:
+def show_plans(label: str, fn) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every SELECT that fn runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    for q in ctx.captured_queries:
+        if not q["sql"].startswith("SELECT") or "accounts_" in q["sql"]:
+            continue
+        log(f"--- {label}: {q['sql'][:600]}")
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+            for (line,) in cur.fetchall():
+                log(line)
+
+
+def run_timings(repeat: int, explain: list[str] | None = None) -> list[tuple[str, float, float]]:
     from django.core.paginator import Paginator
 
     from fengqiao.accounts.models import User
@@ -214,8 +259,16 @@ def run_timings(repeat: int) -> list[tuple[str, float, float]]:
         qs = services.visible(staff(), Resident).filter(
             anonymised_at__isnull=True, grid_id=rng.choice(grid_ids)
         )
-        page = Paginator(qs.order_by("grid_id", "name", "id"), 50).get_page(1)
-        list(page)
+        with services.planned_per_search():  # as the page and the API run it
+            page = Paginator(qs.order_by("grid_id", "name", "id"), 50).get_page(1)
+            list(page)
+
+    def resident_by_name(prefix: str | None = None):
+        qs = services.visible(staff(), Resident).filter(anonymised_at__isnull=True)
+        qs = services.search_residents(qs, prefix or rng.choice(SURNAMES) + rng.choice(GIVEN))
+        with services.planned_per_search():
+            page = Paginator(qs.order_by("grid_id", "name", "id"), 50).get_page(1)
+            list(page)
 
     def kp_by_id():
         qs = services.visible(staff(), KeyPerson).filter(active=True)
@@ -224,14 +277,20 @@ def run_timings(repeat: int) -> list[tuple[str, float, float]]:
         )
         list(qs.select_related("resident", "kind")[:50])
 
-    def kp_by_name():
+    def kp_by_name(prefix: str | None = None):
+        # As the list page and the API run it: the count, then the first page of 50.
         qs = services.visible(staff(), KeyPerson).filter(active=True)
-        qs = qs.filter(
-            resident__in=services.search_residents(
-                Resident.objects.all(), rng.choice(SURNAMES) + rng.choice(GIVEN)
-            )
-        )
-        list(qs.select_related("resident", "kind").order_by("next_visit_due", "id")[:50])
+        with services.planned_per_search():
+            qs = services.search_key_persons(qs, prefix or rng.choice(SURNAMES) + rng.choice(GIVEN))
+            qs = services.by_due_date(qs.select_related("resident", "kind"), True)
+            list(Paginator(qs, 50).get_page(1))
+
+    if explain:
+        show_plans("grid residents list", grid_list)
+        for prefix in explain:
+            show_plans(f"key-person search {prefix}", lambda p=prefix: kp_by_name(p))
+            show_plans(f"resident search {prefix}", lambda p=prefix: resident_by_name(p))
+        return []
 
     def due_list():
         u = User.objects.get(username=f"bench_gw{rng.randrange(len(grid_ids))}")
@@ -242,11 +301,13 @@ def run_timings(repeat: int) -> list[tuple[str, float, float]]:
         ("grid residents list (page 1 of 50 + count)", grid_list),
         ("key-person search, exact ID (keyed hash)", kp_by_id),
         ("key-person search, name prefix", kp_by_name),
+        ("resident search, name prefix (district)", resident_by_name),
         ("grid worker's due list", due_list),
     ]:
-        p50, p95 = timed(fn, repeat)
+        p50, p95, cpu, db_cpu = timed(fn, repeat)
         out.append((label, p50, p95))
-        log(f"{label:<46} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
+        log(f"{label:<46} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   CPU/op: python {cpu:6.1f} ms, "
+            f"postgres {db_cpu:6.1f} ms; load {loadavg()}")  # fmt: skip
     return out
 
 
@@ -260,6 +321,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=30)
     p.add_argument("--reuse", action="store_true")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--explain", nargs="+", metavar="PREFIX", help="EXPLAIN the list and searches")
+    p.add_argument("--no-sweep", action="store_true")
     args = p.parse_args()
     db = args.db
     if not re.fullmatch(r"fengqiao_bench_[a-z0-9_]+", db):
@@ -275,7 +338,7 @@ def main() -> None:
         from django.core.management import call_command
 
         from fengqiao.registry import visits
-        from fengqiao.registry.models import KeyPerson, Resident
+        from fengqiao.registry.models import KeyPerson, Resident, VisitEscalation
         from fengqiao.territory.models import Grid
 
         call_command("migrate", verbosity=0)
@@ -295,16 +358,25 @@ def main() -> None:
         # person of the district before joining the name prefix (p95 495 ms; 36 ms with them).
         from django.db import connection
 
+        # VACUUM too: a bulk-loaded (or, on a kept database, swept) key-person table without
+        # its visibility map made the planner hash-join all 50,000 key persons for a common
+        # name prefix (王秀: 1,389 residents) instead of probing them by resident.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
         log(f"residents {Resident.objects.count():,}, key persons {KeyPerson.objects.count():,}, "
             f"grids {Grid.objects.count():,}; load average {loadavg()}")  # fmt: skip
-        run_timings(args.repeat)
+        run_timings(args.repeat, args.explain)
+        if args.explain or args.no_sweep:
+            return
         KeyPerson.objects.update(escalated_due=None)
+        VisitEscalation.objects.all().delete()  # a run on a kept database escalates anew
         t = time.monotonic()
+        c0, b0 = cpu_now()
         n = visits.sweep_overdue()
+        c1, b1 = cpu_now()
         log(f"overdue-visit sweep over {KeyPerson.objects.count():,} key persons: {n:,} escalated "
-            f"in {time.monotonic() - t:.1f} s")  # fmt: skip
+            f"in {time.monotonic() - t:.1f} s; CPU: python {c1 - c0:.1f} s, postgres "
+            f"{b1 - b0:.1f} s; load {loadavg()}")  # fmt: skip
         log(f"load average at the end: {loadavg()}")
     finally:
         if not args.keep:

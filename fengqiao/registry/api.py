@@ -168,7 +168,7 @@ class ResidentList(generics.ListAPIView):
         parameters=[OpenApiParameter("grid", int), OpenApiParameter("q", str)],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with batched_sensitive_reads():
+        with batched_sensitive_reads(), services.planned_per_search():
             return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ResidentCreateSerializer, responses={201: ResidentSerializer})
@@ -302,8 +302,8 @@ class KeyPersonList(generics.ListAPIView):
             qs = qs.filter(next_visit_due__lt=timezone.localdate())
         q = params.get("q", "")[:60]
         if q:
-            qs = qs.filter(resident__in=services.search_residents(Resident.objects.all(), q))
-        return qs.select_related("resident", "kind").order_by("next_visit_due", "id")
+            qs = services.search_key_persons(qs, q)
+        return services.by_due_date(qs.select_related("resident", "kind"), bool(q))
 
     @extend_schema(
         operation_id="registry_key_persons_list",
@@ -315,7 +315,8 @@ class KeyPersonList(generics.ListAPIView):
         ],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        with services.planned_per_search():
+            return super().get(request, *args, **kwargs)
 
     @extend_schema(request=KeyPersonCreateSerializer, responses={201: KeyPersonSerializer})
     def post(self, request: Request) -> Response:

@@ -499,6 +499,11 @@ class KeyPerson(models.Model):
             ),
             models.Index(fields=["grid", "kind", "active"], name="reg_kp_grid_kind"),
             models.Index(fields=["active", "next_visit_due"], name="reg_kp_due"),
+            # A search by name reaches key persons by resident: probing this index alone
+            # (scope by grid, the due date for the order) instead of reading the table.
+            models.Index(
+                fields=["resident", "active", "grid", "next_visit_due"], name="reg_kp_resident"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,12 +6,14 @@ entry (core.audit) in the same transaction. Reads: `visible(actor, Model)` and `
 (404 for rows outside the scope: not found and not yours look the same).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
-from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db import connection, models, transaction
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import Access, access_for
@@ -66,6 +68,49 @@ def search_residents(qs: QuerySet[Resident], q: str) -> QuerySet[Resident]:
     if len(normal) >= 15 and normal[:-1].isdigit():
         return qs.filter(id_hash=crypto.id_hash(normal))
     return qs.filter(name__startswith=q[:50])
+
+
+def search_key_persons(qs: QuerySet[KeyPerson], q: str) -> QuerySet[KeyPerson]:
+    """The key persons of `qs` whose resident matches `q` (search_residents), as `qs` filtered
+    by their ids, read first in one query (index-only probes by resident, no order, no limit).
+
+    One query joining the name search, the scope and the page's order and limit let PostgreSQL
+    sort or walk all 50,000 key persons of a district and probe each one's resident, hoping to
+    meet the page's rows early (2.8 s for 吕涛 at 1 M residents; bench/RESULTS.md)."""
+    matching = qs.filter(resident__in=search_residents(Resident.objects.all(), q))
+    return qs.filter(pk__in=list(matching.values_list("pk", flat=True)))
+
+
+def by_due_date(qs: QuerySet[KeyPerson], searching: bool) -> QuerySet[KeyPerson]:
+    """Key persons by next visit due (none due last), then id.
+
+    When searching, the order is on an expression no index holds: PostgreSQL then reads the
+    few matches (by the name index) and sorts them, instead of walking the due-date index of
+    every key person in the hope of meeting 50 matches early (the LIMIT trap: 1.7 s for a
+    common name start such as 李秀 at 50,000 key persons; bench/RESULTS.md)."""
+    if searching:
+        return qs.order_by(Coalesce("next_visit_due", Value(date.max)), "id")
+    return qs.order_by("next_visit_due", "id")
+
+
+@contextmanager
+def planned_per_search() -> Iterator[None]:
+    """Run a search's queries (its count and its page) with plans made for its own values.
+
+    With persistent connections a statement run twice is prepared (settings: PG_PREPARE), and
+    after five runs PostgreSQL may keep one generic plan for every value. For a search by the
+    start of a name that plan can use no index on the name (the pattern is unknown) and takes
+    the scope's `path LIKE $1` for one region: at 1 M residents it read all 50,000 key persons
+    of a district (0.7 s) where the plan for the value reads 751 residents by the name index
+    (12 ms; bench/RESULTS.md). The statements stay prepared (no parsing); only the plan is
+    made per run, inside a transaction of its own (SET LOCAL ends with it)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
 
 
 # -- disclosure ------------------------------------------------------------------------------

@@ -60,9 +60,11 @@ def residents(request: HttpRequest) -> HttpResponse:
     qs, grids, grid = _grid_filter(request, access, qs)
     q = request.GET.get("q", "").strip()[:60]
     qs = services.search_residents(qs, q)
-    page = Paginator(qs.select_related("grid").order_by("grid_id", "name", "id"), PAGE).get_page(
-        request.GET.get("page")
-    )
+    with services.planned_per_search():
+        page = Paginator(
+            qs.select_related("grid").order_by("grid_id", "name", "id"), PAGE
+        ).get_page(request.GET.get("page"))
+        len(page)  # the rows are read here, under the search's plans
     return render(
         request,
         "registry/residents.html",
@@ -186,17 +188,18 @@ def key_persons(request: HttpRequest) -> HttpResponse:
     if kind.isdigit():
         qs = qs.filter(kind_id=int(kind))
     q = request.GET.get("q", "").strip()[:60]
-    if q:
-        qs = qs.filter(resident__in=services.search_residents(Resident.objects.all(), q))
     if request.GET.get("state") == "overdue":
         qs = qs.filter(next_visit_due__lt=today)
-    page = Paginator(
-        qs.select_related("resident", "kind", "grid", "responsible__user").order_by(
-            "next_visit_due", "id"
-        ),
-        PAGE,
-    ).get_page(request.GET.get("page"))
-    rows = [(kp, visits.state_of(kp.next_visit_due, today)) for kp in page]
+    with services.planned_per_search():
+        if q:
+            qs = services.search_key_persons(qs, q)
+        page = Paginator(
+            services.by_due_date(
+                qs.select_related("resident", "kind", "grid", "responsible__user"), bool(q)
+            ),
+            PAGE,
+        ).get_page(request.GET.get("page"))
+        rows = [(kp, visits.state_of(kp.next_visit_due, today)) for kp in page]
     return render(
         request,
         "registry/key_persons.html",
