@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("cases/", views.drill_cases, name="cases"),
     path("grids.geojson", views.grid_values, name="grid_values"),
+    path("regions.geojson", views.region_outlines, name="region_outlines"),
     path("screen/", views.screen, name="screen"),
     path("screen/figures/", views.screen_figures, name="screen_figures"),
     path("screen/feed/", views.screen_feed, name="screen_feed"),

@@ -13,6 +13,7 @@ import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry.base import BaseGeometry
 
@@ -138,3 +139,23 @@ def derive_region_outline(actor: Any, region: Region) -> Region:
     if problem is not None:
         raise problem
     return _store(actor, region, union, OutlineSource.GRIDS)
+
+
+def outline_collection(regions: "QuerySet[Region]", editable: set[int] | None = None) -> dict:
+    """A GeoJSON FeatureCollection of the regions' outlines with their names and levels."""
+    features = [
+        {
+            "type": "Feature",
+            "id": r.pk,
+            "geometry": r.outline,
+            "properties": {
+                "name": r.name,
+                "code": r.code,
+                "level": r.level,
+                "source": r.outline_source,
+                "editable": r.pk in (editable or set()),
+            },
+        }
+        for r in regions.exclude(outline__isnull=True).order_by("level", "code")
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -246,27 +246,7 @@ def _outline_features(
         .filter(outline__isnull=False)
     )
     own = {r.pk for r in editable}
-    return outline_collection(nearby, editable=own)
-
-
-def outline_collection(regions: QuerySet[Region], editable: set[int] | None = None) -> dict:
-    """A GeoJSON FeatureCollection of the regions' outlines with their names and levels."""
-    features = [
-        {
-            "type": "Feature",
-            "id": r.pk,
-            "geometry": r.outline,
-            "properties": {
-                "name": r.name,
-                "code": r.code,
-                "level": r.level,
-                "source": r.outline_source,
-                "editable": r.pk in (editable or set()),
-            },
-        }
-        for r in regions.exclude(outline__isnull=True).order_by("level", "code")
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    return outlines.outline_collection(nearby, editable=own)
 
 
 @login_required
@@ -287,7 +267,7 @@ def regions_geojson(request: HttpRequest) -> JsonResponse:
         if region is None:
             raise Http404
         regions = regions.filter(path__startswith=region.path)
-    return JsonResponse(outline_collection(regions))
+    return JsonResponse(outlines.outline_collection(regions))
 
 
 @login_required
