@@ -17,7 +17,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.api import fields as strict
 from fengqiao.api.parsers import JSONParser
 from fengqiao.territory import locate
-from fengqiao.territory.models import Grid, Region
+from fengqiao.territory.models import Grid, OutlineSource, Region
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -26,6 +26,13 @@ class RegionSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The region's outline as a GeoJSON Polygon or MultiPolygon (WGS 84 "
         "longitude/latitude), or null when it has none.",
+    )
+    outline_source = serializers.ChoiceField(
+        choices=OutlineSource.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How the outline was made: drawn on the map, or derived from the grids; "
+        "empty when the region has no outline.",
     )
 
     class Meta:
@@ -42,7 +49,6 @@ class RegionSerializer(serializers.ModelSerializer):
             "outline",
             "outline_source",
         ]
-        read_only_fields = ["outline_source"]
 
 
 class GridSerializer(serializers.ModelSerializer):
