@@ -210,6 +210,25 @@ def test_grids_tile_each_community_without_gaps_or_overlaps(demo):
     assert 130.8 < lon0 < lon1 < 131.15 and 45.65 < lat0 < lat1 < 45.87
 
 
+def test_streets_and_communities_have_the_outline_of_their_grids(demo):
+    plans = {c.code: c for c in plan_territory()}
+    levels = (Region.Level.STREET, Region.Level.COMMUNITY)
+    regions = list(Region.objects.filter(level__in=levels))
+    assert regions and all(r.outline and r.outline_source == "grids" for r in regions)
+    for region in regions:
+        outline = shapely.geometry.shape(region.outline)
+        assert outline.is_valid and outline.geom_type in ("Polygon", "MultiPolygon")
+        grids = shapely.union_all(
+            [g.shape() for g in Grid.objects.filter(community__path__startswith=region.path)]
+        )
+        assert outline.symmetric_difference(grids).area <= 1e-6 * grids.area
+        if region.level == Region.Level.COMMUNITY:
+            whole = plans[region.code].polygon
+            assert outline.symmetric_difference(whole).area <= 1e-6 * whole.area
+    # Higher levels are left to be drawn (or imported): nothing made up for them.
+    assert not Region.objects.filter(level__lt=Region.Level.STREET, outline__isnull=False).exists()
+
+
 def test_every_grid_is_found_by_its_own_point(demo):
     grids = list(Grid.objects.all())
     for grid in grids:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cards/", views.dashboard_cards, name="dashboard_cards"),
     path("cases/", views.drill_cases, name="cases"),
     path("grids.geojson", views.grid_values, name="grid_values"),
+    path("regions.geojson", views.region_outlines, name="region_outlines"),
     path("screen/", views.screen, name="screen"),
     path("screen/figures/", views.screen_figures, name="screen_figures"),
     path("screen/feed/", views.screen_feed, name="screen_feed"),

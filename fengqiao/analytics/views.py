@@ -199,6 +199,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "chart": chart,
         "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
         "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
+        "outlines_url": reverse("analytics:region_outlines") + "?" + query_string(filters),
         "regions": access_for(request.user)
         .regions(Perm.STATS_VIEW)
         .filter(level__lte=Region.Level.COMMUNITY)
@@ -294,6 +295,30 @@ def grid_values(request: HttpRequest) -> HttpResponse:
             "features": features,
         }
     )
+
+
+@login_required
+@require_GET
+def region_outlines(request: HttpRequest) -> HttpResponse:
+    """GeoJSON of the outlines of the visible streets and communities in the chosen place, drawn
+    under the grids of the monitoring room's map with their names."""
+    from django.http import JsonResponse
+
+    from fengqiao.territory.outlines import DERIVABLE_LEVELS, outline_collection
+
+    filters, _errors = _filters(request)
+    regions = (
+        access_for(request.user)
+        .regions(Perm.STATS_VIEW)
+        .current()
+        .filter(level__in=DERIVABLE_LEVELS)
+    )
+    if filters.grid is not None:
+        regions = regions.filter(pk__in=filters.grid.community.ancestor_ids)
+    elif filters.region is not None:
+        # The place itself when it is a street or community, and everything below it.
+        regions = regions.filter(path__startswith=filters.region.path)
+    return JsonResponse(outline_collection(regions))
 
 
 @login_required

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,13 +17,38 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.api import fields as strict
 from fengqiao.api.parsers import JSONParser
 from fengqiao.territory import locate
-from fengqiao.territory.models import Grid, Region
+from fengqiao.territory.models import Grid, OutlineSource, Region
 
 
 class RegionSerializer(serializers.ModelSerializer):
+    outline = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text="The region's outline as a GeoJSON Polygon or MultiPolygon (WGS 84 "
+        "longitude/latitude), or null when it has none.",
+    )
+    outline_source = serializers.ChoiceField(
+        choices=OutlineSource.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How the outline was made: drawn on the map, or derived from the grids; "
+        "empty when the region has no outline.",
+    )
+
     class Meta:
         model = Region
-        fields = ["id", "code", "name", "level", "kind", "parent", "valid_from", "valid_to"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "level",
+            "kind",
+            "parent",
+            "valid_from",
+            "valid_to",
+            "outline",
+            "outline_source",
+        ]
 
 
 class GridSerializer(serializers.ModelSerializer):
@@ -44,10 +69,43 @@ class GridSerializer(serializers.ModelSerializer):
 
 
 class RegionList(generics.ListAPIView):
+    """The regions you may see, with their outlines; ?level=4 (streets) or 5 (communities)
+    narrows the list, ?has_outline=1 keeps those with an outline."""
+
     serializer_class = RegionSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "level",
+                int,
+                description="Only regions of this level (1 province … 5 community/village).",
+                enum=[1, 2, 3, 4, 5],
+            ),
+            OpenApiParameter(
+                "has_outline", bool, description="Only regions with (true) or without an outline."
+            ),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return access_for(self.request.user).regions(Perm.TERRITORY_VIEW).order_by("code")
+        qs = access_for(self.request.user).regions(Perm.TERRITORY_VIEW).order_by("code")
+        params = self.request.query_params
+        level = params.get("level", "")
+        if level:
+            if level not in {"1", "2", "3", "4", "5"}:
+                raise serializers.ValidationError(
+                    {"level": [_("Choose a level from 1 (province) to 5 (community/village).")]}
+                )
+            qs = qs.filter(level=int(level))
+        has = params.get("has_outline", "")
+        if has:
+            if has not in {"0", "1", "true", "false"}:
+                raise serializers.ValidationError({"has_outline": [_("Send true or false.")]})
+            qs = qs.filter(outline__isnull=has in {"0", "false"})
+        return qs
 
 
 class GridList(generics.ListAPIView):

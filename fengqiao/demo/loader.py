@@ -208,6 +208,7 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> LoadResult:
         sectors = _reference(Sector, data.SECTORS, created)
         regions = _regions(communities, created)
         grids = _grids(communities, regions, site_types, created)
+        _outlines(regions, created)
         units = _Units(regions, sectors, created)
         units.build(communities)
         hashed: list[str] = []  # hashes known to match the password; [0] goes on new users
@@ -326,6 +327,16 @@ def _grids(
         created["grid"] += len(new)
         grids_changed()
     return {g.code: g for g in Grid.objects.filter(code__in=codes)}
+
+
+def _outlines(regions: dict[str, Region], created: Counter) -> None:
+    """Streets and communities without an outline get the union of their grids (audited)."""
+    from fengqiao.territory.outlines import DERIVABLE_LEVELS, derive_region_outline
+
+    for region in regions.values():
+        if region.level in DERIVABLE_LEVELS and region.outline is None:
+            derive_region_outline(None, region)
+            created["region outline"] += 1
 
 
 class _Units:

@@ -23,6 +23,11 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(path__startswith=region.path)
 
 
+class OutlineSource(models.TextChoices):
+    DRAWN = "drawn", _("drawn on the map")
+    GRIDS = "grids", _("derived from the grids")
+
+
 class Region(PathTree, models.Model):
     """An administrative unit with its 12-digit statistical code (GB/T 2260 / 统计用区划代码).
 
@@ -63,6 +68,12 @@ class Region(PathTree, models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # The outline, like a grid's boundary: GeoJSON (WGS 84) Polygon or MultiPolygon, or none.
+    # Written only through territory.services (set_region_outline, derive_region_outline).
+    outline = models.JSONField(_("outline (GeoJSON)"), null=True, blank=True, editable=False)
+    outline_source = models.CharField(
+        _("outline source"), max_length=8, choices=OutlineSource.choices, blank=True, editable=False
+    )
 
     objects = RegionQuerySet.as_manager()
 
@@ -173,17 +184,17 @@ class Grid(models.Model):
 
         self.boundary = mapping(geometry)
         if isinstance(self.boundary, dict):
-            self.boundary = _listify(self.boundary)
+            self.boundary = listify(self.boundary)
         self.min_lon, self.min_lat, self.max_lon, self.max_lat = geometry.bounds
         point = geometry.representative_point()
         self.center_lon, self.center_lat = point.x, point.y
 
 
-def _listify(value):
+def listify(value):
     if isinstance(value, dict):
-        return {k: _listify(v) for k, v in value.items()}
+        return {k: listify(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_listify(v) for v in value]
+        return [listify(v) for v in value]
     return value
 
 

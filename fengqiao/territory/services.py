@@ -87,7 +87,7 @@ def can_edit_path(actor: Any, path: str) -> bool:
     return bool(_edit_check) and _edit_check[0](actor, path)
 
 
-def _require_edit(actor: Any, path: str) -> None:
+def require_edit(actor: Any, path: str) -> None:
     if not can_edit_path(actor, path):
         raise PermissionDenied(_("You may not edit the territory of this region."))
 
@@ -95,8 +95,9 @@ def _require_edit(actor: Any, path: str) -> None:
 # Geometry ------------------------------------------------------------------------------------
 
 
-def parse_geometry(value: Any) -> BaseGeometry:
-    """A shapely geometry from GeoJSON (dict or str) or shapely; ValidationError if malformed."""
+def parse_geometry(value: Any, field: str = "boundary") -> BaseGeometry:
+    """A shapely geometry from GeoJSON (dict or str) or shapely; ValidationError (keyed `field`)
+    if malformed."""
     if isinstance(value, BaseGeometry):
         geom = value
     else:
@@ -117,7 +118,7 @@ def parse_geometry(value: Any) -> BaseGeometry:
         ) as exc:
             raise ValidationError(
                 {
-                    "boundary": ValidationError(
+                    field: ValidationError(
                         _("The boundary is not a readable GeoJSON geometry (%(reason)s)."),
                         code="geometry_malformed",
                         params={"reason": str(exc)[:200] or type(exc).__name__},
@@ -315,11 +316,11 @@ def save_grid(actor: Any, grid: Grid) -> Grid:
         before: dict[str, Any] = {}
         if grid.pk is not None:
             stored = Grid.objects.select_for_update().select_related("community").get(pk=grid.pk)
-            _require_edit(actor, stored.community.path)
+            require_edit(actor, stored.community.path)
             before = audit.snapshot(stored)
         if community is None:
             raise ValidationError({"community": _("Choose the community or village of the grid.")})
-        _require_edit(actor, community.path)
+        require_edit(actor, community.path)
         geom = validate_grid(
             code=grid.code,
             community=community,
@@ -359,7 +360,7 @@ def delete_grid(actor: Any, grid: Grid) -> None:
     with transaction.atomic():
         lock_grid_index()
         stored = Grid.objects.select_for_update().select_related("community").get(pk=grid.pk)
-        _require_edit(actor, stored.community.path)
+        require_edit(actor, stored.community.path)
         snap = audit.snapshot(stored)
         audit.record(
             actor, AuditEntry.Action.DELETE, stored, {k: [v, None] for k, v in snap.items()}
@@ -517,10 +518,10 @@ def save_region(actor: Any, region: Region) -> Region:
         stored = None
         if region.pk is not None:
             stored = Region.objects.select_for_update().get(pk=region.pk)
-            _require_edit(actor, stored.path)
+            require_edit(actor, stored.path)
             before = audit.snapshot(stored)
         if parent is not None:
-            _require_edit(actor, parent.path)
+            require_edit(actor, parent.path)
         elif actor is not None and (stored is None or stored.parent_id is not None):
             raise PermissionDenied(_("Only the system may add or move top-level regions."))
         errors = region_errors(
@@ -591,7 +592,7 @@ def update_region(actor: Any, region: Region, **changes: Any) -> Region:
 def delete_region(actor: Any, region: Region) -> None:
     with transaction.atomic():
         stored = Region.objects.select_for_update().get(pk=region.pk)
-        _require_edit(actor, stored.path)
+        require_edit(actor, stored.path)
         if stored.parent_id is None and actor is not None:
             raise PermissionDenied(_("Only the system may add or move top-level regions."))
         snap = audit.snapshot(stored)

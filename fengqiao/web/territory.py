@@ -1,10 +1,12 @@
 """Territory pages (templates in territory/templates): the browser (region tree + grid map), region and grid details, and the
 GeoJSON of the grids a user may see. Everything is scoped by Perm.TERRITORY_VIEW."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +17,7 @@ from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
 from fengqiao.core.masking import log_sensitive_read, mask_phone
 from fengqiao.org.models import GridWorker
-from fengqiao.territory import services
+from fengqiao.territory import outlines, services
 from fengqiao.territory.models import Grid, GridKind, Region
 from fengqiao.web.summary import my_grids, root_regions
 
@@ -204,6 +206,7 @@ def _editor(
         if community is not None
         else []
     )
+    outline_regions = _outline_regions(access, community)
     context = {
         "communities": communities,
         "community": community,
@@ -211,8 +214,57 @@ def _editor(
         "errors": errors or [],
         "new": new or {},
         "kinds": GridKind.choices,
+        "outline_regions": outline_regions,
+        "outlines": _outline_features(access, community, outline_regions),
     }
     return render(request, "territory/edit.html", context, status=status)
+
+
+def _outline_regions(access: Access, community: Region | None) -> list[Region]:
+    """The regions whose outline the editor offers: the community's street, then the community."""
+    if community is None:
+        return []
+    editable = access.regions(Perm.TERRITORY_EDIT).filter(level__in=outlines.DERIVABLE_LEVELS)
+    ids = [i for i in (community.parent_id, community.pk) if i is not None]
+    return list(editable.filter(pk__in=ids).order_by("level"))
+
+
+def _outline_features(
+    access: Access, community: Region | None, editable: list[Region]
+) -> dict[str, Any]:
+    """GeoJSON of the outlines around the community: its street and the street's communities."""
+    if community is None:
+        return {"type": "FeatureCollection", "features": []}
+    street_id = community.parent_id or community.pk
+    nearby = (
+        access.regions(Perm.TERRITORY_VIEW)
+        .current()
+        .filter(Q(pk=street_id) | Q(parent_id=street_id))
+        .filter(outline__isnull=False)
+    )
+    own = {r.pk for r in editable}
+    return outlines.outline_collection(nearby, editable=own)
+
+
+@login_required
+@require_GET
+def regions_geojson(request: HttpRequest) -> JsonResponse:
+    """The outlines of the visible streets and communities; ?region=<id> keeps its subtree."""
+    access = access_for(request.user)
+    regions = (
+        access.regions(Perm.TERRITORY_VIEW).current().filter(level__in=outlines.DERIVABLE_LEVELS)
+    )
+    try:
+        region_id = _int_param(request, "region")
+    except ValueError as exc:
+        message = _("%(field)s must be a whole number (an id).") % {"field": exc.args[0]}
+        return JsonResponse({"errors": {exc.args[0]: [message]}}, status=400)
+    if region_id is not None:
+        region = access.regions(Perm.TERRITORY_VIEW).filter(pk=region_id).first()
+        if region is None:
+            raise Http404
+        regions = regions.filter(path__startswith=region.path)
+    return JsonResponse(outlines.outline_collection(regions))
 
 
 @login_required
@@ -239,6 +291,59 @@ def _messages(exc: ValidationError) -> list[str]:
 
 def _back(community: Region) -> HttpResponse:
     return redirect(reverse("territory:edit") + f"?community={community.pk}")
+
+
+def _outline_target(request: HttpRequest, region_id: int) -> tuple[Access, Region, Region | None]:
+    """The region whose outline is changed (404 unless the user may edit it) and the community
+    the editor returns to."""
+    access = _edit_access(request)
+    region = get_object_or_404(
+        access.regions(Perm.TERRITORY_EDIT).filter(level__in=outlines.DERIVABLE_LEVELS),
+        pk=region_id,
+    )
+    back = request.POST.get("community", "")
+    community = _editable_communities(access).filter(pk=back).first() if back.isdigit() else None
+    if community is None and region.level == Region.Level.COMMUNITY:
+        community = region
+    return access, region, community
+
+
+def _outline_done(community: Region | None) -> HttpResponse:
+    if community is None:
+        return redirect(reverse("territory:edit"))
+    return _back(community)
+
+
+@login_required
+@require_POST
+def map_edit_outline(request: HttpRequest, region_id: int) -> HttpResponse:
+    """A street's or community's outline drawn on the map, through `outlines.set_region_outline`."""
+    access, region, community = _outline_target(request, region_id)
+    try:
+        outlines.set_region_outline(request.user, region, request.POST.get("outline", ""))
+    except ValidationError as exc:
+        return _editor(request, access, community, _messages(exc), status=400)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("Outline of %(region)s saved.") % {"region": region.name})
+    return _outline_done(community)
+
+
+@login_required
+@require_POST
+def map_derive_outline(request: HttpRequest, region_id: int) -> HttpResponse:
+    """A street's or community's outline set to the union of its grids."""
+    access, region, community = _outline_target(request, region_id)
+    try:
+        outlines.derive_region_outline(request.user, region)
+    except ValidationError as exc:
+        return _editor(request, access, community, _messages(exc), status=400)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(
+        request, _("Outline of %(region)s derived from its grids.") % {"region": region.name}
+    )
+    return _outline_done(community)
 
 
 @login_required

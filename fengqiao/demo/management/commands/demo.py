@@ -19,6 +19,7 @@ CREATED_LABELS = {
     "sector": gettext_lazy("sectors"),
     "region": gettext_lazy("regions"),
     "grid": gettext_lazy("grids"),
+    "region outline": gettext_lazy("region outlines"),
     "unit": gettext_lazy("units"),
     "user": gettext_lazy("accounts"),
     "grid worker": gettext_lazy("grid workers"),

@@ -1,7 +1,9 @@
 /* The administrator's grid editor (territory/edit.html): Leaflet + leaflet-geoman.
    Grids of the chosen community are editable (click one, drag its corners, save); a new grid
    is drawn with the polygon tool and sent with the "new grid" form. The server validates
-   (territory.services) and answers with the page again; nothing is saved from here directly. */
+   (territory.services) and answers with the page again; nothing is saved from here directly.
+   The outlines of the street and the community (#region-outlines) are drawn over the grids;
+   "Edit on the map" makes one editable, "Draw a new outline" starts the polygon tool for it. */
 (function () {
   "use strict";
   var el = document.getElementById("admin-map");
@@ -48,6 +50,35 @@
     if (layer === current) editBoundary.value = geometry(layer);
   }
 
+  // Region outlines: the street thick, its communities thin; editable ones in blue.
+  var outlineData = document.getElementById("region-outlines");
+  var outlineLayers = {};
+  var outlineTarget = null;   // the region the polygon tool is drawing an outline for
+  var outlineDrawn = {};      // region id -> layer drawn for it
+  var outlineState = document.getElementById("outline-state");
+  var outlines = L.geoJSON(outlineData ? JSON.parse(outlineData.textContent) : null, {
+    interactive: false,
+    style: function (f) {
+      var street = f.properties.level === 4;
+      return { color: f.properties.editable ? "#1d4ed8" : "#475467", weight: street ? 4 : 2,
+               fill: false, dashArray: street ? null : "6 4" };
+    },
+    onEachFeature: function (f, layer) {
+      layer.options.pmIgnore = !f.properties.editable;
+      outlineLayers[f.id] = layer;
+      layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "outline-label" });
+    },
+  });
+
+  function outlineForm(id) { return document.querySelector('[data-outline-region="' + id + '"] .outline-form'); }
+  function outlineReady(id, layer) {
+    var form = outlineForm(id);
+    if (!form) return;
+    form.querySelector(".outline-value").value = geometry(layer);
+    form.querySelector("[data-outline-save]").disabled = false;
+  }
+  function say(key) { if (outlineState) outlineState.textContent = outlineState.dataset[key] || ""; }
+
   fetch(el.dataset.geojson, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
     .then(function (data) {
@@ -67,8 +98,10 @@
           layer.on("pm:edit pm:markerdragend pm:vertexremoved pm:vertexadded", changed);
         },
       }).addTo(map);
+      outlines.addTo(map);
       map.invalidateSize();
       if (group.getLayers().length) map.fitBounds(group.getBounds(), { padding: [10, 10] });
+      else if (outlines.getLayers().length) map.fitBounds(outlines.getBounds(), { padding: [10, 10] });
       else map.setView([45.77, 131.0], 13);
       map.pm.addControls({
         position: "topleft", drawMarker: false, drawCircleMarker: false, drawPolyline: false,
@@ -81,6 +114,18 @@
         if (title) b.setAttribute("aria-label", title);
       });
       map.on("pm:create", function (e) {
+        if (outlineTarget !== null) {
+          var id = outlineTarget;
+          outlineTarget = null;
+          if (outlineDrawn[id]) map.removeLayer(outlineDrawn[id]);
+          outlineDrawn[id] = e.layer;
+          e.layer.setStyle({ color: "#1d4ed8", weight: 4, fillOpacity: 0.08 });
+          outlineReady(id, e.layer);
+          say("drawn");
+          el.dataset.outlineDrawn = String(id);
+          e.layer.on("pm:edit", function () { outlineReady(id, e.layer); });
+          return;
+        }
         if (drawn) map.removeLayer(drawn);
         drawn = e.layer;
         newBoundary.value = geometry(drawn);
@@ -99,6 +144,32 @@
   editForm.addEventListener("submit", function () { if (current) editBoundary.value = geometry(current); });
   document.getElementById("grid-new-form").addEventListener("submit", function () {
     if (drawn) newBoundary.value = geometry(drawn);
+  });
+
+  document.querySelectorAll("[data-outline-draw]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      outlineTarget = Number(b.dataset.outlineDraw);
+      if (map.pm) map.pm.enableDraw("Polygon", { allowSelfIntersection: false });
+      say("drawing");
+    });
+  });
+  document.querySelectorAll("[data-outline-edit]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var id = Number(b.dataset.outlineEdit);
+      var layer = outlineLayers[id];
+      if (!layer) return;
+      layer.pm.enable({ allowSelfIntersection: false });
+      layer.on("pm:edit pm:markerdragend pm:vertexremoved pm:vertexadded", function () { outlineReady(id, layer); });
+      outlineReady(id, layer);
+      map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+    });
+  });
+  document.querySelectorAll(".outline-form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var id = Number(form.closest("[data-outline-region]").dataset.outlineRegion);
+      var layer = outlineDrawn[id] || outlineLayers[id];
+      if (layer) form.querySelector(".outline-value").value = geometry(layer);
+    });
   });
 
   document.querySelectorAll("[data-grid]").forEach(function (b) {

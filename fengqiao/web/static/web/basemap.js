@@ -5,8 +5,14 @@
    "tiles" or "outline".
 
    fqBasemap.start(map, node, onOutline): adds the tiles, calls onOutline() if they fail.
-   fqBasemap.names(map, geoLayer): a layer of names (streets from feature.properties.street,
-   grids from feature.properties.name), grid names hidden where the grid is drawn too small. */
+   fqBasemap.names(map, geoLayer, options): a layer of names (streets from feature.properties.street,
+   grids from feature.properties.name), grid names hidden where the grid is drawn too small;
+   options.streets === false leaves the streets to fqBasemap.regions, options.grids === false
+   leaves out the grids' names, options.text(properties) replaces a grid's name as its label.
+   fqBasemap.regions(map, geojson, options): the outlines of streets (level 4) and communities
+   (level 5) in their own pane above the grids, not clickable, with their names: a street's at the
+   top of its outline, a community's at its foot (hidden where it is drawn too small).
+   options.style(feature) may replace the default line style. Returns {outlines, labels, count}. */
 (function () {
   "use strict";
 
@@ -54,20 +60,72 @@
     return { span: span, icon: L.divIcon({ html: span, className: "map-label-anchor", iconSize: null }) };
   }
 
-  function names(map, geoLayer) {
+  var REGION_STYLE = {
+    4: { color: "#1d3557", weight: 3.5, fill: false, opacity: 0.9 },
+    5: { color: "#1d3557", weight: 1.5, fill: false, opacity: 0.8, dashArray: "6 4" },
+  };
+
+  function regions(map, geojson, options) {
+    options = options || {};
+    if (!map.getPane("fq-outlines")) {
+      var pane = map.createPane("fq-outlines");
+      pane.style.zIndex = 450;  // above the grids (overlayPane 400), below labels and popups
+      pane.style.pointerEvents = "none";
+    }
+    var outlines = L.geoJSON(geojson, {
+      pane: "fq-outlines", interactive: false,
+      style: function (f) {
+        return (options.style && options.style(f)) || REGION_STYLE[f.properties.level] || REGION_STYLE[5];
+      },
+    });
+    var labels = L.layerGroup();
+    var items = [];
+    outlines.eachLayer(function (lyr) {
+      var props = lyr.feature.properties || {};
+      var street = props.level === 4;
+      var b = lyr.getBounds();
+      var at = street ? [b.getNorth(), b.getCenter().lng] : [b.getSouth(), b.getCenter().lng];
+      var made = label(props.name || "", street ? "map-label-street" : "map-label-community");
+      made.span.dataset.region = String(lyr.feature.id);
+      var marker = L.marker(at, {
+        icon: made.icon, interactive: false, keyboard: false, zIndexOffset: street ? 1000 : 500,
+      });
+      items.push({ marker: marker, bounds: b, street: street, at: at });
+    });
+    function fit() {
+      items.forEach(function (it) {
+        var p = map.latLngToLayerPoint(it.at);
+        it.marker.setLatLng(map.layerPointToLatLng(p.add([0, it.street ? 16 : -12])));
+        var ne = map.latLngToLayerPoint(it.bounds.getNorthEast());
+        var sw = map.latLngToLayerPoint(it.bounds.getSouthWest());
+        var show = it.street || (Math.abs(ne.x - sw.x) >= 70 && Math.abs(ne.y - sw.y) >= 50);
+        if (show && !labels.hasLayer(it.marker)) labels.addLayer(it.marker);
+        if (!show && labels.hasLayer(it.marker)) labels.removeLayer(it.marker);
+      });
+    }
+    map.on("zoomend", fit);
+    labels.on("add", fit);
+    labels.fqForget = function () { map.off("zoomend", fit); };
+    return { outlines: outlines, labels: labels, count: items.length,
+             streets: items.filter(function (it) { return it.street; }).length };
+  }
+
+  function names(map, geoLayer, options) {
+    var withStreets = !options || options.streets !== false;
+    var withGrids = !options || options.grids !== false;
     var group = L.layerGroup();
     var streets = {};
     var grids = [];
     geoLayer.eachLayer(function (lyr) {
       var props = (lyr.feature && lyr.feature.properties) || {};
       var bounds = lyr.getBounds();
-      if (props.name) {
+      if (props.name && withGrids) {
         var at = lyr.getCenter ? lyr.getCenter() : bounds.getCenter();
-        var made = label(props.name, "map-label-grid");
+        var made = label(options && options.text ? options.text(props) : props.name, "map-label-grid");
         var marker = L.marker(at, { icon: made.icon, interactive: false, keyboard: false });
         grids.push({ marker: marker, bounds: bounds, span: made.span });
       }
-      if (props.street) {
+      if (props.street && withStreets) {
         if (streets[props.street]) streets[props.street].extend(bounds);
         else streets[props.street] = L.latLngBounds(bounds.getSouthWest(), bounds.getNorthEast());
       }
@@ -103,5 +161,5 @@
     return group;
   }
 
-  window.fqBasemap = { start: start, names: names };
+  window.fqBasemap = { start: start, names: names, regions: regions };
 })();

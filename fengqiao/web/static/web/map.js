@@ -61,15 +61,41 @@
       if (text) { notice.addTo(map); notice.getContainer().textContent = text; }
     }
 
+    // The outlines of streets and communities (data-regions), drawn over the grids with names.
+    var regionLayers = null;
+    function getJSON(url) {
+      return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+    }
+    function showRegions(data) {
+      if (regionLayers) {
+        regionLayers.labels.fqForget();
+        map.removeLayer(regionLayers.outlines);
+        map.removeLayer(regionLayers.labels);
+        regionLayers = null;
+      }
+      if (!data || !data.features || !data.features.length) return 0;
+      regionLayers = window.fqBasemap.regions(map, data);
+      regionLayers.outlines.addTo(map);
+      regionLayers.labels.addTo(map);
+      return regionLayers.streets;
+    }
+
     function load(url) {
       node.dataset.state = "loading";
-      return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (data) {
+      var query = url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "";
+      var regionsWanted = node.dataset.regions ? getJSON(node.dataset.regions.split("?")[0] + query)
+        .catch(function () { return null; }) : Promise.resolve(null);
+      return Promise.all([getJSON(url), regionsWanted])
+        .then(function (both) {
+          var data = both[0];
           layer.clearLayers();
           layer.addData(data);
           if (names) { names.fqForget(); map.removeLayer(names); }
-          names = window.fqBasemap.names(map, layer);
+          // Streets drawn as outlines carry their own names; the grids' give the rest.
+          var streets = showRegions(both[1]);
+          names = window.fqBasemap.names(map, layer, { streets: !streets });
+          node.dataset.regionCount = regionLayers ? String(regionLayers.count) : "0";
           var count = layer.getLayers().length;
           if (count) {
             // No animation: the view is final (and the paths drawn) once the state says ready.
