@@ -6,6 +6,9 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+FONTS = Path(__file__).resolve().parent.parent / "var" / "fonts"
 
 
 def test_check_deploy_is_clean_with_production_defaults(tmp_path):
@@ -22,6 +25,9 @@ def test_check_deploy_is_clean_with_production_defaults(tmp_path):
         ALLOWED_HOSTS="fengqiao.example.org",
         DEBUG="false",
         VAR_DIR=str(tmp_path),
+        # The PDF fonts `make setup` built under the repository's var/ (production sets its own).
+        PDF_CJK_FONT=str(FONTS / "NotoSerifSC-Regular.ttf"),
+        PDF_CJK_FALLBACK_FONTS=f"{FONTS / 'HanaMinA.ttf'},{FONTS / 'HanaMinB.ttf'}",
         # Production sets the registry's own keys (docs/registry-keys.md; else registry.W001).
         REGISTRY_KEYS="k1=" + base64.b64encode(b"\x01" * 16).decode(),
         REGISTRY_HASH_KEY=base64.b64encode(b"\x02" * 32).decode(),
