@@ -32,7 +32,7 @@ from django.http import Http404
 
 from fengqiao.accounts.models import RoleAssignment, ScopeType, User
 from fengqiao.accounts.roles import ROLE_PERMISSIONS
-from fengqiao.core import caches
+from fengqiao.core import caches, refdata
 from fengqiao.core.models import RefDataState
 
 NOTHING = Q(pk__in=[])
@@ -364,7 +364,8 @@ def _descendant_unit_ids(unit: Any) -> set[int]:
 # - the reference data generation (fengqiao.core.refdata), which every change of a region, grid
 #   or unit raises in its own transaction: region paths and levels, the unit tree and the names
 #   shown with the roles. Read from the database on every request, not checked every
-#   REFDATA_CHECK_SECONDS as the snapshots are, so it is never stale either.
+#   REFDATA_CHECK_SECONDS as the snapshots are, so it is never stale either; it is handed to
+#   core.refdata (`observe`), whose snapshots then need no check query of their own.
 #
 # An entry is built after its key was read, so it is never older than its key. An entry built
 # inside a transaction that changed reference data and then rolled back is keyed by a
@@ -439,6 +440,8 @@ def _read_key(user_id: int) -> GrantKey | None:
             "ra__grids__id",
         )
     )
+    if rows:
+        refdata.observe(rows[0][1] or 0)
     if not rows or not rows[0][0]:
         return None
     return key_from_rows(rows[0][1], (row[2:] for row in rows))

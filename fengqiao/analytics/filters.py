@@ -14,6 +14,7 @@ from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.indicators import Filters
 from fengqiao.analytics.periods import parse_period
 from fengqiao.cases.models import Category, Channel
+from fengqiao.core import refdata
 from fengqiao.core.inputs import ascii_int, is_ascii_digits
 from fengqiao.territory.models import Region
 
@@ -78,11 +79,36 @@ def parse_filters(user: Any, params: Mapping[str, str]) -> Filters:
     return Filters(scope, period, region, grid, unit, category, channel)
 
 
+# The regions a statistics scope covers depend on the scope and on regions, grids and units
+# alone, all watched by core.refdata: the dashboard's default region and its filter form's
+# regions are kept in the reference-data snapshot, keyed by the scope (as the org counts are),
+# without their outlines. Shared by the process: read-only.
+FORM_REGIONS = 200
+
+
 def home_region(user: Any) -> Region | None:
     """The widest region the user's statistics scope covers (their dashboard's default)."""
     access = stats_access(user)
-    regions = access.regions(Perm.STATS_VIEW).order_by("level", "code")
-    return regions.first()
+    scope = access.scope(Perm.STATS_VIEW)
+
+    def load() -> Region | None:
+        regions = access.regions(Perm.STATS_VIEW).defer("outline").order_by("level", "code")
+        return regions.first()
+
+    return refdata.get(f"analytics.home_region:{scope!r}", load)
+
+
+def form_regions(user: Any) -> list[Region]:
+    """The regions the filter form offers: those of the statistics scope down to communities,
+    in tree order, the first FORM_REGIONS."""
+    access = stats_access(user)
+    scope = access.scope(Perm.STATS_VIEW)
+
+    def load() -> list[Region]:
+        regions = access.regions(Perm.STATS_VIEW).filter(level__lte=Region.Level.COMMUNITY)
+        return list(regions.only("id", "name", "level", "path").order_by("path")[:FORM_REGIONS])
+
+    return refdata.get(f"analytics.form_regions:{scope!r}", load)
 
 
 def query_string(filters: Filters, **extra: Any) -> str:

@@ -20,12 +20,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import CharField, Count, Q, QuerySet, Sum
+from django.db.models import Value as SQLValue
 from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,7 @@ from fengqiao.analytics.models import (
     path_depth,
 )
 from fengqiao.analytics.periods import Period
+from fengqiao.cases import reference
 from fengqiao.cases.models import CaseKind, Category, Channel
 from fengqiao.core import refdata
 from fengqiao.core.inputs import is_ascii_digits
@@ -533,21 +535,56 @@ def _value(ind: Indicator, sums: dict, key: Any) -> Value:
 SNAPSHOT_ORG_CODES = ("grids", "stations")
 
 
-def _org_value(ind: Indicator, filters: Filters) -> Value:
-    if ind.code in SNAPSHOT_ORG_CODES:
-        f = filters
-        key = (
-            f"analytics.org_count:{ind.code}:{f.scope!r}:"
-            f"{f.region.pk if f.region else ''}:{f.grid.pk if f.grid else ''}"
-        )
-        n = refdata.get(key, lambda: org_count(ind.code, filters))
-    else:
-        n = org_count(ind.code, filters)
-    return Value(n, n, None)
+def _org_values(inds: Sequence[Indicator], filters: Filters) -> dict[str, Value]:
+    """The organisation counts among `inds`: reference data from the snapshot, the people
+    (grid workers, mediators: not reference data) counted in one statement."""
+    orgs = [i for i in inds if i.org]
+    people = people_counts([i.code for i in orgs if i.code not in SNAPSHOT_ORG_CODES], filters)
+    out = {}
+    for ind in orgs:
+        if ind.code in SNAPSHOT_ORG_CODES:
+            f = filters
+            key = (
+                f"analytics.org_count:{ind.code}:{f.scope!r}:"
+                f"{f.region.pk if f.region else ''}:{f.grid.pk if f.grid else ''}"
+            )
+            n = refdata.get(key, partial(org_count, ind.code, filters))
+        else:
+            n = people[ind.code]
+        out[ind.code] = Value(n, n, None)
+    return out
 
 
 def org_count(code: str, filters: Filters) -> int:
     """Counts of organisation data inside the scope and the chosen place."""
+    rows, counted = _org_rows(code, filters)
+    if counted is None:
+        return rows.count()
+    return int(rows.aggregate(n=Count(counted, distinct=True))["n"])
+
+
+def people_counts(codes: Sequence[str], filters: Filters) -> dict[str, int]:
+    """The counts of `codes` (grid workers, mediators: each person once) in one statement,
+    one row per count (UNION ALL)."""
+    parts = []
+    for code in codes:
+        rows, counted = _org_rows(code, filters)
+        parts.append(
+            rows.annotate(indicator_code=SQLValue(code, output_field=CharField()))
+            .values("indicator_code")
+            .annotate(n=Count(counted or "pk", distinct=True))
+            .values_list("indicator_code", "n")
+        )
+    if not parts:
+        return {}
+    found = dict(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+    # A part that can match nothing (an empty scope) is left out of the statement: it counts 0.
+    return {code: int(found.get(code) or 0) for code in codes}
+
+
+def _org_rows(code: str, filters: Filters) -> tuple[QuerySet, str | None]:
+    """The rows an organisation count counts, and the column that names one person (None:
+    each row once)."""
     from fengqiao.accounts.models import RoleAssignment, ScopeType
     from fengqiao.accounts.roles import Role
     from fengqiao.org.models import GridWorker, UnitKind
@@ -564,11 +601,9 @@ def org_count(code: str, filters: Filters) -> int:
     if grid is not None:
         grids = grids.filter(pk=grid.pk)
     if code == "grids":
-        return grids.count()
+        return grids, None
     if code == "grid_workers":
-        return GridWorker.objects.filter(active=True, grids__in=grids.values("id")).aggregate(
-            n=Count("id", distinct=True)
-        )["n"]
+        return GridWorker.objects.filter(active=True, grids__in=grids.values("id")), "id"
     units = Unit.objects.filter(active=True)
     if region is None or not scope.covers_path(region.path):
         units = units.filter(scope.q(path="region__path", unit="id"))
@@ -577,7 +612,7 @@ def org_count(code: str, filters: Filters) -> int:
     if grid is not None:
         units = units.filter(region_id=grid.community_id)
     if code == "stations":
-        return units.filter(kind=UnitKind.SERVICE_STATION).count()
+        return units.filter(kind=UnitKind.SERVICE_STATION), None
     if code == "mediators":
         q_region = scope.q(path="region__path")
         q_unit = scope.q(path="unit__region__path", unit="unit_id")
@@ -593,7 +628,7 @@ def org_count(code: str, filters: Filters) -> int:
             rows = rows.filter(
                 Q(region_id=grid.community_id) | Q(unit__region_id=grid.community_id)
             )
-        return rows.aggregate(n=Count("user_id", distinct=True))["n"]
+        return rows, "user_id"
     raise KeyError(code)
 
 
@@ -609,9 +644,10 @@ def evaluate(codes: Sequence[str], filters: Filters, *, compare: bool = True) ->
     for label, sums in zip(periods, all_sums, strict=True):
         values[label] = {i.code: _value(i, sums, None) for i in inds if not i.org}
     figures = {}
+    org_values = _org_values(inds, filters)
     for ind in inds:
         if ind.org:
-            figures[ind.code] = Figure(ind, _org_value(ind, filters))
+            figures[ind.code] = Figure(ind, org_values[ind.code])
         else:
             figures[ind.code] = Figure(
                 ind,
@@ -642,7 +678,7 @@ def breakdown_by_place(
         children: list = list(Grid.objects.filter(community=region).order_by("code"))
         group = "grid_id"
     else:
-        children = list(Region.objects.filter(parent=region).order_by("code"))
+        children = child_regions(region)
         group = CHILD_FIELD.get(region.level, "street_id")
         if rollup_for(f, "area") is not None:
             group = "area"
@@ -651,6 +687,16 @@ def breakdown_by_place(
         return [(c, evaluate_plain(inds, f.with_place(region=c))) for c in children]
     sums = _sums(f, inds, group)
     return [(c, {i.code: _value(i, sums, c.pk) for i in inds}) for c in children]
+
+
+def child_regions(region: Region) -> list[Region]:
+    """The regions right below `region`, by code, from the reference-data snapshot (regions are
+    watched by core.refdata), without their outlines. Shared by the process: read-only."""
+
+    def load() -> list[Region]:
+        return list(Region.objects.filter(parent_id=region.pk).defer("outline").order_by("code"))
+
+    return reference.lazy("analytics.child_regions", region.pk, load)
 
 
 def evaluate_plain(inds: Sequence[Indicator], filters: Filters) -> dict[str, Value]:

@@ -19,6 +19,7 @@ from fengqiao.analytics import panels
 from fengqiao.analytics.errors import BadFilter
 from fengqiao.analytics.filters import (
     cases_in_scope,
+    form_regions,
     home_region,
     parse_filters,
     query_string,
@@ -200,10 +201,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
         "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
         "outlines_url": reverse("analytics:region_outlines") + "?" + query_string(filters),
-        "regions": access_for(request.user)
-        .regions(Perm.STATS_VIEW)
-        .filter(level__lte=Region.Level.COMMUNITY)
-        .order_by("path")[:200],
+        "regions": form_regions(request.user),
         "period": filters.period,
         "qs": query_string(filters),
     }

@@ -11,7 +11,9 @@ process keeps what it loaded, keyed by a generation number:
   REFDATA_CHECK_SECONDS and drops its snapshots when they differ. An edit made elsewhere is
   therefore seen within that many seconds; the snapshot read inside a transaction that later
   rolls back carries that transaction's generation, which no other state ever has (see
-  `changed`), so it is dropped at the next check.
+  `changed`), so it is dropped at the next check;
+- a query that reads the generation anyway (the access key of every request) hands it over
+  with `observe(...)`, which counts as a check: that request's snapshots cost no query.
 
 Snapshot values are shared by every request of the process: treat them as read-only.
 """
@@ -56,6 +58,17 @@ def _refresh() -> None:
             _values.clear()
             _generation = generation
         _checked_at = now
+
+
+def observe(generation: int) -> None:
+    """The generation another query just read from the database (the access key reads it on
+    every request): it counts as this process's check, so `get` needs no query of its own."""
+    global _generation, _checked_at
+    with _lock:
+        if generation != _generation:
+            _values.clear()
+            _generation = generation
+        _checked_at = time.monotonic()
 
 
 def get(name: str, loader: Callable[[], T]) -> T:

@@ -164,9 +164,13 @@ NAV_ORDER = (
 )
 
 
-def nav_items(access: Access, view_name: str = "") -> list[dict]:
-    """The navigation entries the user may open, in menu order, the current one marked."""
-    allowed = nav_for(access)
+def nav_items(
+    access: Access, view_name: str = "", allowed: dict[str, bool] | None = None
+) -> list[dict]:
+    """The navigation entries the user may open, in menu order, the current one marked;
+    `allowed`: nav_for(access) when the caller has it already (a check may cost a query)."""
+    if allowed is None:
+        allowed = nav_for(access)
     return [
         {"key": i.key, "label": i.label, "url": i.url, "current": i.is_current(view_name)}
         for i in NAV_ORDER
@@ -185,10 +189,11 @@ def platform(request: HttpRequest) -> dict:
     access = access_for(user) if user is not None else None
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match is not None else ""
+    nav = nav_for(access) if access is not None else {}
     return {
         "access": access,
-        "nav": nav_for(access) if access is not None else {},
-        "nav_items": nav_items(access, view_name) if access is not None else [],
+        "nav": nav,
+        "nav_items": nav_items(access, view_name, nav) if access is not None else [],
         "role_labels": role_labels(access) if access is not None else [],
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,
