@@ -16,7 +16,8 @@ Usage (from the repository root; a PostgreSQL you may create databases on; DuckD
    leader's own region or one of its children, sometimes a top-level category or a channel.
    Each answer carries the previous period and the same period last year (3 periods).
    Then `evaluate(DASHBOARD)` (all 17 figures with comparisons, the organisation counts
-   included) and the whole dashboard page GET /monitor/ for the same filters.
+   included) and the whole dashboard page GET /monitor/ for the same filters; then the SQL
+   statements of one values API request, one page and its live cards.
 3. DuckDB: the synthetic province's case rows (the columns the indicators read, times in
    local time) are copied from PostgreSQL to a CSV file and loaded into an in-memory DuckDB
    table; the same requests are answered there by one SQL statement each (the measure
@@ -251,6 +252,20 @@ def time_dashboard(user, params_list: list[dict[str, str]]) -> tuple[Meter, Mete
             r = client.get("/monitor/cards/", p)
         assert r.status_code == 200
     return figures, pages, cards
+
+
+def statements(user, path: str, params: dict[str, str]) -> int:
+    """The SQL statements of one request (after one untimed request of the same page)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    assert client.get(path, params).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path, params).status_code == 200
+    return len(ctx.captured_queries)
 
 
 # -- DuckDB ---------------------------------------------------------------------------------
@@ -543,6 +558,10 @@ def run(args: argparse.Namespace) -> None:
             f"{pages.cpu_text()}")  # fmt: skip
         log(f"{label:8s} its live cards  {fmt(cards.wall)}   (n={len(cards.wall)})  "
             f"{cards.cpu_text()}")  # fmt: skip
+        p = {k: v for k, v in params_list[0].items() if k != "indicator"}
+        log(f"{label:8s} SQL statements: values API "
+            f"{statements(user, '/api/v1/analytics/values/', params_list[0])}, dashboard page "
+            f"{statements(user, '/monitor/', p)}, live cards {statements(user, '/monitor/cards/', p)}")  # fmt: skip
         summary.append((label, api, duck_ms, figures, pages, cards))
     log(f"answers checked against DuckDB: {mismatches} mismatches")
     all_api = [x for s in summary for x in s[1].wall]
