@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
@@ -36,6 +37,15 @@ LIST_FIELDS = ("id", "tracking_number", "title", "state", "handle_due", "created
 TREND_CODES = ("screened", "resolved", "accepted", "concluded")
 PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue")
 MAP_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue", "red_cards")
+# The unit the grid map's legend gives for each indicator it colours by.
+MAP_UNITS = {
+    "screened": pgettext_lazy("map legend unit", "cases"),
+    "resolved": pgettext_lazy("map legend unit", "cases"),
+    "resolution_rate": "%",
+    "on_time_rate": "%",
+    "open_overdue": pgettext_lazy("map legend unit", "cases"),
+    "red_cards": pgettext_lazy("map legend unit", "cards"),
+}
 
 
 def drill_url(
@@ -290,6 +300,7 @@ def grid_values(request: HttpRequest) -> HttpResponse:
             "indicator": code,
             "name": str(i.name),
             "formula": str(i.formula),
+            "unit": str(MAP_UNITS[code]),
             "features": features,
         }
     )

@@ -44,8 +44,14 @@ def test_blocked_tiles_fall_back_to_named_outlines(people, browser, live_server,
     streets = page.locator(".map-label-street")
     expect(streets.filter(has_text="桃西街道")).to_be_visible()
     expect(streets.filter(has_text="桃南街道")).to_be_visible()
+    # A grid's name shows where it fits inside its grid on screen (closer in), never wrapped.
     grid_names = page.locator(".map-label-grid")
+    for _ in range(2):
+        placed_at = node.get_attribute("data-label-zoom") or ""
+        page.locator("#map .leaflet-control-zoom-in").click()
+        expect(node).not_to_have_attribute("data-label-zoom", placed_at)
     expect(grid_names.filter(has_text="花园社区第1网格")).to_be_visible()
+    assert grid_names.filter(has_text="花园社区第1网格").bounding_box()["height"] < 20
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "map_offline_outline.png"))
 

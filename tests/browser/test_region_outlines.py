@@ -29,6 +29,36 @@ def _block_tiles(page) -> None:
     page.route("https://tiles.invalid/**", lambda route: route.abort())
 
 
+def _visible_labels(page) -> list[tuple[str, dict]]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#grid-map .map-label')]
+           .filter((e) => getComputedStyle(e).visibility !== 'hidden')
+           .map((e) => { const r = e.getBoundingClientRect();
+             return [e.textContent, {x: r.x, y: r.y, width: r.width, height: r.height}]; })"""
+    )
+
+
+def _zoom(page, way: str, times: int) -> None:
+    node = page.locator("#grid-map")
+    for _ in range(times):
+        placed_at = node.get_attribute("data-label-zoom") or ""
+        page.locator(f"#grid-map .leaflet-control-zoom-{way}").click()
+        expect(node).not_to_have_attribute("data-label-zoom", placed_at)
+        _assert_apart(_visible_labels(page))
+
+
+def _assert_apart(labels: list[tuple[str, dict]]) -> None:
+    for i, (text_a, a) in enumerate(labels):
+        for text_b, b in labels[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"]
+                or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"]
+            )
+            assert apart, f"{text_a!r} overlaps {text_b!r}"
+
+
 def test_big_screen_offline_shows_named_outlines_and_cases_by_grid(
     people,  # noqa: F811
     browser,  # noqa: F811
@@ -58,10 +88,11 @@ def test_big_screen_offline_shows_named_outlines_and_cases_by_grid(
     streets = page.locator("#grid-map .map-label-street")
     expect(streets.filter(has_text="桃西街道")).to_be_visible()
     expect(streets.filter(has_text="桃南街道")).to_be_visible()
-    # The cases by grid: each grid's name with its figure.
+    # The cases by grid: each grid's figure (its name too does not fit its width on screen).
     labels = page.locator("#grid-map .map-label-grid")
-    expect(labels).to_have_count(8)
-    expect(labels.filter(has_text="花园社区第1网格")).to_have_text("花园社区第1网格\n3")
+    expect(labels).to_have_text(["3"] * 8)
+    for label in labels.all():
+        expect(label).to_be_visible()
     # Nothing empty on the screen: figures, feed, the three charts, the map.
     assert page.locator("#screen-figures li").count() >= 6
     assert page.locator("#screen-feed li").count() >= 1
@@ -70,6 +101,24 @@ def test_big_screen_offline_shows_named_outlines_and_cases_by_grid(
         assert page.locator(f"#{chart} svg path").count() >= 1
     box = node.bounding_box()
     assert box["width"] > 900 and box["height"] > 350
+    # The labels: streets first, each inside its shape, no two overlapping, none wrapped; the
+    # same after zooming out, where most no longer fit and hide.
+    shown = _visible_labels(page)
+    assert {"桃西街道", "桃南街道"} <= {t for t, _ in shown}
+    _assert_apart(shown)
+    assert all(r["height"] < 40 for _, r in shown)  # one line (two for a grid's name and figure)
+    # The legend of the colours, with its unit, above the map rather than on it.
+    legend = page.locator("#map-legend")
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("单位：件")
+    expect(legend).to_have_attribute("data-max", "3")
+    assert legend.bounding_box()["y"] + legend.bounding_box()["height"] <= box["y"]
+    # Closer, each grid's name shows with its figure; farther, most labels no longer fit and hide.
+    _zoom(page, "in", 2)
+    expect(labels.filter(has_text="花园社区第1网格")).to_have_text("花园社区第1网格\n3")
+    _assert_apart(_visible_labels(page))
+    _zoom(page, "out", 4)
+    assert len(_visible_labels(page)) < len(shown)
     # Everything fits the 1920×1080 screen: no scrolling.
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,29 @@
     var r = Math.round(255 - 76 * t), g = Math.round(235 - 197 * t), b = Math.round(220 - 190 * t);
     return "rgb(" + r + "," + g + "," + b + ")";
   }
+  // The legend of the colours, above the map (it hides none of it): the unit, the scale from 0 to
+  // the largest figure, and the grey of a grid without a figure.
+  var legend = document.getElementById("map-legend");
+  function showLegend(fc, max) {
+    if (!legend) return;
+    var span = function (text, cls, style) {
+      var node = document.createElement("span");
+      if (text) node.textContent = text;
+      if (cls) node.className = cls;
+      if (style) node.style.background = style;
+      return node;
+    };
+    var top = Math.round(max * 100) / 100;
+    legend.replaceChildren(
+      span(legend.dataset.lUnit + "：" + fc.unit),
+      span("0"),
+      span("", "bar", "linear-gradient(to right, " + colour(0, max) + ", " + colour(max, max) + ")"),
+      span(String(top)),
+      span("", "swatch", colour(null, max)),
+      span(legend.dataset.lNone)
+    );
+    legend.dataset.max = String(top);
+  }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
@@ -110,14 +133,17 @@
           // each grid wide enough on screen shows its name and figure (the cases by grid).
           names = basemap.names(map, layer, {
             streets: !streets,
-            text: permanent ? function (p) { return p.name + "\n" + p.display; } : null,
+            // Where the name and figure do not fit, the figure alone.
+            text: permanent ? function (p) { return [p.name + "\n" + p.display, p.display]; } : null,
           });
           if (permanent || mapNode.dataset.basemap === "outline") names.addTo(map);
         }
         var bounds = layer.getBounds();
         if (regionLayers && regionLayers.count) bounds = fc.features.length ? bounds.extend(regionLayers.outlines.getBounds()) : regionLayers.outlines.getBounds();
         if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12], animate: false });
-        document.getElementById("map-formula").textContent = fc.name + "：" + fc.formula;
+        var formula = document.getElementById("map-formula");
+        formula.textContent = formula.title = fc.name + "：" + fc.formula;
+        showLegend(fc, max);
         mapNode.dataset.state = "ready";
         mapNode.dataset.count = fc.features.length;
       })
