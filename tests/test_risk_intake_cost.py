@@ -65,9 +65,12 @@ def test_rules_on_one_intake_cost_a_fixed_number_of_statements(
     _rules(world)
     refdata.get("risk.intake_rules", rules._intake_rules)  # the process's snapshot, loaded
     tasks_before = set(DBTaskResult.objects.values_list("id", flat=True))
-    with transaction.atomic(), chain.batched_anchors():
-        with django_assert_num_queries(RULE_STATEMENTS[connection.vendor]):
-            rules.on_intake(case)
+    with (
+        transaction.atomic(),
+        chain.batched_anchors(),
+        django_assert_num_queries(RULE_STATEMENTS[connection.vendor]),
+    ):
+        rules.on_intake(case)
     raised = Warning.objects.filter(case=case).order_by("id")
     assert sorted(raised.values_list("rule__name", flat=True)) == [
         "group_dispute", "keywords", "repeat 2 in 7 days", "repeat 3 in 30 days",
@@ -78,9 +81,7 @@ def test_rules_on_one_intake_cost_a_fixed_number_of_statements(
     # One history entry and one audit entry per warning; one task tells every unit.
     assert WarningEvent.objects.filter(warning__in=raised, action="raise").count() == 4
     audited = AuditEntry.objects.filter(object_type="risk.warning")
-    assert sorted(audited.values_list("object_id", flat=True)) == sorted(
-        str(w.pk) for w in raised
-    )
+    assert sorted(audited.values_list("object_id", flat=True)) == sorted(str(w.pk) for w in raised)
     tasks = DBTaskResult.objects.exclude(id__in=tasks_before)
     assert sorted(tasks.values_list("task_path", flat=True)) == [
         "fengqiao.risk.tasks.evaluate_case_task",
