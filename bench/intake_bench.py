@@ -168,7 +168,7 @@ def prepare(db: str) -> str:
     return token
 
 
-def request_bodies(n: int, seed: int = 3) -> list[dict]:
+def request_bodies(n: int, seed: int = 3, phones: int = 0) -> list[dict]:
     from shapely.geometry import Point, shape
 
     from fengqiao.cases.models import Category
@@ -210,6 +210,12 @@ def request_bodies(n: int, seed: int = 3) -> list[dict]:
                 }
             ]
         bodies.append(body)
+    if phones:  # reporters who call again: the repeat-reporter rule fires (own RNG: same bodies)
+        pool_rng = random.Random(seed + 1)
+        pool = ["1" + pool_rng.choice("3578") + "".join(pool_rng.choices("0123456789", k=9))
+                for _ in range(phones)]  # fmt: skip
+        for body in bodies:
+            body["reporter_phone"] = pool_rng.choice(pool)
     return bodies
 
 
@@ -579,6 +585,11 @@ def run_inprocess(token: str, bodies: list[dict], n: int, rounds: int = 3) -> No
         log(f"  {name:<16} CPU web {web:6.2f} ms + database {db:5.2f} ms = {web + db:6.2f} ms; "
             f"wall p50 {1000 * p50:7.1f} ms, p99 {1000 * p99:7.1f} ms ({m} requests)")  # fmt: skip
     log(f"CPU per intake / bare DRF insert: {total[INTAKE_PATH] / total[BARE_DRF_PATH]:.2f}")
+    from fengqiao.cases.models import Case
+    from fengqiao.risk.models import Warning
+
+    by_kind = Counter(Warning.objects.filter(case__isnull=False).values_list("kind", flat=True))
+    log(f"warnings on cases: {dict(by_kind)} for {Case.objects.count()} cases")
 
 
 def main() -> None:
@@ -597,6 +608,9 @@ def main() -> None:
     p.add_argument("--inprocess", type=int, default=0,
                    help="CPU per request of N intakes and N bare DRF inserts per round, in "
                    "this process (3 interleaved rounds) instead of HTTP")  # fmt: skip
+    p.add_argument("--repeat-phones", type=int, default=0,
+                   help="draw the reporters' phones from N numbers, so that the demo's "
+                   "repeat-reporter warning rule (3 in 30 days) fires")  # fmt: skip
     args = p.parse_args()
     db = check_db_name(args.db)
     if not shutil.which("wrk") and not (args.profile or args.inprocess):
@@ -610,7 +624,7 @@ def main() -> None:
     try:
         setup_django(db)
         token = prepare(db)
-        bodies = request_bodies(BODIES)
+        bodies = request_bodies(BODIES, phones=args.repeat_phones)
         if args.profile:
             run_profile(token, bodies, args.profile)
         elif args.inprocess:

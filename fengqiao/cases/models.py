@@ -345,6 +345,10 @@ class Case(models.Model):
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["grid", "created_at"], name="case_grid_created"),
             models.Index(fields=["created_at", "id"], name="case_created_id"),
+            # The repeat-reporter and repeat-address warning rules on every intake: the newest
+            # few cases of one phone (address) within N days, read from the index's end.
+            models.Index(fields=["reporter_phone", "created_at"], name="case_phone_created"),
+            models.Index(fields=["address", "created_at"], name="case_address_created"),
             # A community's cases newest first (scopes compare a community's path by equality).
             models.Index(fields=["region_path", "created_at", "id"], name="case_path_created"),
             # The overdue list newest first (and searches within it): the few overdue cases

@@ -1,5 +1,6 @@
 """Recording changes: snapshot a model instance before and after, store the difference."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -50,3 +51,28 @@ def record(
         object_repr=object_repr[:200],
         changes=changes or {},
     )
+
+
+def record_many(
+    actor: Any, action: str, changed: Sequence[tuple[models.Model, dict[str, Any]]]
+) -> list[AuditEntry]:
+    """Append one audit entry per (saved object, changes), in one INSERT: the entries are
+    sealed together (one shard lock, one head look-up, one anchor for the chain's new head),
+    in the given order. Call inside the transaction that makes the changes."""
+    from fengqiao.core import chain
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    entries = [
+        AuditEntry(
+            actor=user,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            changes=changes or {},
+        )
+        for obj, changes in changed
+    ]
+    rows: list[models.Model] = list(entries)
+    chain.create_all(AuditEntry, rows)
+    return entries

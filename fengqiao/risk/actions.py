@@ -7,12 +7,14 @@ audit entry, and queue side effects (notifications) on commit.
 
 import hashlib
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -440,6 +442,88 @@ def _follow_level(actor: Any, a: Assessment, old_level: str | None) -> None:
 # -- warnings --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewWarning:
+    """One warning to raise: what raised it, the evidence, where, for whom. The same rule
+    raises one open warning per `dedupe_key` (a case, a grid and week …)."""
+
+    kind: str
+    level: str
+    title: str
+    evidence: dict
+    rule: WarningRule | None = None
+    case: Case | None = None
+    assessment: Assessment | None = None
+    region_path: str = ""
+    grid: Grid | None = None
+    target_unit: Unit | None = None
+    dedupe_key: str = ""
+
+
+def _already_open(items: Sequence[NewWarning]) -> set[tuple[int | None, str]]:
+    """(rule id, dedupe key) of the items that have an open warning already: one query."""
+    keyed = [(w.rule.pk if w.rule else None, w.dedupe_key[:100]) for w in items if w.dedupe_key]
+    if not keyed:
+        return set()
+    match = Q()
+    for rule_id, key in set(keyed):
+        match |= Q(rule_id=rule_id, dedupe_key=key)
+    return set(
+        Warning.objects.filter(match, state__in=OPEN_WARNING_STATES).values_list(
+            "rule_id", "dedupe_key"
+        )
+    )
+
+
+def raise_warnings(
+    items: Sequence[NewWarning], *, actor: Any = None, new_subject: bool = False
+) -> list[Warning]:
+    """Raise the warnings of one event (an intake, a sweep) together, in order, but those whose
+    rule already has an open one for the same subject. `new_subject`: the subjects were created
+    in this transaction (an intake), so no warning can name them yet and the look-up is
+    skipped. One INSERT each for the warnings, their history and their audit rows, one task
+    for the notices (enqueued with the transaction). Call inside a transaction."""
+    seen = set() if new_subject else _already_open(items)
+    now = timezone.now()
+    warnings: list[Warning] = []
+    for item in items:
+        key = (item.rule.pk if item.rule else None, item.dedupe_key[:100])
+        if item.dedupe_key and key in seen:
+            continue
+        if item.dedupe_key:
+            seen.add(key)  # the same rule and subject twice in one batch: once
+        warnings.append(
+            Warning(
+                rule=item.rule,
+                kind=item.kind,
+                level=item.level,
+                title=item.title[:200],
+                evidence=item.evidence,
+                case=item.case,
+                assessment=item.assessment,
+                region_path=item.region_path,
+                grid=item.grid,
+                target_unit=item.target_unit,
+                dedupe_key=item.dedupe_key[:100],
+                raised_at=now,
+            )
+        )
+    if not warnings:
+        return []
+    workflow.apply_new(warnings, "raise", actor, data=[{"evidence": w.evidence} for w in warnings])
+    audit.record_many(
+        actor, "create", [(w, {"level": [None, w.level], "kind": [None, w.kind]}) for w in warnings]
+    )
+    from .tasks import notify_warnings_task
+
+    # The fan-out (the units' staff, one notification each) runs in the background: the
+    # request that raised the warnings, often an intake, does not wait for it.
+    enqueue_with_transaction(
+        notify_warnings_task, [w.pk for w in warnings], translation.get_language() or ""
+    )
+    return warnings
+
+
 def raise_warning(
     *,
     kind: str,
@@ -456,40 +540,14 @@ def raise_warning(
     actor: Any = None,
     new_subject: bool = False,
 ) -> Warning | None:
-    """Raise a warning unless the same rule already has an open one for the same subject
-    (None then). `new_subject`: the subject was created in this transaction (an intake), so no
-    warning can name it yet and the look-up is skipped. Call inside a transaction; the target
-    unit's staff are told by a background task enqueued with it."""
-    if (
-        dedupe_key
-        and not new_subject
-        and Warning.objects.filter(
-            rule=rule, dedupe_key=dedupe_key, state__in=OPEN_WARNING_STATES
-        ).exists()
-    ):
-        return None
-    w = Warning(
-        rule=rule,
-        kind=kind,
-        level=level,
-        title=title[:200],
-        evidence=evidence,
-        case=case,
-        assessment=assessment,
-        region_path=region_path,
-        grid=grid,
-        target_unit=target_unit,
-        dedupe_key=dedupe_key[:100],
-        raised_at=timezone.now(),
-    )
-    workflow.apply(w, "raise", actor, data={"evidence": evidence})
-    audit.record(actor, "create", w, {"level": [None, level], "kind": [None, kind]})
-    from .tasks import notify_warning_task
-
-    # The fan-out (the unit's staff, one notification each) runs in the background: the
-    # request that raised the warning, often an intake, does not wait for it.
-    enqueue_with_transaction(notify_warning_task, w.pk, translation.get_language() or "")
-    return w
+    """One warning (`raise_warnings` of one): None when the same rule already has an open
+    warning for the same subject."""
+    item = NewWarning(
+        kind, level, title, evidence, rule, case, assessment, region_path, grid, target_unit,
+        dedupe_key,
+    )  # fmt: skip
+    raised = raise_warnings([item], actor=actor, new_subject=new_subject)
+    return raised[0] if raised else None
 
 
 def raise_manual(actor: Any, data: dict) -> Warning:
@@ -558,20 +616,34 @@ def move_warning(
     return w
 
 
-def notify_warning(warning_id: int) -> None:
-    """Tell the staff of the warning's target unit (on commit of the raise)."""
-    w = Warning.objects.filter(pk=warning_id).select_related("target_unit").first()
-    if w is None or w.target_unit is None:
+def notify_warnings(warning_ids: Sequence[int]) -> None:
+    """Tell the staff of the warnings' target units (on commit of the raise)."""
+    warnings = list(
+        Warning.objects.filter(pk__in=sorted(warning_ids), target_unit__isnull=False).order_by("id")
+    )
+    if not warnings:
         return
-    users = RoleAssignment.objects.filter(
-        active=True, scope_type=ScopeType.UNIT, unit=w.target_unit, user__is_active=True
+    staff: dict[int, list[notifications.Recipient]] = {}
+    assignments = RoleAssignment.objects.filter(
+        active=True,
+        scope_type=ScopeType.UNIT,
+        unit_id__in=sorted({w.target_unit_id for w in warnings if w.target_unit_id}),
+        user__is_active=True,
     ).select_related("user")
-    for ra in users:
+    for ra in assignments:
         r = notifications.Recipient(ra.user.get_full_name(), ra.user.email, "")
-        if r.reachable:
+        if r.reachable and ra.unit_id is not None:
+            staff.setdefault(ra.unit_id, []).append(r)
+    for w in warnings:
+        for r in staff.get(w.target_unit_id or 0, []):
             notifications.queue(
                 r,
                 _("Warning (%(level)s): %(title)s")
                 % {"level": w.get_level_display(), "title": w.title},
                 _("A warning was raised for your unit. Open the warnings page to acknowledge it."),
             )
+
+
+def notify_warning(warning_id: int) -> None:
+    """Tell the staff of the warning's target unit (on commit of the raise)."""
+    notify_warnings([warning_id])

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,54 +40,103 @@ def _applies(rule: WarningRule, case: Case) -> bool:
     return (case.region_path or "").startswith(rule.region.path)
 
 
-def check_repeat(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+REPEAT_FIELDS: dict[str, str] = {
+    RuleKind.REPEAT_REPORTER: "reporter_phone",
+    RuleKind.REPEAT_ADDRESS: "address",
+}
+
+
+class CaseFacts:
+    """What the rules judging one case share, each read or computed once however many rules
+    ask: the words of its text (jieba) and, per repeat field, the newest cases with the same
+    value within the widest window of those rules (one query on the (field, created_at) index).
+    `rules`: the rules that will ask (the widest window and count are taken over them)."""
+
+    def __init__(self, case: Case, as_of: datetime | None, rules: list[WarningRule]) -> None:
+        self.case = case
+        self.at = as_of or case.created_at
+        self.rules = rules
+        self._words: set[str] | None = None
+        self._recent: dict[str, list[tuple[str, datetime]]] = {}
+
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = set(tokenizer().lcut(f"{self.case.title} {self.case.description}"))
+        return self._words
+
+    def recent(self, field: str, value: str) -> list[tuple[str, datetime]]:
+        """(tracking number, created) of the newest cases with `field` = `value` within the
+        widest window, newest first, at most the largest count."""
+        if field not in self._recent:
+            asking = [r for r in self.rules if REPEAT_FIELDS.get(r.kind) == field]
+            days = max((_int(r.params, "days", 30) for r in asking), default=30)
+            count = max((_int(r.params, "count", 3, 2) for r in asking), default=3)
+            since = self.at - timedelta(days=days)
+            self._recent[field] = list(recent_cases(field, value, since, self.at, count))
+        return self._recent[field]
+
+
+def recent_cases(
+    field: str, value: str, since: datetime, until: datetime, count: int
+) -> "QuerySet[Case, tuple[str, datetime]]":
+    """(tracking number, created) of the newest `count` cases with `field` = `value` created in
+    (since, until], newest first: read from the end of the (field, created_at) index."""
+    return (
+        Case.objects.filter(**{field: value}, created_at__gt=since, created_at__lte=until)
+        .order_by("-created_at")
+        .values_list("tracking_number", "created_at")[:count]
+    )
+
+
+def _repeat(rule: WarningRule, facts: CaseFacts) -> dict | None:
     """The same reporter phone (or address) reported `count` cases or more within `days`."""
-    field = "reporter_phone" if rule.kind == RuleKind.REPEAT_REPORTER else "address"
-    value = (getattr(case, field) or "").strip()
+    field = REPEAT_FIELDS[rule.kind]
+    value = (getattr(facts.case, field) or "").strip()
     if not value:
         return None
     days, count = _int(rule.params, "days", 30), _int(rule.params, "count", 3, 2)
-    at = as_of or case.created_at
-    ids = list(
-        Case.objects.filter(
-            **{field: value}, created_at__gt=at - timedelta(days=days), created_at__lte=at
-        )
-        .order_by("-created_at")
-        .values_list("tracking_number", flat=True)[:count]
-    )
+    since = facts.at - timedelta(days=days)
+    # Newest first, so this rule's window is a prefix of the widest one.
+    ids = [number for number, at in facts.recent(field, value) if at > since][:count]
     if len(ids) < count:
         return None
     return {"field": field, "days": days, "count": count, "cases": ids}
 
 
-def check_group(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+def _group(rule: WarningRule, facts: CaseFacts) -> dict | None:
     people = _int(rule.params, "people", 5, 2)
-    if case.people_involved >= people:
-        return {"people_involved": case.people_involved, "threshold": people}
+    if facts.case.people_involved >= people:
+        return {"people_involved": facts.case.people_involved, "threshold": people}
     return None
 
 
-def keyword_hits(keywords: list[str], text: str) -> list[str]:
+def keyword_hits(keywords: list[str], text: str, words: set[str] | None = None) -> list[str]:
     """Keywords found in `text`: a keyword of two characters or more must be a word of jieba's
     segmentation or, when longer than two characters, appear as it is (a one-character keyword
-    such as 砍 would hit 砍价: it must be a segmented word)."""
-    words = set(tokenizer().lcut(text))
+    such as 砍 would hit 砍价: it must be a segmented word). `words`: the segmentation, when
+    already made."""
+    if words is None:
+        words = set(tokenizer().lcut(text))
     return [k for k in keywords if k in words or (len(k) > 2 and k in text)]
 
 
-def check_keywords(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+def _keywords(rule: WarningRule, facts: CaseFacts) -> dict | None:
     keywords = [k for k in rule.params.get("keywords", []) if isinstance(k, str) and k.strip()]
-    hits = keyword_hits(keywords, f"{case.title} {case.description}") if keywords else []
+    if not keywords:
+        return None
+    text = f"{facts.case.title} {facts.case.description}"
+    hits = keyword_hits(keywords, text, facts.words())
     return {"keywords": hits} if hits else None
 
 
-def check_key_person(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+def _key_person(rule: WarningRule, facts: CaseFacts) -> dict | None:
     """A party of the case is an active key person (found by the keyed hash of the ID number:
     the registry never decrypts for this). Evidence names the kinds, not the people."""
     from fengqiao.registry.crypto import id_hash
     from fengqiao.registry.models import KeyPerson
 
-    hashes = {id_hash(n) for n in case.parties.values_list("id_number", flat=True) if n}
+    numbers = facts.case.parties.values_list("id_number", flat=True)
+    hashes = {id_hash(n) for n in numbers if n}
     hashes.discard("")
     if not hashes:
         return None
@@ -100,38 +150,74 @@ def check_key_person(rule: WarningRule, case: Case, as_of: datetime | None = Non
     return {"key_person_kinds": kinds} if kinds else None
 
 
-CASE_CHECKS: dict[str, Callable[[WarningRule, Case, datetime | None], dict | None]] = {
-    RuleKind.REPEAT_REPORTER: check_repeat,
-    RuleKind.REPEAT_ADDRESS: check_repeat,
-    RuleKind.GROUP_DISPUTE: check_group,
-    RuleKind.KEYWORDS: check_keywords,
-    RuleKind.KEY_PERSON: check_key_person,
+FACT_CHECKS: dict[str, Callable[[WarningRule, CaseFacts], dict | None]] = {
+    RuleKind.REPEAT_REPORTER: _repeat,
+    RuleKind.REPEAT_ADDRESS: _repeat,
+    RuleKind.GROUP_DISPUTE: _group,
+    RuleKind.KEYWORDS: _keywords,
+    RuleKind.KEY_PERSON: _key_person,
 }
 
 
-def _raise_for_case(
-    rule: WarningRule, case: Case, evidence: dict, *, new_case: bool = False
-) -> None:
-    from .actions import raise_warning
+def _one_rule(
+    check: Callable[[WarningRule, CaseFacts], dict | None],
+) -> Callable[[WarningRule, Case, datetime | None], dict | None]:
+    def run(rule: WarningRule, case: Case, as_of: datetime | None = None) -> dict | None:
+        return check(rule, CaseFacts(case, as_of, [rule]))
 
-    raise_warning(
-        kind=rule.kind,
-        level=rule.level,
-        title=f"{rule.name}: {case.tracking_number} {case.title}",
-        evidence={"case": case.tracking_number, **evidence},
-        rule=rule,
-        case=case,
-        region_path=case.region_path,
-        grid=case.grid,
-        target_unit=rule.target_unit or case.handling_unit,
-        dedupe_key=f"case:{case.pk}",
-        new_subject=new_case,
-    )
+    return run
+
+
+# One rule on one case (the dry run, the bench): the evidence when it fires, else None.
+CASE_CHECKS: dict[str, Callable[[WarningRule, Case, datetime | None], dict | None]] = {
+    kind: _one_rule(check) for kind, check in FACT_CHECKS.items()
+}
+
+
+def evaluate(
+    rules: list[WarningRule], case: Case, as_of: datetime | None = None
+) -> list[tuple[WarningRule, dict]]:
+    """The rules (of the case kinds) that fire for `case`, with their evidence, in order; the
+    rules share the case's facts (one query per repeat field, one segmentation)."""
+    rules = [r for r in rules if r.kind in FACT_CHECKS and _applies(r, case)]
+    facts = CaseFacts(case, as_of, rules)
+    fired = []
+    for rule in rules:
+        evidence = FACT_CHECKS[rule.kind](rule, facts)
+        if evidence:
+            fired.append((rule, evidence))
+    return fired
+
+
+def _raise_for_case(
+    case: Case, fired: list[tuple[WarningRule, dict]], *, new_case: bool = False
+) -> int:
+    """Raise the warnings of the rules that fired for `case`, together; returns how many."""
+    from .actions import NewWarning, raise_warnings
+
+    items = [
+        NewWarning(
+            kind=rule.kind,
+            level=rule.level,
+            title=f"{rule.name}: {case.tracking_number} {case.title}",
+            evidence={"case": case.tracking_number, **evidence},
+            rule=rule,
+            case=case,
+            region_path=case.region_path,
+            grid=case.grid,
+            target_unit=rule.target_unit or case.handling_unit,
+            dedupe_key=f"case:{case.pk}",
+        )
+        for rule, evidence in fired
+    ]
+    return len(raise_warnings(items, new_subject=new_case)) if items else 0
 
 
 def enabled_rules(kinds: frozenset[str]) -> list[WarningRule]:
     return list(
-        WarningRule.objects.filter(enabled=True, kind__in=sorted(kinds)).select_related("region")
+        WarningRule.objects.filter(enabled=True, kind__in=sorted(kinds)).select_related(
+            "region", "target_unit"
+        )
     )
 
 
@@ -142,20 +228,12 @@ def _intake_rules() -> list[WarningRule]:
 def on_intake(case: Case) -> None:
     """The intake hook (fengqiao.cases.hooks): cheap rules now, the others in the background.
     The enabled rules come from the process's reference-data snapshot (WarningRule is watched):
-    no query unless a rule fires or needs one (repeat counts)."""
-    rules = refdata.get("risk.intake_rules", _intake_rules)
-    later = False
-    for rule in rules:
-        if not _applies(rule, case):
-            continue
-        if rule.kind in BACKGROUND_KINDS:
-            later = True
-            continue
-        evidence = CASE_CHECKS[rule.kind](rule, case, None)
-        if evidence:
-            # The case was created in this transaction: no warning names it yet.
-            _raise_for_case(rule, case, evidence, new_case=True)
-    if later:
+    no query unless a rule fires or needs one (one per repeat field); the warnings of the rules
+    that fire are raised together."""
+    rules = [r for r in refdata.get("risk.intake_rules", _intake_rules) if _applies(r, case)]
+    # The case was created in this transaction: no warning names it yet.
+    _raise_for_case(case, evaluate([r for r in rules if r.kind in SYNC_KINDS], case), new_case=True)
+    if any(r.kind in BACKGROUND_KINDS for r in rules):
         from .tasks import evaluate_case_task
 
         enqueue_with_transaction(evaluate_case_task, case.pk)
@@ -166,15 +244,11 @@ def evaluate_background(case_id: int) -> int:
     case = Case.objects.filter(pk=case_id).select_related("handling_unit", "grid").first()
     if case is None:
         return 0
-    raised = 0
+    rules = [
+        r for r in refdata.get("risk.intake_rules", _intake_rules) if r.kind in BACKGROUND_KINDS
+    ]
     with transaction.atomic():
-        for rule in enabled_rules(BACKGROUND_KINDS):
-            if _applies(rule, case):
-                evidence = CASE_CHECKS[rule.kind](rule, case, None)
-                if evidence:
-                    _raise_for_case(rule, case, evidence)
-                    raised += 1
-    return raised
+        return _raise_for_case(case, evaluate(rules, case))
 
 
 # -- periodic kinds ---------------------------------------------------------------------------
@@ -237,19 +311,20 @@ def deadline_findings(rule: WarningRule, as_of: datetime) -> list[Case]:
 
 
 def run_periodic(now: datetime | None = None) -> int:
-    """Run the scheduled kinds once; returns how many warnings were raised."""
+    """Run the scheduled kinds once, raising what they find together; returns how many
+    warnings were raised."""
     from fengqiao.territory.models import Grid
 
-    from .actions import raise_warning
+    from .actions import NewWarning, raise_warnings
 
     now = now or timezone.now()
-    raised = 0
+    items: list[NewWarning] = []
     with transaction.atomic():
         for rule in enabled_rules(frozenset({RuleKind.SURGE, RuleKind.DEADLINE})):
             if rule.kind == RuleKind.DEADLINE:
                 for case in deadline_findings(rule, now):
-                    raised += bool(
-                        raise_warning(
+                    items.append(
+                        NewWarning(
                             kind=rule.kind,
                             level=rule.level,
                             title=f"{rule.name}: {case.tracking_number} {case.title}",
@@ -275,8 +350,8 @@ def run_periodic(now: datetime | None = None) -> int:
                     if f["dimension"] == "grid"
                     else None
                 )
-                raised += bool(
-                    raise_warning(
+                items.append(
+                    NewWarning(
                         kind=rule.kind,
                         level=rule.level,
                         title=_("%(rule)s: %(count)d cases in 7 days (usual %(mean)s)")
@@ -289,7 +364,7 @@ def run_periodic(now: datetime | None = None) -> int:
                         dedupe_key=f"{f['dimension']}:{f['id']}:{week[0]}-{week[1]}",
                     )
                 )
-    return raised
+        return len(raise_warnings(items)) if items else 0
 
 
 # -- dry run ----------------------------------------------------------------------------------

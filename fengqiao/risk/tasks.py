@@ -20,6 +20,22 @@ def periodic_rules_task() -> int:
 
 
 @task()
+def notify_warnings_task(warning_ids: list[int], language: str = "") -> None:
+    """Tell the staff of the target units of the warnings raised together, in the language of
+    the request that raised them (enqueued with the raise: runs only if it committed)."""
+    from django.utils import translation
+
+    from fengqiao.risk.actions import notify_warnings
+
+    if language:
+        with translation.override(language):
+            notify_warnings(warning_ids)
+    else:
+        notify_warnings(warning_ids)
+
+
+# Kept for the task rows queued before the batch form (one task per warning).
+@task()
 def notify_warning_task(warning_id: int, language: str = "") -> None:
     """Tell the staff of a raised warning's target unit, in the language of the request that
     raised it (enqueued with the raise: runs only if it committed)."""

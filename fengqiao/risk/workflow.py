@@ -6,6 +6,7 @@ entry. Pages and the API offer `allowed(obj, access)` and nothing else. `""` as 
 the creation of the row.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +151,36 @@ def apply(
     if isinstance(obj, Assessment):
         return AssessmentEntry.objects.create(assessment=obj, level=level or obj.level, **common)
     return WarningEvent.objects.create(warning=obj, **common)
+
+
+def apply_new(
+    warnings: Sequence[Warning], name: str, actor: Any, *, data: Sequence[dict]
+) -> list[WarningEvent]:
+    """`apply` for warnings not saved yet, all by creation transition `name`: the table's
+    target, then the warnings in one INSERT and their first history entries (data[i] for
+    warnings[i]) in another. Each warning's history chain starts here: no head look-up."""
+    from fengqiao.core import chain
+
+    t = WARNING_TRANSITIONS[name]
+    if "" not in t.sources or any(w.pk is not None for w in warnings):
+        raise TransitionNotAllowed("state", "transition", gettext("Not allowed in this state."))
+    if not warnings:
+        return []
+    for w in warnings:
+        if t.target is not None:
+            w.state = t.target
+    Warning.objects.bulk_create(warnings)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    events: list[Any] = []
+    for w, d in zip(warnings, data, strict=True):
+        chain.mark_new_chain(w)
+        events.append(
+            WarningEvent(
+                warning=w, actor=user, action=name, from_state="", to_state=w.state, data=d
+            )
+        )
+    chain.create_all(WarningEvent, events)
+    return events
 
 
 def allowed(obj: Assessment | Warning, access: Access) -> list[Transition]:
