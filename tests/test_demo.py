@@ -623,7 +623,8 @@ def test_demo_emergency_event_with_1_office_9_groups_8_task_forces(demo):
 
 
 def test_demo_grid_worker_has_an_open_emergency_task(demo):
-    from fengqiao.web.phone.sections import emergency_events, emergency_tasks
+    from fengqiao.web.phone.sections import emergency_events
+    from fengqiao.web.workbench import grid_emergency_tasks as emergency_tasks
 
     gw = User.objects.get(username="gw001")
     tasks = emergency_tasks(gw)

@@ -12,6 +12,9 @@ from fengqiao.cases.views_actions import perform
 from fengqiao.web.context import nav_for
 from tests.case_factories import SONGSHAN_POINT, make_case_world, report
 from tests.mediation_factories import dispute_case, make_mediation_world, started
+from tests.test_registry import reg
+
+__all__ = ["reg"]
 
 
 @pytest.fixture
@@ -272,3 +275,26 @@ def test_unit_task_filter_overdue(world, personas, cw, client_for):
     assert late.tracking_number in body and fine.tracking_number not in body
     home = client.get(reverse("home")).content.decode()
     assert re.search(r'href="/tasks/\?due=overdue" data-count><span class="num">1<', home)
+
+
+def test_grid_worker_home_lists_the_phone_days_work(world, personas, cw, reg, client_for):
+    """The desk home of a grid worker shows what the phone's 今日 page shows: the task a station
+    gave them in person and the key-person visit due, overdue first; an outsider sees none."""
+    from datetime import date
+
+    from fengqiao.registry.visits import visits_due_for
+    from tests.test_phone import _assigned
+
+    case, _task = _assigned(world, personas, cw)
+    kp = reg[2]
+    assert [r.key_person for r in visits_due_for(personas.grid_worker, date.today())] == [kp]
+    body = client_for(personas.grid_worker).get(reverse("home")).content.decode()
+    todos = re.search(r'id="my-todos".*?</section>', body, re.S).group(0)
+    assert case.tracking_number in todos and reverse("cases:detail", args=[case.pk]) in todos
+    assert reverse("phone:visit", args=[kp.pk]) in todos and kp.resident.name in todos
+    # The overdue visit comes first; its tag is Chinese.
+    assert todos.index(kp.resident.name) < todos.index(case.tracking_number)
+    assert "走访" in todos and "待签收" in todos
+    assert reverse("phone:today") in body  # the phone app from the quick links
+    outsider = client_for(personas.outsider).get(reverse("home")).content.decode()
+    assert case.tracking_number not in outsider and kp.resident.name not in outsider

@@ -285,11 +285,111 @@ def _warning_todos(access: Access, now: datetime) -> list[Todo]:
     ]
 
 
+def assigned_tasks(user: Any) -> list[Task]:
+    """The open tasks a station gave the user in person (a grid worker), overdue first, then by
+    due time; each with its `due_state`. Shown on the phone's 今日 page and in the to-dos."""
+    tasks = list(
+        Task.objects.filter(assignee_id=user.pk, active=True, state__in=OPEN_TASK_STATES)
+        .select_related("case", "case__category", "unit")
+        .order_by("due", "id")[:200]
+    )
+    now = timezone.now()
+    states = {t.pk: due_state(t.due, now) for t in tasks}
+    for t in tasks:
+        setattr(t, "due_state", states[t.pk])  # noqa: B010 (shown by the templates)
+    far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
+    tasks.sort(key=lambda t: (states[t.pk] != "overdue", t.due or far, t.pk))
+    return tasks
+
+
+def grid_emergency_tasks(user: Any) -> list[Any]:
+    """The open tasks of active emergency events given to the worker's own grids (not the other
+    grids' of the same event), overdue first, then by their hour deadline."""
+    from fengqiao.emergency import actions
+    from fengqiao.emergency.models import Task as EmergencyTask
+    from fengqiao.emergency.workflow import grid_ids
+
+    mine = grid_ids(user)
+    if not mine:
+        return []
+    qs = actions.visible(
+        user, EmergencyTask.objects.filter(event__state="active", grid_id__in=sorted(mine))
+    )
+    tasks = list(
+        actions.open_tasks(qs).select_related("event", "grid").order_by("deadline", "id")[:100]
+    )
+    now = timezone.now()
+    late = {t.pk: t.deadline < now for t in tasks}
+    for t in tasks:
+        setattr(t, "is_late", late[t.pk])  # noqa: B010 (shown by the templates)
+    tasks.sort(key=lambda t: (not late[t.pk], t.deadline, t.pk))
+    return tasks
+
+
+def _grid_worker_todos(access: Access, now: datetime) -> list[Todo]:
+    """A grid worker's own work, the same as the phone's 今日 page shows: tasks the station gave
+    them in person, emergency tasks of their grids, key-person visits due today or overdue."""
+    user = access.user
+    if getattr(user, "grid_worker", None) is None or not access.has_role(Role.GRID_WORKER):
+        return []
+    from fengqiao.registry.visits import visits_due_for
+
+    labels = {
+        Task.State.DISPATCHED: pgettext_lazy("todo", "To acknowledge"),
+        Task.State.ACKNOWLEDGED: pgettext_lazy("todo", "Task to do"),
+        Task.State.IN_PROGRESS: pgettext_lazy("todo", "Task under way"),
+    }
+    items = [
+        Todo(
+            labels[t.state],
+            t.case.title,
+            t.case.tracking_number,
+            reverse("cases:detail", args=[t.case_id]),
+            t.due,
+            getattr(t, "due_state", ""),
+            t.unit.name,
+        )
+        for t in assigned_tasks(user)
+    ]
+    items += [
+        Todo(
+            pgettext_lazy("todo", "Emergency task"),
+            t.title,
+            t.event.name,
+            reverse("phone:today"),
+            t.deadline,
+            "overdue" if t.deadline < now else due_state(t.deadline, now),
+            t.grid.name,
+        )
+        for t in grid_emergency_tasks(user)
+    ]
+    today = timezone.localdate()
+    for row in visits_due_for(user, today):
+        if row.state not in ("overdue", "due"):
+            continue
+        due = None
+        if row.due_on is not None:
+            due = timezone.make_aware(datetime.combine(row.due_on, datetime.min.time()))
+        items.append(
+            Todo(
+                pgettext_lazy("todo", "Visit"),
+                row.key_person.kind.name,
+                row.key_person.resident.name,
+                reverse("phone:visit", args=[row.key_person.pk]),
+                due,
+                "overdue" if row.state == "overdue" else "near",
+                row.key_person.grid.name,
+            )
+        )
+    return items
+
+
 def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -> list[Todo]:
     """What the user should do next, overdue first, then by deadline."""
     now = timezone.now()
     items = (
-        _task_todos(access, now)
+        _grid_worker_todos(access, now)
+        + _task_todos(access, now)
         + _case_todos(access, now)
         + _supervision_todos(access, now)
         + _mediation_todos(access, now, disputes)

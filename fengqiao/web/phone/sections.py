@@ -7,7 +7,6 @@ nothing for this user). The tasks section is built in; other apps add theirs at 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,8 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.access import Access
-from fengqiao.cases.models import Task
-from fengqiao.web.workbench import OPEN_TASK_STATES, due_state
+from fengqiao.web.workbench import assigned_tasks, grid_emergency_tasks
 
 
 @dataclass
@@ -31,24 +29,8 @@ class Section:
 Provider = Callable[[HttpRequest, Access], Section | None]
 
 
-def my_tasks(user: Any) -> list[Task]:
-    """The current tasks a station assigned to the user, overdue first, then by due time."""
-    tasks = list(
-        Task.objects.filter(assignee_id=user.pk, active=True, state__in=OPEN_TASK_STATES)
-        .select_related("case", "case__category", "unit")
-        .order_by("due", "id")[:200]
-    )
-    now = timezone.now()
-    states = {t.pk: due_state(t.due, now) for t in tasks}
-    for t in tasks:
-        setattr(t, "due_state", states[t.pk])  # noqa: B010 (shown by the template)
-    far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
-    tasks.sort(key=lambda t: (states[t.pk] != "overdue", t.due or far, t.pk))
-    return tasks
-
-
 def tasks_section(request: HttpRequest, access: Access) -> Section | None:
-    tasks = my_tasks(request.user)
+    tasks = assigned_tasks(request.user)
     today = timezone.localdate()
     due = [t for t in tasks if t.due is None or timezone.localdate(t.due) <= today]
     later = [t for t in tasks if t not in due]
@@ -77,30 +59,6 @@ def visits_section(request: HttpRequest, access: Access) -> Section | None:
     )
 
 
-def emergency_tasks(user: Any) -> list[Any]:
-    """The open tasks of active emergency events given to the worker's own grids (not the other
-    grids' of the same event), overdue first, then by their hour deadline."""
-    from fengqiao.emergency import actions
-    from fengqiao.emergency.models import Task as EmergencyTask
-    from fengqiao.emergency.workflow import grid_ids
-
-    mine = grid_ids(user)
-    if not mine:
-        return []
-    qs = actions.visible(
-        user, EmergencyTask.objects.filter(event__state="active", grid_id__in=sorted(mine))
-    )
-    tasks = list(
-        actions.open_tasks(qs).select_related("event", "grid").order_by("deadline", "id")[:100]
-    )
-    now = timezone.now()
-    late = {t.pk: t.deadline < now for t in tasks}
-    for t in tasks:
-        setattr(t, "is_late", late[t.pk])  # noqa: B010 (shown by the template)
-    tasks.sort(key=lambda t: (not late[t.pk], t.deadline, t.pk))
-    return tasks
-
-
 def emergency_events(user: Any) -> list[Any]:
     """Active emergency events that gave a task to one of the worker's grids (the worker checks in there)."""
     from fengqiao.emergency import actions
@@ -118,7 +76,7 @@ def emergency_events(user: Any) -> list[Any]:
 
 def emergency_section(request: HttpRequest, access: Access) -> Section | None:
     """应急任务: shown while an emergency event has tasks for the worker's grids."""
-    tasks = emergency_tasks(request.user)
+    tasks = grid_emergency_tasks(request.user)
     if not tasks:
         return None
     return Section(
