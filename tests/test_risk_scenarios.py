@@ -1,5 +1,6 @@
 """S2 with its risk assessment and warning; warning rules on intake, on the schedule, dry runs."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -65,7 +66,9 @@ def police_handover(liaison):
     ).case
 
 
-def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas, cw, factors):
+def test_s2_assessment_raises_a_warning_that_closes_when_lowered(
+    world, personas, cw, factors, client_for
+):
     liaison, center = personas.liaison, cw.district_clerk
     case = police_handover(liaison)
     case = actions.accept(center, case, expected_version=case.version)
@@ -97,6 +100,13 @@ def test_s2_assessment_raises_a_warning_that_closes_when_lowered(world, personas
     assert a.person_id_hash == risk.person_hash(VALID_ID) and VALID_ID not in a.person_id_hash
     w = Warning.objects.get(assessment=a)
     assert w.state == WarningState.RAISED and w.target_unit == world.police_taoxi
+    # The unit's liaison finds it first among the to-dos: urgent (high level), with no deadline
+    # to be late on.
+    home = client_for(liaison).get("/").content.decode()
+    todos = re.search(r'id="my-todos".*?</section>', home, re.S).group(0)
+    first = re.search(r"<li.*?</li>", todos, re.S).group(0)
+    assert w.title in first and "须立即处置" in first and "等级：高" in first
+    assert "已超期" not in first
     # The co-handling units see the risk of the case they work on; an outsider does not.
     assert risk.visible_assessments(cw.civil_liaison).filter(pk=a.pk).exists()
     with pytest.raises(NotFound):

@@ -276,10 +276,12 @@ def _warning_todos(access: Access, now: datetime) -> list[Todo]:
         Todo(
             pgettext_lazy("todo", "Warning"),
             w.title,
-            w.get_level_display(),
+            "",
             reverse("risk:warning", args=[w.pk]),
             None,
-            "overdue" if w.level in ("high", "major") else "",
+            # A warning has no deadline: a high or major one comes first, marked urgent.
+            "urgent" if w.level in ("high", "major") else "",
+            pgettext_lazy("todo", "level: %(level)s") % {"level": w.get_level_display()},
         )
         for w in open_warnings(access).order_by("-raised_at")[:10]
     ]
@@ -396,7 +398,7 @@ def todos(access: Access, disputes: "Disputes | None" = None, limit: int = 15) -
         + _letter_todos(access, now)
         + _warning_todos(access, now)
     )
-    items.sort(key=lambda t: (t.state != "overdue", *_sort_key(t.due)))
+    items.sort(key=lambda t: (t.state not in ("overdue", "urgent"), *_sort_key(t.due)))
     return items[:limit]
 
 
