@@ -271,7 +271,7 @@ class ExtendForm(forms.Form):
 
 class LedgerForm(forms.Form):
     committee = forms.TypedChoiceField(label=_("Mediation committee"), coerce=int)
-    date_from = forms.DateField(label=_("From"), widget=D)
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), widget=D)
     date_to = forms.DateField(label=pgettext_lazy("date range", "To"), widget=D)
 
     def __init__(self, *args, committees=(), **kwargs):
