@@ -98,7 +98,7 @@ def test_home_counts_link_to_lists_with_the_same_number(world, cw, client_for):
     assert any(n == 2 for _h, n in case_links)  # two waiting to be accepted
     for href, n in case_links:
         page = client.get(href).content.decode()
-        assert page.count('<tr>\n  <td><a href="/cases/') == n, href
+        assert page.count('<tr>\n  <td class="nowrap"><a href="/cases/') == n, href
 
 
 def test_home_todos_show_due_state(world, cw, client_for):
