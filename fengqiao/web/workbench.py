@@ -94,6 +94,7 @@ class Todo:
     due: datetime | None
     state: str = ""
     extra: str = ""
+    all_day: bool = False  # due on a date (a visit), not at an hour
 
 
 def _case_todos(access: Access, now: datetime) -> list[Todo]:
@@ -381,6 +382,7 @@ def _grid_worker_todos(access: Access, now: datetime) -> list[Todo]:
                 due,
                 "overdue" if row.state == "overdue" else "near",
                 row.key_person.grid.name,
+                all_day=True,
             )
         )
     return items

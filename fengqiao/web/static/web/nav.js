@@ -7,6 +7,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var open = button.getAttribute("aria-expanded") !== "true";
     button.setAttribute("aria-expanded", open ? "true" : "false");
     nav.classList.toggle("open", open);
+    var bar = button.closest(".topbar");
+    if (bar) bar.classList.toggle("menu-open", open);
   });
 });
 
