@@ -15,6 +15,7 @@ from fengqiao.registry.models import (
     Base,
     House,
     Household,
+    ImportJob,
     Organisation,
     Place,
     PlaceKind,
@@ -22,6 +23,7 @@ from fengqiao.registry.models import (
     RegistryKind,
     Resident,
 )
+from tests.case_factories import use_immediate_tasks
 from tests.test_registry import HUAYUAN_1, HUAYUAN_2, SONGSHAN_1, citizen_id
 
 KINDS = ["houses", "households", "places", "organisations"]
@@ -388,8 +390,27 @@ def test_export_imports_back_unchanged(kind, base, personas, client_for, world):
 
 
 @pytest.mark.parametrize("kind", ["residents", *KINDS])
-def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client_for):
+def test_desk_pages_in_chinese_with_dry_run_preview(
+    kind, base, personas, client_for, settings, django_capture_on_commit_callbacks
+):
     from tests.test_no_english import english_words
+
+    use_immediate_tasks(settings)
+
+    def upload(data):
+        """Post the form; the job runs as the transaction commits; its page."""
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/registry/{kind}/import/", data)
+        assert response.status_code == 302
+        job = ImportJob.objects.latest("id")
+        assert response["Location"] == f"/registry/imports/{job.pk}/"
+        assert job.status == ImportJob.Status.DONE and not job.file
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert not english_words(html), english_words(html)
+        assert 'data-status="done"' in html and "hx-get" not in html
+        return html
 
     client = client_for(personas.street_clerk)
     client.cookies["django_language"] = "zh-hans"
@@ -407,9 +428,9 @@ def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client
     assert lines == [",".join(headers(kind))]
     if kind == "residents":
         return
-    upload = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))
-    dry = client.post(f"/registry/{kind}/import/", {"file": upload, "dry_run": "1"})
-    dry_html = dry.content.decode()
+    dry_html = upload(
+        {"file": SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)])), "dry_run": "1"}
+    )
     assert "1 行校验通过，尚未保存。" in dry_html and "预览" in dry_html
     assert MODELS[kind].objects.filter(grid__code=HUAYUAN_1).count() == (kind == "houses")
     # The preview masks what is personal: phones and members' ID numbers.
@@ -419,10 +440,10 @@ def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client
         assert "<td>2</td><td>230903013001001</td><td>花园小区2号楼</td>" in dry_html
         assert "139****4444" in dry_html
     bad = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind) | {"网格编码": "1"}]))
-    shown = client.post(f"/registry/{kind}/import/", {"file": bad}).content.decode()
+    shown = upload({"file": bad})
     assert "未保存任何数据" in shown and "<td>2</td><td>网格编码</td>" in shown
-    upload = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))
-    done = client.post(f"/registry/{kind}/import/", {"file": upload}).content.decode()
+    assert MODELS[kind].objects.filter(grid__code=HUAYUAN_1).count() == (kind == "houses")
+    done = upload({"file": SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))})
     assert "已导入 1 条记录。" in done
     # A grid worker (their own grid) has the export too.
     gw = client_for(personas.grid_worker).get(f"/registry/{kind}/").content.decode()
