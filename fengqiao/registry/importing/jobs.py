@@ -76,7 +76,8 @@ def start_import(
         language=translation.get_language() or "",
     )
     # Unguessable; handed out to the owner alone (import_job_file) and deleted once run.
-    job.file.save(files.random_name("imports", extension(name)), ContentFile(content), save=False)
+    stored = files.random_name("imports", extension(name))
+    job.file.name = job.file.storage.save(stored, ContentFile(content))
     try:
         with transaction.atomic():
             job.save()
