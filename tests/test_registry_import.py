@@ -527,7 +527,7 @@ def test_a_real_run_with_a_bad_row_reports_it_and_saves_nothing(base, personas, 
 def test_progress_is_written_as_the_rows_are_checked(base, personas, client_for, monkeypatch):
     monkeypatch.setattr(engine, "PROGRESS_EVERY", 2)
     rows = [good_row("houses", n) for n in range(1, 6)]
-    content = as_csv("houses", rows[:2] + [{}] + rows[2:])  # an empty line counts too
+    content = as_csv("houses", [*rows[:2], {}, *rows[2:]])  # an empty line counts too
     # The engine: every 2 rows, and when all are checked; then the save begins.
     calls: list = []
     report = run(personas.street_clerk, "houses", content, dry_run=True)

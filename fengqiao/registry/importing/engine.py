@@ -20,7 +20,7 @@ that cannot be imported at all (type, encoding, header) before anything is store
 import abc
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_rows(name: str, content: bytes) -> Iterator[list[str]]:
+def read_rows(name: str, content: bytes) -> Generator[list[str], None, None]:
     """The rows of a CSV (UTF-8, with or without BOM; GB18030/GBK accepted) or XLSX file."""
     if name.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -317,8 +317,8 @@ def run_import(
     content: bytes,
     *,
     dry_run: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    saving: Callable[[], None] | None = None,
+    progress: Callable[[int, int], object] | None = None,
+    saving: Callable[[], object] | None = None,
 ) -> ImportReport:
     """Import the file `name` into the registry of `layout`: all rows or none.
 
