@@ -638,6 +638,10 @@ PERIODIC_TASKS["fengqiao.registry.tasks.sweep_visits_task"] = env_int(
     "REGISTRY_SWEEP_SECONDS", 3600
 )
 PERIODIC_TASKS["fengqiao.registry.tasks.apply_retention_task"] = 24 * 3600
+# Spreadsheet imports run in the background; a failed one keeps its upload (personal data in
+# clear) for its owner this many hours, then the cleanup deletes it.
+IMPORT_UPLOAD_HOURS = env_float("IMPORT_UPLOAD_HOURS", 24.0)
+PERIODIC_TASKS["fengqiao.registry.tasks.purge_import_uploads_task"] = 3600
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "ResidentKindEnum": "fengqiao.registry.models.Resident.Kind",

@@ -3,18 +3,26 @@ the districts' layout (issue 18): all rows or none with a row report, dry run, C
 UTF-8 with BOM and GBK, XLSX, scope, X-extension columns, and the export importing back."""
 
 import io
+import re
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from openpyxl import Workbook, load_workbook
 
 from fengqiao.core.models import AuditEntry, SensitiveAccess
 from fengqiao.registry import importing, records, services
+from fengqiao.registry.importing import engine, jobs
 from fengqiao.registry.importing.records import CHOICES, LAYOUTS
 from fengqiao.registry.models import (
     Base,
     House,
     Household,
+    ImportJob,
     Organisation,
     Place,
     PlaceKind,
@@ -22,6 +30,7 @@ from fengqiao.registry.models import (
     RegistryKind,
     Resident,
 )
+from tests.case_factories import use_immediate_tasks
 from tests.test_registry import HUAYUAN_1, HUAYUAN_2, SONGSHAN_1, citizen_id
 
 KINDS = ["houses", "households", "places", "organisations"]
@@ -388,8 +397,27 @@ def test_export_imports_back_unchanged(kind, base, personas, client_for, world):
 
 
 @pytest.mark.parametrize("kind", ["residents", *KINDS])
-def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client_for):
+def test_desk_pages_in_chinese_with_dry_run_preview(
+    kind, base, personas, client_for, settings, django_capture_on_commit_callbacks
+):
     from tests.test_no_english import english_words
+
+    use_immediate_tasks(settings)
+
+    def upload(data):
+        """Post the form; the job runs as the transaction commits; its page."""
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/registry/{kind}/import/", data)
+        assert response.status_code == 302
+        job = ImportJob.objects.latest("id")
+        assert response["Location"] == f"/registry/imports/{job.pk}/"
+        assert job.status == ImportJob.Status.DONE and not job.file
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert not english_words(html), english_words(html)
+        assert 'data-status="done"' in html and "hx-get" not in html
+        return html
 
     client = client_for(personas.street_clerk)
     client.cookies["django_language"] = "zh-hans"
@@ -407,9 +435,9 @@ def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client
     assert lines == [",".join(headers(kind))]
     if kind == "residents":
         return
-    upload = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))
-    dry = client.post(f"/registry/{kind}/import/", {"file": upload, "dry_run": "1"})
-    dry_html = dry.content.decode()
+    dry_html = upload(
+        {"file": SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)])), "dry_run": "1"}
+    )
     assert "1 行校验通过，尚未保存。" in dry_html and "预览" in dry_html
     assert MODELS[kind].objects.filter(grid__code=HUAYUAN_1).count() == (kind == "houses")
     # The preview masks what is personal: phones and members' ID numbers.
@@ -419,11 +447,237 @@ def test_desk_pages_in_chinese_with_dry_run_preview(kind, base, personas, client
         assert "<td>2</td><td>230903013001001</td><td>花园小区2号楼</td>" in dry_html
         assert "139****4444" in dry_html
     bad = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind) | {"网格编码": "1"}]))
-    shown = client.post(f"/registry/{kind}/import/", {"file": bad}).content.decode()
+    shown = upload({"file": bad})
     assert "未保存任何数据" in shown and "<td>2</td><td>网格编码</td>" in shown
-    upload = SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))
-    done = client.post(f"/registry/{kind}/import/", {"file": upload}).content.decode()
+    assert MODELS[kind].objects.filter(grid__code=HUAYUAN_1).count() == (kind == "houses")
+    done = upload({"file": SimpleUploadedFile("x.csv", as_csv(kind, [good_row(kind)]))})
     assert "已导入 1 条记录。" in done
     # A grid worker (their own grid) has the export too.
     gw = client_for(personas.grid_worker).get(f"/registry/{kind}/").content.decode()
     assert f"/registry/{kind}/export/" in gw
+
+
+# -- background jobs ----------------------------------------------------------------------------
+
+FAILED = "导入因出错而中止，未保存任何数据。请重新上传该文件；如仍失败，请联系管理员。"
+
+
+def upload_job(client, kind, content, name="x.csv", dry_run=False):
+    """Post a file: the job is queued in the database (the tests' backend), not run yet."""
+    data = {"file": SimpleUploadedFile(name, content)} | ({"dry_run": "1"} if dry_run else {})
+    response = client.post(f"/registry/{kind}/import/", data)
+    assert response.status_code == 302, response.content.decode()
+    job = ImportJob.objects.latest("id")
+    assert response["Location"] == f"/registry/imports/{job.pk}/"
+    return job
+
+
+def test_the_upload_is_stored_and_queued_then_the_task_imports_it(base, personas, client_for):
+    client = client_for(personas.street_clerk)
+    before = House.objects.count()
+    content = as_csv("houses", [good_row("houses", n) for n in (1, 2, 3)])
+    job = upload_job(client, "houses", content)
+    assert (job.owner, job.kind, job.dry_run, job.name) == (
+        personas.street_clerk,
+        "houses",
+        False,
+        "x.csv",
+    )
+    assert job.status == ImportJob.Status.QUEUED
+    assert re.fullmatch(r"imports/[0-9a-f]{32}\.csv", job.file.name)
+    path = Path(job.file.path)
+    assert path.read_bytes() == content
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("registry.tasks.import_task")
+    assert task.args_kwargs["args"] == [job.pk]
+    url = f"/registry/imports/{job.pk}/"
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="queued"' in partial and f'hx-get="{url}"' in partial
+    assert "排队等待处理" in partial and "<html" not in partial
+    assert House.objects.count() == before
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.finished_at is not None
+    assert (job.rows, job.imported, job.report, job.rows_done, job.rows_total) == (3, 3, [], 3, 3)
+    assert House.objects.count() == before + 3
+    # The file held personal data in clear: gone once read.
+    assert not job.file and not path.exists()
+    assert AuditEntry.objects.filter(object_id="import", actor=personas.street_clerk).count() == 1
+    page = client.get(url).content.decode()
+    assert "已导入 3 条记录。" in page and "hx-get" not in page
+    # Delivery is at least once: running it again changes nothing.
+    jobs.run_job(job.pk)
+    assert House.objects.count() == before + 3
+
+
+def test_a_real_run_with_a_bad_row_reports_it_and_saves_nothing(base, personas, client_for):
+    client = client_for(personas.street_clerk)
+    before = Place.objects.count()
+    rows = [good_row("places", 1), good_row("places", 2) | {"经度": "500"}]
+    job = upload_job(client, "places", as_csv("places", rows))
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.imported == 0
+    assert [(e["row"], e["column"]) for e in job.report] == [(3, "经度")]
+    assert Place.objects.count() == before
+    html = client.get(f"/registry/imports/{job.pk}/").content.decode()
+    assert "未保存任何数据" in html and "<td>3</td><td>经度</td>" in html
+
+
+def test_progress_is_written_as_the_rows_are_checked(base, personas, client_for, monkeypatch):
+    monkeypatch.setattr(engine, "PROGRESS_EVERY", 2)
+    rows = [good_row("houses", n) for n in range(1, 6)]
+    content = as_csv("houses", [*rows[:2], {}, *rows[2:]])  # an empty line counts too
+    # The engine: every 2 rows, and when all are checked; then the save begins.
+    calls: list = []
+    report = run(personas.street_clerk, "houses", content, dry_run=True)
+    assert report.ok and report.rows == 5
+    importing.run_import(
+        importing.LAYOUTS["houses"],
+        personas.street_clerk,
+        "x.csv",
+        content,
+        dry_run=True,
+        progress=lambda done, total: calls.append((done, total)),
+        saving=lambda: calls.append("saving"),
+    )
+    assert calls == [(0, 6), (2, 6), (4, 6), (6, 6)]
+    # The job: each call is a plain UPDATE the page polling it shows at once.
+    client = client_for(personas.street_clerk)
+    job = upload_job(client, "houses", content)
+    url = f"/registry/imports/{job.pk}/"
+    seen: list = []
+    real = jobs.run_import
+
+    def spy(*args, progress, saving, **kwargs):
+        def on_progress(done, total):
+            progress(done, total)
+            now = ImportJob.objects.get(pk=job.pk)
+            html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+            assert f"正在校验：{done} / {total} 行" in html and f'hx-get="{url}"' in html
+            assert f'<progress max="100" value="{100 * done // total}">' in html
+            seen.append((now.status, now.rows_done, now.rows_total))
+
+        def on_saving():
+            saving()
+            html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+            assert "所有行校验通过，正在保存" in html and f'hx-get="{url}"' in html
+            seen.append(("saving", ImportJob.objects.get(pk=job.pk).saving))
+
+        return real(*args, progress=on_progress, saving=on_saving, **kwargs)
+
+    monkeypatch.setattr(jobs, "run_import", spy)
+    jobs.run_job(job.pk)
+    assert seen == [
+        ("running", 0, 6),
+        ("running", 2, 6),
+        ("running", 4, 6),
+        ("running", 6, 6),
+        ("saving", True),
+    ]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.imported == 5 and not job.saving
+
+
+def test_the_job_page_is_the_uploaders_alone(base, personas, client_for):
+    owner = client_for(personas.street_clerk)
+    job = upload_job(owner, "houses", as_csv("houses", [good_row("houses")]), dry_run=True)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error="x")
+    urls = [f"/registry/imports/{job.pk}/", f"/registry/imports/{job.pk}/file/"]
+    assert owner.get(urls[0]).status_code == 200
+    assert owner.get(urls[0], HTTP_HX_REQUEST="true").status_code == 200
+    assert owner.get(urls[1]).status_code == 200
+    # Others, whatever their role (the grid worker may import too, the admin sees much): 404.
+    for who in (personas.grid_worker, personas.leader, personas.outsider, personas.admin):
+        client = client_for(who)
+        for url in urls:
+            assert client.get(url).status_code == 404, (who, url)
+            assert client.get(url, HTTP_HX_REQUEST="true").status_code == 404, (who, url)
+    for url in urls:
+        anonymous = Client().get(url)
+        assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert owner.get(f"/registry/imports/{job.pk + 1}/").status_code == 404
+    # Only a failed job's upload is handed back.
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    assert owner.get(urls[1]).status_code == 404
+
+
+def test_a_failed_job_says_why_and_keeps_the_upload_for_its_owner(
+    base, personas, client_for, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    client = client_for(personas.street_clerk)
+    content = as_csv("houses", [good_row("houses")])
+    job = upload_job(client, "houses", content)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(jobs, "run_import", broken)
+    with pytest.raises(RuntimeError):
+        jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.error == FAILED
+    assert job.finished_at is not None
+    url = f"/registry/imports/{job.pk}/"
+    html = client.get(url).content.decode()
+    assert FAILED in html and 'data-status="failed"' in html
+    assert "hx-get" not in html and "disk on fire" not in html
+    download = client.get(url + "file/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == content
+    assert 'filename="x.csv"' in download["Content-Disposition"]
+    # The cleanup deletes the upload once IMPORT_UPLOAD_HOURS have passed.
+    path = Path(job.file.path)
+    assert jobs.purge_uploads() == 0 and path.exists()
+    later = timezone.now() + timedelta(hours=settings.IMPORT_UPLOAD_HOURS + 1)
+    assert jobs.purge_uploads(later) == 1 and not path.exists()
+    assert client.get(url + "file/").status_code == 404
+    assert jobs.purge_uploads(later) == 0
+    # Through the task library: the task fails, the job says why.
+    use_immediate_tasks(settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/registry/houses/import/", {"file": SimpleUploadedFile("y.csv", content)})
+    assert ImportJob.objects.latest("id").error == FAILED
+    # An owner who may no longer import when it runs: told so, not a fault of the worker.
+    monkeypatch.undo()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    denied = upload_job(client, "houses", content)
+    ImportJob.objects.filter(pk=denied.pk).update(owner=personas.leader)
+    jobs.run_job(denied.pk)
+    denied.refresh_from_db()
+    assert denied.status == ImportJob.Status.FAILED and denied.error == "您无权修改基础数据。"
+    assert not House.objects.filter(address="花园小区2号楼").exists()
+
+
+BAD_FILES = [
+    ("x.pdf", b"%PDF-1.4", "请选择 CSV 或 XLSX 文件。"),
+    ("x.csv", "网格编码,房屋地址\n".encode("utf-16"), "无法按 CSV 或 XLSX 格式读取该文件。"),
+    ("x.xlsx", b"PK\x03\x04 broken", "无法按 CSV 或 XLSX 格式读取该文件。"),
+    ("x.csv", b"", "文件为空。"),
+    ("x.csv", "网格编码,门牌\n230903013001001,1号\n".encode(), "缺少此列。"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), BAD_FILES)
+def test_bad_files_are_refused_before_anything_is_stored(
+    name, content, reason, base, personas, client_for, settings
+):
+    client = client_for(personas.street_clerk)
+    response = client.post("/registry/houses/import/", {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert reason in html and "未保存任何数据" in html
+    assert not ImportJob.objects.exists() and not DBTaskResult.objects.exists()
+    imports = Path(settings.MEDIA_ROOT) / "imports"
+    assert not imports.exists() or not any(imports.iterdir())
+
+
+def test_layout_is_abstract():
+    with pytest.raises(TypeError):
+        importing.Layout()  # type: ignore[abstract]
+
+    class Partial(importing.Layout):
+        def columns(self):
+            return []
+
+    with pytest.raises(TypeError, match="save"):
+        Partial()  # type: ignore[abstract]

@@ -621,6 +621,69 @@ class RetentionRule(models.Model):
         return f"{self.get_subject_display()}: {self.days}"
 
 
+class ImportJob(models.Model):
+    """A spreadsheet import running in the background (registry.importing.jobs): its progress,
+    then its outcome, shown to the user who uploaded the file and to nobody else.
+
+    The uploaded file is stored under a random name until the job has run; it holds personal
+    data in clear, so it is deleted once the job is done. A failed job keeps it, for its owner
+    to download, until the cleanup deletes it (IMPORT_UPLOAD_HOURS)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("registry"), max_length=20)  # a key of importing.LAYOUTS
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(_("file"), upload_to="imports/", blank=True, max_length=255)
+    # The language of the page it was started from: the row report is written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    # Every row passed; the one transaction writing them runs.
+    saving = models.BooleanField(_("saving"), default=False)
+    rows = models.PositiveIntegerField(_("rows with data"), default=0)
+    imported = models.PositiveIntegerField(_("records imported"), default=0)
+    # The row report: [{"row": 3, "column": "网格编码", "reason": "…"}]; empty when all passed.
+    report = models.JSONField(_("row report"), default=list, blank=True)
+    # The dry run's preview (personal fields masked): the header and [row number, cells].
+    header = models.JSONField(_("preview header"), default=list, blank=True)
+    preview = models.JSONField(_("preview"), default=list, blank=True)
+    error = models.TextField(_("reason of the failure"), blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
 def anonymise_fields(obj: Any) -> None:
     """Clear what identifies a person on `obj` (encrypted columns, names, phones, extras)."""
     for f in obj._meta.concrete_fields:

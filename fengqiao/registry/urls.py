@@ -22,6 +22,8 @@ urlpatterns = [
     path("key-persons/<int:pk>/", views.key_person, name="key_person"),
     path("visits/due/", views.visits_due, name="visits_due"),
     path("visits/<int:pk>/done/", views.visit_done, name="visit_done"),
+    path("imports/<int:pk>/", views_io.import_job, name="import_job"),
+    path("imports/<int:pk>/file/", views_io.import_job_file, name="import_job_file"),
     # residents, houses, households, places, organisations (importing.LAYOUTS); others 404
     path("<slug:kind>/import/", views_io.import_records, name="import_kind"),
     path("<slug:kind>/export/", views_io.export_records, name="export_kind"),

@@ -2,6 +2,7 @@
 back out in the same layout: residents, houses, households (with their members), places and
 organisations. One engine (`engine.py`) driven by a layout per registry (`residents.py`,
 `records.py`); see engine.py for the rules (all-or-nothing, row report, dry run, scope).
+The pages run imports in the background (`jobs.py`).
 """
 
 from typing import Any
@@ -12,6 +13,7 @@ from fengqiao.registry.importing.engine import (
     ImportReport,
     Layout,
     RowError,
+    check_file,
     read_rows,
     run_import,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "ImportReport",
     "Layout",
     "RowError",
+    "check_file",
     "export_layout",
     "export_rows",
     "import_residents",

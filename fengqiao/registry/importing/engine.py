@@ -11,11 +11,16 @@ The header row names the columns in any order; a column the layout does not know
 error (a typo must not drop data silently), except an empty header or 序号.
 
 The export writes the same layout, so an exported file imports back unchanged.
+
+The pages run an import as a background job (`importing.jobs`): `check_file` refuses a file
+that cannot be imported at all (type, encoding, header) before anything is stored, and
+`run_import` reports its progress through a callback.
 """
 
+import abc
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +37,9 @@ from fengqiao.territory.models import Grid
 
 MAX_ROWS = 50_000
 PREVIEW_ROWS = 20
+# `run_import` calls its progress callback every this many rows.
+PROGRESS_EVERY = 200
+EXTENSIONS = (".csv", ".xlsx")
 YES, NO = "是", "否"
 # Columns districts' sheets often carry that hold nothing to import.
 IGNORED_HEADERS = frozenset({"序号"})
@@ -99,7 +107,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_rows(name: str, content: bytes) -> Iterator[list[str]]:
+def read_rows(name: str, content: bytes) -> Generator[list[str], None, None]:
     """The rows of a CSV (UTF-8, with or without BOM; GB18030/GBK accepted) or XLSX file."""
     if name.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -115,7 +123,7 @@ def read_rows(name: str, content: bytes) -> Iterator[list[str]]:
     yield from csv.reader(io.StringIO(text))
 
 
-class Layout:
+class Layout(abc.ABC):
     """One registry's spreadsheet layout. Subclasses give the columns, the validation (the
     registry's own), the duplicate key and the save; the engine does the rest."""
 
@@ -124,18 +132,21 @@ class Layout:
     # Column whose header a duplicate (in the file, or already registered) is reported at.
     key_field = ""
 
+    @abc.abstractmethod
     def columns(self) -> list[Column]:
-        raise NotImplementedError
+        """The columns, in the order of the export and the template."""
 
+    @abc.abstractmethod
     def title(self) -> str:
         """The sheet's name in the export."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def import_title(self) -> str:
-        raise NotImplementedError
+        """The title of the upload page."""
 
+    @abc.abstractmethod
     def export_title(self) -> str:
-        raise NotImplementedError
+        """The title of the export link."""
 
     def notes(self) -> list[str]:
         """Explanations shown on the upload page (how a special column is filled in)."""
@@ -166,9 +177,9 @@ class Layout:
             return None, _("Choose one of: %(choices)s.") % {"choices": f"{YES}、{NO}"}
         return raw, None
 
+    @abc.abstractmethod
     def clean(self, access: Access, data: dict[str, Any]) -> dict[str, Any]:
         """The registry's own validation (raises InvalidInput)."""
-        raise NotImplementedError
 
     def check(self, ctx: dict[str, Any], row: Row) -> list[FieldError]:
         """Checks beyond the single record (links to other rows); may fill `row.extra`.
@@ -194,10 +205,10 @@ class Layout:
     def same_reason(self, row: int) -> str:
         return _("The same record is in row %(row)d.") % {"row": row}
 
+    @abc.abstractmethod
     def save(self, actor: Any, rows: list[Row]) -> None:
         """Write the rows (inside the engine's transaction); raise RowInvalid for a row that
         fails when written."""
-        raise NotImplementedError
 
     # -- export ------------------------------------------------------------------------------
 
@@ -282,10 +293,38 @@ def _preview(columns: list[Column], index: dict[str, int], values: list[str]) ->
     return out
 
 
+def check_file(layout: Layout, name: str, content: bytes) -> list[RowError]:
+    """Why the file cannot be imported at all (its type, encoding or header row); reads no
+    further than the header. `run_import` checks the same again, and every row."""
+    if not name.lower().endswith(EXTENSIONS):
+        return [RowError(0, "", _("Choose a CSV or XLSX file."))]
+    rows = read_rows(name, content)
+    try:
+        first = next(rows, None)
+    except Exception:  # a broken file of any kind: one clear message, never a 500
+        return [RowError(0, "", _("The file cannot be read as CSV or XLSX."))]
+    finally:
+        rows.close()
+    if first is None:
+        return [RowError(1, "", _("The file is empty."))]
+    return _header_errors(layout.columns(), [h.strip() for h in first])
+
+
 def run_import(
-    layout: Layout, actor: Any, name: str, content: bytes, *, dry_run: bool = False
+    layout: Layout,
+    actor: Any,
+    name: str,
+    content: bytes,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], object] | None = None,
+    saving: Callable[[], object] | None = None,
 ) -> ImportReport:
-    """Import the file `name` into the registry of `layout`: all rows or none."""
+    """Import the file `name` into the registry of `layout`: all rows or none.
+
+    `progress(done, total)` is called once the file is read, every PROGRESS_EVERY rows checked
+    and when all are; `saving()` when every row passed and the one transaction that writes
+    them begins (its progress is invisible to others until it commits)."""
     access = access_for(actor)
     if not access.has_perm(Perm.REGISTRY_EDIT):
         raise NotPermitted("", "permission", _("You may not change the registries."))
@@ -306,6 +345,9 @@ def run_import(
     if len(rows) - 1 > MAX_ROWS:
         report.errors.append(RowError(0, "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
         return report
+    total = len(rows) - 1
+    if progress:
+        progress(0, total)
     index = {h: i for i, h in enumerate(header) if h}
     header_of = {c.field: c.header for c in columns}
     ctx: dict[str, Any] = {
@@ -315,6 +357,8 @@ def run_import(
     seen: dict[Any, int] = {}
     good: list[Row] = []
     for number, values in enumerate(rows[1:], start=2):
+        if progress and number > 2 and (number - 2) % PROGRESS_EVERY == 0:
+            progress(number - 2, total)  # the rows before this one are checked
         if not any(v.strip() for v in values):
             continue
         report.rows += 1
@@ -365,6 +409,8 @@ def run_import(
         good.append(row)
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append((number, _preview(columns, index, values)))
+    if progress:
+        progress(total, total)
     for key in layout.existing(set(seen)):
         report.errors.append(
             RowError(seen[key], header_of[layout.key_column(key)], layout.duplicate_reason())
@@ -374,6 +420,8 @@ def run_import(
     report.header = [c.header for c in columns if c.header in index]
     if report.errors or dry_run:
         return report
+    if saving:
+        saving()
     try:
         with transaction.atomic():
             layout.save(actor, good)
