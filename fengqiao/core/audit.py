@@ -127,6 +127,11 @@ def register(
         _VALUES.setdefault((object_type, key), {}).update(labels)
 
 
+def registered_labels() -> list[Label]:
+    """Every label registered (to check that each has its translation)."""
+    return [*_TYPES.values(), *_KEYS.values(), *(t for v in _VALUES.values() for t in v.values())]
+
+
 def registered_values(object_type: str, key: str) -> dict[str, Label]:
     """The labels registered for the values of `key` in the changes of `object_type`."""
     return dict(_VALUES.get((object_type, key), {}))

@@ -19,3 +19,13 @@ class RegistryConfig(AppConfig):
 
         for model, rule in scoping.RULES.items():
             register_scope(model, rule)
+
+        from fengqiao.core import audit
+        from fengqiao.registry import retention
+        from fengqiao.registry.importing import LAYOUTS
+        from fengqiao.registry.importing.engine import AUDIT_KEYS
+
+        for layout in LAYOUTS.values():
+            audit.register(layout.model._meta.label_lower, keys=AUDIT_KEYS)
+        for subject in (*retention.SUBJECTS.values(), retention.KeyPerson):
+            audit.register(subject._meta.label_lower, keys=retention.AUDIT_KEYS)
