@@ -20,6 +20,8 @@ class RegistryConfig(AppConfig):
         for model, rule in scoping.RULES.items():
             register_scope(model, rule)
 
+        from django.db.models import Model
+
         from fengqiao.core import audit
         from fengqiao.registry import retention
         from fengqiao.registry.importing import LAYOUTS
@@ -27,5 +29,6 @@ class RegistryConfig(AppConfig):
 
         for layout in LAYOUTS.values():
             audit.register(layout.model._meta.label_lower, keys=AUDIT_KEYS)
-        for subject in (*retention.SUBJECTS.values(), retention.KeyPerson):
+        subjects: list[type[Model]] = [*retention.SUBJECTS.values(), retention.KeyPerson]
+        for subject in subjects:
             audit.register(subject._meta.label_lower, keys=retention.AUDIT_KEYS)
