@@ -10,7 +10,7 @@ class TerritoryConfig(AppConfig):
     def ready(self) -> None:
         from fengqiao.core import audit
 
-        from .imports import AUDIT_KEYS
+        from .imports import AUDIT_KEYS, GRID_AUDIT_KEYS
 
-        for object_type in ("territory.region", "territory.grid"):
-            audit.register(object_type, keys=AUDIT_KEYS)
+        audit.register("territory.region", keys=AUDIT_KEYS)
+        audit.register("territory.grid", keys={**AUDIT_KEYS, **GRID_AUDIT_KEYS})

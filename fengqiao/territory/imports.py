@@ -118,6 +118,16 @@ AUDIT_KEYS = {
     "updated": pgettext_lazy("import count", "updated"),
     "unchanged": pgettext_lazy("import count", "unchanged"),
 }
+# A grid's box and representative point, derived from its boundary (fields with no name of
+# their own: the forms never show them), in words.
+GRID_AUDIT_KEYS = {
+    "min_lon": gettext_lazy("westmost longitude"),
+    "min_lat": gettext_lazy("southmost latitude"),
+    "max_lon": gettext_lazy("eastmost longitude"),
+    "max_lat": gettext_lazy("northmost latitude"),
+    "center_lon": gettext_lazy("longitude of the centre point"),
+    "center_lat": gettext_lazy("latitude of the centre point"),
+}
 
 
 def _record(actor: Any, report: ImportReport, object_type: str) -> None:
