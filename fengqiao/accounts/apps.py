@@ -14,6 +14,15 @@ class AccountsConfig(AppConfig):
 
         register_platform_scopes()
 
+        from fengqiao.accounts import twofactor
+        from fengqiao.core import audit
+
+        audit.register(
+            "accounts.user",
+            keys={"two_factor": twofactor.AUDIT_KEY},
+            values={"two_factor": twofactor.AUDIT_EVENTS},
+        )
+
         def may_edit_territory(actor: object, path: str) -> bool:
             return access_for(actor).scope(Perm.TERRITORY_EDIT).covers_path(path)
 

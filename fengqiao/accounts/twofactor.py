@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -51,6 +52,17 @@ def recovery_codes_left(user: Any) -> int:
 
 def _lock(user: Any) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
+
+
+# What the audit trail records of an account's second factor ("two_factor": ["", what]).
+AUDIT_KEY = gettext_lazy("Two-factor login")
+AUDIT_EVENTS = {
+    "enrolled": pgettext_lazy("two-factor", "set up"),
+    "recovery codes renewed": pgettext_lazy("two-factor", "recovery codes renewed"),
+    "recovery code used": pgettext_lazy("two-factor", "recovery code used"),
+    "turned off": pgettext_lazy("two-factor", "turned off"),
+    "reset": pgettext_lazy("two-factor", "reset by an administrator"),
+}
 
 
 def _record(actor: Any, user: Any, what: str) -> None:

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CampaignsConfig(AppConfig):
@@ -31,3 +32,20 @@ class CampaignsConfig(AppConfig):
         register_scope(ScreeningRecord, record_rule)
         register_scope(Operation, operation_rule)
         register_scope(OperationReport, report_rule)
+
+        from fengqiao.core import audit
+
+        from . import operations, screening
+
+        # The steps' entries record the step's name under "action" and its data beside it.
+        step = pgettext_lazy("audit", "step")
+        audit.register(
+            "campaigns.campaign",
+            keys={"action": step, "grids": _("grids and households to screen")},
+            values={"action": screening.STEP_LABELS},
+        )
+        audit.register(
+            "campaigns.operationreport",
+            keys={"action": step, "old": _("figures before"), "new": _("figures after")},
+            values={"action": operations.STEP_LABELS},
+        )

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.models import RoleAssignment, ScopeType
@@ -46,6 +47,13 @@ REPORT_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     ),
     "validate": (frozenset({R.SUBMITTED}), R.VALIDATED, Perm.OPERATION_MANAGE),
     "reject": (frozenset({R.SUBMITTED}), R.REJECTED, Perm.OPERATION_MANAGE),
+}
+# What each step is called where an entry names it (the audit trail's "action" of a report).
+STEP_LABELS = {
+    "submit": pgettext_lazy("report step", "Submitted"),
+    "correct": pgettext_lazy("report step", "Corrected"),
+    "validate": pgettext_lazy("report step", "Validated"),
+    "reject": pgettext_lazy("report step", "Rejected"),
 }
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
@@ -43,7 +43,13 @@ CAMPAIGN_TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
     "close": (frozenset({S.ACTIVE}), S.CLOSED, Perm.CAMPAIGN_MANAGE),
 }
 FIELD_TYPES = ("text", "int", "bool", "choice")
-LABELS = {"activate": gettext_lazy("Start"), "close": pgettext_lazy("verb", "Close")}
+# What each step is called where an entry names it (the audit trail's "action" of a campaign).
+STEP_LABELS = {
+    "create": pgettext_lazy("campaign step", "Created"),
+    "assign": pgettext_lazy("campaign step", "Grids assigned"),
+    "activate": pgettext_lazy("campaign step", "Started"),
+    "close": pgettext_lazy("campaign step", "Closed"),
+}
 
 
 def campaign_rule(access: Access, perm: str) -> Q:

@@ -26,3 +26,8 @@ class CasesConfig(AppConfig):
         # grid moves and a newly loaded holiday notice.
         register_move_task(rewrite_places_task)
         register_recompute(recompute_deadlines_task)
+
+        from fengqiao.cases.actions.inbox import AUDIT_KEYS
+        from fengqiao.core import audit
+
+        audit.register("cases.inboxitem", keys=AUDIT_KEYS)

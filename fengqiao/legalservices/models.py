@@ -247,7 +247,7 @@ class Referral(models.Model):
         verbose_name_plural = _("referrals")
 
     def __str__(self) -> str:
-        return f"{self.question_id} → {self.kind}"
+        return f"{self.question_id} → {self.get_kind_display()}"
 
     @property
     def likely_eligible(self) -> bool | None:

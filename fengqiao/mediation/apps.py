@@ -23,6 +23,11 @@ class MediationConfig(AppConfig):
         # One scope API: `access.visible(Mediation.objects…, perm)` and `access.holds(m, perm)`.
         register_scope(Mediation, mediation_rule)
 
+        from fengqiao.core import audit
+        from fengqiao.mediation.actions.committees import AUDIT_KEYS
+
+        audit.register("mediation.mediator", keys=AUDIT_KEYS)
+
         # Each mediation's events form one hash chain (fengqiao.core.chain).
         chain.register(
             chain.ChainSpec(

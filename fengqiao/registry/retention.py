@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit
 from fengqiao.registry.models import (
@@ -29,6 +30,8 @@ SUBJECTS: dict[str, type[Model]] = {
     RetentionRule.Subject.EXTRA: ExtraRecord,
 }
 BATCH = 1000
+# The key of the audit entry of an anonymised row ("anonymised": [False, True]), in words.
+AUDIT_KEYS = {"anonymised": gettext_lazy("anonymised")}
 
 
 def _anonymise(model: type[Model], cutoff: date, now_at: object) -> int:

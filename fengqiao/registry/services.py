@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
@@ -305,6 +306,18 @@ def save_resident(
         )
         KeyPerson.objects.filter(resident=obj).exclude(grid=obj.grid_id).update(grid=obj.grid_id)
     return obj
+
+
+# The ciphertext and hash columns, in words (the trail shows only that they changed).
+SECRET_AUDIT_KEYS = {
+    "id_number_ct": gettext_lazy("ID number (encrypted)"),
+    "id_hash": gettext_lazy("ID number (look-up hash)"),
+    "phone_ct": gettext_lazy("phone (encrypted)"),
+    "owner_phone_ct": gettext_lazy("owner's phone (encrypted)"),
+    "principal_phone_ct": gettext_lazy("principal's phone (encrypted)"),
+    "health_ct": gettext_lazy("health (encrypted)"),
+    "notes_ct": gettext_lazy("notes (encrypted)"),
+}
 
 
 def _redacted(changes: dict[str, Any]) -> dict[str, Any]:

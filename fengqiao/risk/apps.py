@@ -35,6 +35,11 @@ class RiskConfig(AppConfig):
         register_intake_hook(on_intake)
         _offer_assessment_after_risky_visits()
         refdata.watch(WarningRule)
+        from fengqiao.core import audit
+
+        from .models import WARNING_KINDS
+
+        audit.register("risk.warning", values={"kind": WARNING_KINDS})
 
 
 def _offer_assessment_after_risky_visits() -> None:

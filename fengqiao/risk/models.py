@@ -151,6 +151,14 @@ class RuleKind(models.TextChoices):
     KEY_PERSON = "key_person", _("a key person is a party to the case")
 
 
+# What raised a warning (Warning.kind): a rule of one of these kinds, a risk assessment, or a
+# person by hand.
+WARNING_KINDS = {
+    **dict(RuleKind.choices),
+    "assessment": _("risk assessment"),
+    "manual": _("raised by hand"),
+}
+
 # When each kind runs: on intake, in the intake's transaction (cheap: no query or one indexed
 # count), in the background just after intake, or on the schedule.
 SYNC_KINDS = frozenset({RuleKind.REPEAT_REPORTER, RuleKind.GROUP_DISPUTE, RuleKind.KEYWORDS})

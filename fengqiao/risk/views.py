@@ -16,7 +16,7 @@ from fengqiao.accounts.roles import Perm
 from fengqiao.cases.errors import CaseError
 
 from . import actions, rule_edit, rules, workflow
-from .models import Level, RiskFactor, RuleKind, TargetKind, WarningState
+from .models import WARNING_KINDS, Level, RiskFactor, RuleKind, TargetKind, WarningState
 
 
 def _need(request: HttpRequest, perm: str) -> None:
@@ -65,10 +65,8 @@ def _labelled(entries, transitions: dict) -> list:
 
 
 def _source_label(kind: str) -> str:
-    """What raised a warning that no rule raised: a rule kind or a risk assessment."""
-    if kind == "assessment":
-        return _("risk assessment")
-    return str(dict(RuleKind.choices).get(kind, kind))
+    """What raised a warning that no rule raised: a rule kind, a risk assessment, a person."""
+    return str(WARNING_KINDS.get(kind, kind))
 
 
 @login_required

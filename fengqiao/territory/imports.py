@@ -19,9 +19,11 @@ from typing import IO, Any
 
 import numpy as np
 import shapely
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengqiao.core import audit, refdata
 from fengqiao.core.inputs import is_ascii_digits
@@ -108,12 +110,33 @@ def _read_text(data: bytes | str | IO, report: ImportReport) -> str | None:
     return data.removeprefix("\ufeff")
 
 
+# The keys of an import's audit entry, in words.
+AUDIT_KEYS = {
+    "file": gettext_lazy("file"),
+    "rows": gettext_lazy("rows"),
+    "created": pgettext_lazy("import count", "created"),
+    "updated": pgettext_lazy("import count", "updated"),
+    "unchanged": pgettext_lazy("import count", "unchanged"),
+}
+# A grid's box and representative point, derived from its boundary (fields with no name of
+# their own: the forms never show them), in words.
+GRID_AUDIT_KEYS = {
+    "min_lon": gettext_lazy("westmost longitude"),
+    "min_lat": gettext_lazy("southmost latitude"),
+    "max_lon": gettext_lazy("eastmost longitude"),
+    "max_lat": gettext_lazy("northmost latitude"),
+    "center_lon": gettext_lazy("longitude of the centre point"),
+    "center_lat": gettext_lazy("latitude of the centre point"),
+}
+
+
 def _record(actor: Any, report: ImportReport, object_type: str) -> None:
+    what = report.filename or apps.get_model(object_type)._meta.verbose_name_plural
     audit.record(
         actor,
         AuditEntry.Action.IMPORT,
         object_type=object_type,
-        object_repr=f"{report.filename or report.kind}: {report.total}",
+        object_repr=f"{what}: {report.total}",
         changes={
             "file": [None, report.filename],
             "rows": [None, report.total],

@@ -1,19 +1,10 @@
 """Forms of the staff UI shell."""
 
 from django import forms
-from django.apps import apps
-from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-
-def object_type_label(label: str) -> str:
-    """The verbose name of a model given as "app_label.model_name", or the label itself."""
-    try:
-        name = apps.get_model(label)._meta.verbose_name
-        # a model without a verbose name of its own has one made from its class name
-        return gettext(name) if isinstance(name, str) else str(name)
-    except (LookupError, ValueError):
-        return gettext(label)  # an entry of no model (the demo loader's: "demo.district")
+from fengqiao.core import audit
 
 
 class AuditFilterForm(forms.Form):
@@ -32,7 +23,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, object_types: tuple[str, ...] | list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        types = sorted(((t, object_type_label(t)) for t in object_types), key=lambda c: c[1])
+        types = sorted(((t, audit.type_label(t)) for t in object_types), key=lambda c: c[1])
         self.fields["object_type"].choices = [("", _("All")), *types]
 
     def clean(self) -> dict:

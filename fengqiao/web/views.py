@@ -6,20 +6,21 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm, Role
+from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry, SensitiveAccess
 from fengqiao.web import summary, workbench
-from fengqiao.web.forms import AuditFilterForm, object_type_label
+from fengqiao.web.forms import AuditFilterForm
 from fengqiao.workcalendar.notices import missing_notices
 
 STAFF_ROLES = (Role.STATION_STAFF, Role.CENTER_STAFF, Role.MEDIATOR, Role.UNIT_LIAISON)
@@ -54,45 +55,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
-def _field(object_type: str, name: str) -> Any:
-    try:
-        from django.apps import apps
-
-        return apps.get_model(object_type)._meta.get_field(name)
-    except (LookupError, ValueError, FieldDoesNotExist):
-        return None
-
-
 # Personal fields read through another model (a grid worker's phone is its account's).
 FIELD_NAMES = {"phone": gettext_lazy("phone"), "id_number": gettext_lazy("ID number")}
 
 
-def _field_label(object_type: str, name: str) -> str:
-    field = _field(object_type, name)
-    label = getattr(field, "verbose_name", None) or FIELD_NAMES.get(name, name)
-    # A field without a verbose name of its own has one made from its name, untranslated.
-    return gettext(label) if isinstance(label, str) else str(label)
-
-
-def _value_label(object_type: str, name: str, value: Any) -> Any:
-    """A stored choice shown by its label (状态 草稿 → 已启动, not draft → active); other values
-    as they were recorded (a list or a mapping is data, shown as code)."""
-    field = _field(object_type, name)
-    choices = dict(getattr(field, "flatchoices", None) or ())
-    if isinstance(value, str) and value in choices:
-        return str(choices[value])
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    return value
+def _read_field_label(object_type: str, name: str) -> str:
+    label = audit.key_label(object_type, name)
+    return str(FIELD_NAMES[name]) if label == name and name in FIELD_NAMES else label
 
 
 def _change(object_type: str, name: str, value: Any) -> dict[str, Any]:
+    """One recorded change in words: the field's name, its old and new value by their labels
+    (a list or a mapping, or a JSON field's data, is shown as code)."""
     old, new = value if isinstance(value, list | tuple) and len(value) == 2 else (None, value)
     return {
-        "field": _field_label(object_type, name),
-        "old": _value_label(object_type, name, old),
-        "new": _value_label(object_type, name, new),
-        "structured": isinstance(old, list | dict) or isinstance(new, list | dict),
+        "field": audit.key_label(object_type, name),
+        "old": audit.value_label(object_type, name, old),
+        "new": audit.value_label(object_type, name, new),
+        "structured": isinstance(old, list | dict)
+        or isinstance(new, list | dict)
+        or audit.is_data(object_type, name),
     }
 
 
@@ -152,8 +134,8 @@ def read_log(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "entry": e,
-            "type_label": object_type_label(e.object_type),
-            "field_label": _field_label(e.object_type, e.field),
+            "type_label": audit.type_label(e.object_type),
+            "field_label": _read_field_label(e.object_type, e.field),
             "purpose": purpose_label(e.purpose),
         }
         for e in page.object_list
@@ -180,7 +162,8 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "entry": e,
-            "type_label": object_type_label(e.object_type),
+            "type_label": audit.type_label(e.object_type),
+            "action_label": audit.action_label(e.action),
             "changes": [_change(e.object_type, k, v) for k, v in (e.changes or {}).items()],
         }
         for e in page.object_list

@@ -8,4 +8,8 @@ class WorkcalendarConfig(AppConfig):
     verbose_name = _("work calendar")
 
     def ready(self) -> None:
+        from fengqiao.core import audit
         from fengqiao.workcalendar import checks  # noqa: F401 (registers the system check)
+        from fengqiao.workcalendar.notices import AUDIT_KEYS
+
+        audit.register("workcalendar.holidaynotice", keys=AUDIT_KEYS)

@@ -26,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit
 from fengqiao.core.background import enqueue_with_transaction
@@ -38,6 +39,8 @@ KINDS = {"off": False, "work": True}
 HEADER = ["date", "kind", "name"]
 # From this many days before a year starts, its deadlines are already being computed: warn.
 LOOKAHEAD_DAYS = 60
+# A notice's entry records its days ("days": [[date, is workday], ...] before and after).
+AUDIT_KEYS = {"days": gettext_lazy("days off and make-up workdays")}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import access_for
 from fengqiao.accounts.roles import Perm
@@ -12,6 +14,9 @@ from fengqiao.cases.actions.base import now
 from fengqiao.cases.models import InboxItem
 from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry
+
+# The entry of items marked read lists them ("items": [None, ids]), beside their read time.
+AUDIT_KEYS = {"items": gettext_lazy("inbox items")}
 
 
 def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet[InboxItem]:
@@ -38,7 +43,7 @@ def mark_read(user: Any, item_ids: Iterable[int]) -> int:
                 AuditEntry.Action.UPDATE,
                 object_type=InboxItem._meta.label_lower,
                 object_id=",".join(map(str, ids))[:64],
-                object_repr=f"{count} inbox item(s)",
+                object_repr=_("%(count)d inbox items") % {"count": count},
                 changes={"read_at": [None, at.isoformat()], "items": [None, ids]},
             )
     return count

@@ -69,6 +69,8 @@ def members(committee: Unit) -> QuerySet:
 
 
 NOT_COUNTED = gettext_lazy("Hired full-time mediators and volunteers are not counted.")
+# A leaving mediator's entry records why ("reason": text), beside the model's fields.
+AUDIT_KEYS = {"reason": gettext_lazy("reason")}
 
 
 def _identity(id_number: str, phone: str) -> tuple[str, str]:

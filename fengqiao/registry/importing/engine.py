@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import Access, access_for
 from fengqiao.accounts.roles import Perm
@@ -43,6 +44,9 @@ EXTENSIONS = (".csv", ".xlsx")
 YES, NO = "是", "否"
 # Columns districts' sheets often carry that hold nothing to import.
 IGNORED_HEADERS = frozenset({"序号"})
+
+# The key of an import's audit entry ("imported": [None, rows saved]), in words.
+AUDIT_KEYS = {"imported": gettext_lazy("rows imported")}
 
 
 @dataclass

@@ -7,31 +7,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from fengqiao.demo import data
 from fengqiao.demo.geometry import TilingError
+from fengqiao.demo.labels import CREATED_LABELS
 from fengqiao.demo.loader import DEFAULT_PASSWORD, LoadResult, load_demo
-
-# What the loader counts (its `created` keys), as shown to the operator.
-CREATED_LABELS = {
-    "sitetype": gettext_lazy("site types"),
-    "sector": gettext_lazy("sectors"),
-    "region": gettext_lazy("regions"),
-    "grid": gettext_lazy("grids"),
-    "region outline": gettext_lazy("region outlines"),
-    "unit": gettext_lazy("units"),
-    "user": gettext_lazy("accounts"),
-    "grid worker": gettext_lazy("grid workers"),
-    "role assignment": gettext_lazy("role assignments"),
-    "password reset": gettext_lazy("passwords reset"),
-    "mediator": gettext_lazy("mediators"),
-    "committee setting": gettext_lazy("committee settings"),
-    "routing rule": gettext_lazy("routing rules"),
-    "case": gettext_lazy("cases"),
-    "mediation": gettext_lazy("mediations"),
-    "supervision card": gettext_lazy("supervision cards"),
-}
 
 
 def _width(text: str) -> int:

@@ -1,0 +1,45 @@
+"""What the demo loader counts (the keys of `LoadResult.created`), in words: the `demo` command
+prints them, and the audit trail shows them in the loader's entry (object type "demo.district")."""
+
+from django.utils.translation import gettext_lazy as _
+
+DISTRICT = _("demo district data")
+CREATED_LABELS = {
+    "sitetype": _("site types"),
+    "sector": _("sectors"),
+    "region": _("regions"),
+    "grid": _("grids"),
+    "region outline": _("region outlines"),
+    "unit": _("units"),
+    "user": _("accounts"),
+    "grid worker": _("grid workers"),
+    "role assignment": _("role assignments"),
+    "password reset": _("passwords reset"),
+    "mediator": _("mediators"),
+    "committee setting": _("committee settings"),
+    "routing rule": _("routing rules"),
+    "case": _("cases"),
+    "mediation": _("mediations"),
+    "supervision card": _("supervision cards"),
+    "supervision review": _("supervisor's reviews"),
+    "resident": _("residents"),
+    "key person": _("key persons"),
+    "place": _("places"),
+    "organisation": _("organisations"),
+    "household": _("households"),
+    "phone task": _("grid worker's tasks"),
+    "phone report": _("grid worker's reports"),
+    "warning rule": _("warning rules"),
+    "risk assessment": _("risk assessments"),
+    "screening campaign": _("screening campaigns"),
+    "screening record": _("screening records"),
+    "special operation": _("special operations"),
+    "member unit": _("member units"),
+    "responsibility letter": _("responsibility letters"),
+    "assessment scheme": _("assessment schemes"),
+    "legal service point": _("legal service points"),
+    "legal adviser": _("legal advisers"),
+    "legal consultation": _("legal consultations"),
+    "emergency body": _("command bodies"),
+    "emergency task": _("emergency tasks"),
+}
