@@ -100,8 +100,9 @@ def _trend_filters(filters: Filters) -> Filters:
 
 
 def _signed(change: Decimal | int | None) -> str:
-    """A comparison's change as the page shows it, "+1.5" / "-3" ("" without one)."""
-    return "" if change is None else "%+g" % change
+    """A comparison's change as the page has always shown it, "+1.5" / "-3" ("" without one):
+    %+g of the float, as the template filter stringformat:"+g" gave."""
+    return "" if change is None else format(float(change), "+g")
 
 
 def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
