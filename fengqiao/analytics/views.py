@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
@@ -36,6 +38,7 @@ from fengqiao.cases.workflow import OPEN
 from fengqiao.territory.models import Grid, Region
 
 DRILL_PAGE = 50
+SELECTED = mark_safe(" selected")  # the attribute of the chosen <option>
 LIST_FIELDS = ("id", "tracking_number", "title", "state", "handle_due", "created_at")
 TREND_CODES = ("screened", "resolved", "accepted", "concluded")
 PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue")
@@ -60,11 +63,15 @@ def drill_url(
     return base + "?" + query_string(filters, indicator=code, part=part, **extra)
 
 
+# The end of the query string of each indicator's drill-down link (numerator part).
+_DRILL_TAILS = {code: urlencode({"indicator": code, "part": "numerator"}) for code in INDICATORS}
+
+
 def drill_urls(codes: Iterable[str], filters: Filters, base: str) -> dict[str, str]:
     """drill_url of each code for the same filters: the filters' part of the query string is
     encoded once (the links are the same, the indicator and part come last)."""
     head = base + "?" + query_string(filters) + "&"
-    return {code: head + urlencode({"indicator": code, "part": "numerator"}) for code in codes}
+    return {code: head + _DRILL_TAILS[code] for code in codes}
 
 
 def _filters(request: HttpRequest, default_period: str = "") -> tuple[Filters, list[str]]:
@@ -143,6 +150,17 @@ def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
     return rows
 
 
+def _region_options(regions: list[Region], chosen: Region | None) -> SafeString:
+    """The <option>s of the filter form's area (up to FORM_REGIONS), escaped by format_html_join
+    in one call rather than a template loop of 200."""
+    chosen_pk = chosen.pk if chosen is not None else None
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((r.pk, SELECTED if r.pk == chosen_pk else "", r.name) for r in regions),
+    )
+
+
 def _place_level(filters: Filters) -> Region | None:
     if filters.grid is not None:
         return None
@@ -176,7 +194,6 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
     the lists of open cases, the other apps' panels) are not here: the page loads them from
     dashboard_cards after it is shown, so its own answer waits for the figures only."""
     filters, errors = _filters(request, default_period)
-    selected = filters.region.pk if filters.region else None
     region = _place_level(filters)
     trend_f = _trend_filters(filters)
     base, page_base = reverse("analytics:cases"), reverse("analytics:dashboard")
@@ -236,10 +253,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
         "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
         "outlines_url": reverse("analytics:region_outlines") + "?" + query_string(filters),
-        # (value, name, selected) of the filter form's options, made here: up to 200 of them.
-        "region_options": [
-            (str(r.pk), r.name, selected == r.pk) for r in form_regions(request.user)
-        ],
+        "region_options": _region_options(form_regions(request.user), filters.region),
         "period": filters.period,
         "qs": query_string(filters),
     }
