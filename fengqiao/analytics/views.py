@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -38,7 +38,6 @@ from fengqiao.cases.workflow import OPEN
 from fengqiao.territory.models import Grid, Region
 
 DRILL_PAGE = 50
-SELECTED = mark_safe(" selected")  # the attribute of the chosen <option>
 LIST_FIELDS = ("id", "tracking_number", "title", "state", "handle_due", "created_at")
 TREND_CODES = ("screened", "resolved", "accepted", "concluded")
 PLACE_CODES = ("screened", "resolved", "resolution_rate", "on_time_rate", "open_overdue")
@@ -151,13 +150,17 @@ def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
 
 
 def _region_options(regions: list[Region], chosen: Region | None) -> SafeString:
-    """The <option>s of the filter form's area (up to FORM_REGIONS), escaped by format_html_join
-    in one call rather than a template loop of 200."""
+    """The <option>s of the filter form's area (up to FORM_REGIONS): made in one pass, the
+    names escaped as the template would (format_html_join's three escapes per option cost as
+    much as the figures)."""
     chosen_pk = chosen.pk if chosen is not None else None
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((r.pk, SELECTED if r.pk == chosen_pk else "", r.name) for r in regions),
+    # Safe: every text in it is escaped here and the ids are integers.
+    return mark_safe(
+        "".join(
+            f'<option value="{int(r.pk)}"{" selected" if r.pk == chosen_pk else ""}>'
+            f"{escape(r.name)}</option>"
+            for r in regions
+        )
     )
 
 
