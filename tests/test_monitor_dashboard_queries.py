@@ -169,3 +169,20 @@ def test_the_people_counts_stay_inside_a_narrow_scope(district):
         "mediators": 0,
     }
     assert ind.people_counts([], filters) == {}
+
+
+def test_the_filter_form_escapes_region_names_and_marks_the_chosen_one(district, client_for):
+    """The options are made in the view (one pass, not a template loop): names are escaped and
+    the region shown is the selected option."""
+    world, personas = district
+    world.taonan.name = '桃南<b>&"街道'
+    world.taonan.save()
+    page = client_for(personas.leader).get(
+        "/monitor/", {"period": PERIOD, "region": str(world.taoxi.pk)}
+    )
+    html = page.content.decode()
+    assert "桃南<b>" not in html
+    assert f'<option value="{world.taonan.pk}">桃南&lt;b&gt;&amp;&quot;街道</option>' in html
+    assert f'<option value="{world.taoxi.pk}" selected>{world.taoxi.name}</option>' in html
+    form = re.search(r'<select name="region">(.*?)</select>', html, re.S)
+    assert form is not None and form[1].count(" selected>") == 1

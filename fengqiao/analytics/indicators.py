@@ -506,8 +506,17 @@ def _period_sums(
         sums = {f"s{j}": Sum(total, filter=r) for j, r in enumerate(ranges)}
         if len(ranges) == 1:
             sums = {"s0": Sum(total)}
+        if spec is not None and spec.grain == "m":
+            # Month rows are few per place and month: one range from the first period's start
+            # to the last one's end reads the months between them for less than one index
+            # range per period (each range walks every measure's rows of the region: at
+            # province level, every city's months). The FILTERs above still sum each period.
+            first, last = min(p.start for p in spec_periods), max(p.end for p in spec_periods)
+            where = Q(**{f"{day}__gte": first, f"{day}__lte": last})
+        else:
+            where = reduce(or_, ranges)
         fields = ([field_name] if field_name else []) + ["kind", "measure"]
-        rows = qs.filter(reduce(or_, ranges)).values(*fields).annotate(**sums).order_by()
+        rows = qs.filter(where).values(*fields).annotate(**sums).order_by()
         for row in rows:
             key = row[field_name] if field_name else None
             if group == "month":

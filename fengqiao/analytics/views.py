@@ -2,13 +2,18 @@
 screen, ledgers and reports. Views are thin: figures come from indicators.py, always inside the
 user's STATS_VIEW scope (filters.parse_filters)."""
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
@@ -57,6 +62,17 @@ def drill_url(
     return base + "?" + query_string(filters, indicator=code, part=part, **extra)
 
 
+# The end of the query string of each indicator's drill-down link (numerator part).
+_DRILL_TAILS = {code: urlencode({"indicator": code, "part": "numerator"}) for code in INDICATORS}
+
+
+def drill_urls(codes: Iterable[str], filters: Filters, base: str) -> dict[str, str]:
+    """drill_url of each code for the same filters: the filters' part of the query string is
+    encoded once (the links are the same, the indicator and part come last)."""
+    head = base + "?" + query_string(filters) + "&"
+    return {code: head + _DRILL_TAILS[code] for code in codes}
+
+
 def _filters(request: HttpRequest, default_period: str = "") -> tuple[Filters, list[str]]:
     """Filters from the query; a bad parameter falls back to the default, with the message."""
     params = request.GET.copy()
@@ -89,34 +105,63 @@ def _trend_filters(filters: Filters) -> Filters:
     return filters
 
 
+def _signed(change: Decimal | int | None) -> str:
+    """A comparison's change as the page has always shown it, "+1.5" / "-3" ("" without one):
+    %+g of the float, as the template filter stringformat:"+g" gave."""
+    return "" if change is None else format(float(change), "+g")
+
+
 def figure_rows(filters: Filters, codes=ind.DASHBOARD) -> list[dict]:
+    """One row per figure with every text the page shows already made (the template only
+    places them: 21 figures × 3 periods are the bulk of the page)."""
     figures = ind.evaluate(codes, filters)
     base = reverse("analytics:cases")
+    urls = drill_urls((c for c in codes if not INDICATORS[c].org), filters, base)
     rows = []
     for code in codes:
         fig = figures[code]
         i = fig.indicator
+        current = fig.current
         rows.append(
             {
                 "code": code,
                 "figure": fig,
-                "name": i.name,
-                "formula": i.formula,
+                "name": str(i.name),
+                "formula": str(i.formula),
                 "rounding": i.rounding,
-                "counts": i.counts,
-                "period_field": i.period_field,
+                "counts": str(i.counts),
+                "period_field": str(i.period_field),
                 "display": fig.display,
+                "org": i.org,
+                "has_denominator": bool(i.denominator),
+                "numerator": str(current.numerator),
+                "denominator": str(current.denominator),
                 "previous": fig.previous.display(i.style) if fig.previous else "",
                 "last_year": fig.last_year.display(i.style) if fig.last_year else "",
-                "change_previous": fig.change(fig.previous),
-                "change_last_year": fig.change(fig.last_year),
-                "url": "" if i.org else drill_url(code, filters, base=base),
+                "change_previous": _signed(fig.change(fig.previous)),
+                "change_last_year": _signed(fig.change(fig.last_year)),
+                "url": urls.get(code, ""),
                 "den_url": drill_url(code, filters, "denominator", base=base)
                 if i.denominator
                 else "",
             }
         )
     return rows
+
+
+def _region_options(regions: list[Region], chosen: Region | None) -> SafeString:
+    """The <option>s of the filter form's area (up to FORM_REGIONS): made in one pass, the
+    names escaped as the template would (format_html_join's three escapes per option cost as
+    much as the figures)."""
+    chosen_pk = chosen.pk if chosen is not None else None
+    # Safe: every text in it is escaped here and the ids are integers.
+    return mark_safe(
+        "".join(
+            f'<option value="{int(r.pk)}"{" selected" if r.pk == chosen_pk else ""}>'
+            f"{escape(r.name)}</option>"
+            for r in regions
+        )
+    )
 
 
 def _place_level(filters: Filters) -> Region | None:
@@ -159,7 +204,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         {
             "label": p.code,
             "values": {c: v.value for c, v in vals.items()},
-            "urls": {c: drill_url(c, filters.with_period(p), base=base) for c in TREND_CODES},
+            "urls": drill_urls(TREND_CODES, filters.with_period(p), base),
         }
         for p, vals in ind.trend(TREND_CODES, trend_f)
     ]
@@ -168,7 +213,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         for child, vals in ind.breakdown_by_place(PLACE_CODES, filters, region):
             is_grid = isinstance(child, Grid)
             f = filters.with_place(grid=child) if is_grid else filters.with_place(region=child)
-            urls = {c: drill_url(c, f, base=base) for c in PLACE_CODES}
+            urls = drill_urls(PLACE_CODES, f, base)
             display = {c: v.display(INDICATORS[c].style) for c, v in vals.items()}
             places.append(
                 {
@@ -211,7 +256,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
         "map_codes": [(c, INDICATORS[c].name) for c in MAP_CODES],
         "map_url": reverse("analytics:grid_values") + "?" + query_string(filters),
         "outlines_url": reverse("analytics:region_outlines") + "?" + query_string(filters),
-        "regions": form_regions(request.user),
+        "region_options": _region_options(form_regions(request.user), filters.region),
         "period": filters.period,
         "qs": query_string(filters),
     }
