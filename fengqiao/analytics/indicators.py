@@ -751,7 +751,7 @@ def breakdown_by_category(
             if path.startswith(node.path):
                 rolled[(node.pk, kind, measure)] += total
                 break
-    every = [(n, _values(inds, rolled, n)) for n in nodes]
+    every = [(n, _values(inds, rolled, n.pk)) for n in nodes]
     shown = [(n, vs) for n, vs in every if any(v.numerator or v.denominator for v in vs.values())]
     names = Counter(n.name for n, _v in shown)
     family = settings.CATEGORY_FAMILY
