@@ -236,10 +236,10 @@ def assert_equal_to_recount(filters_list: list[Filters]) -> set:
                         _same(got, want[code], "place", code, child, f.period)
         if f.channel is None:
             used.add(indicators.rollup_for(f, "category_id"))
-            for node, values in indicators.breakdown_by_category(codes, f):
-                want = recount(codes, f.with_category(node))
-                for code, got in values.items():
-                    _same(got, want[code], "category", code, node, f.period)
+            for row in indicators.breakdown_by_category(codes, f):
+                want = recount(codes, f.with_category(row.category))
+                for code, got in row.values.items():
+                    _same(got, want[code], "category", code, row.category, f.period)
     return used - {None}
 
 

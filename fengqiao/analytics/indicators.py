@@ -15,14 +15,14 @@ decimals, half up or truncate) so that a figure is reproduced as the district pu
 truncated to one decimal, 3872 / 3940 shows 98.2 %.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import partial, reduce
 from operator import or_
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import CharField, Count, Q, QuerySet, Sum
@@ -713,30 +713,46 @@ def evaluate_plain(inds: Sequence[Indicator], filters: Filters) -> dict[str, Val
     return {i.code: _value(i, sums, None) for i in inds}
 
 
+class CategoryRow(NamedTuple):
+    """One row of breakdown_by_category: the category (drill with filters.with_category), the
+    name to show, and its figures."""
+
+    category: Category
+    label: str
+    values: dict[str, Value]
+
+
 def breakdown_by_category(
-    codes: Sequence[str], filters: Filters
-) -> list[tuple[Category, dict[str, Value]]]:
-    """Figures per category one level below the chosen one, or per top-level category of the
-    district's own classification (settings.CATEGORY_FAMILY) first; the other family's top-level
-    categories follow only where cases were filed under them (each row drills to its own cases)."""
+    codes: Sequence[str], filters: Filters, *, nodes: Sequence[Category] | None = None
+) -> list[CategoryRow]:
+    """Figures per category, only the categories with figures; each row counts its category's
+    whole subtree, so it drills to exactly its own cases (filters.with_category(row.category)).
+
+    Which categories: the children of the chosen category (filters.category); with none chosen,
+    the roots of the district's own classification (settings.CATEGORY_FAMILY) first, then the
+    other family's roots. Then, within each family (the chosen category's children: one group),
+    a level whose figures all sit in one category with children says nothing (100 % of it): its
+    children take its place, repeatedly, so the rows are the first level where the figures
+    split (the two dispute roots give way to 邻里, 劳动争议 … and 施工扰民, 劳资 …). A category
+    that holds cases itself (filed on the category, not on a child) is not descended from: a
+    row per child would lose those cases, so the rows still add up to the total. (The chosen
+    category's own cases are in none of its children's rows, as before.)
+
+    Labels: where two rows carry the same name ("其他" is in both families), the rows outside
+    the district's family get the name of their family after it ("其他（司法行政分类）"); the
+    other names stay short, for the pie on the big screen.
+
+    `nodes`: the rows to count instead (no choosing, no descent): the categories of another
+    breakdown, to compare one period's rows with another's.
+    """
     inds = [INDICATORS[c] for c in codes if not INDICATORS[c].org]
-    parent = filters.category
+    sums = _sums(filters, inds, "category_id")
     # The classification from the reference-data snapshot (categories are watched by
     # core.refdata): three queries fewer per dashboard. Read-only objects.
     everything = refdata.get("analytics.categories", lambda: list(Category.objects.all()))
-    if parent is not None:
-        nodes = sorted(
-            (c for c in everything if c.parent_id == parent.pk), key=lambda c: (c.sort, c.code)
-        )
-    else:
-        roots = [c for c in everything if c.parent_id is None]
-        family = settings.CATEGORY_FAMILY
-        nodes = sorted((c for c in roots if c.family == family), key=lambda c: (c.sort, c.code))
-        nodes += sorted(
-            (c for c in roots if c.family != family), key=lambda c: (c.family, c.sort, c.code)
-        )
-    sums = _sums(filters, inds, "category_id")
     paths = {c.pk: c.path for c in everything}
+    if nodes is None:
+        nodes = _category_rows(filters.category, everything, sums)
     rolled: dict = defaultdict(int)
     for (category_id, kind, measure), total in sums.items():
         path = paths.get(category_id, "")
@@ -744,8 +760,51 @@ def breakdown_by_category(
             if path.startswith(node.path):
                 rolled[(node.pk, kind, measure)] += total
                 break
-    rows = [(n, {i.code: _value(i, rolled, n.pk) for i in inds}) for n in nodes]
-    return [r for r in rows if any(v.numerator or v.denominator for v in r[1].values())]
+    every = [(n, _values(inds, rolled, n.pk)) for n in nodes]
+    shown = [(n, vs) for n, vs in every if any(v.numerator or v.denominator for v in vs.values())]
+    names = Counter(n.name for n, _v in shown)
+    family = settings.CATEGORY_FAMILY
+    return [
+        CategoryRow(
+            n,
+            _("%(name)s (%(family)s)") % {"name": n.name, "family": n.get_family_display()}
+            if names[n.name] > 1 and n.family != family
+            else n.name,
+            values,
+        )
+        for n, values in shown
+    ]
+
+
+def _values(inds: Sequence[Indicator], sums: dict, key: Any) -> dict[str, Value]:
+    return {i.code: _value(i, sums, key) for i in inds}
+
+
+def _category_rows(
+    parent: Category | None, everything: Sequence[Category], sums: dict
+) -> list[Category]:
+    """The categories breakdown_by_category shows (see there), with or without figures."""
+    by_parent: dict[int | None, list[Category]] = defaultdict(list)
+    for c in sorted(everything, key=lambda c: (c.sort, c.code)):
+        by_parent[c.parent_id].append(c)
+    paths = {c.pk: c.path for c in everything}
+    filed = {paths.get(category_id, "") for (category_id, _k, _m), n in sums.items() if n}
+    own = {category_id for (category_id, _k, _m), n in sums.items() if n}
+
+    def descend(level: list[Category]) -> list[Category]:
+        while True:
+            holding = [c for c in level if any(p.startswith(c.path) for p in filed)]
+            if len(holding) != 1 or holding[0].pk in own or not by_parent[holding[0].pk]:
+                return level
+            level = by_parent[holding[0].pk]
+
+    if parent is not None:
+        return descend(by_parent[parent.pk])
+    family = settings.CATEGORY_FAMILY
+    families = sorted({c.family for c in by_parent[None]}, key=lambda f: (f != family, f))
+    return [
+        node for f in families for node in descend([c for c in by_parent[None] if c.family == f])
+    ]
 
 
 def trend(codes: Sequence[str], filters: Filters) -> list[tuple[Period, dict[str, Value]]]:

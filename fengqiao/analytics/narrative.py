@@ -192,38 +192,36 @@ def _ranking(filters: Filters) -> tuple[Section | None, list[tuple[str, Decimal 
 def _categories(filters: Filters) -> tuple[Section, list[str]]:
     """The most frequent categories and those that rose most: (section, points to watch)."""
     s = Section(_("4. Disputes by category"))
+    # The first level where the disputes split (breakdown_by_category), and the same categories
+    # a period before: a category's row then compares with itself.
     now = ind.breakdown_by_category(("screened",), filters)
-    if len(now) == 1 and filters.category is None:
-        # One classification at the top (e.g. the judicial one): its own branches say more.
-        filters = filters.with_category(now[0][0])
-        now = ind.breakdown_by_category(("screened",), filters) or now
     before = {
-        c.pk: v["screened"].value or 0
-        for c, v in ind.breakdown_by_category(
-            ("screened",), filters.with_period(filters.period.previous())
+        row.category.pk: row.values["screened"].value or 0
+        for row in ind.breakdown_by_category(
+            ("screened",),
+            filters.with_period(filters.period.previous()),
+            nodes=[row.category for row in now],
         )
     }
-    total = sum(int(v["screened"].value or 0) for _c, v in now)
-    ranked = sorted(now, key=lambda r: -int(r[1]["screened"].value or 0))
+    total = sum(int(row.values["screened"].value or 0) for row in now)
+    ranked = sorted(now, key=lambda r: -int(r.values["screened"].value or 0))
     watch: list[str] = []
     if not total:
         s.paragraphs.append(_("No dispute was screened in the period."))
         return s, watch
     named: list[str] = []
     s.table.append([_("Category"), _("Disputes screened"), _("Share"), _("Previous period")])
-    for cat, vals in ranked:
-        n = int(vals["screened"].value or 0)
+    for row in ranked:
+        name, n = row.label, int(row.values["screened"].value or 0)
         share = (Decimal(n) * 100 / total).quantize(Decimal("0.1"))
-        s.table.append([cat.name, str(n), f"{share}%", str(before.get(cat.pk, 0))])
+        old = int(before.get(row.category.pk, 0))
+        s.table.append([name, str(n), f"{share}%", str(old)])
         if len(named) < TOP_CATEGORIES:
-            named.append(
-                _("%(name)s %(n)s (%(share)s%%)") % {"name": cat.name, "n": n, "share": share}
-            )
-        old = int(before.get(cat.pk, 0))
+            named.append(_("%(name)s %(n)s (%(share)s%%)") % {"name": name, "n": n, "share": share})
         if old and Decimal(n - old) * 100 / old >= RISE_TO_WATCH:
             watch.append(
                 _("%(name)s disputes rose from %(old)s to %(n)s on the previous period.")
-                % {"name": cat.name, "old": old, "n": n}
+                % {"name": name, "old": old, "n": n}
             )
     s.paragraphs.append(
         _("The most frequent categories were: %(list)s.") % {"list": _("; ").join(named)}

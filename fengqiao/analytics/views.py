@@ -192,6 +192,26 @@ def _lists(request: HttpRequest, filters: Filters) -> dict[str, list[Case]]:
     }
 
 
+# A pie shows at most this many slices: the largest categories, the rest as one slice.
+PIE_SLICES = 10
+
+
+def pie_slices(rows: list[dict[str, Any]], most: int = PIE_SLICES) -> list[dict[str, Any]]:
+    """`rows` (name, value, url) for a pie: when there are more than `most`, the smallest go into
+    one slice "the other n categories" (no drill: it is no one category), so the pie stays
+    readable on the big screen; the others keep their order and their drill-down."""
+    if len(rows) <= most:
+        return rows
+    kept = {id(r) for r in sorted(rows, key=lambda r: -(r["value"] or 0))[: most - 1]}
+    rest = [r for r in rows if id(r) not in kept]
+    other = {
+        "name": _("the other %(n)d categories") % {"n": len(rest)},
+        "value": sum(r["value"] or 0 for r in rest),
+        "url": None,
+    }
+    return [r for r in rows if id(r) in kept] + [other]
+
+
 def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[str, Any]:
     """The figures, trend, breakdowns and map of a dashboard. The live cards (open warnings,
     the lists of open cases, the other apps' panels) are not here: the page loads them from
@@ -227,11 +247,11 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
             )
     categories = [
         {
-            "name": cat.name,
-            "value": vals["screened"].value,
-            "url": drill_url("screened", filters.with_category(cat), base=base),
+            "name": row.label,
+            "value": row.values["screened"].value,
+            "url": drill_url("screened", filters.with_category(row.category), base=base),
         }
-        for cat, vals in ind.breakdown_by_category(("screened",), filters)
+        for row in ind.breakdown_by_category(("screened",), filters)
     ]
     chart = {
         "trend": trend,
@@ -244,7 +264,7 @@ def dashboard_context(request: HttpRequest, default_period: str = "") -> dict[st
             }
             for p in places
         ],
-        "categories": categories,
+        "categories": pie_slices(categories),
     }
     return {
         "filters": filters,
