@@ -4,6 +4,7 @@ operation's figures (totals, trend by period and unit as ECharts), reporting and
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -94,9 +95,13 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "may_manage": access.holds(c, Perm.CAMPAIGN_MANAGE),
             "errors": errors,
             "levels": Level.choices,
-            "categories": Category.objects.filter(active=True)
-            .exclude(kind="")
-            .order_by("sort", "code"),
+            # The district's own classification, nested as on the intake form.
+            "categories": [
+                (k.code, "　" * max(len(k.ancestor_ids) - 1, 0) + k.name)
+                for k in Category.objects.filter(active=True, family=settings.CATEGORY_FAMILY)
+                .exclude(kind="")
+                .order_by("path", "sort")
+            ],
             "may_screen": access.has_perm(Perm.SCREENING_RECORD) and c.state == "active",
         },
     )
