@@ -15,12 +15,8 @@ from fengqiao.accounts.roles import Role
 from fengqiao.emergency import actions
 from fengqiao.emergency.models import CheckIn, Task, TaskState
 from fengqiao.org.models import EmploymentType, GridWorker
-from fengqiao.web.phone.sections import (
-    checkin_section,
-    emergency_section,
-    emergency_tasks,
-    today_sections,
-)
+from fengqiao.web.phone.sections import checkin_section, emergency_section, today_sections
+from fengqiao.web.workbench import grid_emergency_tasks as emergency_tasks
 from tests.emergency_factories import make_setup
 from tests.factories import assign, make_user
 
