@@ -62,6 +62,33 @@ def test_blocked_tiles_fall_back_to_named_outlines(people, browser, live_server,
     page.screenshot(path=str(SCREENSHOTS / "map_offline_cases.png"))
 
 
+def test_case_map_fits_the_grids_whichever_answers_last(people, browser, live_server, settings):  # noqa: F811
+    """With no located case the map of cases shows the grids, also when the grid outlines
+    arrive before the (empty) case points: at the starting zoom the streets' names would not
+    fit in their shapes and stay hidden."""
+    import time
+
+    from django.urls import reverse
+
+    settings.MAP_TILE_URL = ""
+    _world, personas = people
+    page = log_in(
+        browser, live_server, personas.leader.username, viewport={"width": 1280, "height": 800}
+    )
+    points = reverse("cases:geojson")
+
+    def late(route):
+        time.sleep(1.5)  # the grids answer first
+        route.continue_()
+
+    page.route(f"**{points}*", late)
+    page.goto(f"{live_server.url}/cases/map/")
+    node = page.locator("[data-case-map]")
+    expect(node).to_have_attribute("data-points", "0")
+    expect(page.locator(".map-label-street").filter(has_text="桃西街道")).to_be_visible()
+    assert int(node.get_attribute("data-label-zoom") or 0) > 12
+
+
 def test_no_tile_source_draws_named_outlines_at_once(people, browser, live_server, settings):  # noqa: F811
     settings.MAP_TILE_URL = ""
     _world, personas = people

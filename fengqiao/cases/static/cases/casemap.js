@@ -5,6 +5,12 @@
   if (!node || !window.L) return;
   var map = L.map(node, { attributionControl: !!node.dataset.tileUrl });
   map.setView([45.775, 131.005], 12);
+  // The grid outlines (outline base map) and the case points load in either order: with no
+  // located case the view is the grids', whichever of the two answers last.
+  var gridLayer = null;
+  function fitGrids() {
+    if (gridLayer && node.dataset.points === "0") map.fitBounds(gridLayer.getBounds(), { animate: false });
+  }
   // Without base tiles the grid outlines and the streets' and grids' names give the places.
   window.fqBasemap.start(map, node, function () {
     if (!node.dataset.grids) return;
@@ -15,8 +21,8 @@
         var grids = L.geoJSON(data, { style: { color: "#8a7f72", weight: 1, fillOpacity: 0.04 }, interactive: false });
         grids.addTo(map).bringToBack();
         window.fqBasemap.names(map, grids).addTo(map);
-        // No located case: the view is the grids'.
-        if (node.dataset.points === "0" && data.features.length) map.fitBounds(grids.getBounds(), { animate: false });
+        if (data.features.length) gridLayer = grids;
+        fitGrids();
         node.dataset.outlines = String(data.features.length);
       })
       .catch(function () {});
@@ -48,6 +54,7 @@
       node.dataset.points = String(data.features.length);
       if (data.features.length) map.fitBounds(layer.getBounds().pad(0.2));
       else {
+        fitGrids();
         var c = L.control({ position: "topright" });
         c.onAdd = function () { var d = document.createElement("div"); d.className = "map-notice"; d.textContent = node.dataset.lEmpty; return d; };
         c.addTo(map);
